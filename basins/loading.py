@@ -1,0 +1,225 @@
+"""Load, validate and save basin files.
+
+``load`` reads the YAML with a safe loader (duplicate keys and aliases are
+errors), validates it against :mod:`basins.schema`, checks the network
+(:mod:`basins.network`) and the series (:mod:`basins.series`), and raises one
+:class:`~basins.errors.BasinError` listing every problem found.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from . import network, series
+from .basin import Basin
+from .errors import BasinError, Problem
+from .schema import BasinSpec, SeriesFiles
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+MAX_FILE_BYTES = 20 * 1024 * 1024  # a basin file with inline series is ~100 kB; refuse anything absurd
+
+
+class StrictLoader(yaml.SafeLoader):
+    """Safe YAML loader that refuses duplicate keys and anchors/aliases (no YAML bombs)."""
+
+
+def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool = False):
+    keys = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in keys:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}; each key may appear once in a mapping", key_node.start_mark)
+        keys.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+class _NoAliasLoader(StrictLoader):
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.events.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "YAML anchors/aliases are not allowed in a basin file",
+                                              event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def available() -> list[str]:
+    """Ids of the basins bundled with the package (``chu``, ``talas``)."""
+    return sorted(p.stem for p in PACKAGE_DIR.glob("*.yaml"))
+
+
+def resolve(name_or_path: str | Path) -> Path:
+    """The basin file for a bundled basin id or a path."""
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        return p
+    if str(name_or_path) in available():
+        return PACKAGE_DIR / f"{name_or_path}.yaml"
+    raise BasinError([Problem(str(name_or_path), "basin", "", f"is neither a bundled basin {available()} nor a "
+                                                               "basin file (.yaml)")])
+
+
+def _located(exc: ValidationError, raw: dict, file: str) -> list[Problem]:
+    """pydantic errors → problems naming the entry (by its id where it has one) and the field."""
+    out = []
+    for err in exc.errors():
+        loc = list(err["loc"])
+        entry_parts, obj, i = [], raw, 0
+        while i < len(loc) and isinstance(obj, (dict, list)):
+            key = loc[i]
+            try:
+                obj = obj[key]
+            except (KeyError, IndexError, TypeError):
+                break
+            if isinstance(key, int) and isinstance(obj, dict):
+                ident = obj.get("id", obj.get("node"))
+                entry_parts[-1] = f"{entry_parts[-1]}[{key}]" + (f" ({ident!r})" if ident is not None else "")
+            else:
+                entry_parts.append(str(key))
+            i += 1
+        # entry = containers walked through; field = the last key
+        field = str(loc[-1]) if loc else ""
+        entry = ".".join(entry_parts[:-1]) if entry_parts and entry_parts[-1] == field else ".".join(entry_parts)
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = f"unknown key {field!r}; check the spelling against the schema (basins/schema.py)"
+        elif err["type"] == "missing":
+            msg = "is required but missing"
+        else:
+            msg = f"{msg} (got {err.get('input')!r})"
+        out.append(Problem(file, entry or "file", field, msg))
+    return out
+
+
+def parse_yaml(text: str, file: str) -> dict:
+    """Parse basin YAML text safely; raises a located BasinError on syntax errors."""
+    try:
+        raw = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise BasinError([Problem(file, where, "", f"YAML error: {problem}; fix the file's syntax")]) from None
+    if not isinstance(raw, dict):
+        raise BasinError([Problem(file, "file", "", "must be a YAML mapping with keys id, name, nodes, links, ...")])
+    return raw
+
+
+def loads(text: str, file: str = "<upload>", base_dir: Path | None = None) -> Basin:
+    """Validate a basin given as YAML text. Series files are resolved against ``base_dir``; with no
+    ``base_dir`` (an upload), only inline series are accepted."""
+    if len(text.encode("utf-8", errors="replace")) > MAX_FILE_BYTES:
+        raise BasinError([Problem(file, "file", "", f"is larger than {MAX_FILE_BYTES // 2**20} MB; "
+                                                    "a basin file is far smaller")])
+    raw = parse_yaml(text, file)
+    try:
+        spec = BasinSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise BasinError(_located(exc, raw, file)) from None
+
+    problems = network.check(spec, file)
+    texts = _series_texts(spec, file, base_dir, problems)
+    arrays = {}
+    if texts:
+        nodes_by_kind = {
+            "inflow": [n.id for n in spec.nodes if n.kind == "inflow"],
+            "demand": [d.node for d in spec.demands],
+            "evaporation": [r.node for r in spec.reservoirs],
+        }
+        for kind, (label, text_) in texts.items():
+            df = series.read_table(text_, kind, label, problems)
+            if df is not None:
+                arrays[kind] = series.to_dataarray(df, kind, nodes_by_kind[kind],
+                                                   spec.year_types if kind == "inflow" else None, label, problems)
+    if problems:
+        raise BasinError(problems)
+    return Basin(spec, arrays["inflow"], arrays["demand"], arrays["evaporation"],
+                 (base_dir / Path(file).name) if base_dir else None)
+
+
+def _series_texts(spec: BasinSpec, file: str, base_dir: Path | None, problems: list[Problem]):
+    if (spec.series_files is None) == (spec.series_inline is None):
+        problems.append(Problem(file, "series", "series_files", "give exactly one of 'series_files' (CSV paths) "
+                                                                "or 'series_inline' (CSV text)"))
+        return None
+    if spec.series_inline is not None:
+        return {k: (f"{file} [series_inline.{k}]", getattr(spec.series_inline, k)) for k in ("inflow", "demand",
+                                                                                           "evaporation")}
+    out = {}
+    for kind in ("inflow", "demand", "evaporation"):
+        rel = getattr(spec.series_files, kind)
+        if base_dir is None:
+            problems.append(Problem(file, "series_files", kind, "an uploaded file must carry its series inline "
+                                                                "(series_inline); file paths are not followed"))
+            continue
+        p = (base_dir / rel).resolve()
+        if Path(rel).is_absolute() or not p.is_relative_to(base_dir.resolve().parent):
+            problems.append(Problem(file, "series_files", kind, f"{rel!r} must be a relative path inside the "
+                                                                "basin's folder tree"))
+            continue
+        if not p.is_file():
+            problems.append(Problem(file, "series_files", kind, f"file {rel!r} not found (looked in {p})"))
+            continue
+        if p.stat().st_size > MAX_FILE_BYTES:
+            problems.append(Problem(str(p), "file", "", "is too large for a monthly series file"))
+            continue
+        out[kind] = (str(p), p.read_text(encoding="utf-8"))
+    return out if len(out) == 3 else None
+
+
+def load(name_or_path: str | Path) -> Basin:
+    """Load and validate a bundled basin (``"chu"``, ``"talas"``) or a basin file path."""
+    path = resolve(name_or_path)
+    if not path.is_file():
+        raise BasinError([Problem(str(path), "file", "", "not found")])
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise BasinError([Problem(str(path), "file", "", f"is larger than {MAX_FILE_BYTES // 2**20} MB")])
+    text = path.read_text(encoding="utf-8")
+    basin = loads(text, str(path), base_dir=path.resolve().parent)
+    basin.path = path
+    return basin
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def dumps(basin: Basin, inline: bool = True, series_files: SeriesFiles | None = None) -> str:
+    """The basin as YAML text; with ``inline`` the series are embedded as CSV text."""
+    texts = {k: series.from_dataarray(getattr(basin, k), k) for k in ("inflow", "demand", "evaporation")}
+    spec = basin.spec.model_copy(update={"series_inline": SeriesFiles(**texts) if inline else None,
+                                         "series_files": None if inline else series_files})
+    data = spec.model_dump(mode="json", exclude_none=True)
+    header = f"# Basin file for {basin.name}; schema: basins/schema.py. Volumes in hm3, flows in the unit named.\n"
+    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120)
+
+
+def save(basin: Basin, path: str | Path, inline: bool = False) -> Path:
+    """Write ``basin`` to ``path`` (atomically); see :meth:`Basin.save`."""
+    path = Path(path)
+    if inline:
+        _atomic_write(path, dumps(basin, inline=True))
+        return path
+    files = basin.spec.series_files or SeriesFiles(inflow=f"{path.stem}_data/inflow.csv",
+                                                   demand=f"{path.stem}_data/demand.csv",
+                                                   evaporation=f"{path.stem}_data/evaporation.csv")
+    for kind in ("inflow", "demand", "evaporation"):
+        _atomic_write(path.parent / getattr(files, kind), series.from_dataarray(getattr(basin, kind), kind))
+    _atomic_write(path, dumps(basin, inline=False, series_files=files))
+    return path

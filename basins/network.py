@@ -1,0 +1,188 @@
+"""Consistency checks of a basin's network and agreement, run before any model is built.
+
+Each check appends located :class:`~basins.errors.Problem` entries instead of
+raising, so the user sees every problem of a file at once (after CALVIN's
+``networkcheck`` and PyPSA's ``consistency`` module).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .errors import Problem
+from .schema import BasinSpec, Receipt
+
+
+def adjacency(spec: BasinSpec) -> dict[str, list[str]]:
+    """Downstream neighbours of every node (by links)."""
+    adj: dict[str, list[str]] = defaultdict(list)
+    for link in spec.links:
+        adj[link.source].append(link.target)
+    return adj
+
+
+def reachable(adj: dict[str, list[str]], start: str) -> set[str]:
+    """Nodes reachable from ``start`` (excluding it unless on a cycle)."""
+    seen: set[str] = set()
+    stack = list(adj.get(start, []))
+    while stack:
+        n = stack.pop()
+        if n not in seen:
+            seen.add(n)
+            stack.extend(adj.get(n, []))
+    return seen
+
+
+def check(spec: BasinSpec, file: str) -> list[Problem]:
+    """All network and agreement problems of ``spec``; ``file`` names the basin file in messages."""
+    P: list[Problem] = []
+    add = lambda entry, field, msg: P.append(Problem(file, entry, field, msg))  # noqa: E731
+
+    node_ids = [n.id for n in spec.nodes]
+    nodes = {n.id: n for n in spec.nodes}
+    links = {link.id: link for link in spec.links}
+    for kind, ids in (("node", node_ids), ("link", [link.id for link in spec.links])):
+        for i in sorted({i for i in ids if ids.count(i) > 1}):
+            add(f"{kind} {i!r}", "id", f"duplicate {kind} id; ids must be unique")
+
+    for link in spec.links:
+        for end in ("source", "target"):
+            ref = getattr(link, end)
+            if ref not in nodes:
+                add(f"link {link.id!r}", end, f"unknown node {ref!r}; declare it under 'nodes' or fix the id")
+        if link.source == link.target:
+            add(f"link {link.id!r}", "target", "a link cannot end where it starts")
+        if link.source in nodes and nodes[link.source].kind == "sink":
+            add(f"link {link.id!r}", "source", f"{link.source!r} is a sink; water does not leave a sink by a link")
+        if link.capacity is not None and link.min_flow is not None and link.capacity_unit == link.min_flow_unit \
+                and link.min_flow > link.capacity:
+            add(f"link {link.id!r}", "min_flow", f"{link.min_flow} exceeds the capacity {link.capacity}")
+
+    adj = adjacency(spec)
+    incoming = defaultdict(list)
+    for link in spec.links:
+        incoming[link.target].append(link)
+    for n in spec.nodes:
+        if n.kind not in ("inflow", "sink", "demand") and not incoming.get(n.id):
+            add(f"node {n.id!r}", "kind", "receives no link; only inflow nodes may start the network")
+
+    # Every node must let its water reach a sink (demands consume, so they may be terminal).
+    sinks = {n.id for n in spec.nodes if n.kind == "sink"}
+    if not sinks:
+        add("nodes", "kind", "the basin has no sink node; add one where the river leaves the basin")
+    for n in spec.nodes:
+        if n.kind in ("sink", "demand"):
+            continue
+        if not (reachable(adj, n.id) & sinks):
+            add(f"node {n.id!r}", "links", "has no path to a sink; add a link downstream")
+
+    # Reservoirs
+    seen_res = set()
+    for r in spec.reservoirs:
+        e = f"reservoir {r.node!r}"
+        if r.node not in nodes:
+            add(e, "node", f"unknown node {r.node!r}")
+        elif nodes[r.node].kind != "reservoir":
+            add(e, "node", f"node {r.node!r} is of kind {nodes[r.node].kind!r}, not 'reservoir'")
+        if r.node in seen_res:
+            add(e, "node", "declared twice")
+        seen_res.add(r.node)
+        if r.dead_storage_hm3 > r.capacity_hm3:
+            add(e, "dead_storage_hm3", f"{r.dead_storage_hm3} hm3 is above the capacity {r.capacity_hm3} hm3")
+        if not r.dead_storage_hm3 <= r.initial_storage_hm3 <= r.capacity_hm3:
+            add(e, "initial_storage_hm3", f"{r.initial_storage_hm3} hm3 is outside [dead storage "
+                f"{r.dead_storage_hm3}, capacity {r.capacity_hm3}] hm3")
+        if r.area_km2_at_dead > r.area_km2_at_full:
+            add(e, "area_km2_at_dead", "is larger than area_km2_at_full")
+        if r.spill_to is not None and r.spill_to not in nodes:
+            add(e, "spill_to", f"unknown node {r.spill_to!r}")
+        if r.node in nodes and r.spill_to is None and not adj.get(r.node):
+            add(e, "spill_to", "the reservoir has no outgoing link to spill into; add one or set spill_to")
+    for n in spec.nodes:
+        if n.kind == "reservoir" and n.id not in seen_res:
+            add(f"node {n.id!r}", "kind", "is a reservoir node without an entry under 'reservoirs'")
+
+    # Demands
+    seen_dem = set()
+    for d in spec.demands:
+        e = f"demand {d.node!r}"
+        if d.node not in nodes:
+            add(e, "node", f"unknown node {d.node!r}")
+            continue
+        if nodes[d.node].kind != "demand":
+            add(e, "node", f"node {d.node!r} is of kind {nodes[d.node].kind!r}, not 'demand'")
+        if d.node in seen_dem:
+            add(e, "node", "declared twice")
+        seen_dem.add(d.node)
+        if d.party is None:
+            add(e, "party", "a demand needs a party (KG or KZ)")
+        if d.return_fraction > 0 and d.return_node is None:
+            add(e, "return_node", "return_fraction > 0 needs a return_node")
+        if d.return_node is not None:
+            if d.return_node not in nodes:
+                add(e, "return_node", f"unknown node {d.return_node!r}")
+            else:
+                # downstream: reachable from a diversion point of the demand, and not upstream of the demand
+                heads = [link.source for link in incoming.get(d.node, [])]
+                down = set().union(*(reachable(adj, h) for h in heads)) if heads else set()
+                upstream_of_demand = {n for n in nodes if d.node in reachable(adj, n)}
+                if d.return_node not in down or d.return_node in upstream_of_demand or d.return_node == d.node:
+                    add(e, "return_node", f"{d.return_node!r} is not downstream of where {d.node!r} takes its "
+                        "water; return flow must re-enter below the intake")
+    for n in spec.nodes:
+        if n.kind == "demand" and n.id not in seen_dem:
+            add(f"node {n.id!r}", "kind", "is a demand node without an entry under 'demands'")
+
+    # Agreement
+    parties = set(spec.agreement.parties)
+    inflow_nodes = {n.id for n in spec.nodes if n.kind == "inflow"}
+
+    def check_receipt(entry: str, field: str, r: Receipt):
+        for lid in r.links:
+            if lid not in links:
+                add(entry, field, f"unknown link {lid!r}")
+        for nid in r.inflows:
+            if nid not in inflow_nodes:
+                add(entry, field, f"{nid!r} is not an inflow node")
+
+    def check_shares(entry: str, shares: dict, receipts: dict, enforce: list):
+        total = sum(shares.values())
+        if abs(total - 1.0) > 1e-9:
+            add(entry, "shares", f"shares sum to {total:g}, not 1; make them add up to 1 (e.g. 0.42 + 0.58)")
+        for p, s in shares.items():
+            if not 0 <= s <= 1:
+                add(entry, f"shares.{p}", f"{s} is not a fraction in [0, 1]")
+            if p not in parties:
+                add(entry, f"shares.{p}", f"{p} is not a party of the agreement {sorted(parties)}")
+            if p not in receipts:
+                add(entry, "receipts", f"party {p} has a share but no receipts; say which links count as its water")
+        for p in enforce:
+            if p not in shares:
+                add(entry, "enforce", f"party {p} is enforced but has no share")
+        for p, r in receipts.items():
+            check_receipt(entry, f"receipts.{p}", r)
+
+    ids = [r.id for r in spec.agreement.share_rules] + [q.id for q in spec.agreement.quotas] + \
+        [s.id for s in spec.agreement.storage_splits]
+    for i in sorted({i for i in ids if ids.count(i) > 1}):
+        add(f"rule {i!r}", "id", "duplicate rule id")
+    for rule in spec.agreement.share_rules:
+        e = f"share rule {rule.id!r}"
+        for nid in rule.resource_inflows:
+            if nid not in inflow_nodes:
+                add(e, "resource_inflows", f"{nid!r} is not an inflow node")
+        check_shares(e, rule.shares, rule.receipts, rule.enforce)
+    for q in spec.agreement.quotas:
+        e = f"quota {q.id!r}"
+        if q.party not in parties:
+            add(e, "party", f"{q.party} is not a party of the agreement")
+        check_receipt(e, "receipts", q.receipts)
+    for s in spec.agreement.storage_splits:
+        e = f"storage split {s.id!r}"
+        if s.reservoir not in seen_res:
+            add(e, "reservoir", f"{s.reservoir!r} is not a declared reservoir")
+        check_shares(e, s.shares, s.receipts, s.enforce)
+    for f in spec.agreement.facilities:
+        for p, r in f.receipts.items():
+            check_receipt(f"facility {f.id!r}", f"receipts.{p}", r)
+    return P

@@ -1,0 +1,181 @@
+"""Typed entries of a basin file (pydantic), with their units.
+
+A basin file is YAML. Every entry forbids unknown keys, so a typo such as
+``capcity`` is reported instead of silently ignored. Units are in the field
+names (``capacity_hm3``) or in an explicit ``*_unit`` field next to the value.
+
+Vocabulary (after Pywr): ``inflow`` nodes bring natural runoff, ``reservoir``
+nodes store it, ``junction`` and ``border`` nodes only route it (a border node is
+an accounting point on the state border), ``demand`` nodes consume it and return
+a fraction to a named downstream node, ``sink`` nodes let it leave the basin.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NodeKind = Literal["inflow", "reservoir", "junction", "demand", "border", "sink"]
+Country = Literal["KG", "KZ"]
+Sector = Literal["irrigation", "municipal", "environment"]
+Period = Literal["year", "apr-sep", "oct-mar", "month"]
+Mode = Literal["hard", "soft"]
+FlowUnit = Literal["hm3/month", "m3/s"]
+
+#: Units accepted for the monthly series files (converted to hm³/month on load).
+SERIES_UNITS = {"inflow": ("hm3", "m3/s"), "demand": ("hm3", "m3/s"), "evaporation": ("mm",)}
+
+
+class Entry(BaseModel):
+    """Base of every basin-file entry: unknown keys are errors, values are validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Node(Entry):
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    name: str
+    kind: NodeKind
+    country: Country
+    lat: float = Field(ge=-90, le=90, description="latitude [deg N], approximate, for the schematic")
+    lon: float = Field(ge=-180, le=180, description="longitude [deg E], approximate, for the schematic")
+    source: str = ""
+
+
+class Link(Entry):
+    """A directed river reach or canal. ``capacity`` None means unlimited (natural channel)."""
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    source: str
+    target: str
+    capacity: float | None = Field(default=None, ge=0)
+    capacity_unit: FlowUnit = "m3/s"
+    loss_fraction: float = Field(default=0.0, ge=0, lt=1, description="share of the upstream flow lost on the way [-]")
+    min_flow: float | None = Field(default=None, ge=0, description="environmental minimum flow (soft), in min_flow_unit")
+    min_flow_unit: FlowUnit = "m3/s"
+    source_ref: str = ""
+
+
+class Reservoir(Entry):
+    """Storage at a reservoir node. Surface area is linear between dead storage and capacity."""
+
+    node: str
+    capacity_hm3: float = Field(gt=0)
+    dead_storage_hm3: float = Field(ge=0)
+    initial_storage_hm3: float = Field(ge=0)
+    area_km2_at_dead: float = Field(ge=0)
+    area_km2_at_full: float = Field(gt=0)
+    spill_to: str | None = Field(default=None, description="node receiving uncontrolled spill; default: target of the first outgoing link")
+    source: str = ""
+
+
+class Demand(Entry):
+    """Water use at a demand node; the monthly demand series [hm³/month] lives in the data files."""
+
+    node: str
+    party: Country | None = None
+    sector: Sector
+    priority: int = Field(ge=1, le=10, description="1 = served first; shortage cost per hm³ = 11 - priority")
+    return_fraction: float = Field(default=0.0, ge=0, lt=1, description="share of the delivery returned [-]")
+    return_node: str | None = None
+    source: str = ""
+
+
+class Receipt(Entry):
+    """What counts as water received by a party: flow delivered by links plus natural inflow at inflow nodes [hm³]."""
+
+    links: list[str] = Field(default_factory=list)
+    inflows: list[str] = Field(default_factory=list)
+
+
+class ShareRule(Entry):
+    """Each enforced party receives at least ``share`` of the resource over every period."""
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    description: str = ""
+    resource_inflows: list[str] = Field(min_length=1, description="inflow nodes whose natural inflow is the shared resource")
+    period: Period = "year"
+    shares: dict[Country, float]
+    receipts: dict[Country, Receipt]
+    enforce: list[Country] = Field(min_length=1, description="parties whose share is a constraint; others are only reported")
+    mode: Mode = "hard"
+    tolerance: float = Field(default=0.0, ge=0, le=1, description="soft rules: shortfall tolerated without penalty, fraction of the requirement")
+    penalty: float = Field(default=1000.0, ge=0, description="soft rules: cost per hm³ of shortfall beyond the tolerance")
+    source: str = ""
+
+
+class Quota(Entry):
+    """A party receives at least ``volume_hm3`` in every complete period (e.g. the Apr–Sep vegetation quota)."""
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    description: str = ""
+    party: Country
+    period: Period = "apr-sep"
+    volume_hm3: float = Field(ge=0)
+    receipts: Receipt
+    mode: Mode = "hard"
+    tolerance: float = Field(default=0.0, ge=0, le=1)
+    penalty: float = Field(default=1000.0, ge=0)
+    source: str = ""
+
+
+class StorageSplit(Entry):
+    """Each enforced party receives at least ``shares[party]`` of everything a reservoir releases (incl. spill)."""
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    description: str = ""
+    reservoir: str
+    period: Period = "year"
+    shares: dict[Country, float]
+    receipts: dict[Country, Receipt]
+    enforce: list[Country] = Field(min_length=1)
+    mode: Mode = "hard"
+    tolerance: float = Field(default=0.0, ge=0, le=1)
+    penalty: float = Field(default=1000.0, ge=0)
+    source: str = ""
+
+
+class Facility(Entry):
+    """An intergovernmental facility (2000 Agreement, Art. 2) and the water each party receives from it."""
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    name: str
+    host: Country
+    om_cost_usd_per_year: float = Field(ge=0, description="annual operation and maintenance cost [USD/yr]")
+    receipts: dict[Country, Receipt]
+    source: str = ""
+
+
+class Agreement(Entry):
+    parties: list[Country] = Field(default_factory=lambda: ["KG", "KZ"])
+    share_rules: list[ShareRule] = Field(default_factory=list)
+    quotas: list[Quota] = Field(default_factory=list)
+    storage_splits: list[StorageSplit] = Field(default_factory=list)
+    facilities: list[Facility] = Field(default_factory=list)
+    cost_sharing: Literal["proportional_to_water_received"] = "proportional_to_water_received"
+    source: str = ""
+
+
+class SeriesFiles(Entry):
+    """Where the monthly series are: CSV paths relative to the basin file, or CSV text inline."""
+
+    inflow: str
+    demand: str
+    evaporation: str
+
+
+class BasinSpec(Entry):
+    """Everything a basin file declares, except the monthly series values."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    name: str
+    description: str = ""
+    year_types: list[str] = Field(default_factory=lambda: ["wet", "normal", "dry", "very-dry"])
+    nodes: list[Node]
+    links: list[Link]
+    reservoirs: list[Reservoir] = Field(default_factory=list)
+    demands: list[Demand] = Field(default_factory=list)
+    agreement: Agreement = Field(default_factory=Agreement)
+    series_files: SeriesFiles | None = None
+    series_inline: SeriesFiles | None = None

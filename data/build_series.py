@@ -1,0 +1,92 @@
+"""Regenerate the bundled monthly series from the figures in each basin's SOURCES.md.
+
+Run ``python data/build_series.py`` from the repository root. The CSVs it writes
+are the data the basins load; this script only documents how they were derived
+(annual volume × year-type multiplier × monthly shape). Every figure here is
+cited in ``data/<basin>/SOURCES.md`` with its status: [P] published, [D] derived,
+[E] estimate.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+SECONDS_PER_YEAR = 365 * 86_400
+
+# Monthly shapes, % of the annual volume, Jan..Dec  [E] facts §1a (regime [P] facts §1)
+SHAPE = {
+    "chu_total": [3.5, 3.3, 3.8, 5.5, 9.5, 14.5, 17.5, 16.0, 10.5, 6.5, 5.0, 4.4],
+    "orto_tokoy": [3.0, 2.8, 3.2, 4.5, 9.0, 16.0, 19.5, 17.5, 10.5, 6.0, 4.5, 3.5],
+    "talas": [3.8, 3.6, 4.2, 6.5, 11.0, 16.0, 16.5, 13.0, 8.7, 6.5, 5.4, 4.8],
+    # irrigation demand shape [E] facts §4
+    "irrigation": [0, 0, 1, 7, 14, 21, 25, 20, 9, 3, 0, 0],
+}
+
+# Annual-volume multipliers per hydrological year type (Pearson III, Cs = 2 Cv)  [E] facts §1
+MULTIPLIER = {
+    "chu": {"wet": 1.12, "normal": 0.99, "dry": 0.86, "very-dry": 0.70},
+    "talas": {"wet": 1.14, "normal": 0.98, "dry": 0.84, "very-dry": 0.67},
+}
+
+# Mean annual natural inflow per inflow node [hm³/yr]
+INFLOW = {
+    "chu": {  # basin resource 6,640 hm³/yr [P 6]
+        "CH_IN_OT": (15.0 * SECONDS_PER_YEAR / 1e6, "orto_tokoy"),  # 15 m³/s [E] (13-17)
+        "CH_IN_MID": (3217.0, "chu_total"),  # [E] Boom + Chon-Kemin + Kichi-Kemin, range 1,800-3,700
+        "CH_IN_VAL_KG": (2500.0, "chu_total"),  # [E] left-bank tributaries and springs, range 2,000-3,000
+        "CH_IN_VAL_KZ": (450.0, "chu_total"),  # [E] KZ-side tributaries, range 300-600
+    },
+    "talas": {  # basin resource 1,600 hm³/yr at the Kirov section [P 6]
+        "TA_IN_UP": (15.7 * SECONDS_PER_YEAR / 1e6, "talas"),  # 15.7 m³/s at Talas town [P 4]
+        "TA_IN_TRIB": (1600.0 - 15.7 * SECONDS_PER_YEAR / 1e6, "talas"),  # [D] 1,600 - 495.1
+    },
+}
+
+# Annual gross irrigation demand at the intake [hm³/yr] = area [ha] × gross duty [m³/ha] / 1e6
+DEMAND = {
+    "chu": {
+        "KG_CHU_E": 88_000 * 7_500 / 1e6,  # bypass canals command 88k ha [P 3]; duty [E]
+        "KG_CHU_W": 73_000 * 7_500 / 1e6,  # W-BChK KG part ~73k ha [P 37]; duty [E]
+        "KG_CHU_VAL": 139_000 * 7_500 / 1e6,  # rest of ~300k ha KG [E]
+        "KZ_KORDAY": 30_000 * 9_000 / 1e6,  # [E]
+        "KZ_SHU": 35_000 * 9_000 / 1e6,  # Tasotkel zone ~35k ha [P 47]; duty [E]
+    },
+    "talas": {
+        "KG_TALAS_UP": 100_000 * 7_500 / 1e6,  # [E] of 113.2k ha Talas BWMO [P 53]
+        "KG_MANAS": 13_200 * 7_500 / 1e6,  # [E] rest of 113.2k ha
+        "KZ_TALAS": 52_000 * 9_000 / 1e6,  # [E] 45-60k ha
+    },
+}
+
+# Open-water evaporation [mm/month], Jan..Dec  [E] facts §4
+EVAPORATION = {
+    "chu": {
+        "CH_R_OT": [5, 5, 15, 45, 80, 110, 130, 120, 85, 55, 30, 10],
+        "CH_R_TAS": [10, 15, 40, 90, 150, 190, 215, 200, 140, 80, 35, 15],
+    },
+    "talas": {"TA_R_KIR": [10, 12, 30, 60, 100, 140, 165, 150, 105, 65, 35, 15]},
+}
+
+
+def build(basin: str) -> None:
+    out = HERE / basin
+    out.mkdir(exist_ok=True)
+    rows = []
+    for yt, mult in MULTIPLIER[basin].items():
+        for node, (annual, shape) in INFLOW[basin].items():
+            for m, pct in enumerate(SHAPE[shape], start=1):
+                rows.append((yt, m, node, round(annual * mult * pct / 100, 3), "hm3"))
+    pd.DataFrame(rows, columns=["year_type", "month", "node", "inflow", "unit"]).to_csv(out / "inflow.csv", index=False)
+    rows = [(m, node, round(annual * pct / 100, 3), "hm3")
+            for node, annual in DEMAND[basin].items() for m, pct in enumerate(SHAPE["irrigation"], start=1)]
+    pd.DataFrame(rows, columns=["month", "node", "demand", "unit"]).to_csv(out / "demand.csv", index=False)
+    rows = [(m, node, mm, "mm") for node, series in EVAPORATION[basin].items() for m, mm in enumerate(series, 1)]
+    pd.DataFrame(rows, columns=["month", "node", "evaporation", "unit"]).to_csv(out / "evaporation.csv", index=False)
+
+
+if __name__ == "__main__":
+    for b in ("chu", "talas"):
+        build(b)
