@@ -1,0 +1,32 @@
+"""The optimiser: a monthly linear programme of a :class:`basins.Basin` under its agreement rules.
+
+    >>> import basins, optimizer
+    >>> r = optimizer.solve(basins.load("chu"), year_type="normal", months=12)
+
+``solve`` is imported on first use, so ``import optimizer`` (and the ``chutalas``
+command line) stays fast and does not load Pyomo until a model is built.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+_LAZY = {  # public name -> module that defines it
+    "solve": ".solve",
+    "Result": ".result",
+    "SolveError": ".errors",
+    "InfeasibleAgreement": ".errors",
+    "PhysicallyInfeasible": ".errors",
+    "SolverLimit": ".errors",
+    "SolverFailure": ".errors",
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,151 @@
+"""The agreement as rows of the LP: share rules, seasonal quotas and storage splits.
+
+Every rule of the basin file becomes one row per enforced party and period::
+
+    received(p, g) + excess(row)  >=  (1 - tolerance) * requirement(row)
+
+where ``received`` sums the party's receipts over the months of period ``g``
+(flow delivered by its receipt links plus natural inflow at its receipt inflow
+nodes, hm³) and ``requirement`` is
+
+* share rule:     share_p × Σ_g natural inflow of the resource nodes
+* quota:          volume_hm3 × scale        (scale 1 for a complete period)
+* storage split:  share_p × Σ_g (release of the reservoir by all its links + spill)
+
+``excess`` ≥ 0 is fixed to 0 for a hard rule, and costs ``penalty`` per hm³
+for a soft one (tolerance then lets that fraction of the requirement go
+unpenalised). Quotas only bind over complete periods; share rules and storage
+splits apply to partial periods in proportion to what the horizon holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from basins import Basin
+from basins.schema import Receipt
+
+SEASON_MONTHS = {"apr-sep": (4, 5, 6, 7, 8, 9), "oct-mar": (10, 11, 12, 1, 2, 3)}
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str
+    steps: tuple[int, ...]  # indices into the horizon's months
+    complete: bool
+
+
+def periods(kind: str, times: pd.DatetimeIndex) -> list[Period]:
+    """Group the horizon's months into the periods of a rule (``year``, ``apr-sep``, ``oct-mar``, ``month``)."""
+    groups: dict[str, list[int]] = {}
+    sizes: dict[str, int] = {}
+    for i, ts in enumerate(times):
+        y, m = ts.year, ts.month
+        if kind == "month":
+            label, size = f"{y}-{m:02d}", 1
+        elif kind == "year":
+            label, size = f"{y}", 12
+        elif kind == "apr-sep":
+            if m not in SEASON_MONTHS["apr-sep"]:
+                continue
+            label, size = f"{y} Apr-Sep", 6
+        elif kind == "oct-mar":
+            if m not in SEASON_MONTHS["oct-mar"]:
+                continue
+            y0 = y if m >= 10 else y - 1
+            label, size = f"{y0}/{(y0 + 1) % 100:02d} Oct-Mar", 6
+        else:
+            raise ValueError(f"unknown period {kind!r}")
+        groups.setdefault(label, []).append(i)
+        sizes[label] = size
+    return [Period(label, tuple(steps), len(steps) == sizes[label]) for label, steps in groups.items()]
+
+
+@dataclass
+class Row:
+    """One agreement row of the LP (one rule × party × period)."""
+
+    rule: str
+    kind: str  # share | quota | split
+    party: str
+    period: Period
+    receipts: Receipt
+    mode: str
+    tolerance: float
+    penalty: float
+    share: float = 0.0  # share rules and splits
+    volume_hm3: float = 0.0  # quotas
+    scale: float = 1.0  # quotas: fraction of the volume due in this row (myopic months)
+    resource_inflows: list[str] = field(default_factory=list)  # share rules
+    reservoir: str = ""  # splits
+    applies: bool = True  # False: reported only (e.g. a quota over a partial period)
+
+    @property
+    def key(self) -> str:
+        return f"{self.rule}|{self.party}|{self.period.label}"
+
+
+def rows(basin: Basin, times: pd.DatetimeIndex, monthly: bool = False) -> list[Row]:
+    """All agreement rows for a horizon.
+
+    ``monthly=True`` is the myopic operator's one-month model (``times`` holds one month): every rule
+    holds within the month, a quota is due in equal parts over its season's months, and rows outside
+    their season are switched off (kept, so that one model serves every month)."""
+    ag = basin.spec.agreement
+    out: list[Row] = []
+    if monthly:
+        month = times[0].month
+        one = [Period("month", (0,), True)]
+
+        def in_season(kind: str) -> bool:
+            return kind not in SEASON_MONTHS or month in SEASON_MONTHS[kind]
+
+    def groups(kind: str) -> list[Period]:
+        return one if monthly else periods(kind, times)
+
+    for r in ag.share_rules:
+        for p in r.enforce:
+            for g in groups(r.period):
+                out.append(Row(r.id, "share", p, g, r.receipts[p], r.mode, r.tolerance, r.penalty,
+                               share=r.shares[p], resource_inflows=list(r.resource_inflows),
+                               applies=in_season(r.period) if monthly else True))
+    for q in ag.quotas:
+        for g in groups(q.period):
+            if monthly:
+                n = len(SEASON_MONTHS.get(q.period, ())) or (12 if q.period == "year" else 1)
+                scale, applies = 1.0 / n, in_season(q.period)
+            else:
+                scale, applies = 1.0, g.complete
+            out.append(Row(q.id, "quota", q.party, g, q.receipts, q.mode, q.tolerance, q.penalty,
+                           volume_hm3=q.volume_hm3, scale=scale, applies=applies))
+    for s in ag.storage_splits:
+        for p in s.enforce:
+            for g in groups(s.period):
+                out.append(Row(s.id, "split", p, g, s.receipts[p], s.mode, s.tolerance, s.penalty,
+                               share=s.shares[p], reservoir=s.reservoir,
+                               applies=in_season(s.period) if monthly else True))
+    return out
+
+
+def ledger_rows(basin: Basin, times: pd.DatetimeIndex) -> list[Row]:
+    """The rows the compliance ledger reports: every party of every rule over the full-horizon periods
+    (enforced parties and those only reported)."""
+    ag = basin.spec.agreement
+    out: list[Row] = []
+    for r in ag.share_rules:
+        for p in r.shares:
+            for g in periods(r.period, times):
+                out.append(Row(r.id, "share", p, g, r.receipts[p], r.mode if p in r.enforce else "reported",
+                               r.tolerance, r.penalty, share=r.shares[p], resource_inflows=list(r.resource_inflows)))
+    for q in ag.quotas:
+        for g in periods(q.period, times):
+            out.append(Row(q.id, "quota", q.party, g, q.receipts, q.mode, q.tolerance, q.penalty,
+                           volume_hm3=q.volume_hm3, applies=g.complete))
+    for s in ag.storage_splits:
+        for p in s.shares:
+            for g in periods(s.period, times):
+                out.append(Row(s.id, "split", p, g, s.receipts[p], s.mode if p in s.enforce else "reported",
+                               s.tolerance, s.penalty, share=s.shares[p], reservoir=s.reservoir))
+    return out

@@ -1,0 +1,35 @@
+"""Typed solve errors with plain-language messages (the CLI exits 2 on each)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+class SolveError(RuntimeError):
+    """The LP did not give an optimal allocation."""
+
+
+class InfeasibleAgreement(SolveError):
+    """Hard rules cannot all hold. ``conflicts`` lists each rule row that had to give way and by how much
+    (hm³), as found by an elastic re-solve in which every hard row may fall short at a high cost."""
+
+    def __init__(self, conflicts: pd.DataFrame, note: str = ""):
+        self.conflicts = conflicts
+        lines = ["The hard rules cannot all hold with this water. In the closest feasible allocation these fall short:"]
+        for c in conflicts.itertuples():
+            lines.append(f"  - {c.rule} ({c.kind}, {c.party}, {c.period}): short by {c.shortfall_hm3:,.1f} hm3 "
+                         f"of {c.required_hm3:,.1f} hm3 required")
+        lines.append("Make one of them soft, lower it, or check the inflows." + (f" {note}" if note else ""))
+        super().__init__("\n".join(lines))
+
+
+class PhysicallyInfeasible(SolveError):
+    """Even with every agreement rule relaxed, the physical limits cannot be met."""
+
+
+class SolverLimit(SolveError):
+    """HiGHS stopped at a time or iteration limit before proving optimality."""
+
+
+class SolverFailure(SolveError):
+    """HiGHS reported unbounded, numerical trouble or an error."""

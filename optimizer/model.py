@@ -1,0 +1,311 @@
+r"""The monthly allocation LP (Pyomo). All volumes in hm³ per month.
+
+Sets: months t ∈ T, nodes n ∈ N, links l ∈ L (l: i → j), reservoirs r ∈ R ⊂ N, demands d ∈ D ⊂ N,
+sinks k ∈ K ⊂ N, agreement rows a ∈ A (see :mod:`optimizer.agreement`).
+
+Variables (all ≥ 0): ``x[l,t]`` flow entering link l (upstream end); ``s[r,t]`` storage at the end of
+month t; ``spill[r,t]`` uncontrolled spill to the reservoir's spill node; ``q[d,t]`` delivery to a
+demand; ``out[k,t]`` water leaving the basin at a sink; ``env[l,t]`` shortfall under a minimum flow;
+``excess[a]`` shortfall of a soft agreement row; ``end_short[r]`` (elastic mode only).
+
+Mass balance at every node and month (its dual is the node's water value)::
+
+    Σ_{l out of n} x[l,t] + q[n,t] + out[n,t] + s[n,t] − s[n,t−1] + e[n,t] + spill[n,t]
+      − Σ_{l into n} (1 − loss_l) x[l,t] − Σ_{d returns to n} ρ_d q[d,t] − Σ_{r spills to n} spill[r,t]
+      = Q[n,t]                                                          (natural inflow; 0 if none)
+
+with the terms present only where they apply, ``s[n,−1]`` the initial storage and evaporation
+``e[r,t] = E[r,t]·10⁻³·(A_dead + α_r·((s[r,t−1]+s[r,t])/2 − S_dead))`` [hm³] from the evaporation depth
+E [mm/month] and a surface area linear in storage (α = (A_full − A_dead)/(S_full − S_dead), km²/hm³).
+
+Bounds: ``x[l,t] ≤ C_l·days(t)`` for canals (capacity in m³/s converted with the month's real days);
+``S_dead ≤ s[r,t] ≤ S_full``; ``q[d,t] ≤ demand[d,t]``; ``s[r,T−1] + end_short[r] ≥ S_end`` (the initial
+storage unless told otherwise). Minimum flows are soft: ``x[l,t] + env[l,t] ≥ m_l(t)``. Agreement rows:
+``received(a) + excess[a] ≥ (1 − τ_a)·requirement(a)`` (excess fixed at 0 when the rule is hard).
+
+Objective (priorities as costs, after Pywr/WEAP)::
+
+    min Σ w_d (demand[d,t] − q[d,t]) + Σ π_a excess[a] + 100 Σ env + 0.01 Σ spill + 10⁻⁴ Σ x
+        − v Σ_r s[r,T−1] + 10⁶ Σ end_short
+
+``w_d = 11 − priority`` (× ``upstream_weight`` for the upstream party in status-quo operation), π_a the
+rule's penalty, v ≥ 0 a storage value used only by the month-by-month (myopic) operator. The small
+cost on every flow makes the optimum unique where water would otherwise circulate, so identical inputs
+give identical outputs.
+
+All data enter as mutable ``Param``\ s: changing inflows, demands, capacities, shares, quotas or
+storage updates the persistent HiGHS model instead of rebuilding it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+import xarray as xr
+
+from basins import Basin
+from basins.series import SECONDS_PER_DAY
+
+from .agreement import Row, rows
+
+ENV_PENALTY = 100.0  # cost per hm³ below a minimum flow
+SPILL_PENALTY = 0.01  # cost per hm³ spilled
+FLOW_COST = 1e-4  # tie-break cost per hm³ of flow
+ELASTIC_PENALTY = 1e6  # cost per hm³ of a relaxed hard row in the infeasibility diagnosis
+INF = float("inf")  # an unbounded slack
+
+
+def shortage_weight(priority: int) -> float:
+    """Cost per hm³ of shortage for a demand priority (1 = served first → 10, 10 → 1)."""
+    return float(11 - priority)
+
+
+@dataclass
+class Inputs:
+    """Everything a model needs, as numbers in model units, for one horizon."""
+
+    basin: Basin
+    times: pd.DatetimeIndex
+    inflow: pd.DataFrame  # (time × inflow node) hm³/month
+    demand: pd.DataFrame  # (time × demand node) hm³/month
+    evaporation_mm: pd.DataFrame  # (time × reservoir) mm/month
+    capacity: pd.DataFrame  # (time × capacitated link) hm³/month
+    min_flow: pd.DataFrame  # (time × min-flow link) hm³/month
+    initial_storage: dict[str, float]
+    end_storage: dict[str, float]  # required end storage (hm³), dead storage = free
+    weights: dict[str, float]  # shortage cost per demand
+    rows: list[Row]
+    storage_value: float = 0.0
+    rules_enforced: bool = True
+    rule_overrides: dict = field(default_factory=dict)
+
+    @property
+    def T(self) -> int:
+        return len(self.times)
+
+
+def days(times: pd.DatetimeIndex) -> np.ndarray:
+    return np.asarray(times.days_in_month, dtype=float)
+
+
+def flow_to_hm3(value: float | None, unit: str, times: pd.DatetimeIndex) -> np.ndarray:
+    """A constant flow in ``unit`` → hm³ in each month of ``times`` (real days of each month)."""
+    if unit == "m3/s":
+        return value * days(times) * SECONDS_PER_DAY / 1e6
+    return np.full(len(times), float(value))
+
+
+def make_inputs(basin: Basin, times: pd.DatetimeIndex, inflow: xr.DataArray, *, end_storage="initial",
+                upstream_first: bool = False, upstream_weight: float = 100.0, storage_value: float = 0.0,
+                monthly_rules: bool = False, initial_storage: dict | None = None) -> Inputs:
+    """Turn a basin and an inflow series (time × inflow node, hm³/month) into model inputs."""
+    spec = basin.spec
+    month = times.month
+    dem = basin.demand.sel(month=xr.DataArray(month, dims="time")).transpose("time", "node")
+    ev = basin.evaporation.sel(month=xr.DataArray(month, dims="time")).transpose("time", "node")
+    caps = {lk.id: flow_to_hm3(lk.capacity, lk.capacity_unit, times) for lk in spec.links if lk.capacity is not None}
+    mins = {lk.id: flow_to_hm3(lk.min_flow, lk.min_flow_unit, times) for lk in spec.links if lk.min_flow is not None}
+    s0 = dict(initial_storage or {r.node: r.initial_storage_hm3 for r in spec.reservoirs})
+    if end_storage == "initial":
+        s_end = dict(s0)
+    elif end_storage == "free":
+        s_end = {r.node: r.dead_storage_hm3 for r in spec.reservoirs}
+    elif isinstance(end_storage, dict):
+        s_end = {r.node: float(end_storage.get(r.node, r.dead_storage_hm3)) for r in spec.reservoirs}
+    else:
+        raise ValueError(f"end_storage must be 'initial', 'free' or a dict reservoir → hm³, not {end_storage!r}")
+    upstream = "KG"
+    weights = {d.node: shortage_weight(d.priority) * (upstream_weight if upstream_first and d.party == upstream else 1)
+               for d in spec.demands}
+    return Inputs(
+        basin=basin, times=times,
+        inflow=pd.DataFrame(inflow.transpose("time", "node").values, index=times, columns=list(inflow["node"].values)),
+        demand=pd.DataFrame(dem.values, index=times, columns=list(dem["node"].values)),
+        evaporation_mm=pd.DataFrame(ev.values, index=times, columns=list(ev["node"].values)),
+        capacity=pd.DataFrame(caps, index=times), min_flow=pd.DataFrame(mins, index=times),
+        initial_storage=s0, end_storage=s_end, weights=weights,
+        rows=rows(basin, times, monthly=monthly_rules), storage_value=storage_value,
+        rules_enforced=not upstream_first,
+    )
+
+
+def build(inp: Inputs) -> pyo.ConcreteModel:
+    """The Pyomo model for ``inp`` (structure from the basin and horizon, numbers as mutable Params)."""
+    spec = inp.basin.spec
+    m = pyo.ConcreteModel(name=f"{spec.id}_{inp.T}m")
+    T = range(inp.T)
+    links = {lk.id: lk for lk in spec.links}
+    res = {r.node: r for r in spec.reservoirs}
+    dems = {d.node: d for d in spec.demands}
+    kinds = {n.id: n.kind for n in spec.nodes}
+    spill_to = {r.node: r.spill_to or next(lk.target for lk in spec.links if lk.source == r.node) for r in spec.reservoirs}
+
+    m.T = pyo.Set(initialize=T, ordered=True)
+    m.N = pyo.Set(initialize=[n.id for n in spec.nodes], ordered=True)
+    m.L = pyo.Set(initialize=list(links), ordered=True)
+    m.R = pyo.Set(initialize=list(res), ordered=True)
+    m.D = pyo.Set(initialize=list(dems), ordered=True)
+    m.K = pyo.Set(initialize=[n for n, k in kinds.items() if k == "sink"], ordered=True)
+    m.NI = pyo.Set(initialize=list(inp.inflow.columns), ordered=True)
+    m.LC = pyo.Set(initialize=list(inp.capacity.columns), ordered=True)
+    m.LM = pyo.Set(initialize=list(inp.min_flow.columns), ordered=True)
+    m.A = pyo.Set(initialize=[a.key for a in inp.rows], ordered=True)
+    m.rows = {a.key: a for a in inp.rows}
+
+    # --- data (mutable) -------------------------------------------------------------------------
+    P = dict(mutable=True, within=pyo.Reals)
+    m.inflow = pyo.Param(m.NI, m.T, initialize=0.0, **P)
+    m.demand = pyo.Param(m.D, m.T, initialize=0.0, **P)
+    m.cap = pyo.Param(m.LC, m.T, initialize=0.0, **P)
+    m.minflow = pyo.Param(m.LM, m.T, initialize=0.0, **P)
+    m.evap = pyo.Param(m.R, m.T, initialize=0.0, **P)  # evaporation depth × 1e-3: hm³ per km²
+    m.loss = pyo.Param(m.L, initialize=0.0, **P)
+    m.rf = pyo.Param(m.D, initialize=0.0, **P)
+    m.w = pyo.Param(m.D, initialize=1.0, **P)
+    m.s0 = pyo.Param(m.R, initialize=0.0, **P)
+    m.smin = pyo.Param(m.R, initialize=0.0, **P)
+    m.smax = pyo.Param(m.R, initialize=0.0, **P)
+    m.send = pyo.Param(m.R, initialize=0.0, **P)
+    m.a_dead = pyo.Param(m.R, initialize=0.0, **P)
+    m.a_slope = pyo.Param(m.R, initialize=0.0, **P)
+    m.share = pyo.Param(m.A, initialize=0.0, **P)
+    m.volume = pyo.Param(m.A, initialize=0.0, **P)
+    m.keep = pyo.Param(m.A, initialize=1.0, **P)  # 1 − tolerance (1 for hard rules, 0 for a switched-off row)
+    m.pen = pyo.Param(m.A, initialize=0.0, **P)
+    m.vstore = pyo.Param(initialize=0.0, **P)
+    m.excess_ub = pyo.Param(m.A, initialize=0.0, **P)  # 0 for a hard row, "infinite" for a soft one
+    m.end_ub = pyo.Param(m.R, initialize=0.0, **P)  # 0 unless the end storage is relaxed (elastic mode)
+
+    # --- variables ---------------------------------------------------------------------------------
+    m.x = pyo.Var(m.L, m.T, bounds=lambda m, l, t: (0, m.cap[l, t] if l in m.LC else None))
+    m.s = pyo.Var(m.R, m.T, bounds=lambda m, r, t: (m.smin[r], m.smax[r]))
+    m.spill = pyo.Var(m.R, m.T, within=pyo.NonNegativeReals)
+    m.q = pyo.Var(m.D, m.T, bounds=lambda m, d, t: (0, m.demand[d, t]))
+    m.out = pyo.Var(m.K, m.T, within=pyo.NonNegativeReals)
+    m.env = pyo.Var(m.LM, m.T, within=pyo.NonNegativeReals)
+    m.excess = pyo.Var(m.A, bounds=lambda m, a: (0, m.excess_ub[a]))
+    m.end_short = pyo.Var(m.R, bounds=lambda m, r: (0, m.end_ub[r]))
+
+    # --- expressions -------------------------------------------------------------------------------
+    def s_prev(m, r, t):
+        return m.s0[r] if t == 0 else m.s[r, t - 1]
+
+    m.e = pyo.Expression(m.R, m.T, rule=lambda m, r, t: m.evap[r, t] * (
+        m.a_dead[r] + m.a_slope[r] * ((s_prev(m, r, t) + m.s[r, t]) / 2 - m.smin[r])))
+    m.delivered = pyo.Expression(m.L, m.T, rule=lambda m, l, t: (1 - m.loss[l]) * m.x[l, t])
+
+    out_links = {n: [l for l, lk in links.items() if lk.source == n] for n in m.N}
+    in_links = {n: [l for l, lk in links.items() if lk.target == n] for n in m.N}
+    returns_to = {n: [d for d, dd in dems.items() if dd.return_node == n] for n in m.N}
+    spills_to = {n: [r for r, k in spill_to.items() if k == n] for n in m.N}
+
+    def balance(m, n, t):
+        use = sum(m.x[l, t] for l in out_links[n]) - sum(m.delivered[l, t] for l in in_links[n])
+        use -= sum(m.rf[d] * m.q[d, t] for d in returns_to[n]) + sum(m.spill[r, t] for r in spills_to[n])
+        if n in res:
+            use += m.s[n, t] - s_prev(m, n, t) + m.e[n, t] + m.spill[n, t]
+        if n in dems:
+            use += m.q[n, t]
+        if kinds[n] == "sink":
+            use += m.out[n, t]
+        return use == (m.inflow[n, t] if n in m.NI else 0.0)
+
+    m.balance = pyo.Constraint(m.N, m.T, rule=balance)
+    m.end_storage = pyo.Constraint(m.R, rule=lambda m, r: m.s[r, m.T.last()] + m.end_short[r] >= m.send[r])
+    m.min_flow = pyo.Constraint(m.LM, m.T, rule=lambda m, l, t: m.x[l, t] + m.env[l, t] >= m.minflow[l, t])
+
+    # --- agreement rows ----------------------------------------------------------------------------
+    def received(m, a: Row):
+        return sum(m.delivered[l, t] for t in a.period.steps for l in a.receipts.links) + \
+            sum(m.inflow[n, t] for t in a.period.steps for n in a.receipts.inflows)
+
+    def requirement(m, a: Row):
+        if a.kind == "share":
+            return m.share[a.key] * sum(m.inflow[n, t] for t in a.period.steps for n in a.resource_inflows)
+        if a.kind == "quota":
+            return m.volume[a.key]
+        r = a.reservoir
+        release = sum(m.x[l, t] for t in a.period.steps for l in out_links[r]) + \
+            sum(m.spill[r, t] for t in a.period.steps)
+        return m.share[a.key] * release
+
+    m.received = pyo.Expression(m.A, rule=lambda m, k: received(m, m.rows[k]))
+    m.requirement = pyo.Expression(m.A, rule=lambda m, k: requirement(m, m.rows[k]))
+    m.agreement = pyo.Constraint(m.A, rule=lambda m, k: m.received[k] + m.excess[k] - m.keep[k] * m.requirement[k] >= 0)
+
+    # --- objective -----------------------------------------------------------------------------------
+    m.shortage = pyo.Expression(m.D, m.T, rule=lambda m, d, t: m.demand[d, t] - m.q[d, t])
+    m.cost = pyo.Objective(expr=(
+        sum(m.w[d] * m.shortage[d, t] for d in m.D for t in m.T)
+        + sum(m.pen[a] * m.excess[a] for a in m.A)
+        + ENV_PENALTY * sum(m.env[l, t] for l in m.LM for t in m.T)
+        + SPILL_PENALTY * sum(m.spill[r, t] for r in m.R for t in m.T)
+        + FLOW_COST * sum(m.x[l, t] for l in m.L for t in m.T)
+        - m.vstore * sum(m.s[r, m.T.last()] for r in m.R)
+        + ELASTIC_PENALTY * sum(m.end_short[r] for r in m.R)
+    ), sense=pyo.minimize)
+    m.spill_to = spill_to
+    set_data(m, inp)
+    return m
+
+
+def set_data(m: pyo.ConcreteModel, inp: Inputs) -> None:
+    """Write ``inp``'s numbers into the model's mutable Params (and fix/free rule slacks)."""
+    spec = inp.basin.spec
+    T = range(inp.T)
+    for n in m.NI:
+        col = inp.inflow[n].to_numpy()
+        for t in T:
+            m.inflow[n, t] = float(col[t])
+    for d in m.D:
+        col = inp.demand[d].to_numpy()
+        for t in T:
+            m.demand[d, t] = float(col[t])
+        m.w[d] = inp.weights[d]
+    for l in m.LC:
+        col = inp.capacity[l].to_numpy()
+        for t in T:
+            m.cap[l, t] = float(col[t])
+    for l in m.LM:
+        col = inp.min_flow[l].to_numpy()
+        for t in T:
+            m.minflow[l, t] = float(col[t])
+    for lk in spec.links:
+        m.loss[lk.id] = lk.loss_fraction
+    for d in spec.demands:
+        m.rf[d.node] = d.return_fraction
+    for r in spec.reservoirs:
+        col = inp.evaporation_mm[r.node].to_numpy()
+        for t in T:
+            m.evap[r.node, t] = float(col[t]) * 1e-3
+        m.s0[r.node] = inp.initial_storage[r.node]
+        m.smin[r.node] = r.dead_storage_hm3
+        m.smax[r.node] = r.capacity_hm3
+        m.send[r.node] = inp.end_storage[r.node]
+        m.a_dead[r.node] = r.area_km2_at_dead
+        m.a_slope[r.node] = (r.area_km2_at_full - r.area_km2_at_dead) / max(r.capacity_hm3 - r.dead_storage_hm3, 1e-9)
+    m.vstore = inp.storage_value
+    for a in inp.rows:
+        m.share[a.key] = a.share
+        m.volume[a.key] = a.volume_hm3 * a.scale
+        on = a.applies and inp.rules_enforced
+        hard = a.mode == "hard" and on
+        m.keep[a.key] = (1.0 if hard else 1.0 - a.tolerance) if on else 0.0
+        m.pen[a.key] = a.penalty if on else 0.0
+        m.excess_ub[a.key] = 0.0 if hard else INF
+    for r in spec.reservoirs:
+        m.end_ub[r.node] = 0.0
+
+
+def set_elastic(m: pyo.ConcreteModel, inp: Inputs, on: bool) -> None:
+    """Elastic mode for the infeasibility diagnosis: every hard agreement row and the end-storage
+    requirement may fall short at a cost of ELASTIC_PENALTY per hm³."""
+    for a in inp.rows:
+        if a.mode == "hard" and a.applies and inp.rules_enforced:
+            m.excess_ub[a.key] = INF if on else 0.0
+            m.pen[a.key] = ELASTIC_PENALTY if on else a.penalty
+    for r in m.R:
+        m.end_ub[r] = INF if on else 0.0

@@ -1,0 +1,333 @@
+"""``Result``: the allocation as an xarray Dataset, the compliance ledger, the O&M cost split,
+water values and a manifest. Volumes in hm³ per month throughout.
+
+Sign convention of the water values: ``water_value[t, n] = −∂(objective)/∂(inflow at n in month t)``,
+the cost saved by one more hm³ of natural water at that node and month (objective units per hm³:
+one unit = one hm³ of shortage at priority 10). ``rule_price[row] = ∂(objective)/∂(requirement)`` ≥ 0,
+the cost of asking one more hm³ for that agreement row (0 when it does not bind).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .agreement import Row, ledger_rows
+from .model import ELASTIC_PENALTY, ENV_PENALTY, FLOW_COST, SPILL_PENALTY, Inputs
+
+LEDGER_COLUMNS = ["rule", "kind", "party", "period", "complete", "mode", "tolerance", "required_hm3",
+                  "received_hm3", "deficit_hm3", "met", "shadow_price"]
+COST_COLUMNS = ["facility", "name", "party", "water_hm3", "share", "om_cost_usd", "cost_usd"]
+
+
+@dataclass
+class Solution:
+    """Primal and dual values of one solve, as arrays over (month, element)."""
+
+    x: np.ndarray  # (T, L) flow entering each link
+    s: np.ndarray  # (T, R) storage at month end
+    spill: np.ndarray  # (T, R)
+    q: np.ndarray  # (T, D) delivery
+    out: np.ndarray  # (T, K) basin outflow at sinks
+    env: np.ndarray  # (T, LM) shortfall under minimum flows
+    node_dual: np.ndarray  # (T, N) dual of the node balance
+    row_dual: dict[str, float]
+    objective: float
+
+    @staticmethod
+    def concat(parts: list["Solution"]) -> "Solution":
+        cat = lambda k: np.concatenate([getattr(p, k) for p in parts], axis=0)  # noqa: E731
+        return Solution(cat("x"), cat("s"), cat("spill"), cat("q"), cat("out"), cat("env"), cat("node_dual"),
+                        {}, float(sum(p.objective for p in parts)))
+
+
+def evaporation(inp: Inputs, s: np.ndarray) -> np.ndarray:
+    """Evaporation [hm³/month] from end-of-month storage ``s`` (T, R), as in the LP."""
+    res = inp.basin.spec.reservoirs
+    s0 = np.array([inp.initial_storage[r.node] for r in res])
+    prev = np.vstack([s0[None, :], s[:-1]])
+    mm = inp.evaporation_mm[[r.node for r in res]].to_numpy()
+    a_dead = np.array([r.area_km2_at_dead for r in res])
+    slope = np.array([(r.area_km2_at_full - r.area_km2_at_dead) / max(r.capacity_hm3 - r.dead_storage_hm3, 1e-9)
+                      for r in res])
+    smin = np.array([r.dead_storage_hm3 for r in res])
+    return mm * 1e-3 * (a_dead + slope * ((prev + s) / 2 - smin))
+
+
+def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str]) -> xr.Dataset:
+    """The self-describing Dataset: every node's water balance can be recomputed from it alone."""
+    spec = inp.basin.spec
+    nodes = [n.id for n in spec.nodes]
+    links = [lk.id for lk in spec.links]
+    res = [r.node for r in spec.reservoirs]
+    dem = [d.node for d in spec.demands]
+    sinks = [n.id for n in spec.nodes if n.kind == "sink"]
+    T = inp.T
+    loss = np.array([lk.loss_fraction for lk in spec.links])
+    rf = np.array([d.return_fraction for d in spec.demands])
+    demand = inp.demand[dem].to_numpy()
+    natural = np.zeros((T, len(nodes)))
+    for j, n in enumerate(nodes):
+        if n in inp.inflow.columns:
+            natural[:, j] = inp.inflow[n].to_numpy()
+    cap = np.full((T, len(links)), np.nan)
+    minf = np.full((T, len(links)), np.nan)
+    envs = np.zeros((T, len(links)))
+    for j, lk in enumerate(links):
+        if lk in inp.capacity.columns:
+            cap[:, j] = inp.capacity[lk].to_numpy()
+        if lk in inp.min_flow.columns:
+            k = list(inp.min_flow.columns).index(lk)
+            minf[:, j] = inp.min_flow[lk].to_numpy()
+            envs[:, j] = sol.env[:, k]
+    outflow = np.zeros((T, len(nodes)))
+    for k, n in enumerate(sinks):
+        outflow[:, nodes.index(n)] = sol.out[:, k]
+    s0 = np.array([inp.initial_storage[r] for r in res])
+    start = np.vstack([s0[None, :], sol.s[:-1]]) if T else sol.s
+    hm3 = {"units": "hm3/month"}
+    tl, tn, tr, td = ("time", "link"), ("time", "node"), ("time", "reservoir"), ("time", "demand")
+    ds = xr.Dataset(
+        {
+            "natural_inflow_hm3": (tn, natural, {**hm3, "long_name": "exogenous natural inflow at the node"}),
+            "flow_hm3": (tl, sol.x, {**hm3, "long_name": "flow entering the link at its upstream end"}),
+            "delivered_hm3": (tl, sol.x * (1 - loss), {**hm3, "long_name": "flow arriving at the link's target"}),
+            "link_capacity_hm3": (tl, cap, {**hm3, "long_name": "link capacity (NaN = unlimited)"}),
+            "min_flow_hm3": (tl, minf, {**hm3, "long_name": "environmental minimum flow (NaN = none)"}),
+            "min_flow_shortfall_hm3": (tl, envs, {**hm3, "long_name": "flow missing under the minimum flow"}),
+            "storage_start_hm3": (tr, start, {"units": "hm3", "long_name": "storage at the start of the month"}),
+            "storage_hm3": (tr, sol.s, {"units": "hm3", "long_name": "storage at the end of the month"}),
+            "evaporation_hm3": (tr, evaporation(inp, sol.s), {**hm3, "long_name": "reservoir evaporation"}),
+            "spill_hm3": (tr, sol.spill, {**hm3, "long_name": "uncontrolled spill to the spill node"}),
+            "demand_hm3": (td, demand, hm3),
+            "delivery_hm3": (td, sol.q, hm3),
+            "shortage_hm3": (td, demand - sol.q, hm3),
+            "return_hm3": (td, sol.q * rf, {**hm3, "long_name": "return flow to the demand's return node"}),
+            "consumption_hm3": (td, sol.q * (1 - rf), hm3),
+            "outflow_hm3": (tn, outflow, {**hm3, "long_name": "water leaving the basin at a sink"}),
+            "water_value": (tn, -sol.node_dual, {"units": "cost units per hm3",
+                                                 "long_name": "value of one more hm3 of natural water here"}),
+            # static attributes as data (after PyPSA's component attributes)
+            "link_source": ("link", [lk.source for lk in spec.links]),
+            "link_target": ("link", [lk.target for lk in spec.links]),
+            "link_loss_fraction": ("link", loss, {"units": "1"}),
+            "node_kind": ("node", [n.kind for n in spec.nodes]),
+            "node_country": ("node", [n.country for n in spec.nodes]),
+            "node_name": ("node", [n.name for n in spec.nodes]),
+            "node_lat": ("node", [n.lat for n in spec.nodes], {"units": "degrees_north"}),
+            "node_lon": ("node", [n.lon for n in spec.nodes], {"units": "degrees_east"}),
+            "capacity_hm3": ("reservoir", [r.capacity_hm3 for r in spec.reservoirs], {"units": "hm3"}),
+            "dead_storage_hm3": ("reservoir", [r.dead_storage_hm3 for r in spec.reservoirs], {"units": "hm3"}),
+            "spill_to": ("reservoir", [spill_to[r] for r in res]),
+            "demand_party": ("demand", [d.party for d in spec.demands]),
+            "demand_sector": ("demand", [d.sector for d in spec.demands]),
+            "demand_priority": ("demand", [d.priority for d in spec.demands]),
+            "return_fraction": ("demand", rf, {"units": "1"}),
+            "return_node": ("demand", [d.return_node or "" for d in spec.demands]),
+        },
+        coords={"time": inp.times.values, "link": links, "node": nodes, "reservoir": res, "demand": dem},
+        attrs={"basin": spec.id, "basin_name": spec.name, "volume_units": "hm3 (million m3)"},
+    )
+    ds["time"].attrs["long_name"] = "first day of the month"
+    add_party_receipts(ds, inp)
+    return ds
+
+
+def receipt_volume(ds: xr.Dataset, row: Row) -> xr.DataArray:
+    """Monthly volume [hm³] received through a row's receipts."""
+    v = ds["delivered_hm3"].sel(link=list(row.receipts.links)).sum("link")
+    return v + ds["natural_inflow_hm3"].sel(node=list(row.receipts.inflows)).sum("node")
+
+
+def requirement_monthly(ds: xr.Dataset, row: Row) -> xr.DataArray | None:
+    """Monthly requirement of a share or split row [hm³] (None for quotas: a volume per period)."""
+    if row.kind == "share":
+        return row.share * ds["natural_inflow_hm3"].sel(node=row.resource_inflows).sum("node")
+    if row.kind == "split":
+        r = row.reservoir
+        out = (ds["link_source"] == r)
+        release = ds["flow_hm3"].where(out, 0).sum("link") + ds["spill_hm3"].sel(reservoir=r)
+        return row.share * release
+    return None
+
+
+def add_party_receipts(ds: xr.Dataset, inp: Inputs) -> None:
+    """``received_hm3`` and ``entitlement_hm3`` per party and month under the basin's first share rule."""
+    rules = inp.basin.spec.agreement.share_rules
+    parties = list(inp.basin.spec.agreement.parties)
+    if not rules:
+        return
+    r = rules[0]
+    rec = np.zeros((inp.T, len(parties)))
+    ent = np.full((inp.T, len(parties)), np.nan)
+    for j, p in enumerate(parties):
+        if p in r.receipts:
+            row = Row(r.id, "share", p, None, r.receipts[p], r.mode, r.tolerance, r.penalty,
+                      share=r.shares.get(p, 0.0), resource_inflows=list(r.resource_inflows))
+            rec[:, j] = receipt_volume(ds, row).values
+            ent[:, j] = requirement_monthly(ds, row).values
+    ds.coords["party"] = parties
+    ds["received_hm3"] = (("time", "party"), rec, {"units": "hm3/month", "rule": r.id,
+                                                   "long_name": f"water received by each party ({r.id} receipts)"})
+    ds["entitlement_hm3"] = (("time", "party"), ent, {"units": "hm3/month", "rule": r.id,
+                                                      "long_name": f"share of the basin resource ({r.id})"})
+
+
+def ledger(ds: xr.Dataset, inp: Inputs, row_dual: dict[str, float]) -> pd.DataFrame:
+    """One row per rule × party × period: required, received, deficit, met, shadow price."""
+    out = []
+    for row in ledger_rows(inp.basin, inp.times):
+        steps = list(row.period.steps)
+        received = float(receipt_volume(ds, row).isel(time=steps).sum())
+        monthly = requirement_monthly(ds, row)
+        required = float(monthly.isel(time=steps).sum()) if monthly is not None else row.volume_hm3
+        applies = row.applies
+        deficit = max(0.0, required - received) if applies else 0.0
+        allowed = row.tolerance * required if row.mode == "soft" else 0.0
+        out.append({
+            "rule": row.rule, "kind": row.kind, "party": row.party, "period": row.period.label,
+            "complete": row.period.complete, "mode": row.mode if applies else "not applicable (partial period)",
+            "tolerance": row.tolerance if row.mode == "soft" else 0.0,
+            "required_hm3": required, "received_hm3": received, "deficit_hm3": deficit,
+            "met": bool(deficit <= allowed + 1e-6), "shadow_price": row_dual.get(row.key, np.nan),
+        })
+    return pd.DataFrame(out, columns=LEDGER_COLUMNS)
+
+
+def cost_sharing(ds: xr.Dataset, inp: Inputs) -> pd.DataFrame:
+    """2000 Agreement: each facility's O&M cost over the horizon split in proportion to water received."""
+    out = []
+    years = inp.T / 12.0
+    for f in inp.basin.spec.agreement.facilities:
+        water = {}
+        for p, rec in f.receipts.items():
+            row = Row(f.id, "facility", p, None, rec, "reported", 0.0, 0.0)
+            water[p] = float(receipt_volume(ds, row).sum())
+        total = sum(water.values())
+        for p, w in water.items():
+            share = w / total if total > 0 else np.nan
+            out.append({"facility": f.id, "name": f.name, "party": p, "water_hm3": w, "share": share,
+                        "om_cost_usd": f.om_cost_usd_per_year * years, "cost_usd": f.om_cost_usd_per_year * years * share})
+    return pd.DataFrame(out, columns=COST_COLUMNS)
+
+
+def objective(ds: xr.Dataset, inp: Inputs, led: pd.DataFrame) -> float:
+    """The perfect-foresight objective evaluated on any allocation (used to compare myopic operation);
+    a hard rule's deficit is valued at the elastic penalty."""
+    w = xr.DataArray([inp.weights[d] for d in ds["demand"].values], dims="demand", coords={"demand": ds["demand"]})
+    cost = float((w * ds["shortage_hm3"]).sum())
+    cost += ENV_PENALTY * float(ds["min_flow_shortfall_hm3"].sum())
+    cost += SPILL_PENALTY * float(ds["spill_hm3"].sum()) + FLOW_COST * float(ds["flow_hm3"].sum())
+    if inp.rules_enforced:
+        pen = {}
+        for row in inp.basin.spec.agreement.share_rules + inp.basin.spec.agreement.quotas + \
+                inp.basin.spec.agreement.storage_splits:
+            pen[row.id] = row.penalty
+        for r in led[led["mode"].isin(["hard", "soft"])].itertuples():
+            free = r.tolerance * r.required_hm3
+            excess = max(0.0, r.deficit_hm3 - free)
+            cost += excess * (ELASTIC_PENALTY if r.mode == "hard" else pen[r.rule])
+    return cost
+
+
+@dataclass
+class Result:
+    """One solved allocation. ``dataset`` holds the flows; ``ledger`` and ``cost_sharing`` are tables."""
+
+    dataset: xr.Dataset
+    ledger: pd.DataFrame
+    cost_sharing: pd.DataFrame
+    manifest: dict
+
+    @property
+    def water_values(self) -> xr.Dataset:
+        """Node water values (time × node) and agreement-row shadow prices (row), see module docstring."""
+        led = self.ledger
+        prices = xr.DataArray(led["shadow_price"].to_numpy(dtype=float), dims="row",
+                              coords={"row": [f"{r.rule}|{r.party}|{r.period}" for r in led.itertuples()]},
+                              attrs={"units": "cost units per hm3", "long_name": "cost of one more hm3 required"})
+        return xr.Dataset({"water_value": self.dataset["water_value"], "rule_price": prices})
+
+    @property
+    def objective(self) -> float:
+        return float(self.manifest["objective"])
+
+    def summary(self) -> pd.DataFrame:
+        """Per party: water received vs entitlement, delivery and shortage of its demands [hm³ over the horizon]."""
+        ds = self.dataset
+        rows = []
+        for p in ds["party"].values if "party" in ds.coords else []:
+            dem = ds["demand_party"] == p
+            rows.append({
+                "party": str(p),
+                "received_hm3": float(ds["received_hm3"].sel(party=p).sum()),
+                "entitlement_hm3": float(ds["entitlement_hm3"].sel(party=p).sum()),
+                "demand_hm3": float(ds["demand_hm3"].where(dem, 0).sum()),
+                "delivery_hm3": float(ds["delivery_hm3"].where(dem, 0).sum()),
+                "shortage_hm3": float(ds["shortage_hm3"].where(dem, 0).sum()),
+            })
+        return pd.DataFrame(rows).set_index("party") if rows else pd.DataFrame()
+
+    def end_storage(self) -> pd.Series:
+        return self.dataset["storage_hm3"].isel(time=-1).to_series().rename("end_storage_hm3")
+
+    # ---- files ------------------------------------------------------------------------------
+    def to_dataset(self) -> xr.Dataset:
+        """Everything in one Dataset (ledger and cost split as row tables), for NetCDF."""
+        ds = self.dataset.copy()
+        for name, df, dim in (("ledger", self.ledger, "ledger_row"), ("cost", self.cost_sharing, "cost_row")):
+            for c in df.columns:
+                vals = df[c].to_numpy()
+                if df[c].dtype == bool:
+                    vals = vals.astype("int8")
+                elif df[c].dtype == object or str(df[c].dtype).startswith("str"):
+                    vals = vals.astype(str)
+                ds[f"{name}__{c}"] = (dim, vals)
+        ds.attrs["manifest"] = json.dumps(self.manifest, sort_keys=True)
+        return ds
+
+    def to_netcdf(self, path: str | Path) -> Path:
+        """Write atomically (temporary file + rename): an interrupted run leaves no half-written file."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            self.to_dataset().to_netcdf(tmp, engine="h5netcdf")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    def ledger_to_csv(self, path: str | Path) -> Path:
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp")
+        self.ledger.to_csv(tmp, index=False)
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def from_netcdf(cls, path: str | Path) -> "Result":
+        with xr.open_dataset(path, engine="h5netcdf") as f:
+            ds = f.load()
+        tables = {}
+        for name, cols, dim in (("ledger", LEDGER_COLUMNS, "ledger_row"), ("cost", COST_COLUMNS, "cost_row")):
+            df = pd.DataFrame({c: ds[f"{name}__{c}"].values for c in cols}) if dim in ds.dims else pd.DataFrame(columns=cols)
+            tables[name] = df
+            ds = ds.drop_vars([v for v in ds.data_vars if v.startswith(f"{name}__")])
+            if dim in ds.dims:
+                ds = ds.drop_dims(dim)
+        led = tables["ledger"]
+        if len(led):
+            led["met"] = led["met"].astype(bool)
+            led["complete"] = led["complete"].astype(bool)
+        manifest = json.loads(ds.attrs.pop("manifest"))
+        return cls(ds, led, tables["cost"], manifest)

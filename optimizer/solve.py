@@ -1,0 +1,299 @@
+"""Solve the allocation LP with HiGHS through a persistent Pyomo interface.
+
+``solve`` builds a model the first time a network/horizon is seen and keeps it: a later call on the
+same structure only rewrites the mutable parameters and re-solves (warm), which is what the app and
+ensembles do on every change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import threading
+import time
+from collections import OrderedDict
+from importlib import metadata
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+import xarray as xr
+from pyomo.contrib.solver.common.results import TerminationCondition
+from pyomo.contrib.solver.solvers.highs import Highs
+
+import basins
+from basins import Basin
+
+from . import result as res
+from .errors import InfeasibleAgreement, PhysicallyInfeasible, SolverFailure, SolverLimit
+from .model import Inputs, build, make_inputs, set_data, set_elastic
+
+MYOPIC_STORAGE_VALUE = 0.1  # cost units per hm³ kept in storage at the end of each month (myopic operator)
+_CACHE_SIZE = 8
+
+
+class _Entry:
+    def __init__(self, model: pyo.ConcreteModel, solver: Highs):
+        self.model, self.solver, self.lock, self.solves = model, solver, threading.Lock(), 0
+
+
+_cache: "OrderedDict[str, _Entry]" = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def versions() -> dict:
+    def v(pkg):
+        try:
+            return metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            return "unknown"
+
+    import highspy
+
+    h = highspy.Highs()
+    return {"chutalas": v("chutalas"), "pyomo": v("pyomo"), "highspy": v("highspy"),
+            "highs": f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}", "xarray": v("xarray"),
+            "pandas": v("pandas"), "python": platform.python_version()}
+
+
+def structure_key(inp: Inputs) -> str:
+    """What fixes the LP's structure: the network, the rule rows and the horizon (not the numbers)."""
+    spec = inp.basin.spec
+    k = {
+        "nodes": [(n.id, n.kind) for n in spec.nodes],
+        "links": [(lk.id, lk.source, lk.target) for lk in spec.links],
+        "cap": list(inp.capacity.columns), "min": list(inp.min_flow.columns), "inflow": list(inp.inflow.columns),
+        "res": [(r.node, r.spill_to) for r in spec.reservoirs],
+        "dem": [(d.node, d.return_node) for d in spec.demands],
+        "rows": [(a.key, a.kind, a.receipts.model_dump_json(), a.resource_inflows, a.reservoir) for a in inp.rows],
+        "months": inp.T,  # the period structure (which depends on the start month) is in the row keys
+    }
+    return hashlib.sha256(json.dumps(k, default=str).encode()).hexdigest()
+
+
+def _persistent(inp: Inputs, timings: dict) -> _Entry:
+    key = structure_key(inp)
+    with _cache_lock:
+        entry = _cache.get(key)
+        if entry is not None:
+            _cache.move_to_end(key)
+    if entry is None:
+        t0 = time.perf_counter()
+        m = build(inp)
+        solver = Highs()
+        cfg = solver.config.auto_updates
+        # only numbers change between solves of one structure: skip the costly scans
+        cfg.check_for_new_or_removed_constraints = False
+        cfg.check_for_new_or_removed_vars = False
+        cfg.check_for_new_or_removed_params = False
+        cfg.check_for_new_objective = False
+        cfg.update_constraints = False
+        cfg.update_vars = False
+        cfg.update_named_expressions = False
+        cfg.update_objective = False
+        cfg.update_parameters = True
+        solver.set_instance(m)
+        entry = _Entry(m, solver)
+        timings["build_s"] = time.perf_counter() - t0
+        timings["rebuilt"] = True
+        with _cache_lock:
+            _cache[key] = entry
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    else:
+        t0 = time.perf_counter()
+        with entry.lock:
+            set_data(entry.model, inp)
+        timings["build_s"] = time.perf_counter() - t0
+        timings["rebuilt"] = False
+    return entry
+
+
+def _run(entry: _Entry, time_limit: float | None):
+    return entry.solver.solve(entry.model, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+                              time_limit=time_limit, solver_options={"random_seed": 0, "threads": 1})
+
+
+def _extract(m: pyo.ConcreteModel, solver: Highs, inp: Inputs) -> res.Solution:
+    prim = solver._get_primals()
+    get = lambda var, keys: np.array([[prim[var[k, t]] for k in keys] for t in m.T]).reshape(inp.T, len(keys))  # noqa: E731
+    duals = solver._get_duals()
+    nd = np.array([[duals[m.balance[n, t]] for n in m.N] for t in m.T]).reshape(inp.T, len(m.N))
+    return res.Solution(
+        x=get(m.x, list(m.L)), s=get(m.s, list(m.R)), spill=get(m.spill, list(m.R)), q=get(m.q, list(m.D)),
+        out=get(m.out, list(m.K)), env=get(m.env, list(m.LM)), node_dual=nd,
+        row_dual={a: float(duals[m.agreement[a]]) for a in m.A}, objective=float("nan"))
+
+
+def _solve_entry(entry: _Entry, inp: Inputs, time_limit: float | None) -> tuple[res.Solution, str]:
+    with entry.lock:
+        set_data(entry.model, inp)
+        r = _run(entry, time_limit)
+        tc = r.termination_condition
+        if tc == TerminationCondition.convergenceCriteriaSatisfied:
+            sol = _extract(entry.model, entry.solver, inp)
+            sol.objective = float(r.incumbent_objective)
+            return sol, "optimal"
+        if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
+            raise _diagnose(entry, inp, time_limit)
+        if tc in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit):
+            raise SolverLimit(f"HiGHS stopped at its limit ({tc.name}, time limit {time_limit} s) before proving the "
+                              "allocation optimal; raise --time-limit or shorten the horizon.")
+        raise SolverFailure(f"HiGHS ended with status {tc.name}; the inputs may be badly scaled "
+                            "(check capacities and inflows for absurd values).")
+
+
+def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
+    """Elastic re-solve: every hard row may fall short at a high cost; report those that do."""
+    m = entry.model
+    set_elastic(m, inp, True)
+    try:
+        r = _run(entry, time_limit)
+        if r.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
+            return PhysicallyInfeasible(
+                "No allocation meets the physical limits even with every agreement rule and the end-of-horizon "
+                "storage relaxed: check that reservoirs can hold their dead storage against evaporation and that "
+                "inflows are not negative.")
+        prim = entry.solver._get_primals()
+        rows = []
+        for a in inp.rows:
+            short = prim[m.excess[a.key]]
+            if a.mode == "hard" and a.applies and short > 1e-6:
+                rows.append({"rule": a.rule, "kind": a.kind, "party": a.party, "period": a.period.label,
+                             "required_hm3": float(pyo.value(m.keep[a.key] * m.requirement[a.key],
+                                                             exception=False) if a.kind != "split" else np.nan),
+                             "shortfall_hm3": short})
+        for rname in m.R:
+            short = prim[m.end_short[rname]]
+            if short > 1e-6:
+                rows.append({"rule": f"end storage {rname}", "kind": "end_storage", "party": "-", "period": "end",
+                             "required_hm3": float(pyo.value(m.send[rname])), "shortfall_hm3": short})
+        conflicts = pd.DataFrame(rows, columns=["rule", "kind", "party", "period", "required_hm3", "shortfall_hm3"])
+        return InfeasibleAgreement(conflicts)
+    finally:
+        set_elastic(m, inp, False)
+
+
+def horizon(start: str | pd.Timestamp, months: int) -> pd.DatetimeIndex:
+    if not 1 <= int(months) <= 1200:
+        raise ValueError(f"months must be between 1 and 1200, got {months}")
+    return pd.date_range(pd.Timestamp(start).to_period("M").to_timestamp(), periods=int(months), freq="MS")
+
+
+def inflow_series(basin: Basin, times: pd.DatetimeIndex, year_type: str) -> xr.DataArray:
+    """The typical year of ``year_type`` repeated over ``times`` (time × inflow node, hm³/month)."""
+    if year_type not in basin.year_types:
+        raise ValueError(f"unknown year type {year_type!r}; the basin has {basin.year_types}")
+    da = basin.inflow.sel(year_type=year_type, drop=True).sel(month=xr.DataArray(times.month, dims="time"))
+    return da.drop_vars("month").assign_coords(time=times).transpose("time", "node")
+
+
+def _check_inflow(basin: Basin, inflow: xr.DataArray) -> xr.DataArray:
+    nodes = [n.id for n in basin.spec.nodes if n.kind == "inflow"]
+    if set(inflow.dims) != {"time", "node"}:
+        raise ValueError(f"inflow must have dims ('time', 'node'), got {inflow.dims}")
+    missing = sorted(set(nodes) - set(map(str, inflow["node"].values)))
+    if missing:
+        raise ValueError(f"inflow lacks the inflow nodes {missing}")
+    units = inflow.attrs.get("units", "hm3/month")
+    if units not in ("hm3/month", "hm3"):
+        raise ValueError(f"inflow must be in hm3/month (attrs['units']), got {units!r}; convert m3/s with "
+                         "basins.m3s_to_hm3")
+    v = inflow.sel(node=nodes).transpose("time", "node")
+    if not np.isfinite(v.values).all() or (v.values < 0).any():
+        raise ValueError("inflow has NaN, infinite or negative values; nothing is filled in")
+    return v
+
+
+def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray | None = None,
+          start: str = "2025-01", months: int = 12, foresight: str = "perfect", operation: str = "agreement",
+          end_storage: str | dict = "initial", initial_storage: dict | None = None,
+          time_limit: float | None = 60.0) -> res.Result:
+    """Allocate water month by month over a horizon and return a :class:`~optimizer.result.Result`.
+
+    Parameters
+    ----------
+    basin : a validated :class:`basins.Basin` or a bundled id / basin file path.
+    year_type : typical year repeated over the horizon (``wet``, ``normal``, ``dry``, ``very-dry``).
+    inflow : explicit natural inflow [hm³/month] with dims (time, node); overrides year_type, start, months.
+    start, months : first month (``YYYY-MM``) and length (1–1,200) of the horizon.
+    foresight : ``perfect`` (one LP over the horizon) or ``myopic`` (each month alone, storage carried).
+    operation : ``agreement`` (rules enforced) or ``status-quo`` (upstream intakes first; rules only reported).
+    end_storage : ``initial`` (end ≥ start storage), ``free``, or a dict reservoir → hm³.
+    time_limit : HiGHS time limit per LP [s].
+
+    Raises :class:`~optimizer.errors.InfeasibleAgreement` naming the rules that conflict (hm³ short).
+    """
+    if isinstance(basin, str):
+        basin = basins.load(basin)
+    if foresight not in ("perfect", "myopic"):
+        raise ValueError(f"foresight must be 'perfect' or 'myopic', not {foresight!r}")
+    if operation not in ("agreement", "status-quo"):
+        raise ValueError(f"operation must be 'agreement' or 'status-quo', not {operation!r}")
+    if inflow is not None:
+        inflow = _check_inflow(basin, inflow)
+        times = pd.DatetimeIndex(inflow["time"].values).to_period("M").to_timestamp()
+        inflow = inflow.assign_coords(time=times)
+        horizon(times[0], len(times))
+        label = "explicit series"
+    else:
+        times = horizon(start, months)
+        inflow = inflow_series(basin, times, year_type)
+        label = year_type
+    upstream_first = operation == "status-quo"
+    options = {"year_type": label, "start": str(times[0].date()), "months": len(times), "foresight": foresight,
+               "operation": operation, "end_storage": end_storage, "initial_storage": initial_storage}
+    t_all = time.perf_counter()
+    timings: dict = {}
+    full = make_inputs(basin, times, inflow, end_storage=end_storage, upstream_first=upstream_first,
+                       initial_storage=initial_storage)
+    spill_to = {r.node: r.spill_to or next(lk.target for lk in basin.spec.links if lk.source == r.node)
+                for r in basin.spec.reservoirs}
+    if foresight == "perfect":
+        entry = _persistent(full, timings)
+        t0 = time.perf_counter()
+        sol, status = _solve_entry(entry, full, time_limit)
+        timings["solve_s"] = time.perf_counter() - t0
+    else:
+        sol, status = _solve_myopic(basin, full, inflow, timings, time_limit, upstream_first)
+    ds = res.make_dataset(full, sol, spill_to)
+    led = res.ledger(ds, full, sol.row_dual)
+    costs = res.cost_sharing(ds, full)
+    objective = sol.objective if foresight == "perfect" else res.objective(ds, full, led)
+    h = hashlib.sha256()
+    h.update(basin.sha256().encode())
+    h.update(json.dumps(options, sort_keys=True, default=str).encode())
+    h.update(inflow.values.astype("<f8").tobytes())
+    manifest = {
+        "inputs_sha256": h.hexdigest(), "basin": basin.id, "basin_sha256": basin.sha256(),
+        "options": options, "versions": versions(), "solver": "HiGHS (pyomo.contrib.solver persistent)",
+        "status": status, "objective": objective,
+        "objective_units": "cost units (1 = one hm3 of shortage at priority 10)",
+        "build_s": round(timings.get("build_s", 0.0), 6), "solve_s": round(timings.get("solve_s", 0.0), 6),
+        "total_s": round(time.perf_counter() - t_all, 6), "model_reused": not timings.get("rebuilt", True),
+    }
+    ds.attrs["inputs_sha256"] = manifest["inputs_sha256"]
+    return res.Result(ds, led, costs, manifest)
+
+
+def _solve_myopic(basin: Basin, full: Inputs, inflow: xr.DataArray, timings: dict, time_limit, upstream_first):
+    """Month by month: each month's LP alone (rules held month by month, quotas in equal monthly parts),
+    storage carried forward, end-of-month storage valued at MYOPIC_STORAGE_VALUE."""
+    parts = []
+    storage = dict(full.initial_storage)
+    build_s = solve_s = 0.0
+    for i, ts in enumerate(full.times):
+        times = full.times[i:i + 1]
+        inp = make_inputs(basin, times, inflow.isel(time=[i]), end_storage="free", upstream_first=upstream_first,
+                          storage_value=MYOPIC_STORAGE_VALUE, monthly_rules=True, initial_storage=storage)
+        t: dict = {}
+        entry = _persistent(inp, t)
+        build_s += t["build_s"]
+        t0 = time.perf_counter()
+        sol, _ = _solve_entry(entry, inp, time_limit)
+        solve_s += time.perf_counter() - t0
+        parts.append(sol)
+        storage = dict(zip(list(entry.model.R), sol.s[-1]))
+    timings.update(build_s=build_s, solve_s=solve_s)
+    return res.Solution.concat(parts), "optimal"
