@@ -28,13 +28,31 @@ class StrictLoader(yaml.SafeLoader):
     """Safe YAML loader that refuses duplicate keys and anchors/aliases (no YAML bombs)."""
 
 
+class _RefusedYaml(yaml.YAMLError):
+    """A YAML construct a basin file may not use, located by its entry (id where known) and key."""
+
+    def __init__(self, mark, entry: str, field: str, message: str):
+        super().__init__(message)
+        self.problem_mark, self.entry, self.field, self.problem = mark, entry, field, message
+
+
+def _entry_of(mapping: yaml.Node | None, mark) -> str:
+    """'line L' plus the id (or node) of the YAML mapping being read, if it has one yet."""
+    where = f"line {mark.line + 1}"
+    if isinstance(mapping, yaml.MappingNode):
+        for k, v in mapping.value:
+            if isinstance(k, yaml.ScalarNode) and k.value in ("id", "node") and isinstance(v, yaml.ScalarNode):
+                return f"{where} ({v.value!r})"
+    return where
+
+
 def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool = False):
     keys = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if key in keys:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}; each key may appear once in a mapping", key_node.start_mark)
+            raise _RefusedYaml(key_node.start_mark, _entry_of(node, key_node.start_mark), str(key),
+                               "duplicate key; each key may appear once in a mapping, delete one of them")
         keys.add(key)
     return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
 
@@ -44,10 +62,14 @@ StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _co
 
 class _NoAliasLoader(StrictLoader):
     def compose_node(self, parent, index):
-        if self.check_event(yaml.events.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(None, None, "YAML anchors/aliases are not allowed in a basin file",
-                                              event.start_mark)
+        event = self.peek_event()
+        anchor = None if isinstance(event, yaml.events.AliasEvent) else getattr(event, "anchor", None)
+        if isinstance(event, yaml.events.AliasEvent) or anchor is not None:
+            what = f"alias '*{event.anchor}'" if anchor is None else f"anchor '&{anchor}'"
+            field = index.value if isinstance(index, yaml.ScalarNode) else ""
+            raise _RefusedYaml(event.start_mark, _entry_of(parent, event.start_mark), field,
+                               f"YAML {what}: anchors and aliases are not allowed in a basin file; "
+                               "write the value out in full")
         return super().compose_node(parent, index)
 
 
@@ -103,6 +125,8 @@ def parse_yaml(text: str, file: str) -> dict:
     """Parse basin YAML text safely; raises a located BasinError on syntax errors."""
     try:
         raw = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+    except _RefusedYaml as exc:
+        raise BasinError([Problem(file, exc.entry, exc.field, exc.problem)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
@@ -207,7 +231,15 @@ def dumps(basin: Basin, inline: bool = True, series_files: SeriesFiles | None = 
                                          "series_files": None if inline else series_files})
     data = spec.model_dump(mode="json", exclude_none=True)
     header = f"# Basin file for {basin.name}; schema: basins/schema.py. Volumes in hm3, flows in the unit named.\n"
-    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120)
+    return header + yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=120)
+
+
+class _BlockDumper(yaml.SafeDumper):
+    """Writes multi-line strings (inline CSV series) as literal ``|`` blocks, one CSV row per line."""
+
+
+_BlockDumper.add_representer(str, lambda d, s: d.represent_scalar(
+    "tag:yaml.org,2002:str", s, style="|" if "\n" in s else None))
 
 
 def save(basin: Basin, path: str | Path, inline: bool = False) -> Path:
@@ -216,7 +248,8 @@ def save(basin: Basin, path: str | Path, inline: bool = False) -> Path:
     if inline:
         _atomic_write(path, dumps(basin, inline=True))
         return path
-    files = basin.spec.series_files or SeriesFiles(inflow=f"{path.stem}_data/inflow.csv",
+    same_file = basin.path is not None and Path(basin.path).resolve() == path.resolve()
+    files = (basin.spec.series_files if same_file else None) or SeriesFiles(inflow=f"{path.stem}_data/inflow.csv",
                                                    demand=f"{path.stem}_data/demand.csv",
                                                    evaporation=f"{path.stem}_data/evaporation.csv")
     for kind in ("inflow", "demand", "evaporation"):

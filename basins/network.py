@@ -88,12 +88,13 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
             add(e, "node", "declared twice")
         seen_res.add(r.node)
         if r.dead_storage_hm3 > r.capacity_hm3:
-            add(e, "dead_storage_hm3", f"{r.dead_storage_hm3} hm3 is above the capacity {r.capacity_hm3} hm3")
+            add(e, "dead_storage_hm3", f"{r.dead_storage_hm3} hm3 is above the capacity {r.capacity_hm3} hm3; "
+                "dead storage must not exceed the capacity")
         if not r.dead_storage_hm3 <= r.initial_storage_hm3 <= r.capacity_hm3:
             add(e, "initial_storage_hm3", f"{r.initial_storage_hm3} hm3 is outside [dead storage "
-                f"{r.dead_storage_hm3}, capacity {r.capacity_hm3}] hm3")
+                f"{r.dead_storage_hm3}, capacity {r.capacity_hm3}] hm3; start the reservoir within its bounds")
         if r.area_km2_at_dead > r.area_km2_at_full:
-            add(e, "area_km2_at_dead", "is larger than area_km2_at_full")
+            add(e, "area_km2_at_dead", "is larger than area_km2_at_full; the full reservoir has the larger area")
         if r.spill_to is not None and r.spill_to not in nodes:
             add(e, "spill_to", f"unknown node {r.spill_to!r}")
         if r.node in nodes and r.spill_to is None and not adj.get(r.node):

@@ -30,7 +30,7 @@ SERIES_UNITS = {"inflow": ("hm3", "m3/s"), "demand": ("hm3", "m3/s"), "evaporati
 class Entry(BaseModel):
     """Base of every basin-file entry: unknown keys are errors, values are validated on assignment."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class Node(Entry):

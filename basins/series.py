@@ -67,31 +67,35 @@ def read_table(text: str, kind: str, label: str, problems: list[Problem]) -> pd.
         return None
     n0 = len(problems)
     for i, row in df.iterrows():
-        line = f"row {i + 2}"  # 1-based, after the header line
+        # 1-based data row after the header, plus the row's key so the entry can be found by id
+        line = f"row {i + 2} (" + ", ".join(f"{k}={row[k]}" for k in KEYS[kind]) + ")"
         for col in expected:
             if pd.isna(row[col]):
-                problems.append(Problem(label, line, col, "is empty or NaN; give a number (no value is filled in)"))
-        m = row["month"]
-        if not pd.isna(m) and (not float(m).is_integer() or not 1 <= int(m) <= 12):
-            problems.append(Problem(label, line, "month", f"{m!r} is not a month number 1-12"))
+                what = "a number" if col in (value, "month") else ("a unit" if col == "unit" else "a value")
+                problems.append(Problem(label, line, col, f"is empty or NaN; give {what} (no value is filled in)"))
+        m = pd.to_numeric(pd.Series([row["month"]]), errors="coerce").iloc[0]
+        if not pd.isna(row["month"]) and (pd.isna(m) or not float(m).is_integer() or not 1 <= int(m) <= 12):
+            problems.append(Problem(label, line, "month", f"{row['month']!r} is not a month number 1-12"))
         v = pd.to_numeric(pd.Series([row[value]]), errors="coerce").iloc[0]
         if not pd.isna(row[value]) and pd.isna(v):
             problems.append(Problem(label, line, value, f"{row[value]!r} is not a number"))
         elif not pd.isna(v) and (v < 0 or not np.isfinite(v)):
-            problems.append(Problem(label, line, value, f"{v} must be a finite value >= 0"))
+            problems.append(Problem(label, line, value, f"{v} is not a finite value >= 0; correct the data "
+                                                        "(values are never clipped)"))
         u = row["unit"]
         if not pd.isna(u) and str(u).strip() not in SERIES_UNITS[kind]:
             problems.append(Problem(label, line, "unit", f"unknown unit {u!r}; use one of {list(SERIES_UNITS[kind])}"))
     if len(problems) > n0:
         return None
     df[value] = pd.to_numeric(df[value])
-    df["month"] = df["month"].astype(int)
+    df["month"] = pd.to_numeric(df["month"]).astype(int)
     df["unit"] = df["unit"].str.strip()
-    dup = df.duplicated(KEYS[kind], keep=False)
+    dup = df.duplicated(KEYS[kind], keep="first")
     if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        problems.append(Problem(label, f"row {i + 2}", ", ".join(KEYS[kind]),
-                                f"duplicate key {tuple(df.iloc[i][KEYS[kind]])}; each key may appear once"))
+        for i in np.flatnonzero(dup.to_numpy())[:20]:
+            key = ", ".join(f"{k}={df.iloc[i][k]}" for k in KEYS[kind])
+            problems.append(Problem(label, f"row {i + 2} ({key})", ", ".join(KEYS[kind]),
+                                    "repeats an earlier row's key; each key may appear once, delete one of the rows"))
         return None
     return df
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from importlib import import_module
 
 _LAZY = {  # public name -> module that defines it
-    "solve": ".solve",
+    "solve": ".solver",
+    "clear_cache": ".solver",
     "Result": ".result",
     "SolveError": ".errors",
     "InfeasibleAgreement": ".errors",

@@ -132,6 +132,22 @@ def make_inputs(basin: Basin, times: pd.DatetimeIndex, inflow: xr.DataArray, *, 
     )
 
 
+def physics(inp: Inputs) -> dict:
+    """The LP's fixed coefficients: link losses, return fractions, evaporation and area–storage lines."""
+    spec = inp.basin.spec
+    evap = {(r.node, t): float(v) * 1e-3 for r in spec.reservoirs
+            for t, v in enumerate(inp.evaporation_mm[r.node].to_numpy())}
+    return {
+        "loss": {lk.id: lk.loss_fraction for lk in spec.links},
+        "rf": {d.node: d.return_fraction for d in spec.demands},
+        "evap": evap,
+        "smin": {r.node: r.dead_storage_hm3 for r in spec.reservoirs},
+        "a_dead": {r.node: r.area_km2_at_dead for r in spec.reservoirs},
+        "a_slope": {r.node: (r.area_km2_at_full - r.area_km2_at_dead) / max(r.capacity_hm3 - r.dead_storage_hm3, 1e-9)
+                    for r in spec.reservoirs},
+    }
+
+
 def build(inp: Inputs) -> pyo.ConcreteModel:
     """The Pyomo model for ``inp`` (structure from the basin and horizon, numbers as mutable Params)."""
     spec = inp.basin.spec
@@ -161,16 +177,19 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
     m.demand = pyo.Param(m.D, m.T, initialize=0.0, **P)
     m.cap = pyo.Param(m.LC, m.T, initialize=0.0, **P)
     m.minflow = pyo.Param(m.LM, m.T, initialize=0.0, **P)
-    m.evap = pyo.Param(m.R, m.T, initialize=0.0, **P)  # evaporation depth × 1e-3: hm³ per km²
-    m.loss = pyo.Param(m.L, initialize=0.0, **P)
-    m.rf = pyo.Param(m.D, initialize=0.0, **P)
+    # physical coefficients are fixed numbers (changing them rebuilds: see solver.structure_key), so that
+    # re-solves update bounds and right-hand sides only, not matrix coefficients
+    phys = physics(inp)
+    m.evap = pyo.Param(m.R, m.T, initialize=phys["evap"])  # evaporation depth × 1e-3: hm³ per km²
+    m.loss = pyo.Param(m.L, initialize=phys["loss"])
+    m.rf = pyo.Param(m.D, initialize=phys["rf"])
+    m.smin = pyo.Param(m.R, initialize=phys["smin"])
+    m.a_dead = pyo.Param(m.R, initialize=phys["a_dead"])
+    m.a_slope = pyo.Param(m.R, initialize=phys["a_slope"])
     m.w = pyo.Param(m.D, initialize=1.0, **P)
     m.s0 = pyo.Param(m.R, initialize=0.0, **P)
-    m.smin = pyo.Param(m.R, initialize=0.0, **P)
     m.smax = pyo.Param(m.R, initialize=0.0, **P)
     m.send = pyo.Param(m.R, initialize=0.0, **P)
-    m.a_dead = pyo.Param(m.R, initialize=0.0, **P)
-    m.a_slope = pyo.Param(m.R, initialize=0.0, **P)
     m.share = pyo.Param(m.A, initialize=0.0, **P)
     m.volume = pyo.Param(m.A, initialize=0.0, **P)
     m.keep = pyo.Param(m.A, initialize=1.0, **P)  # 1 − tolerance (1 for hard rules, 0 for a switched-off row)
@@ -273,20 +292,10 @@ def set_data(m: pyo.ConcreteModel, inp: Inputs) -> None:
         col = inp.min_flow[l].to_numpy()
         for t in T:
             m.minflow[l, t] = float(col[t])
-    for lk in spec.links:
-        m.loss[lk.id] = lk.loss_fraction
-    for d in spec.demands:
-        m.rf[d.node] = d.return_fraction
     for r in spec.reservoirs:
-        col = inp.evaporation_mm[r.node].to_numpy()
-        for t in T:
-            m.evap[r.node, t] = float(col[t]) * 1e-3
         m.s0[r.node] = inp.initial_storage[r.node]
-        m.smin[r.node] = r.dead_storage_hm3
         m.smax[r.node] = r.capacity_hm3
         m.send[r.node] = inp.end_storage[r.node]
-        m.a_dead[r.node] = r.area_km2_at_dead
-        m.a_slope[r.node] = (r.area_km2_at_full - r.area_km2_at_dead) / max(r.capacity_hm3 - r.dead_storage_hm3, 1e-9)
     m.vstore = inp.storage_value
     for a in inp.rows:
         m.share[a.key] = a.share

@@ -140,22 +140,32 @@ def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str]) -> xr.Dat
     return ds
 
 
-def receipt_volume(ds: xr.Dataset, row: Row) -> xr.DataArray:
-    """Monthly volume [hm³] received through a row's receipts."""
-    v = ds["delivered_hm3"].sel(link=list(row.receipts.links)).sum("link")
-    return v + ds["natural_inflow_hm3"].sel(node=list(row.receipts.inflows)).sum("node")
+class Accounts:
+    """Monthly receipts and requirements of agreement rows, computed with numpy from a Dataset."""
 
+    def __init__(self, ds: xr.Dataset):
+        self.delivered = ds["delivered_hm3"].values
+        self.flow = ds["flow_hm3"].values
+        self.natural = ds["natural_inflow_hm3"].values
+        self.spill = ds["spill_hm3"].values
+        self.link = {k: i for i, k in enumerate(ds["link"].values)}
+        self.node = {k: i for i, k in enumerate(ds["node"].values)}
+        self.res = {k: i for i, k in enumerate(ds["reservoir"].values)}
+        self.source = ds["link_source"].values
 
-def requirement_monthly(ds: xr.Dataset, row: Row) -> xr.DataArray | None:
-    """Monthly requirement of a share or split row [hm³] (None for quotas: a volume per period)."""
-    if row.kind == "share":
-        return row.share * ds["natural_inflow_hm3"].sel(node=row.resource_inflows).sum("node")
-    if row.kind == "split":
-        r = row.reservoir
-        out = (ds["link_source"] == r)
-        release = ds["flow_hm3"].where(out, 0).sum("link") + ds["spill_hm3"].sel(reservoir=r)
-        return row.share * release
-    return None
+    def received(self, row: Row) -> np.ndarray:
+        """Monthly volume [hm³] received through a row's receipts."""
+        return self.delivered[:, [self.link[k] for k in row.receipts.links]].sum(axis=1) + \
+            self.natural[:, [self.node[k] for k in row.receipts.inflows]].sum(axis=1)
+
+    def requirement(self, row: Row) -> np.ndarray | None:
+        """Monthly requirement of a share or split row [hm³] (None for quotas: a volume per period)."""
+        if row.kind == "share":
+            return row.share * self.natural[:, [self.node[k] for k in row.resource_inflows]].sum(axis=1)
+        if row.kind == "split":
+            out = self.source == row.reservoir
+            return row.share * (self.flow[:, out].sum(axis=1) + self.spill[:, self.res[row.reservoir]])
+        return None
 
 
 def add_party_receipts(ds: xr.Dataset, inp: Inputs) -> None:
@@ -167,12 +177,13 @@ def add_party_receipts(ds: xr.Dataset, inp: Inputs) -> None:
     r = rules[0]
     rec = np.zeros((inp.T, len(parties)))
     ent = np.full((inp.T, len(parties)), np.nan)
+    acc = Accounts(ds)
     for j, p in enumerate(parties):
         if p in r.receipts:
             row = Row(r.id, "share", p, None, r.receipts[p], r.mode, r.tolerance, r.penalty,
                       share=r.shares.get(p, 0.0), resource_inflows=list(r.resource_inflows))
-            rec[:, j] = receipt_volume(ds, row).values
-            ent[:, j] = requirement_monthly(ds, row).values
+            rec[:, j] = acc.received(row)
+            ent[:, j] = acc.requirement(row)
     ds.coords["party"] = parties
     ds["received_hm3"] = (("time", "party"), rec, {"units": "hm3/month", "rule": r.id,
                                                    "long_name": f"water received by each party ({r.id} receipts)"})
@@ -183,11 +194,12 @@ def add_party_receipts(ds: xr.Dataset, inp: Inputs) -> None:
 def ledger(ds: xr.Dataset, inp: Inputs, row_dual: dict[str, float]) -> pd.DataFrame:
     """One row per rule × party × period: required, received, deficit, met, shadow price."""
     out = []
+    acc = Accounts(ds)
     for row in ledger_rows(inp.basin, inp.times):
         steps = list(row.period.steps)
-        received = float(receipt_volume(ds, row).isel(time=steps).sum())
-        monthly = requirement_monthly(ds, row)
-        required = float(monthly.isel(time=steps).sum()) if monthly is not None else row.volume_hm3
+        received = float(acc.received(row)[steps].sum())
+        monthly = acc.requirement(row)
+        required = float(monthly[steps].sum()) if monthly is not None else row.volume_hm3
         applies = row.applies
         deficit = max(0.0, required - received) if applies else 0.0
         allowed = row.tolerance * required if row.mode == "soft" else 0.0
@@ -205,11 +217,12 @@ def cost_sharing(ds: xr.Dataset, inp: Inputs) -> pd.DataFrame:
     """2000 Agreement: each facility's O&M cost over the horizon split in proportion to water received."""
     out = []
     years = inp.T / 12.0
+    acc = Accounts(ds)
     for f in inp.basin.spec.agreement.facilities:
         water = {}
         for p, rec in f.receipts.items():
             row = Row(f.id, "facility", p, None, rec, "reported", 0.0, 0.0)
-            water[p] = float(receipt_volume(ds, row).sum())
+            water[p] = float(acc.received(row).sum())
         total = sum(water.values())
         for p, w in water.items():
             share = w / total if total > 0 else np.nan

@@ -27,7 +27,7 @@ from basins import Basin
 
 from . import result as res
 from .errors import InfeasibleAgreement, PhysicallyInfeasible, SolverFailure, SolverLimit
-from .model import Inputs, build, make_inputs, set_data, set_elastic
+from .model import Inputs, build, make_inputs, physics, set_data, set_elastic
 
 MYOPIC_STORAGE_VALUE = 0.1  # cost units per hm³ kept in storage at the end of each month (myopic operator)
 _CACHE_SIZE = 8
@@ -40,6 +40,12 @@ class _Entry:
 
 _cache: "OrderedDict[str, _Entry]" = OrderedDict()
 _cache_lock = threading.Lock()
+
+
+def clear_cache() -> None:
+    """Forget every persistent model (the next solve rebuilds)."""
+    with _cache_lock:
+        _cache.clear()
 
 
 def versions() -> dict:
@@ -67,9 +73,10 @@ def structure_key(inp: Inputs) -> str:
         "res": [(r.node, r.spill_to) for r in spec.reservoirs],
         "dem": [(d.node, d.return_node) for d in spec.demands],
         "rows": [(a.key, a.kind, a.receipts.model_dump_json(), a.resource_inflows, a.reservoir) for a in inp.rows],
+        "physics": repr(physics(inp)),
         "months": inp.T,  # the period structure (which depends on the start month) is in the row keys
     }
-    return hashlib.sha256(json.dumps(k, default=str).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(k, default=str, sort_keys=True).encode()).hexdigest()
 
 
 def _persistent(inp: Inputs, timings: dict) -> _Entry:
