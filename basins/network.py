@@ -76,6 +76,10 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
         if not (reachable(adj, n.id) & sinks):
             add(f"node {n.id!r}", "links", "has no path to a sink; add a link downstream")
 
+    for n in spec.nodes:
+        if n.kind != "inflow" and n.channel_fraction != 1.0:
+            add(f"node {n.id!r}", "channel_fraction", "applies to inflow nodes only; remove it or make the node an inflow")
+
     # Reservoirs
     seen_res = set()
     for r in spec.reservoirs:
@@ -186,4 +190,36 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
     for f in spec.agreement.facilities:
         for p, r in f.receipts.items():
             check_receipt(f"facility {f.id!r}", f"receipts.{p}", r)
+    if spec.calibration is not None:
+        check_calibration(spec, file, add, nodes, links)
     return P
+
+
+def check_calibration(spec: BasinSpec, file: str, add, nodes: dict, links: dict) -> None:
+    """Calibration parameters name existing entries of the right kind and have a sane range."""
+    cal = spec.calibration
+    demands = {d.node for d in spec.demands}
+    kind_of = {"loss_fraction": ("link", links), "return_fraction": ("demand", demands),
+               "demand_factor": ("demand", demands),
+               "channel_fraction": ("inflow node", {n for n, v in nodes.items() if v.kind == "inflow"})}
+    for p in cal.parameters:
+        e = f"calibration parameter {p.id!r}"
+        what, valid = kind_of[p.field]
+        for ref in p.entries:
+            if ref not in valid:
+                add(e, "entries", f"{ref!r} is not a {what}; {p.field} applies to {what}s")
+        if not p.min <= p.prior <= p.max:
+            add(e, "prior", f"{p.prior} is outside its documented range [{p.min}, {p.max}]")
+    if cal.year_type not in spec.year_types:
+        add("calibration", "year_type", f"{cal.year_type!r} is not one of the basin's year_types {spec.year_types}")
+    for t in cal.targets:
+        e = f"calibration target {t.id!r}"
+        for lid in t.receipts.links:
+            if lid not in links:
+                add(e, "receipts", f"unknown link {lid!r}")
+        for nid in t.receipts.inflows:
+            if nid not in nodes or nodes[nid].kind != "inflow":
+                add(e, "receipts", f"{nid!r} is not an inflow node")
+        lo, hi = t.observed_min_hm3, t.observed_max_hm3
+        if lo is not None and hi is not None and lo > hi:
+            add(e, "observed_min_hm3", f"{lo} is above observed_max_hm3 {hi}")

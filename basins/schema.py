@@ -40,6 +40,9 @@ class Node(Entry):
     country: Country
     lat: float = Field(ge=-90, le=90, description="latitude [deg N], approximate, for the schematic")
     lon: float = Field(ge=-180, le=180, description="longitude [deg E], approximate, for the schematic")
+    channel_fraction: float = Field(default=1.0, gt=0, le=1, description=(
+        "inflow nodes: share of the natural inflow that reaches the channel; the rest recharges groundwater "
+        "and leaves the surface system (it still counts in the agreement's resource) [-]"))
     source: str = ""
 
 
@@ -79,6 +82,8 @@ class Demand(Entry):
     priority: int = Field(ge=1, le=10, description="1 = served first; shortage cost per hm³ = 11 - priority")
     return_fraction: float = Field(default=0.0, ge=0, lt=1, description="share of the delivery returned [-]")
     return_node: str | None = None
+    demand_factor: float = Field(default=1.0, gt=0, description=(
+        "multiplies the demand series (area × duty uncertainty; set by calibration) [-]"))
     source: str = ""
 
 
@@ -165,6 +170,48 @@ class SeriesFiles(Entry):
     evaporation: str
 
 
+CalibratedField = Literal["loss_fraction", "return_fraction", "channel_fraction", "demand_factor"]
+
+
+class CalibrationParameter(Entry):
+    """An uncertain input fitted by ``chutalas calibrate``: one value written into ``field`` of every listed
+    entry (links for loss_fraction, demands for return_fraction / demand_factor, inflow nodes for
+    channel_fraction), searched within its documented range [min, max]."""
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    description: str = ""
+    field: CalibratedField
+    entries: list[str] = Field(min_length=1)
+    prior: float = Field(description="value before calibration (the estimate the range is built around)")
+    min: float
+    max: float
+    source: str = Field(description="where the range comes from ([P]/[D]/[E] and reference)")
+
+
+class CalibrationTarget(Entry):
+    """A measured volume received by a party, reproduced by the status-quo run of ``year_type``."""
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    description: str = ""
+    party: Country
+    receipts: Receipt
+    period: Literal["year", "apr-sep", "oct-mar"]
+    observed_hm3: float = Field(ge=0)
+    observed_min_hm3: float | None = Field(default=None, ge=0, description="lower end of the measured range")
+    observed_max_hm3: float | None = Field(default=None, ge=0, description="upper end of the measured range")
+    source: str = ""
+
+
+class Calibration(Entry):
+    """What ``chutalas calibrate`` fits and against what; ``result`` is written by the fit (provenance)."""
+
+    year_type: str = "normal"
+    tolerance: float = Field(default=0.15, gt=0, lt=1, description="accepted relative error of each target [-]")
+    parameters: list[CalibrationParameter] = Field(default_factory=list)
+    targets: list[CalibrationTarget] = Field(default_factory=list)
+    result: dict | None = Field(default=None, description="written by the fit: values, errors, method, versions")
+
+
 class BasinSpec(Entry):
     """Everything a basin file declares, except the monthly series values."""
 
@@ -177,5 +224,6 @@ class BasinSpec(Entry):
     reservoirs: list[Reservoir] = Field(default_factory=list)
     demands: list[Demand] = Field(default_factory=list)
     agreement: Agreement = Field(default_factory=Agreement)
+    calibration: Calibration | None = None
     series_files: SeriesFiles | None = None
     series_inline: SeriesFiles | None = None

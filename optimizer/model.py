@@ -12,7 +12,10 @@ Mass balance at every node and month (its dual is the node's water value)::
 
     Σ_{l out of n} x[l,t] + q[n,t] + out[n,t] + s[n,t] − s[n,t−1] + e[n,t] + spill[n,t]
       − Σ_{l into n} (1 − loss_l) x[l,t] − Σ_{d returns to n} ρ_d q[d,t] − Σ_{r spills to n} spill[r,t]
-      = Q[n,t]                                                          (natural inflow; 0 if none)
+      = φ_n Q[n,t]                                    (natural inflow reaching the channel; 0 if none)
+
+where φ_n is the node's ``channel_fraction``: the rest, (1 − φ_n) Q, recharges groundwater and leaves the
+surface system (it still counts in an agreement's resource, which is the natural inflow Q).
 
 with the terms present only where they apply, ``s[n,−1]`` the initial storage and evaporation
 ``e[r,t] = E[r,t]·10⁻³·(A_dead + α_r·((s[r,t−1]+s[r,t])/2 − S_dead))`` [hm³] from the evaporation depth
@@ -104,7 +107,9 @@ def make_inputs(basin: Basin, times: pd.DatetimeIndex, inflow: xr.DataArray, *, 
     """Turn a basin and an inflow series (time × inflow node, hm³/month) into model inputs."""
     spec = basin.spec
     month = times.month
-    dem = basin.demand.sel(month=xr.DataArray(month, dims="time")).transpose("time", "node")
+    factor = xr.DataArray([d.demand_factor for d in spec.demands], dims="node",
+                          coords={"node": [d.node for d in spec.demands]})
+    dem = (basin.demand * factor).sel(month=xr.DataArray(month, dims="time")).transpose("time", "node")
     ev = basin.evaporation.sel(month=xr.DataArray(month, dims="time")).transpose("time", "node")
     caps = {lk.id: flow_to_hm3(lk.capacity, lk.capacity_unit, times) for lk in spec.links if lk.capacity is not None}
     mins = {lk.id: flow_to_hm3(lk.min_flow, lk.min_flow_unit, times) for lk in spec.links if lk.min_flow is not None}
@@ -174,6 +179,7 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
     # --- data (mutable) -------------------------------------------------------------------------
     P = dict(mutable=True, within=pyo.Reals)
     m.inflow = pyo.Param(m.NI, m.T, initialize=0.0, **P)
+    m.chf = pyo.Param(m.NI, initialize=1.0, **P)  # share of the natural inflow reaching the channel
     m.demand = pyo.Param(m.D, m.T, initialize=0.0, **P)
     m.cap = pyo.Param(m.LC, m.T, initialize=0.0, **P)
     m.minflow = pyo.Param(m.LM, m.T, initialize=0.0, **P)
@@ -192,7 +198,7 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
     m.send = pyo.Param(m.R, initialize=0.0, **P)
     m.share = pyo.Param(m.A, initialize=0.0, **P)
     m.volume = pyo.Param(m.A, initialize=0.0, **P)
-    m.keep = pyo.Param(m.A, initialize=1.0, **P)  # 1 − tolerance (1 for hard rules, 0 for a switched-off row)
+    m.keep = pyo.Param(m.A, initialize=1.0, **P)  # 1 − tolerance (1 for hard rules)
     m.pen = pyo.Param(m.A, initialize=0.0, **P)
     m.vstore = pyo.Param(initialize=0.0, **P)
     m.excess_ub = pyo.Param(m.A, initialize=0.0, **P)  # 0 for a hard row, "infinite" for a soft one
@@ -230,7 +236,7 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
             use += m.q[n, t]
         if kinds[n] == "sink":
             use += m.out[n, t]
-        return use == (m.inflow[n, t] if n in m.NI else 0.0)
+        return use == (m.chf[n] * m.inflow[n, t] if n in m.NI else 0.0)
 
     m.balance = pyo.Constraint(m.N, m.T, rule=balance)
     m.end_storage = pyo.Constraint(m.R, rule=lambda m, r: m.s[r, m.T.last()] + m.end_short[r] >= m.send[r])
@@ -275,6 +281,9 @@ def set_data(m: pyo.ConcreteModel, inp: Inputs) -> None:
     """Write ``inp``'s numbers into the model's mutable Params (and fix/free rule slacks)."""
     spec = inp.basin.spec
     T = range(inp.T)
+    for n in spec.nodes:
+        if n.kind == "inflow":
+            m.chf[n.id] = n.channel_fraction
     for n in m.NI:
         col = inp.inflow[n].to_numpy()
         for t in T:
@@ -300,9 +309,11 @@ def set_data(m: pyo.ConcreteModel, inp: Inputs) -> None:
     for a in inp.rows:
         m.share[a.key] = a.share
         m.volume[a.key] = a.volume_hm3 * a.scale
+        # a row that is switched off (status quo, partial period) keeps its coefficients and gets a free slack,
+        # so that switching it back on changes bounds and costs only
         on = a.applies and inp.rules_enforced
         hard = a.mode == "hard" and on
-        m.keep[a.key] = (1.0 if hard else 1.0 - a.tolerance) if on else 0.0
+        m.keep[a.key] = 1.0 if a.mode == "hard" else 1.0 - a.tolerance
         m.pen[a.key] = a.penalty if on else 0.0
         m.excess_ub[a.key] = 0.0 if hard else INF
     for r in spec.reservoirs:

@@ -1,8 +1,9 @@
 """``Result``: the allocation as an xarray Dataset, the compliance ledger, the O&M cost split,
 water values and a manifest. Volumes in hm³ per month throughout.
 
-Sign convention of the water values: ``water_value[t, n] = −∂(objective)/∂(inflow at n in month t)``,
-the cost saved by one more hm³ of natural water at that node and month (objective units per hm³:
+Sign convention of the water values: ``water_value[t, n] = −∂(objective)/∂(b[n, t])`` where b is the
+right-hand side of the node's balance (the natural inflow reaching the channel there): the cost saved by
+one more hm³ of water at that node and month (objective units per hm³:
 one unit = one hm³ of shortage at priority 10). ``rule_price[row] = ∂(objective)/∂(requirement)`` ≥ 0,
 the cost of asking one more hm³ for that agreement row (0 when it does not bind).
 """
@@ -74,9 +75,11 @@ def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str]) -> xr.Dat
     rf = np.array([d.return_fraction for d in spec.demands])
     demand = inp.demand[dem].to_numpy()
     natural = np.zeros((T, len(nodes)))
-    for j, n in enumerate(nodes):
-        if n in inp.inflow.columns:
-            natural[:, j] = inp.inflow[n].to_numpy()
+    infiltration = np.zeros((T, len(nodes)))
+    for j, n in enumerate(spec.nodes):
+        if n.id in inp.inflow.columns:
+            natural[:, j] = inp.inflow[n.id].to_numpy()
+            infiltration[:, j] = (1 - n.channel_fraction) * natural[:, j]
     cap = np.full((T, len(links)), np.nan)
     minf = np.full((T, len(links)), np.nan)
     envs = np.zeros((T, len(links)))
@@ -97,6 +100,8 @@ def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str]) -> xr.Dat
     ds = xr.Dataset(
         {
             "natural_inflow_hm3": (tn, natural, {**hm3, "long_name": "exogenous natural inflow at the node"}),
+            "infiltration_hm3": (tn, infiltration, {**hm3, "long_name": "natural inflow that never reaches the "
+                                                           "channel (groundwater recharge, channel_fraction)"}),
             "flow_hm3": (tl, sol.x, {**hm3, "long_name": "flow entering the link at its upstream end"}),
             "delivered_hm3": (tl, sol.x * (1 - loss), {**hm3, "long_name": "flow arriving at the link's target"}),
             "link_capacity_hm3": (tl, cap, {**hm3, "long_name": "link capacity (NaN = unlimited)"}),
