@@ -81,10 +81,13 @@ def available() -> list[str]:
 def resolve(name_or_path: str | Path) -> Path:
     """The basin file for a bundled basin id or a path."""
     p = Path(name_or_path)
-    if p.suffix in (".yaml", ".yml") or p.exists():
+    if p.is_file() or p.suffix in (".yaml", ".yml"):
         return p
-    if str(name_or_path) in available():
+    if str(name_or_path) in available():  # a bundled id wins over a same-named folder (e.g. data/chu)
         return PACKAGE_DIR / f"{name_or_path}.yaml"
+    if p.exists():
+        raise BasinError([Problem(str(p), "file", "", "is not a basin file; give a .yaml file or a bundled "
+                                                      f"basin id {available()}")])
     raise BasinError([Problem(str(name_or_path), "basin", "", f"is neither a bundled basin {available()} nor a "
                                                                "basin file (.yaml)")])
 

@@ -1,0 +1,66 @@
+"""Compare two result files (``chutalas compare``): a golden-run check for a user's CI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+import pandas as pd
+
+from .result import Result
+
+
+def differences(a: Result, b: Result, rtol: float = 1e-6, atol: float = 1e-6) -> pd.DataFrame:
+    """Every numeric variable (and ledger column) element that differs beyond ``atol + rtol·|b|``,
+    largest first: variable, index, a, b, abs_diff. Differences in shape or coordinates are rows too."""
+    rows = []
+    da_, db_ = a.dataset, b.dataset
+    for name in sorted(set(da_.data_vars) | set(db_.data_vars)):
+        if name not in da_ or name not in db_:
+            rows.append({"variable": name, "index": "(missing in one file)", "a": np.nan, "b": np.nan,
+                         "abs_diff": np.inf})
+            continue
+        x, y = da_[name], db_[name]
+        if x.dims != y.dims or any(not np.array_equal(x[d].values, y[d].values) for d in x.dims if d in x.coords):
+            rows.append({"variable": name, "index": "(different dimensions or coordinates)", "a": np.nan,
+                         "b": np.nan, "abs_diff": np.inf})
+            continue
+        if not np.issubdtype(x.dtype, np.number):
+            if not np.array_equal(x.values, y.values):
+                rows.append({"variable": name, "index": "(different labels)", "a": np.nan, "b": np.nan,
+                             "abs_diff": np.inf})
+            continue
+        xv, yv = x.values.astype(float), y.values.astype(float)
+        bad = ~(np.isclose(xv, yv, rtol=rtol, atol=atol) | (np.isnan(xv) & np.isnan(yv)))
+        for idx in zip(*np.nonzero(bad)):
+            label = ", ".join(f"{d}={x[d].values[i]}" if d in x.coords else f"{d}={i}" for d, i in zip(x.dims, idx))
+            rows.append({"variable": name, "index": label, "a": xv[idx], "b": yv[idx], "abs_diff": abs(xv[idx] - yv[idx])})
+    la, lb = a.ledger, b.ledger
+    if len(la) != len(lb) or list(la["rule"]) != list(lb["rule"]):
+        rows.append({"variable": "ledger", "index": "(different rows)", "a": np.nan, "b": np.nan, "abs_diff": np.inf})
+    else:
+        for col in ("required_hm3", "received_hm3", "deficit_hm3"):
+            xv, yv = la[col].to_numpy(float), lb[col].to_numpy(float)
+            for i in np.nonzero(~np.isclose(xv, yv, rtol=rtol, atol=atol))[0]:
+                rows.append({"variable": f"ledger.{col}", "index": f"{la['rule'][i]}|{la['party'][i]}|{la['period'][i]}",
+                             "a": xv[i], "b": yv[i], "abs_diff": abs(xv[i] - yv[i])})
+    df = pd.DataFrame(rows, columns=["variable", "index", "a", "b", "abs_diff"])
+    return df.sort_values("abs_diff", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def compare_files(a: str | Path, b: str | Path, rtol: float, atol: float, top: int, out: TextIO) -> int:
+    """Print the comparison; 0 when equal within tolerance, 1 when not."""
+    ra, rb = Result.from_netcdf(a), Result.from_netcdf(b)
+    diff = differences(ra, rb, rtol=rtol, atol=atol)
+    ha, hb = ra.manifest["inputs_sha256"], rb.manifest["inputs_sha256"]
+    print(f"A {a}: inputs {ha[:16]}…, objective {ra.objective:,.6f}", file=out)
+    print(f"B {b}: inputs {hb[:16]}…, objective {rb.objective:,.6f}", file=out)
+    if ha != hb:
+        print("The two runs had different inputs (basin, options or inflows).", file=out)
+    if diff.empty:
+        print(f"Equal within rtol={rtol:g}, atol={atol:g}.", file=out)
+        return 0
+    print(f"{len(diff)} values differ beyond rtol={rtol:g}, atol={atol:g}; the largest:", file=out)
+    print(diff.head(top).to_string(index=False), file=out)
+    return 1
