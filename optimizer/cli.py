@@ -176,7 +176,9 @@ def _args_solve(p: argparse.ArgumentParser) -> None:
     p.add_argument("--foresight", choices=["perfect", "myopic"], default="perfect")
     p.add_argument("--operation", choices=["agreement", "status-quo"], default="agreement",
                    help="agreement: rules enforced; status-quo: upstream intakes first, rules only reported")
-    p.add_argument("--end-storage", choices=["initial", "free"], default="initial")
+    p.add_argument("--end-storage", choices=["initial", "free"], default=None,
+                   help="end-of-horizon storage: initial (>= start; default with perfect foresight) or free "
+                        "(default and only choice when myopic)")
     p.add_argument("--time-limit", type=float, default=60.0, help="HiGHS time limit per LP [s] (default 60)")
     p.add_argument("--out", help="write the full result to this NetCDF file (atomically)")
     p.add_argument("--ledger", help="write the compliance ledger to this CSV file")

@@ -8,7 +8,7 @@ month t; ``spill[r,t]`` uncontrolled spill to the reservoir's spill node; ``q[d,
 demand; ``out[k,t]`` water leaving the basin at a sink; ``env[l,t]`` shortfall under a minimum flow;
 ``excess[a]`` shortfall of a soft agreement row; ``end_short[r]`` (elastic mode only).
 
-Mass balance at every node and month (its dual is the node's water value)::
+Mass balance at every node and month (its dual gives the node's water value, see optimizer/result.py)::
 
     Σ_{l out of n} x[l,t] + q[n,t] + out[n,t] + s[n,t] − s[n,t−1] + e[n,t] + spill[n,t]
       − Σ_{l into n} (1 − loss_l) x[l,t] − Σ_{d returns to n} ρ_d q[d,t] − Σ_{r spills to n} spill[r,t]
@@ -33,8 +33,8 @@ Objective (priorities as costs, after Pywr/WEAP)::
 
 ``w_d = 11 − priority`` (× ``upstream_weight`` for the upstream party in status-quo operation), π_a the
 rule's penalty, v ≥ 0 a storage value used only by the month-by-month (myopic) operator. The small
-cost on every flow makes the optimum unique where water would otherwise circulate, so identical inputs
-give identical outputs.
+cost on every flow stops water from circulating; it does not make every optimum unique (equal-cost routes
+remain), so each solve starts HiGHS from scratch (no warm basis) and identical inputs give identical outputs.
 
 All data enter as mutable ``Param``\ s: changing inflows, demands, capacities, shares, quotas or
 storage updates the persistent HiGHS model instead of rebuilding it.

@@ -1,9 +1,10 @@
 """``Result``: the allocation as an xarray Dataset, the compliance ledger, the O&M cost split,
 water values and a manifest. Volumes in hm³ per month throughout.
 
-Sign convention of the water values: ``water_value[t, n] = −∂(objective)/∂(b[n, t])`` where b is the
-right-hand side of the node's balance (the natural inflow reaching the channel there): the cost saved by
-one more hm³ of water at that node and month (objective units per hm³:
+Sign convention of the water values: ``water_value[t, n] = −∂(objective)/∂(water added at n in month t)``,
+the cost saved by one more hm³ there. At an inflow node "water added" is one more hm³ of natural inflow,
+so the value includes its effect on agreement rows (a share's requirement grows with the resource) and
+its channel_fraction; elsewhere it is one more hm³ entering the node's balance (objective units per hm³:
 one unit = one hm³ of shortage at priority 10). ``rule_price[row] = ∂(objective)/∂(requirement)`` ≥ 0,
 the cost of asking one more hm³ for that agreement row (0 when it does not bind).
 """

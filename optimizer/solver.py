@@ -72,9 +72,12 @@ def structure_key(inp: Inputs) -> str:
         "cap": list(inp.capacity.columns), "min": list(inp.min_flow.columns), "inflow": list(inp.inflow.columns),
         "res": [(r.node, r.spill_to) for r in spec.reservoirs],
         "dem": [(d.node, d.return_node) for d in spec.demands],
-        "rows": [(a.key, a.kind, a.receipts.model_dump_json(), a.resource_inflows, a.reservoir) for a in inp.rows],
+        # a row's months (steps) are part of its expressions: the same period label covers different
+        # months of horizons that start in different months (e.g. "2025 Apr-Sep" from Jan or from Apr)
+        "rows": [(a.key, a.period.steps, a.kind, a.receipts.model_dump_json(), a.resource_inflows, a.reservoir)
+                 for a in inp.rows],
         "physics": repr(physics(inp)),
-        "months": inp.T,  # the period structure (which depends on the start month) is in the row keys
+        "months": inp.T,
     }
     return hashlib.sha256(json.dumps(k, default=str, sort_keys=True).encode()).hexdigest()
 
@@ -109,17 +112,23 @@ def _persistent(inp: Inputs, timings: dict) -> _Entry:
             while len(_cache) > _CACHE_SIZE:
                 _cache.popitem(last=False)
     else:
-        t0 = time.perf_counter()
-        with entry.lock:
-            set_data(entry.model, inp)
-        timings["build_s"] = time.perf_counter() - t0
+        timings["build_s"] = 0.0  # the kept model's numbers are rewritten in _solve_entry
         timings["rebuilt"] = False
     return entry
 
 
 def _run(entry: _Entry, time_limit: float | None):
+    # drop the previous solve's basis: the LP has ties (equal-cost routes, degenerate duals), and a warm
+    # start can land on another optimal vertex than a freshly built model, so results would depend on
+    # what was solved before. Solving from the same start keeps re-solves identical to a new process.
+    entry.solver._solver_model.clearSolver()
+    # a model just handed to HiGHS (set_instance) already holds the current numbers: skip the update pass
+    entry.solver.config.auto_updates.update_parameters = entry.solves > 0
+    entry.solves += 1
     return entry.solver.solve(entry.model, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                              time_limit=time_limit, solver_options={"random_seed": 0, "threads": 1})
+                              # always set: a kept model must not inherit an earlier call's limit
+                              solver_options={"random_seed": 0, "threads": 1,
+                                              "time_limit": float("inf") if time_limit is None else float(time_limit)})
 
 
 def _extract(m: pyo.ConcreteModel, solver: Highs, inp: Inputs) -> res.Solution:
@@ -127,6 +136,19 @@ def _extract(m: pyo.ConcreteModel, solver: Highs, inp: Inputs) -> res.Solution:
     get = lambda var, keys: np.array([[prim[var[k, t]] for k in keys] for t in m.T]).reshape(inp.T, len(keys))  # noqa: E731
     duals = solver._get_duals()
     nd = np.array([[duals[m.balance[n, t]] for n in m.N] for t in m.T]).reshape(inp.T, len(m.N))
+    # natural inflow also enters agreement rows (a share's requirement, receipts at inflow nodes): add those
+    # terms so that −node_dual is ∂objective/∂inflow as documented, not only the balance's part of it
+    col = {n: j for j, n in enumerate(m.N)}
+    for n in m.NI:  # the balance's right-hand side is channel_fraction × inflow
+        nd[:, col[n]] *= pyo.value(m.chf[n])
+    for a in inp.rows:
+        y = duals[m.agreement[a.key]]
+        for t in a.period.steps:
+            if a.kind == "share":
+                for n in a.resource_inflows:
+                    nd[t, col[n]] += y * pyo.value(m.keep[a.key] * m.share[a.key])
+            for n in a.receipts.inflows:
+                nd[t, col[n]] -= y
     return res.Solution(
         x=get(m.x, list(m.L)), s=get(m.s, list(m.R)), spill=get(m.spill, list(m.R)), q=get(m.q, list(m.D)),
         out=get(m.out, list(m.K)), env=get(m.env, list(m.LM)), node_dual=nd,
@@ -215,7 +237,7 @@ def _check_inflow(basin: Basin, inflow: xr.DataArray) -> xr.DataArray:
 
 def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray | None = None,
           start: str = "2025-01", months: int = 12, foresight: str = "perfect", operation: str = "agreement",
-          end_storage: str | dict = "initial", initial_storage: dict | None = None,
+          end_storage: str | dict | None = None, initial_storage: dict | None = None,
           time_limit: float | None = 60.0) -> res.Result:
     """Allocate water month by month over a horizon and return a :class:`~optimizer.result.Result`.
 
@@ -227,7 +249,8 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     start, months : first month (``YYYY-MM``) and length (1–1,200) of the horizon.
     foresight : ``perfect`` (one LP over the horizon) or ``myopic`` (each month alone, storage carried).
     operation : ``agreement`` (rules enforced) or ``status-quo`` (upstream intakes first; rules only reported).
-    end_storage : ``initial`` (end ≥ start storage), ``free``, or a dict reservoir → hm³.
+    end_storage : ``initial`` (end ≥ start storage; the default with perfect foresight), ``free`` (the default,
+        and the only choice, when myopic), or a dict reservoir → hm³.
     time_limit : HiGHS time limit per LP [s].
 
     Raises :class:`~optimizer.errors.InfeasibleAgreement` naming the rules that conflict (hm³ short).
@@ -236,6 +259,11 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
         basin = basins.load(basin)
     if foresight not in ("perfect", "myopic"):
         raise ValueError(f"foresight must be 'perfect' or 'myopic', not {foresight!r}")
+    if end_storage is None:
+        end_storage = "initial" if foresight == "perfect" else "free"
+    elif foresight == "myopic" and end_storage != "free":
+        raise ValueError("month-by-month (myopic) operation has no end-of-horizon storage target: an operator "
+                         "without a forecast cannot plan for one; use end_storage='free' (the default for myopic)")
     if operation not in ("agreement", "status-quo"):
         raise ValueError(f"operation must be 'agreement' or 'status-quo', not {operation!r}")
     if inflow is not None:
@@ -286,7 +314,8 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
 
 def _solve_myopic(basin: Basin, full: Inputs, inflow: xr.DataArray, timings: dict, time_limit, upstream_first):
     """Month by month: each month's LP alone (rules held month by month, quotas in equal monthly parts),
-    storage carried forward, end-of-month storage valued at MYOPIC_STORAGE_VALUE."""
+    storage carried forward, end-of-month storage valued at MYOPIC_STORAGE_VALUE (no end-of-horizon target:
+    an operator without a forecast cannot plan for one)."""
     parts = []
     storage = dict(full.initial_storage)
     build_s = solve_s = 0.0
