@@ -11,6 +11,12 @@ from collections import defaultdict
 
 from .errors import Problem
 from .schema import BasinSpec, Receipt
+from .series import m3s_to_hm3
+
+
+def _hm3(value: float, unit: str, month: int) -> float:
+    """A link's flow in ``unit`` as hm3 in calendar ``month`` of a typical year."""
+    return m3s_to_hm3(value, month) if unit == "m3/s" else value
 
 
 def adjacency(spec: BasinSpec) -> dict[str, list[str]]:
@@ -54,9 +60,17 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
             add(f"link {link.id!r}", "target", "a link cannot end where it starts")
         if link.source in nodes and nodes[link.source].kind == "sink":
             add(f"link {link.id!r}", "source", f"{link.source!r} is a sink; water does not leave a sink by a link")
-        if link.capacity is not None and link.min_flow is not None and link.capacity_unit == link.min_flow_unit \
-                and link.min_flow > link.capacity:
-            add(f"link {link.id!r}", "min_flow", f"{link.min_flow} exceeds the capacity {link.capacity}")
+        if link.capacity is not None and link.min_flow is not None:
+            if link.capacity_unit == link.min_flow_unit:
+                if link.min_flow > link.capacity:
+                    add(f"link {link.id!r}", "min_flow", f"{link.min_flow} exceeds the capacity {link.capacity}")
+            else:  # compare month by month in hm3 (a flow in m3/s is a smaller volume in February)
+                over = [m for m in range(1, 13) if _hm3(link.min_flow, link.min_flow_unit, m) >
+                        _hm3(link.capacity, link.capacity_unit, m) * (1 + 1e-12)]
+                if over:
+                    add(f"link {link.id!r}", "min_flow", f"{link.min_flow:g} {link.min_flow_unit} exceeds the capacity "
+                        f"{link.capacity:g} {link.capacity_unit} in month{'s' if len(over) > 1 else ''} "
+                        f"{', '.join(map(str, over))}")
 
     adj = adjacency(spec)
     incoming = defaultdict(list)
@@ -101,6 +115,10 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
             add(e, "area_km2_at_dead", "is larger than area_km2_at_full; the full reservoir has the larger area")
         if r.spill_to is not None and r.spill_to not in nodes:
             add(e, "spill_to", f"unknown node {r.spill_to!r}")
+        spill = r.spill_to or next((lk.target for lk in spec.links if lk.source == r.node), None)
+        if spill in nodes and nodes[spill].kind == "demand":
+            add(e, "spill_to", f"spill would go to the demand node {spill!r} (a demand cannot take more than it "
+                "asks); set spill_to to a river node downstream")
         if r.node in nodes and r.spill_to is None and not adj.get(r.node):
             add(e, "spill_to", "the reservoir has no outgoing link to spill into; add one or set spill_to")
     for n in spec.nodes:

@@ -14,12 +14,15 @@ from importlib import import_module
 _LAZY = {  # public name -> module that defines it
     "solve": ".solver",
     "clear_cache": ".solver",
+    "pareto": ".tradeoffs",
     "Result": ".result",
     "SolveError": ".errors",
     "InfeasibleAgreement": ".errors",
     "PhysicallyInfeasible": ".errors",
     "SolverLimit": ".errors",
     "SolverFailure": ".errors",
+    "solve_ensemble": ".ensemble",
+    "generate": ".scenarios",
 }
 
 __all__ = list(_LAZY)

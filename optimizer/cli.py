@@ -199,10 +199,12 @@ def _run_solve(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    if args.out:
-        r.to_netcdf(args.out)
-    if args.ledger:
-        r.ledger_to_csv(args.ledger)
+    for path, write in ((args.out, r.to_netcdf), (args.ledger, r.ledger_to_csv)):
+        if path:
+            try:
+                write(path)  # atomic: on failure the file is as it was and no temporary file is left
+            except OSError as exc:
+                raise CliError(f"cannot write {path} ({exc.strerror or exc}); nothing was written there") from None
     if args.json:
         doc = {"manifest": r.manifest, "parties": r.summary().reset_index().to_dict("records"),
                "end_storage_hm3": r.end_storage().to_dict(),
@@ -293,6 +295,10 @@ COMMANDS: list[Command] = [
             _run_solve),
     Command("compare", "compare two result files; exit 1 when they differ beyond the tolerance", _args_compare,
             _run_compare),
+    Command("ensemble", "solve hydrological ensembles / climate scenarios on Dask; per-party statistics",
+            _lazy("optimizer.ensemble", "add_arguments"), _lazy("optimizer.ensemble", "run")),
+    Command("pareto", "the frontier of KZ receipts against KG deliveries (or winter energy) and the "
+            "agreement's point", _lazy("optimizer.tradeoffs", "add_arguments"), _lazy("optimizer.tradeoffs", "run")),
 ]
 
 

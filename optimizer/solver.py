@@ -7,6 +7,7 @@ ensembles do on every change.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import platform
@@ -27,7 +28,7 @@ from basins import Basin
 
 from . import result as res
 from .errors import InfeasibleAgreement, PhysicallyInfeasible, SolverFailure, SolverLimit
-from .model import Inputs, build, make_inputs, physics, set_data, set_elastic
+from .model import Inputs, build, check_numbers, make_inputs, physics, set_data, set_elastic
 
 MYOPIC_STORAGE_VALUE = 0.1  # cost units per hm³ kept in storage at the end of each month (myopic operator)
 _CACHE_SIZE = 8
@@ -48,6 +49,7 @@ def clear_cache() -> None:
         _cache.clear()
 
 
+@functools.lru_cache(maxsize=1)
 def versions() -> dict:
     def v(pkg):
         try:
@@ -126,8 +128,11 @@ def _run(entry: _Entry, time_limit: float | None):
     entry.solver.config.auto_updates.update_parameters = entry.solves > 0
     entry.solves += 1
     return entry.solver.solve(entry.model, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                              # always set: a kept model must not inherit an earlier call's limit
-                              solver_options={"random_seed": 0, "threads": 1,
+                              # time_limit always set: a kept model must not inherit an earlier call's limit;
+                              # output_flag off: HiGHS otherwise keeps logging to the process's stdout after a
+                              # solve (e.g. a changeCoeff warning in the next parameter update), which would
+                              # corrupt `chutalas ... --json` output
+                              solver_options={"random_seed": 0, "threads": 1, "output_flag": False,
                                               "time_limit": float("inf") if time_limit is None else float(time_limit)})
 
 
@@ -179,7 +184,16 @@ def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
     set_elastic(m, inp, True)
     try:
         r = _run(entry, time_limit)
-        if r.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
+        tc = r.termination_condition
+        if tc in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit):
+            return SolverLimit(f"HiGHS found the hard rules infeasible but stopped at its limit ({tc.name}, time "
+                               f"limit {time_limit} s) while finding which rules conflict; raise --time-limit or "
+                               "shorten the horizon.")
+        if tc not in (TerminationCondition.convergenceCriteriaSatisfied, TerminationCondition.provenInfeasible,
+                      TerminationCondition.infeasibleOrUnbounded):
+            return SolverFailure(f"HiGHS ended the infeasibility diagnosis with status {tc.name}; the inputs may be "
+                                 "badly scaled (check capacities and inflows for absurd values).")
+        if tc != TerminationCondition.convergenceCriteriaSatisfied:
             return PhysicallyInfeasible(
                 "No allocation meets the physical limits even with every agreement rule and the end-of-horizon "
                 "storage relaxed: check that reservoirs can hold their dead storage against evaporation and that "
@@ -204,6 +218,7 @@ def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
         set_elastic(m, inp, False)
 
 
+@functools.lru_cache(maxsize=64)
 def horizon(start: str | pd.Timestamp, months: int) -> pd.DatetimeIndex:
     if not 1 <= int(months) <= 1200:
         raise ValueError(f"months must be between 1 and 1200, got {months}")
@@ -233,6 +248,26 @@ def _check_inflow(basin: Basin, inflow: xr.DataArray) -> xr.DataArray:
     if not np.isfinite(v.values).all() or (v.values < 0).any():
         raise ValueError("inflow has NaN, infinite or negative values; nothing is filled in")
     return v
+
+
+def _check_initial_storage(basin: Basin, initial_storage: dict) -> dict:
+    """A caller's start storages: known reservoirs, finite, within [dead storage, capacity] (to a rounding
+    tolerance, as a previous run's end storage may be off by solver precision); reservoirs not named keep the
+    basin file's initial storage."""
+    res = {r.node: r for r in basin.spec.reservoirs}
+    unknown = sorted(set(initial_storage) - set(res))
+    if unknown:
+        raise ValueError(f"initial storage given for {unknown}, which {'is' if len(unknown) == 1 else 'are'} not "
+                         f"a reservoir of {basin.id}; its reservoirs are {sorted(res)}")
+    out = {k: r.initial_storage_hm3 for k, r in res.items()}
+    for k, v in initial_storage.items():
+        r, v = res[k], float(v)
+        tol = 1e-6 * max(1.0, r.capacity_hm3)
+        if not np.isfinite(v) or not r.dead_storage_hm3 - tol <= v <= r.capacity_hm3 + tol:
+            raise ValueError(f"initial storage of {k} is {v!r} hm3, outside [dead storage {r.dead_storage_hm3:g}, "
+                             f"capacity {r.capacity_hm3:g}] hm3")
+        out[k] = v
+    return out
 
 
 def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray | None = None,
@@ -266,6 +301,9 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
                          "without a forecast cannot plan for one; use end_storage='free' (the default for myopic)")
     if operation not in ("agreement", "status-quo"):
         raise ValueError(f"operation must be 'agreement' or 'status-quo', not {operation!r}")
+    if time_limit is not None and not time_limit > 0:  # (NaN fails the comparison too)
+        raise ValueError(f"time limit must be a positive number of seconds (or None for no limit), not {time_limit!r}")
+    start_storage = None if initial_storage is None else _check_initial_storage(basin, initial_storage)
     if inflow is not None:
         inflow = _check_inflow(basin, inflow)
         times = pd.DatetimeIndex(inflow["time"].values).to_period("M").to_timestamp()
@@ -282,7 +320,8 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     t_all = time.perf_counter()
     timings: dict = {}
     full = make_inputs(basin, times, inflow, end_storage=end_storage, upstream_first=upstream_first,
-                       initial_storage=initial_storage)
+                       initial_storage=start_storage)
+    check_numbers(full)
     spill_to = {r.node: r.spill_to or next(lk.target for lk in basin.spec.links if lk.source == r.node)
                 for r in basin.spec.reservoirs}
     if foresight == "perfect":
@@ -302,7 +341,7 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     h.update(inflow.values.astype("<f8").tobytes())
     manifest = {
         "inputs_sha256": h.hexdigest(), "basin": basin.id, "basin_sha256": basin.sha256(),
-        "options": options, "versions": versions(), "solver": "HiGHS (pyomo.contrib.solver persistent)",
+        "options": options, "versions": dict(versions()), "solver": "HiGHS (pyomo.contrib.solver persistent)",
         "status": status, "objective": objective,
         "objective_units": "cost units (1 = one hm3 of shortage at priority 10)",
         "build_s": round(timings.get("build_s", 0.0), 6), "solve_s": round(timings.get("solve_s", 0.0), 6),

@@ -37,7 +37,7 @@ def node_imbalance(ds: xr.Dataset) -> xr.DataArray:
                 out.loc[{"node": n}] += values.sel({dim: k}).values
         return out
 
-    inflow = ds["natural_inflow_hm3"]
+    inflow = ds["natural_inflow_hm3"] - ds["infiltration_hm3"]  # natural inflow that reaches the channel
     incoming = by_node(ds["delivered_hm3"], ds["link_target"], "link")
     outgoing = by_node(ds["flow_hm3"], ds["link_source"], "link")
     returns = by_node(ds["return_hm3"], ds["return_node"], "demand")

@@ -1,0 +1,620 @@
+"""What the Streamlit app (app.py) does besides drawing widgets: scenario edits, their validation,
+located problems, comparison tables and Plotly figures.
+
+No Streamlit here: every function takes and returns plain data (Basin, Result, pandas, Plotly), so it
+can be tested without a browser. Labels come from :mod:`optimizer.ui_text`.
+
+Edits never touch a Basin directly. They are kept as tables (:class:`Edits`); :func:`validate_edits`
+writes the edited basin as YAML text and re-reads it with :func:`basins.loads`, so an edited scenario
+passes the same checks, with the same located messages, as a basin file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+import plotly.graph_objects as go
+import yaml
+from plotly.subplots import make_subplots
+
+import basins
+from basins import Basin, BasinError, Problem
+
+from .ui_text import HM3, HM3_MONTH, M3S, MONTHS, t
+
+EDITS_FILE = "<edits>"
+UPLOAD_MAX_MB = 2
+UPLOAD_MAX_BYTES = UPLOAD_MAX_MB * 1024 * 1024
+START_YEAR = 2025
+PARTY_COLOURS = {"KG": "#c8102e", "KZ": "#0090b8"}
+KIND_SYMBOLS = {"inflow": "triangle-down", "reservoir": "square", "junction": "circle", "demand": "diamond",
+                "border": "x", "sink": "star"}
+MET_COLOUR, NOT_MET_COLOUR = "#d4edda", "#f8d7da"
+RESERVOIR_FIELDS = ["capacity_hm3", "dead_storage_hm3", "initial_storage_hm3"]
+
+
+# ---- scenario edits ------------------------------------------------------------------------------
+@dataclass
+class Edits:
+    """The editable values of one basin, in model units (hm³/month for series)."""
+
+    inflow: dict[str, pd.DataFrame]  # year type -> (month 1-12) x inflow node
+    demand: pd.DataFrame  # (month 1-12) x demand node
+    reservoirs: pd.DataFrame  # index reservoir node; name + RESERVOIR_FIELDS
+    canals: pd.DataFrame  # index link id; from, to, capacity, unit (links with a capacity)
+    rules: dict[str, dict] = field(default_factory=dict)  # rule id -> {kind, mode, shares | volume_hm3}
+    priorities: dict[str, int] = field(default_factory=dict)  # demand node -> priority
+
+    def copy(self) -> "Edits":
+        return Edits({k: v.copy() for k, v in self.inflow.items()}, self.demand.copy(), self.reservoirs.copy(),
+                     self.canals.copy(), json.loads(json.dumps(self.rules)), dict(self.priorities))
+
+
+def _month_table(da) -> pd.DataFrame:
+    df = da.transpose("month", "node").to_pandas().astype(float)
+    df.index = [int(m) for m in df.index]
+    df.columns = [str(c) for c in df.columns]
+    return df.sort_index()
+
+
+def edits_from_basin(b: Basin) -> Edits:
+    """The basin's own values as an :class:`Edits` (the 'defaults' of the app)."""
+    spec = b.spec
+    names = {n.id: n.name for n in spec.nodes}
+    inflow = {yt: _month_table(b.inflow.sel(year_type=yt)) for yt in b.year_types}
+    res = pd.DataFrame([{"node": r.node, "name": names.get(r.node, r.node),
+                         **{f: float(getattr(r, f)) for f in RESERVOIR_FIELDS}} for r in spec.reservoirs],
+                       columns=["node", "name", *RESERVOIR_FIELDS]).set_index("node")
+    canals = pd.DataFrame([{"link": lk.id, "from": lk.source, "to": lk.target, "capacity": float(lk.capacity),
+                            "unit": lk.capacity_unit} for lk in spec.links if lk.capacity is not None],
+                          columns=["link", "from", "to", "capacity", "unit"]).set_index("link")
+    rules: dict[str, dict] = {}
+    for r in spec.agreement.share_rules:
+        rules[r.id] = {"kind": "share", "mode": r.mode, "shares": {p: float(v) for p, v in r.shares.items()}}
+    for q in spec.agreement.quotas:
+        rules[q.id] = {"kind": "quota", "mode": q.mode, "volume_hm3": float(q.volume_hm3)}
+    for s in spec.agreement.storage_splits:
+        rules[s.id] = {"kind": "split", "mode": s.mode, "shares": {p: float(v) for p, v in s.shares.items()}}
+    return Edits(inflow, _month_table(b.demand), res, canals, rules, {d.node: int(d.priority) for d in spec.demands})
+
+
+def edits_hash(e: Edits) -> str:
+    """A fingerprint of every edited value (NaN included), to cache validation per session."""
+    h = hashlib.sha256()
+    frames = [("inflow:" + k, v) for k, v in sorted(e.inflow.items())] + [("demand", e.demand)]
+    frames += [("res", e.reservoirs[RESERVOIR_FIELDS]), ("canals", e.canals[["capacity"]])]
+    for name, df in frames:
+        h.update(name.encode())
+        h.update(json.dumps([list(map(str, df.index)), list(map(str, df.columns))]).encode())
+        h.update(np.ascontiguousarray(df.to_numpy(dtype="<f8")).tobytes())
+    h.update(json.dumps([e.rules, e.priorities], sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def count_changes(e: Edits, defaults: Edits) -> dict[str, int]:
+    """How many values of each table differ from the defaults (NaN counts as a change)."""
+    def diff(a: pd.DataFrame, b: pd.DataFrame) -> int:
+        a, b = a.to_numpy(dtype=float), b.reindex(index=a.index, columns=a.columns).to_numpy(dtype=float)
+        same = (a == b) | (np.isnan(a) & np.isnan(b))
+        return int((~same).sum())
+
+    return {"inflow:" + yt: diff(df, defaults.inflow[yt]) for yt, df in e.inflow.items()} | {
+        "demand": diff(e.demand, defaults.demand),
+        "reservoirs": diff(e.reservoirs[RESERVOIR_FIELDS], defaults.reservoirs[RESERVOIR_FIELDS]),
+        "canals": diff(e.canals[["capacity"]], defaults.canals[["capacity"]]),
+    }
+
+
+def _num(v) -> float:
+    """A plain float for YAML (numpy floats are not safe-dumpable); None and NaN become NaN."""
+    if v is None:
+        return math.nan
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _table_to(da: xr.DataArray, df: pd.DataFrame) -> np.ndarray:
+    """A (month × node) table as the values of ``da`` (same dims order, same coordinates)."""
+    months, nodes = [int(m) for m in da["month"].values], [str(n) for n in da["node"].values]
+    arr = df.reindex(index=months, columns=nodes).to_numpy(dtype=float)
+    return xr.DataArray(arr, dims=("month", "node")).transpose(*da.dims).values
+
+
+def _with_series(base: Basin, e: Edits) -> Basin:
+    """A copy of ``base`` carrying the edited series (unchecked: NaN and negatives pass through)."""
+    b = base.copy()
+    for yt, df in e.inflow.items():
+        b.inflow.loc[{"year_type": yt}] = _table_to(b.inflow.sel(year_type=yt), df)
+    b.demand.values[...] = _table_to(b.demand, e.demand)
+    return b
+
+
+def scenario_text(base: Basin, e: Edits) -> str:
+    """The edited basin as one YAML text with inline series (not yet validated)."""
+    raw = yaml.safe_load(basins.dumps(_with_series(base, e), inline=True))
+    for r in raw.get("reservoirs", []):
+        if r["node"] in e.reservoirs.index:
+            for f in RESERVOIR_FIELDS:
+                r[f] = _num(e.reservoirs.at[r["node"], f])
+    for lk in raw.get("links", []):
+        if lk["id"] in e.canals.index:
+            lk["capacity"] = _num(e.canals.at[lk["id"], "capacity"])
+    ag = raw.get("agreement", {})
+    for group in ("share_rules", "quotas", "storage_splits"):
+        for rule in ag.get(group, []):
+            ed = e.rules.get(rule["id"])
+            if not ed:
+                continue
+            rule["mode"] = ed["mode"]
+            if "shares" in ed:
+                rule["shares"] = {p: _num(v) for p, v in ed["shares"].items()}
+            if "volume_hm3" in ed:
+                rule["volume_hm3"] = _num(ed["volume_hm3"])
+    for d in raw.get("demands", []):
+        if d["node"] in e.priorities:
+            d["priority"] = int(e.priorities[d["node"]])
+    head = f"# Scenario of {base.name} edited in the Chu-Talas app; schema: basins/schema.py. Volumes in hm3.\n"
+    return head + yaml.safe_dump(raw, sort_keys=False, allow_unicode=True, width=120)
+
+
+def validate_edits(base: Basin, e: Edits) -> tuple[Basin | None, list[Problem]]:
+    """The edited basin, validated by :func:`basins.loads`; or None and every located problem.
+
+    A schema error stops ``basins.loads`` before the series are read, so when the problems name no
+    series cell the series are checked once more on their own (with the base declarations)."""
+    try:
+        return basins.loads(scenario_text(base, e), file=EDITS_FILE), []
+    except BasinError as exc:
+        problems = list(exc.problems)
+    if not any("series_inline" in p.file for p in problems):
+        try:
+            basins.loads(basins.dumps(_with_series(base, e), inline=True), file=EDITS_FILE)
+        except BasinError as exc:
+            problems += [p for p in exc.problems if "series_inline" in p.file and p not in problems]
+    return None, problems
+
+
+# ---- problems located in the app's tables ---------------------------------------------------------
+@dataclass(frozen=True)
+class Located:
+    table: str  # inflow | demand | reservoirs | canals | agreement | other
+    text: str  # what the user reads next to the table
+    year_type: str = ""  # inflow problems: the year type of the cell
+    row: str = ""
+    column: str = ""
+
+
+_SERIES_KEY = re.compile(r"(?:year_type=(?P<yt>[^,]+), )?month=(?P<m>\d+), node=(?P<node>[A-Za-z0-9_]+)")
+_ENTRY_ID = re.compile(r"^(?P<group>[a-z_ ]+?)(?:\[\d+\])? \(?'(?P<id>[^']+)'\)?")
+
+
+def locate(p: Problem) -> Located:
+    """Which table and cell a problem of an edited scenario is about, in the app's words."""
+    for kind in ("inflow", "demand"):
+        if f"series_inline.{kind}" in p.file:
+            m = _SERIES_KEY.search(p.entry)
+            if m:
+                month, node, yt = int(m["m"]), m["node"], m["yt"] or ""
+                row = MONTHS[month - 1] if 1 <= month <= 12 else str(month)
+                prefix = t("problem_year", year_type=yt) if yt else ""
+                return Located(kind, prefix + t("problem_cell", row=row, column=node, message=p.message), yt, row,
+                               node)
+            return Located(kind, t("problem_entry", entry=p.entry, field=f" ({p.field})" if p.field else "",
+                                   message=p.message))
+    m = _ENTRY_ID.match(p.entry)
+    group, ident = (m["group"].strip(), m["id"]) if m else (p.entry, "")
+    if group in ("reservoirs", "reservoir") and ident:
+        col = t(f"col_{p.field}") if p.field in RESERVOIR_FIELDS else p.field
+        return Located("reservoirs", t("problem_cell", row=ident, column=col, message=p.message), "", ident, col)
+    if group in ("links", "link") and ident and p.field in ("capacity", "min_flow"):
+        return Located("canals", t("problem_cell", row=ident, column=t("col_capacity"), message=p.message), "",
+                       ident, t("col_capacity"))
+    field_txt = f", {p.field}" if p.field else ""
+    if group.startswith(("share rule", "quota", "storage split", "rule", "agreement", "demands", "demand")):
+        return Located("agreement", t("problem_entry", entry=p.entry, field=field_txt, message=p.message))
+    return Located("other", t("problem_entry", entry=p.entry, field=field_txt, message=p.message))
+
+
+def problems_by_table(problems: list[Problem]) -> dict[str, list[Located]]:
+    out: dict[str, list[Located]] = {}
+    for p in problems:
+        loc = locate(p)
+        out.setdefault(loc.table, []).append(loc)
+    return out
+
+
+# ---- tables shown in the editors ------------------------------------------------------------------
+def to_display(v: float, month: int, unit: str) -> float:
+    return basins.hm3_to_m3s(v, month) if unit == "m3/s" else v
+
+
+def to_hm3(v: float, month: int, unit: str) -> float:
+    return basins.m3s_to_hm3(v, month) if unit == "m3/s" else v
+
+
+def series_display(df_hm3: pd.DataFrame, unit: str) -> pd.DataFrame:
+    """A (month × node) table in hm³/month shown in ``unit`` (hm3 or m3/s), months as row labels."""
+    out = df_hm3.copy()
+    if unit == "m3/s":
+        for m in out.index:
+            out.loc[m] = [to_display(v, int(m), unit) for v in out.loc[m]]
+    out.index = pd.Index([MONTHS[int(m) - 1] for m in df_hm3.index], name=t("col_month"))
+    return out
+
+
+def apply_cell_edits(target: pd.DataFrame, edited_rows: dict, shown: pd.DataFrame, convert=None) -> pd.DataFrame:
+    """Copy the cells a data editor reports as edited (``edited_rows``: row position → column → value)
+    from the table it returned (``shown``) into ``target``; ``convert(value, row_position)`` maps a shown
+    value to the target's unit. Applying the same edits twice gives the same table."""
+    out = target.copy()
+    for r, changes in (edited_rows or {}).items():
+        pos = int(r)
+        if not 0 <= pos < len(out):
+            continue
+        for col in changes:
+            if col not in out.columns or col not in shown.columns:
+                continue
+            v = _num(shown.iloc[pos][col])
+            if convert is not None and not math.isnan(v):
+                v = convert(v, pos)
+            out.iat[pos, out.columns.get_loc(col)] = v
+    return out
+
+
+# ---- uploads ------------------------------------------------------------------------------------
+def read_upload(name: str, data: bytes) -> tuple[Basin | None, list[Problem]]:
+    """Validate an uploaded scenario file (YAML text with inline series); never unpickles or evaluates."""
+    if len(data) > UPLOAD_MAX_BYTES:
+        return None, [Problem(name, "file", "", t("upload_too_large", mb=UPLOAD_MAX_MB))]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, [Problem(name, "file", "", t("upload_not_text"))]
+    try:
+        return basins.loads(text, file=name), []
+    except BasinError as exc:
+        return None, list(exc.problems)
+
+
+# ---- solving -------------------------------------------------------------------------------------
+def solve_options(year_type: str, start_month: int, months: int, foresight: str, operation: str,
+                  end_storage: str) -> dict:
+    return {"year_type": year_type, "start": f"{START_YEAR}-{int(start_month):02d}", "months": int(months),
+            "foresight": foresight, "operation": operation, "end_storage": end_storage}
+
+
+def solve_key(basin: Basin, options: dict) -> str:
+    return hashlib.sha256((basin.sha256() + json.dumps(options, sort_keys=True)).encode()).hexdigest()
+
+
+def label_or(key: str, default: str) -> str:
+    """The label ``key`` if the language has it, else ``default`` (e.g. a year type the labels do not know)."""
+    from . import ui_text
+
+    return t(key) if key in ui_text.EN else default
+
+
+def result_label(basin: Basin, options: dict) -> str:
+    start = pd.Timestamp(options["start"])
+    yt = options["year_type"]
+    return t("status", basin=basin.name, year_type=label_or(f"year_type_{yt}", yt), months=options["months"],
+             start=f"{MONTHS[start.month - 1]} {start.year}", foresight=options["foresight"],
+             operation=label_or(f"operation_{options['operation']}", options["operation"]))
+
+
+def netcdf_bytes(result) -> bytes:
+    """The result as NetCDF bytes (written to a temporary file by ``Result.to_netcdf``)."""
+    with tempfile.TemporaryDirectory(prefix="chutalas-") as d:
+        path = result.to_netcdf(Path(d) / "result.nc")
+        return Path(path).read_bytes()
+
+
+def ledger_csv(result) -> bytes:
+    return result.ledger.to_csv(index=False).encode("utf-8")
+
+
+def party_totals(result) -> pd.DataFrame:
+    """Per party over the horizon: received, entitlement, demand, delivery, shortage [hm³]."""
+    s = result.summary()
+    return s if len(s) else pd.DataFrame(columns=["received_hm3", "entitlement_hm3", "demand_hm3",
+                                                  "delivery_hm3", "shortage_hm3"])
+
+
+def compare_table(pinned, current) -> pd.DataFrame:
+    """Pinned vs current per party, with differences (current − pinned) [hm³ over the horizon]."""
+    a, b = party_totals(pinned), party_totals(current)
+    parties = [p for p in b.index if p in a.index] + [p for p in b.index if p not in a.index] + \
+        [p for p in a.index if p not in b.index]
+    rows = []
+    for p in parties:
+        row = {t("axis_party"): p}
+        for col, label in (("received_hm3", "compare_received"), ("shortage_hm3", "compare_shortage"),
+                           ("entitlement_hm3", "compare_entitlement"), ("delivery_hm3", "compare_delivery")):
+            va = float(a.at[p, col]) if p in a.index else math.nan
+            vb = float(b.at[p, col]) if p in b.index else math.nan
+            row[f"{t(label)} {t('compare_pinned')}"] = va
+            row[f"{t(label)} {t('compare_current')}"] = vb
+            row[f"{t(label)} {t('compare_difference')}"] = vb - va
+        rows.append(row)
+    return pd.DataFrame(rows).set_index(t("axis_party"))
+
+
+def validation_provider():
+    """``optimizer.validation.table`` if the calibration work provides it, else None."""
+    import importlib
+
+    try:
+        mod = importlib.import_module("optimizer.validation")
+    except ModuleNotFoundError as exc:
+        if exc.name == "optimizer.validation":
+            return None
+        raise
+    table = getattr(mod, "table", None)
+    return table if callable(table) else None
+
+
+def provider_id(fn) -> str:
+    """Identifies a provider function for caching (a replaced module gives a new id)."""
+    return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', '')}:{id(fn)}"
+
+
+def validation_table(basin_id: str):
+    """Observed vs modelled, if the calibration work provides ``optimizer.validation.table``; else None."""
+    table = validation_provider()
+    return table(basin_id) if table is not None else None
+
+
+# ---- ledger --------------------------------------------------------------------------------------
+def ledger_styled(led: pd.DataFrame):
+    """The compliance ledger with met rows green and rows not met red."""
+    def colour(row):
+        c = MET_COLOUR if bool(row["met"]) else NOT_MET_COLOUR
+        return [f"background-color: {c}; color: #1a1a1a"] * len(row)
+
+    fmt = {c: "{:,.1f}" for c in ("required_hm3", "received_hm3", "deficit_hm3")}
+    fmt["shadow_price"] = lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else \
+        f"{(0.0 if abs(v) < 5e-4 else v):,.3f}"  # no "-0.000"
+    fmt["tolerance"] = "{:.2f}"
+    return led.style.apply(colour, axis=1).format(fmt)
+
+
+# ---- figures -------------------------------------------------------------------------------------
+def _times(ds) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(ds["time"].values)
+
+
+def _layout(fig: go.Figure, title: str, y: str, x: str | None = None, height: int = 420) -> go.Figure:
+    fig.update_layout(title=title, height=height, margin=dict(l=60, r=20, t=60, b=50),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0, traceorder="normal"),
+                      hovermode="x unified")
+    fig.update_yaxes(title_text=y)
+    fig.update_xaxes(title_text=x if x is not None else t("axis_month"))
+    return fig
+
+
+def fig_allocation(ds) -> go.Figure:
+    """Stacked bars of water received per party with each party's entitlement as a dashed line."""
+    times = _times(ds)
+    fig = go.Figure()
+    if "party" not in ds.coords:
+        return _layout(fig, t("chart_allocation"), HM3_MONTH)
+    for p in map(str, ds["party"].values):
+        fig.add_bar(x=times, y=ds["received_hm3"].sel(party=p).values, name=t("received", party=p),
+                    marker_color=PARTY_COLOURS.get(p))
+    for p in map(str, ds["party"].values):
+        fig.add_scatter(x=times, y=ds["entitlement_hm3"].sel(party=p).values, name=t("entitlement", party=p),
+                        mode="lines+markers", line=dict(color=PARTY_COLOURS.get(p), dash="dash", width=2.5))
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(tickformat="%b %Y")
+    return _layout(fig, t("chart_allocation"), HM3_MONTH)
+
+
+def fig_demand(ds) -> go.Figure:
+    """One panel per demand node: delivery (bars) against demand (line)."""
+    times = _times(ds)
+    dem = [str(d) for d in ds["demand"].values]
+    cols = 2 if len(dem) > 1 else 1
+    rows = max(1, math.ceil(len(dem) / cols))
+    party = {str(d): str(p) for d, p in zip(ds["demand"].values, ds["demand_party"].values)}
+    fig = make_subplots(rows=rows, cols=cols, vertical_spacing=0.16 if rows > 1 else 0.1,
+                        subplot_titles=[f"{d} ({party[d]})" for d in dem])
+    for i, d in enumerate(dem):
+        r, c = i // cols + 1, i % cols + 1
+        fig.add_bar(x=times, y=ds["delivery_hm3"].sel(demand=d).values, name=t("delivery"),
+                    marker_color=PARTY_COLOURS.get(party[d]), showlegend=i == 0, legendgroup="delivery",
+                    row=r, col=c)
+        fig.add_scatter(x=times, y=ds["demand_hm3"].sel(demand=d).values, name=t("demand"), mode="lines",
+                        line=dict(color="#333", dash="dot"), showlegend=i == 0, legendgroup="demand", row=r, col=c)
+        fig.update_yaxes(title_text=HM3_MONTH, row=r, col=c)
+        last = r == rows or (r == rows - 1 and c == cols and len(dem) % cols)  # lowest panel of its column
+        fig.update_xaxes(title_text=t("axis_month") if last else None, tickformat="%b %Y", row=r, col=c)
+    fig.update_layout(title=t("chart_demand"), height=max(300, 240 * rows), margin=dict(l=60, r=20, t=80, b=50),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.04, xanchor="right", x=1),
+                      hovermode="x unified")
+    return fig
+
+
+def fig_storage(ds) -> go.Figure:
+    """Storage of each reservoir with its dead storage and full (capacity) lines."""
+    times = _times(ds)
+    res = [str(r) for r in ds["reservoir"].values]
+    names = dict(zip(map(str, ds["node"].values), map(str, ds["node_name"].values)))
+    fig = make_subplots(rows=1, cols=max(1, len(res)), subplot_titles=[f"{r}: {names.get(r, r)}" for r in res])
+    for i, r in enumerate(res):
+        c = i + 1
+        fig.add_scatter(x=times, y=ds["storage_hm3"].sel(reservoir=r).values, name=t("storage"), mode="lines+markers",
+                        line=dict(color="#1f77b4", width=3), showlegend=i == 0, legendgroup="s", row=1, col=c)
+        for var, label, colour in (("capacity_hm3", "full_storage", "#2ca02c"),
+                                   ("dead_storage_hm3", "dead_storage", "#7f7f7f")):
+            v = float(ds[var].sel(reservoir=r))
+            fig.add_scatter(x=[times[0], times[-1]], y=[v, v], name=t(label), mode="lines",
+                            line=dict(color=colour, dash="dash"), showlegend=i == 0, legendgroup=label, row=1, col=c)
+        fig.update_yaxes(title_text=HM3, row=1, col=c, rangemode="tozero")
+        fig.update_xaxes(title_text=t("axis_month"), tickformat="%b %Y", row=1, col=c)
+    fig.update_layout(title=t("chart_storage"), height=400, margin=dict(l=60, r=20, t=90, b=50),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.08, xanchor="right", x=1),
+                      hovermode="x unified")
+    return fig
+
+
+def border_links(ds) -> list[str]:
+    kinds = dict(zip(map(str, ds["node"].values), map(str, ds["node_kind"].values)))
+    return [str(lk) for lk, tgt in zip(ds["link"].values, ds["link_target"].values) if kinds.get(str(tgt)) == "border"]
+
+
+def fig_border(ds) -> go.Figure | None:
+    """Flow delivered across the border against the downstream party's monthly share and any minimum flow."""
+    links = border_links(ds)
+    if not links:
+        return None
+    times = _times(ds)
+    countries = dict(zip(map(str, ds["node"].values), map(str, ds["node_country"].values)))
+    fig = go.Figure()
+    for lk in links:
+        fig.add_bar(x=times, y=ds["delivered_hm3"].sel(link=lk).values, name=t("border_flow", link=lk),
+                    marker_color="#6baed6")
+        mf = ds["min_flow_hm3"].sel(link=lk).values
+        if np.isfinite(mf).any():
+            fig.add_scatter(x=times, y=mf, name=t("border_min_flow", link=lk), mode="lines",
+                            line=dict(color="#7f7f7f", dash="dot"))
+    down = countries.get(str(ds["link_target"].sel(link=links[0]).item()), "KZ")
+    if "party" in ds.coords and down in map(str, ds["party"].values):
+        fig.add_scatter(x=times, y=ds["entitlement_hm3"].sel(party=down).values, mode="lines+markers",
+                        name=t("border_required", party=down),
+                        line=dict(color=PARTY_COLOURS.get(down), dash="dash", width=2.5))
+    fig.update_xaxes(tickformat="%b %Y")
+    return _layout(fig, t("chart_border"), HM3_MONTH)
+
+
+def border_party(ds) -> str:
+    links = border_links(ds)
+    if not links:
+        return ""
+    countries = dict(zip(map(str, ds["node"].values), map(str, ds["node_country"].values)))
+    return countries.get(str(ds["link_target"].sel(link=links[0]).item()), "")
+
+
+def fig_costs(costs: pd.DataFrame) -> go.Figure:
+    """O&M cost of each facility split between the parties (USD over the horizon)."""
+    fig = go.Figure()
+    for p in sorted(costs["party"].unique()) if len(costs) else []:
+        sub = costs[costs["party"] == p]
+        fig.add_bar(x=sub["name"], y=sub["cost_usd"], name=p, marker_color=PARTY_COLOURS.get(p),
+                    customdata=np.c_[sub["share"].fillna(0) * 100, sub["water_hm3"]],
+                    hovertemplate="%{x}<br>" + p + ": %{y:,.0f} USD (%{customdata[0]:.0f} %, "
+                                  "%{customdata[1]:,.0f} " + HM3 + ")<extra></extra>")
+    fig.update_layout(barmode="stack")
+    _layout(fig, t("chart_costs"), t("axis_usd"), x="", height=380)
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def fig_water_values(ds) -> go.Figure:
+    """Heat map of node water values (node × month)."""
+    times = _times(ds)
+    wv = ds["water_value"].transpose("node", "time")
+    fig = go.Figure(go.Heatmap(z=wv.values, x=[f"{MONTHS[ts.month - 1]} {ts.year}" for ts in times],
+                               y=[str(n) for n in ds["node"].values], colorscale="YlGnBu",
+                               colorbar=dict(title=dict(text=t("axis_water_value"), side="right")),
+                               hovertemplate="%{y}, %{x}: %{z:,.2f}<extra></extra>"))
+    _layout(fig, t("chart_water_values"), t("axis_node"), height=max(380, 22 * ds.sizes["node"] + 140))
+    fig.update_layout(hovermode="closest")
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def schematic_positions(ds, stretch: float = 2.5) -> tuple[dict[str, float], dict[str, float]]:
+    """Node positions (lon, lat) for the schematic: the real ones, except that a sink far downstream (the
+    lower Shu lakes, the Moiynkum sands) is drawn at most ``stretch`` × the median link length from the node
+    feeding it, in the same direction, so that it does not squeeze the rest of the network into a corner."""
+    nodes = [str(n) for n in ds["node"].values]
+    lon = dict(zip(nodes, map(float, ds["node_lon"].values)))
+    lat = dict(zip(nodes, map(float, ds["node_lat"].values)))
+    ends = list(zip(map(str, ds["link_source"].values), map(str, ds["link_target"].values)))
+    lengths = [math.hypot(lon[a] - lon[b], lat[a] - lat[b]) for a, b in ends]
+    if not lengths:
+        return lon, lat
+    limit = stretch * float(np.median(lengths))
+    kinds = dict(zip(nodes, map(str, ds["node_kind"].values)))
+    for (a, b), length in zip(ends, lengths):
+        if kinds.get(b) == "sink" and length > limit:
+            f = limit / length
+            lon[b], lat[b] = lon[a] + f * (lon[b] - lon[a]), lat[a] + f * (lat[b] - lat[a])
+    return lon, lat
+
+
+def fig_network(ds, month: int | None = None) -> go.Figure:
+    """Schematic of the network from node lat/lon (no map tiles): link width ∝ flow in ``month`` (an index
+    into the horizon) or the mean over the horizon (None)."""
+    nodes = [str(n) for n in ds["node"].values]
+    lon, lat = schematic_positions(ds)
+    flow = ds["flow_hm3"].mean("time") if month is None else ds["flow_hm3"].isel(time=int(month))
+    fmax = float(flow.max()) if flow.size and float(flow.max()) > 0 else 1.0
+    fig = go.Figure()
+    mid_x, mid_y, mid_text = [], [], []
+    for lk, src, tgt in zip(map(str, ds["link"].values), map(str, ds["link_source"].values),
+                            map(str, ds["link_target"].values)):
+        f = float(flow.sel(link=lk))
+        width = 1.0 + 14.0 * f / fmax
+        fig.add_scatter(x=[lon[src], lon[tgt]], y=[lat[src], lat[tgt]], mode="lines", hoverinfo="skip",
+                        line=dict(width=width, color="#3182bd" if f > 1e-6 else "#c6dbef"), showlegend=False)
+        mid_x.append((lon[src] + lon[tgt]) / 2)
+        mid_y.append((lat[src] + lat[tgt]) / 2)
+        mid_text.append(t("network_link_hover", link=lk, source=src, target=tgt, flow=f))
+    fig.add_scatter(x=mid_x, y=mid_y, mode="markers", marker=dict(size=6, color="rgba(49,130,189,0.35)"),
+                    text=mid_text, hoverinfo="text", showlegend=False)
+    kinds = list(map(str, ds["node_kind"].values))
+    country = list(map(str, ds["node_country"].values))
+    names = list(map(str, ds["node_name"].values))
+    for kind in dict.fromkeys(kinds):
+        idx = [i for i, k in enumerate(kinds) if k == kind]
+        fig.add_scatter(
+            x=[lon[nodes[i]] for i in idx], y=[lat[nodes[i]] for i in idx],
+            mode="markers" if kind == "junction" else "markers+text",  # junction ids on hover only
+            name=t(f"kind_{kind}"), text=[nodes[i] for i in idx], textposition="top center",
+            textfont=dict(size=9), hovertext=[t("network_node_hover", node=nodes[i], kind=kind, country=country[i],
+                                                 name=names[i]) for i in idx], hoverinfo="text",
+            marker=dict(size=13, symbol=KIND_SYMBOLS.get(kind, "circle"),
+                        color=[PARTY_COLOURS.get(country[i], "#555") for i in idx],
+                        line=dict(width=1, color="#222")))
+    fig.update_yaxes(title_text=t("axis_lat"))
+    fig.update_xaxes(title_text=t("axis_lon"))
+    fig.update_layout(title=t("chart_network"), height=620, margin=dict(l=60, r=20, t=60, b=50),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0),
+                      hovermode="closest", plot_bgcolor="#f7f9fb")
+    return fig
+
+
+def fig_compare(pinned, current) -> go.Figure:
+    """Grouped bars per party: received and shortage, pinned vs current."""
+    a, b = party_totals(pinned), party_totals(current)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=[t("compare_received"), t("compare_shortage")])
+    for label, s, colour in ((t("compare_pinned"), a, "#9e9e9e"), (t("compare_current"), b, "#3182bd")):
+        for c, col in enumerate(("received_hm3", "shortage_hm3"), start=1):
+            fig.add_bar(x=list(s.index), y=s[col].values if len(s) else [], name=label, marker_color=colour,
+                        showlegend=c == 1, legendgroup=label, row=1, col=c)
+            fig.update_yaxes(title_text=HM3, row=1, col=c)
+            fig.update_xaxes(title_text=t("axis_party"), row=1, col=c)
+    fig.update_layout(title=t("chart_compare"), barmode="group", height=380, margin=dict(l=60, r=20, t=90, b=50),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.08, xanchor="right", x=1))
+    return fig
+
+
+__all__ = ["Edits", "Located", "EDITS_FILE", "UPLOAD_MAX_BYTES", "UPLOAD_MAX_MB", "M3S", "apply_cell_edits",
+           "compare_table", "count_changes", "edits_from_basin", "edits_hash", "fig_allocation", "fig_border",
+           "fig_compare", "fig_costs", "fig_demand", "fig_network", "fig_storage", "fig_water_values",
+           "ledger_csv", "ledger_styled", "locate", "netcdf_bytes", "party_totals", "problems_by_table",
+           "read_upload", "result_label", "scenario_text", "series_display", "solve_key", "solve_options",
+           "to_display", "to_hm3", "validate_edits", "validation_provider", "validation_table", "provider_id",
+           "label_or"]

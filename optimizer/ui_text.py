@@ -1,0 +1,229 @@
+"""Every user-facing label of the Streamlit app (app.py), in one place so that translations can follow.
+
+Use :func:`t` with a key and, where the text has ``{placeholders}``, their values::
+
+    >>> t("solved_in", seconds=0.06)
+    'solved in 0.06 s'
+
+A translation is a dict with the same keys; :data:`LANGUAGES` maps a language code to it.
+Units are written the way they are displayed (hm³, m³/s); the data files use ``hm3`` and ``m3/s``.
+"""
+
+from __future__ import annotations
+
+HM3 = "hm³"
+HM3_MONTH = "hm³/month"
+M3S = "m³/s"
+
+#: Month abbreviations in calendar order (index 0 = January).
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+EN: dict[str, str] = {
+    # page and sidebar
+    "page_title": "Chu–Talas water sharing",
+    "app_title": "Chu–Talas water sharing",
+    "app_caption": "Monthly allocation of the Chu and Talas rivers between Kyrgyzstan (KG, upstream) and "
+                   "Kazakhstan (KZ, downstream) under the agreement rules. Volumes in hm³ (million m³).",
+    "basin": "Basin",
+    "basin_uploaded": "{name} (uploaded: {file})",
+    "year_type": "Year type (typical year repeated)",
+    "year_type_wet": "wet",
+    "year_type_normal": "normal",
+    "year_type_dry": "dry",
+    "year_type_very-dry": "very dry",
+    "start_month": "Start month",
+    "start_month_help": "The horizon starts in this month of 2025 (a typical, non-leap year).",
+    "months": "Months in the horizon",
+    "months_help": "1 to 120 months; the typical year is repeated.",
+    "foresight": "Foresight",
+    "foresight_perfect": "perfect (whole horizon at once)",
+    "foresight_myopic": "myopic (month by month)",
+    "operation": "Operation",
+    "operation_agreement": "agreement rules enforced",
+    "operation_status-quo": "status quo (upstream first, rules reported)",
+    "end_storage": "Reservoir storage at the end",
+    "end_storage_initial": "at least the initial storage",
+    "end_storage_free": "free (may be drawn down)",
+    "auto_solve": "Solve on every change",
+    "solve": "Solve",
+    "reset": "Reset to basin defaults",
+    "reset_help": "Discard every edit of this basin's tables and agreement options.",
+    "units_note": "Inside the model every volume is in hm³ per month; 1 m³/s for a 31-day month is 2.68 hm³.",
+    # status
+    "status": "{basin} · {year_type} year · {months} months from {start} · {foresight} foresight · {operation}",
+    "solved_in": "solved in {seconds:.2f} s",
+    "model_reused": "model reused",
+    "model_built": "model built",
+    "no_solution": "No valid solution yet for this basin. Fix the inputs or press Solve.",
+    "stale_solution": "The inputs changed since this solution was computed. Press **Solve** to update it.",
+    "showing_last": "The solution shown is the last valid one: {label}.",
+    "invalid_inputs": "The edited inputs are not valid ({n} problem{s}); nothing was solved with them. "
+                      "The problems are listed next to their tables.",
+    "solve_failed": "No allocation for these inputs.",
+    "solve_failed_unexpected": "The optimiser stopped with an unexpected error ({kind}): {message}",
+    "conflicts_caption": "Rules that had to give way in the closest feasible allocation (hm³).",
+    "metric_received": "{party} received",
+    "metric_received_help": "Water received by {party} over the horizon under the first share rule's receipts, "
+                            "against its share of the basin resource (entitlement).",
+    "metric_entitlement_delta": "{delta:+,.0f} hm³ vs share",
+    "metric_shortage": "{party} shortage",
+    "metric_shortage_help": "Demand of {party}'s demand nodes not delivered over the horizon.",
+    "metric_of_demand": "of {demand:,.0f} hm³ demanded",
+    "metric_inflow": "Natural inflow",
+    "metric_inflow_help": "Natural inflow of the whole basin over the horizon.",
+    "hm3_value": "{value:,.0f} hm³",
+    # tabs
+    "tab_allocation": "Allocation",
+    "tab_demands": "Demands",
+    "tab_reservoirs": "Reservoirs & network",
+    "tab_compliance": "Compliance & costs",
+    "tab_inputs": "Inputs",
+    "tab_agreement": "Agreement",
+    "tab_compare": "Compare",
+    "tab_files": "Save / load",
+    # charts
+    "axis_month": "Month",
+    "axis_hm3_month": "hm³/month",
+    "axis_hm3": "hm³",
+    "axis_usd": "USD over the horizon",
+    "axis_water_value": "cost units per hm³",
+    "axis_lon": "Longitude (°E)",
+    "axis_lat": "Latitude (°N)",
+    "axis_node": "Node",
+    "axis_party": "Party",
+    "chart_allocation": "Water received by each party vs its entitlement (hm³/month)",
+    "chart_allocation_caption": "Bars: water received through each party's receipts under {rule}. Dashed lines: "
+                                "each party's share of the basin resource in that month (its entitlement).",
+    "received": "{party} received",
+    "entitlement": "{party} entitlement",
+    "chart_demand": "Demand vs delivery per demand node (hm³/month)",
+    "delivery": "delivery",
+    "demand": "demand",
+    "chart_storage": "Reservoir storage at the end of each month (hm³)",
+    "storage": "storage",
+    "dead_storage": "dead storage",
+    "full_storage": "full (capacity)",
+    "chart_border": "Flow across the border vs required (hm³/month)",
+    "border_flow": "border flow ({link})",
+    "border_required": "{party} share of the basin resource",
+    "border_min_flow": "minimum flow ({link})",
+    "chart_border_caption": "The treaty share is set per year; the line spreads it over the months as the "
+                            "resource runs. {party} also counts its other receipts (see the ledger).",
+    "no_border": "This basin has no border node.",
+    "chart_costs": "O&M cost of the intergovernmental facilities split by water received (USD)",
+    "chart_water_values": "Water values: cost saved by one more hm³ of natural water (node × month)",
+    "chart_water_values_caption": "Units: objective cost units per hm³ (1 unit = 1 hm³ of shortage at "
+                                  "priority 10). High values mark where and when water is scarce.",
+    "chart_network": "Schematic network: link width ∝ flow (hm³/month)",
+    "chart_network_caption": "Nodes at their approximate latitude and longitude; the basin outlet (sink) is "
+                             "drawn closer than it is. Hover over a link's midpoint for its flow.",
+    "network_month": "Flows shown",
+    "network_mean": "mean over the horizon",
+    "network_link_hover": "{link}: {source} → {target}<br>{flow:,.1f} hm³/month",
+    "network_node_hover": "{node} ({kind}, {country})<br>{name}",
+    "kind_inflow": "inflow",
+    "kind_reservoir": "reservoir",
+    "kind_junction": "junction",
+    "kind_demand": "demand",
+    "kind_border": "border",
+    "kind_sink": "sink",
+    # compliance
+    "ledger": "Compliance ledger",
+    "ledger_caption": "One row per rule, party and period. Green: met; red: not met. Mode 'reported' means "
+                      "the party's share is reported but not enforced.",
+    "download_ledger": "Download the ledger (CSV)",
+    "costs": "O&M cost split",
+    "no_facilities": "The agreement names no facilities.",
+    # inputs
+    "inputs_intro": "Edit any cell; the scenario is re-validated and re-solved at once. Edits are kept for "
+                    "this session until you press **Reset to basin defaults**.",
+    "unit_toggle": "Unit of the inflow and demand tables",
+    "unit_hm3": "hm³/month",
+    "unit_m3s": "m³/s (monthly mean)",
+    "inflow_table": "Monthly natural inflow, {year_type} year ({unit})",
+    "demand_table": "Monthly demand ({unit})",
+    "reservoir_table": "Reservoirs",
+    "canal_table": "Canal and release capacities",
+    "edited_count": "{n} value{s} differ{verb} from the basin defaults.",
+    "col_name": "Name",
+    "col_month": "Month",
+    "col_capacity_hm3": "Capacity (hm³)",
+    "col_dead_storage_hm3": "Dead storage (hm³)",
+    "col_initial_storage_hm3": "Initial storage (hm³)",
+    "col_link_from": "From",
+    "col_link_to": "To",
+    "col_capacity": "Capacity",
+    "col_capacity_unit": "Capacity ({unit})",
+    "col_unit": "Unit",
+    "col_series": "{node} ({unit})",
+    "problems_here": "Not valid:",
+    "problem_cell": "row {row}, column {column}: {message}",
+    "problem_entry": "{entry}{field}: {message}",
+    "problem_year": "{year_type} year, ",
+    # agreement
+    "agreement_intro": "Each rule is hard (must hold; the solve fails if it cannot) or soft (a shortfall is "
+                       "allowed at a penalty per hm³).",
+    "mode": "Mode",
+    "mode_hard": "hard",
+    "mode_soft": "soft",
+    "rule_share": "Share rule",
+    "rule_quota": "Seasonal quota",
+    "rule_split": "Storage split",
+    "rule_header": "{kind} `{id}` ({period})",
+    "share_of": "Share of {party}",
+    "share_other": "{party} gets the rest: {share:.2f}",
+    "quota_volume": "Volume for {party} ({unit} per period)",
+    "priorities": "Demand priorities",
+    "priorities_caption": "1 = served first, 10 = served last.",
+    "priority_of": "{node} ({party})",
+    # compare
+    "pin": "Pin this scenario",
+    "unpin": "Unpin",
+    "pin_help": "Keep the current solution to compare later scenarios with it.",
+    "pinned_label": "Pinned: {label}",
+    "current_label": "Current: {label}",
+    "nothing_pinned": "Nothing pinned yet. Press **Pin this scenario** to keep the current solution.",
+    "compare_table": "Per party over the horizon (hm³); difference = current − pinned",
+    "compare_other_basin": "The pinned scenario is of another basin ({basin}); only the parties are compared.",
+    "compare_pinned": "pinned",
+    "compare_current": "current",
+    "compare_difference": "difference",
+    "compare_received": "received (hm³)",
+    "compare_shortage": "shortage (hm³)",
+    "compare_entitlement": "entitlement (hm³)",
+    "compare_delivery": "delivery (hm³)",
+    "chart_compare": "Pinned vs current, per party (hm³ over the horizon)",
+    "validation": "Observed vs modelled (calibration)",
+    "validation_caption": "Published figures against the model run on the bundled basin data "
+                          "(from the calibration work, optimizer.validation).",
+    "validation_failed": "The validation table could not be built: {message}",
+    # files
+    "save_scenario": "Save the scenario",
+    "download_scenario": "Download the scenario (YAML)",
+    "scenario_invalid": "The edited inputs are not valid; fix them to download the scenario.",
+    "load_scenario": "Load a scenario",
+    "upload": "Upload a scenario file (YAML, at most {mb} MB)",
+    "upload_help": "A file saved with 'Download the scenario'; its series must be inline. It is checked "
+                   "before anything is solved.",
+    "upload_ok": "Loaded {file}: it is now the basin '{name}'.",
+    "upload_bad": "{file} was not loaded:",
+    "upload_too_large": "is larger than {mb} MB; a scenario file is far smaller",
+    "upload_not_text": "is not UTF-8 text; a scenario file is YAML text",
+    "results_files": "Save the results",
+    "download_netcdf": "Download the results (NetCDF)",
+    "no_results": "No results yet.",
+    # problems outside the tables
+    "where_agreement": "Agreement",
+    "where_other": "Scenario",
+}
+
+LANGUAGES: dict[str, dict[str, str]] = {"en": EN}
+TEXT: dict[str, str] = EN
+
+
+def t(key: str, **values) -> str:
+    """The label ``key`` in the current language, with ``{placeholders}`` filled from ``values``."""
+    text = TEXT.get(key)
+    if text is None:  # a missing translation shows the English text rather than failing
+        text = EN[key]
+    return text.format(**values) if values else text

@@ -1,0 +1,497 @@
+"""The Streamlit app (app.py) driven headless with ``streamlit.testing.v1.AppTest``: every control, the
+invalid-input paths (located errors, last solution kept), infeasible agreements, reset, basin switch,
+pin/compare, save/load. The real browser is exercised by tests/test_browser.py."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import re
+import sys
+import time
+import types
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import basins
+from optimizer import app_support as sup
+from optimizer import ui_text
+from optimizer.ui_text import t
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+TIMEOUT = 60
+
+
+# ---- helpers -------------------------------------------------------------------------------------
+def start() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def run(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def open_tab(at: AppTest, key: str) -> AppTest:
+    at.session_state["tab"] = t(key)
+    return run(at)
+
+
+def status(at: AppTest) -> str:
+    hits = [m.value for m in at.markdown if "solved in" in m.value]
+    assert hits, "no solution status line"
+    return hits[0]
+
+
+def metric(at: AppTest, label: str) -> float:
+    for m in at.metric:
+        if m.label == label:
+            return float(re.sub(r"[^\d.\-]", "", m.value))
+    raise AssertionError(f"no metric {label!r}: {[m.label for m in at.metric]}")
+
+
+def errors(at: AppTest) -> str:
+    return "\n".join(e.value for e in at.error)
+
+
+def warnings(at: AppTest) -> str:
+    return "\n".join(w.value for w in at.warning)
+
+
+def editor_key(at: AppTest, prefix: str) -> str:
+    keys = [d.key for d in at.data_editor if d.key and d.key.startswith(prefix)]
+    assert len(keys) == 1, [d.key for d in at.data_editor]
+    return keys[0]
+
+
+def edit_cells(at: AppTest, prefix: str, edited_rows: dict) -> AppTest:
+    """Seed a data editor's edit state (row position -> column -> value), as the browser would send it."""
+    k = editor_key(at, prefix)
+    at.session_state[k] = {"edited_rows": edited_rows, "added_rows": [], "deleted_rows": []}
+    return run(at)
+
+
+def charts(at: AppTest) -> dict[str, dict]:
+    return {c.key: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+
+
+def widget(at: AppTest, kind: str, prefix: str):
+    found = [w for w in getattr(at, kind) if w.key and w.key.startswith(prefix)]
+    assert len(found) == 1, [w.key for w in getattr(at, kind)]
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def chu():
+    return basins.load("chu")
+
+
+# ---- opening ---------------------------------------------------------------------------------------
+def test_opens_on_chu_normal_year_already_solved():
+    t0 = time.perf_counter()
+    at = start()
+    elapsed = time.perf_counter() - t0
+    assert at.radio(key="basin").value == "chu"
+    assert widget(at, "selectbox", "year_type").value == "normal"
+    assert "Chu (Shu) · normal year · 12 months from Jan 2025" in status(at)
+    assert not at.error and not at.warning
+    for label in ("KG received", "KZ received", "KG shortage", "KZ shortage", "Natural inflow"):
+        assert metric(at, label) >= 0
+    specs = charts(at)
+    assert set(specs) == {"chart_allocation", "chart_border"}
+    open_tab(at, "tab_demands")
+    specs |= charts(at)
+    assert set(specs) == {"chart_allocation", "chart_border", "chart_demand"}
+    assert len([tr for tr in specs["chart_demand"]["data"] if tr["type"] == "bar"]) == 5  # one panel per demand
+    alloc = specs["chart_allocation"]
+    assert alloc["layout"]["yaxis"]["title"]["text"] == "hm³/month"
+    assert alloc["layout"]["barmode"] == "stack"
+    names = [tr["name"] for tr in alloc["data"]]
+    assert {"KG received", "KZ received", "KG entitlement", "KZ entitlement"} <= set(names)
+    for spec in specs.values():  # every y axis that carries data names its unit
+        used = {"yaxis" + tr.get("yaxis", "y")[1:] for tr in spec["data"]}
+        for k in used:
+            assert "hm³" in spec["layout"][k]["title"]["text"], (k, spec["layout"][k])
+    assert elapsed < 30, f"first run took {elapsed:.1f} s"
+
+
+def test_every_label_used_exists():
+    used = set()
+    for path in (ROOT / "app.py", ROOT / "optimizer" / "app_support.py"):
+        used |= set(re.findall(r"""\bt\(\s*["']([A-Za-z0-9_\-]+)["']""", path.read_text()))
+    assert used, "no labels found"
+    assert not used - set(ui_text.EN), sorted(used - set(ui_text.EN))
+    assert t("solved_in", seconds=0.5) == "solved in 0.50 s"
+
+
+# ---- sidebar controls ----------------------------------------------------------------------------
+def test_year_type_start_month_and_months_resolve():
+    at = start()
+    normal_inflow = metric(at, "Natural inflow")
+    widget(at, "selectbox", "year_type").set_value("dry")
+    run(at)
+    assert "dry year" in status(at)
+    assert metric(at, "Natural inflow") < normal_inflow
+    at.selectbox(key="start_month").set_value(4)
+    run(at)
+    assert "from Apr 2025" in status(at)
+    at.number_input(key="months").set_value(24)
+    run(at)
+    assert "24 months from Apr 2025" in status(at)
+    spec = charts(at)["chart_allocation"]
+    assert len(spec["data"][0]["x"]) == 24
+    assert at.number_input(key="months").max == 120 and at.number_input(key="months").min == 1
+
+
+def test_operation_end_storage_and_foresight():
+    at = start()
+    at.radio(key="operation").set_value("status-quo")
+    run(at)
+    assert "status quo" in status(at)
+    at.radio(key="end_storage").set_value("free")
+    run(at)
+    assert not at.error, errors(at)
+    at.radio(key="foresight").set_value("myopic")
+    run(at)
+    # the myopic operator either solves or reports why not, in words (never a traceback)
+    assert "myopic foresight" in status(at) or t("solve_failed") in errors(at)
+    at.radio(key="basin").set_value("talas")
+    run(at)
+    assert "Talas" in status(at) and "myopic foresight" in status(at), errors(at)
+
+
+def test_auto_solve_off_waits_for_the_solve_button():
+    at = start()
+    at.toggle(key="auto_solve").set_value(False)
+    run(at)
+    widget(at, "selectbox", "year_type").set_value("wet")
+    run(at)
+    assert "normal year" in status(at)
+    assert "Press **Solve**" in warnings(at)
+    at.button(key="solve").click()
+    run(at)
+    assert "wet year" in status(at)
+    assert not at.warning
+
+
+def test_basin_switch_to_talas_and_back_keeps_edits():
+    at = start()
+    open_tab(at, "tab_inputs")
+    edit_cells(at, "ed_inflow_normal", {0: {"CH_IN_OT": 100.0}})
+    chu_inflow = metric(at, "Natural inflow")
+    at.radio(key="basin").set_value("talas")
+    run(at)
+    assert status(at).startswith("**Talas")
+    assert any(d.key.startswith("ed_inflow_normal_hm3|talas") for d in at.data_editor)
+    open_tab(at, "tab_compliance")
+    ledger = at.table[0].value
+    assert "kirov_storage_split" in set(ledger["rule"])
+    at.radio(key="basin").set_value("chu")
+    run(at)
+    assert metric(at, "Natural inflow") == pytest.approx(chu_inflow)
+    assert at.session_state["edits"]["chu"].inflow["normal"].iat[0, 0] == 100.0
+
+
+# ---- edits ----------------------------------------------------------------------------------------
+def test_valid_inflow_edit_resolves_and_survives_reruns(chu):
+    at = start()
+    before = metric(at, "Natural inflow")
+    open_tab(at, "tab_inputs")
+    jan = float(chu.inflow.sel(year_type="normal", month=1, node="CH_IN_OT"))
+    edit_cells(at, "ed_inflow_normal", {0: {"CH_IN_OT": 500.0}})
+    assert metric(at, "Natural inflow") == pytest.approx(before - jan + 500.0, abs=1)
+    assert any("1 value differs" in c.value for c in at.caption)
+    assert not at.error
+    # a rerun, another tab and back: the edit is still there and still solved
+    run(at)
+    open_tab(at, "tab_allocation")
+    assert metric(at, "Natural inflow") == pytest.approx(before - jan + 500.0, abs=1)
+    open_tab(at, "tab_inputs")
+    assert at.data_editor[0].value.iat[0, 0] == pytest.approx(500.0)
+
+
+def test_unit_toggle_shows_m3s_and_converts_edits_back(chu):
+    at = start()
+    open_tab(at, "tab_inputs")
+    at.radio(key="unit").set_value("m3/s")
+    run(at)
+    shown = at.data_editor[0].value
+    jan_hm3 = float(chu.inflow.sel(year_type="normal", month=1, node="CH_IN_OT"))
+    assert shown.iat[0, 0] == pytest.approx(basins.hm3_to_m3s(jan_hm3, 1))
+    assert "m³/s" in [m.value for m in at.markdown if "inflow" in m.value][0]
+    edit_cells(at, "ed_inflow_normal_m3/s", {1: {"CH_IN_OT": 10.0}})  # 10 m3/s in February (28 days)
+    stored = at.session_state["edits"]["chu"].inflow["normal"].at[2, "CH_IN_OT"]
+    assert stored == pytest.approx(10.0 * 28 * 86400 / 1e6)
+    edit_cells(at, "ed_demand_m3/s", {5: {"KZ_SHU": 20.0}})  # June, 30 days
+    assert at.session_state["edits"]["chu"].demand.at[6, "KZ_SHU"] == pytest.approx(20.0 * 30 * 86400 / 1e6)
+    assert not at.error
+
+
+def test_invalid_edit_names_the_cell_and_keeps_the_last_solution():
+    at = start()
+    label, received = status(at), metric(at, "KZ received")
+    open_tab(at, "tab_inputs")
+    edit_cells(at, "ed_inflow_normal", {1: {"CH_IN_OT": -5.0}})
+    err = errors(at)
+    assert "row Feb, column CH_IN_OT" in err and "not a finite value >= 0" in err
+    assert "1 problem" in err
+    assert "last valid one" in warnings(at)
+    assert metric(at, "KZ received") == received
+    assert status(at) == label
+    # a NaN (cleared cell) in the demand table and dead storage above capacity
+    edit_cells(at, "ed_demand", {2: {"KZ_SHU": None}})
+    k = editor_key(at, "ed_reservoirs")
+    at.session_state[k] = {"edited_rows": {1: {"dead_storage_hm3": 900.0}}, "added_rows": [], "deleted_rows": []}
+    run(at)
+    err = errors(at)
+    assert "row Mar, column KZ_SHU: is empty or NaN" in err
+    assert "row CH_R_TAS, column Dead storage (hm³)" in err
+    assert metric(at, "KZ received") == received
+    # the download of an invalid scenario is refused
+    open_tab(at, "tab_files")
+    assert t("scenario_invalid") in warnings(at)
+    assert not [b for b in at.get("download_button") if b.proto.id.endswith("dl_scenario")]
+    # problems of a closed tab are listed at the top
+    assert "row Feb, column CH_IN_OT" in errors(at)
+    # fixing every cell solves again
+    open_tab(at, "tab_inputs")
+    edit_cells(at, "ed_inflow_normal", {1: {"CH_IN_OT": 13.0}})
+    edit_cells(at, "ed_demand", {2: {"KZ_SHU": 3.0}})
+    at.session_state[editor_key(at, "ed_reservoirs")] = {"edited_rows": {1: {"dead_storage_hm3": 20.0}},
+                                                          "added_rows": [], "deleted_rows": []}
+    run(at)
+    assert not at.error, errors(at)
+    assert not at.warning
+
+
+def test_canal_capacity_edit_and_negative_capacity():
+    at = start()
+    open_tab(at, "tab_inputs")
+    edit_cells(at, "ed_canals", {0: {"capacity": -1.0}})
+    assert "row CH_L_OT_OUT, column Capacity" in errors(at)
+    edit_cells(at, "ed_canals", {0: {"capacity": 5.0}})
+    assert not at.error
+    assert at.session_state["edits"]["chu"].canals.at["CH_L_OT_OUT", "capacity"] == 5.0
+
+
+def test_reset_restores_the_basin_defaults():
+    at = start()
+    default_inflow = metric(at, "Natural inflow")
+    open_tab(at, "tab_inputs")
+    edit_cells(at, "ed_inflow_normal", {0: {"CH_IN_OT": 900.0}})
+    assert metric(at, "Natural inflow") != pytest.approx(default_inflow)
+    open_tab(at, "tab_agreement")
+    widget(at, "number_input", "volume_chu_vegetation_kz").set_value(100.0)
+    run(at)
+    at.button(key="reset").click()
+    run(at)
+    assert metric(at, "Natural inflow") == pytest.approx(default_inflow)
+    assert widget(at, "number_input", "volume_chu_vegetation_kz").value == 370.0
+    open_tab(at, "tab_inputs")
+    assert not any("differ" in c.value for c in at.caption)
+    assert at.data_editor[0].value.iat[0, 0] != 900.0
+
+
+# ---- agreement ---------------------------------------------------------------------------------------
+def test_agreement_options_share_mode_and_priorities():
+    at = start()
+    open_tab(at, "tab_agreement")
+    share = widget(at, "number_input", "share_chu_1983_shares")
+    assert share.value == pytest.approx(0.42)
+    share.set_value(0.5)
+    run(at)
+    assert any("KG gets the rest: 0.50" in c.value for c in at.caption)
+    assert not at.error, errors(at)
+    open_tab(at, "tab_compliance")
+    led = at.table[0].value
+    kz = led[(led["rule"] == "chu_1983_shares") & (led["party"] == "KZ")]
+    total = at.session_state["results"]["chu"]["result"].dataset["natural_inflow_hm3"].sum().item()
+    assert float(str(kz["required_hm3"].iloc[0]).replace(",", "")) == pytest.approx(0.5 * total, rel=1e-3)
+    open_tab(at, "tab_agreement")
+    widget(at, "radio", "mode_chu_1983_shares").set_value("soft")
+    widget(at, "number_input", "priority_KZ_SHU").set_value(1)
+    run(at)
+    assert not at.error, errors(at)
+    spec = at.session_state["validated"]["chu"][1].spec
+    assert spec.agreement.share_rules[0].mode == "soft"
+    assert {d.node: d.priority for d in spec.demands}["KZ_SHU"] == 1
+
+
+def test_infeasible_agreement_shows_the_diagnosis_and_keeps_the_solution():
+    at = start()
+    received = metric(at, "KZ received")
+    open_tab(at, "tab_agreement")
+    widget(at, "radio", "mode_chu_vegetation_kz").set_value("hard")
+    widget(at, "number_input", "volume_chu_vegetation_kz").set_value(50000.0)
+    run(at)
+    err = errors(at)
+    assert t("solve_failed") in err
+    assert "chu_vegetation_kz" in err and "short by" in err
+    assert "Traceback" not in err
+    assert metric(at, "KZ received") == received
+    assert "last valid one" in warnings(at)
+    # back to a feasible volume: solved again
+    widget(at, "number_input", "volume_chu_vegetation_kz").set_value(370.0)
+    run(at)
+    assert not at.error and not at.warning
+
+
+# ---- result tabs -------------------------------------------------------------------------------------
+def test_reservoir_network_and_compliance_tabs():
+    at = start()
+    open_tab(at, "tab_reservoirs")
+    specs = charts(at)
+    assert set(specs) == {"chart_storage", "chart_network", "chart_water_values"}
+    storage = specs["chart_storage"]
+    assert {"storage", "dead storage", "full (capacity)"} <= {tr.get("name") for tr in storage["data"]}
+    assert storage["layout"]["yaxis"]["title"]["text"] == "hm³"
+    net = specs["chart_network"]
+    assert net["layout"]["xaxis"]["title"]["text"] == "Longitude (°E)"
+    assert "mapbox" not in json.dumps(net) and "geo" not in net["layout"]  # offline: no map tiles
+    widths = [tr["line"]["width"] for tr in net["data"] if tr.get("mode") == "lines"]
+    assert len(widths) == 20 and max(widths) > min(widths)
+    heat = specs["chart_water_values"]
+    assert heat["data"][0]["type"] == "heatmap" and len(heat["data"][0]["y"]) == 19
+    widget(at, "selectbox", "network_month").set_value(6)
+    run(at)
+    open_tab(at, "tab_compliance")
+    led = at.table[0].value
+    assert {"rule", "party", "required_hm3", "received_hm3", "met"} <= set(led.columns)
+    styled = sup.ledger_styled(at.session_state["results"]["chu"]["result"].ledger).to_html()
+    assert sup.MET_COLOUR in styled and sup.NOT_MET_COLOUR in styled
+    assert "chart_costs" in charts(at)
+    assert [b for b in at.get("download_button") if b.proto.id.endswith("dl_ledger")]
+
+
+# ---- compare -------------------------------------------------------------------------------------
+def test_pin_and_compare():
+    at = start()
+    open_tab(at, "tab_compare")
+    assert t("nothing_pinned") in [i.value for i in at.info]
+    at.button(key="pin").click()
+    run(at)
+    pinned_kz = metric(at, "KZ received")
+    widget(at, "selectbox", "year_type").set_value("dry")
+    run(at)
+    table = at.dataframe[0].value
+    assert list(table.index) == ["KG", "KZ"]
+    diff = table["received (hm³) difference"]
+    assert diff["KZ"] == pytest.approx(metric(at, "KZ received") - pinned_kz, abs=1)
+    assert diff["KZ"] < 0  # a dry year gives KZ less than the pinned normal year
+    assert "shortage (hm³) pinned" in table.columns
+    assert "chart_compare" in charts(at)
+    assert any("Pinned:" in m.value and "normal year" in m.value for m in at.markdown)
+    at.button(key="unpin").click()
+    run(at)
+    assert t("nothing_pinned") in [i.value for i in at.info]
+
+
+def test_validation_table_only_when_the_calibration_provides_it(monkeypatch):
+    at = start()
+    open_tab(at, "tab_compare")
+    if importlib.util.find_spec("optimizer.validation") is None:
+        assert not any(t("validation") in m.value for m in at.markdown)
+    fake = types.ModuleType("optimizer.validation")
+    fake.table = lambda basin_id: pd.DataFrame({"basin": [basin_id], "observed_hm3": [1.0], "modelled_hm3": [1.1]})
+    monkeypatch.setitem(sys.modules, "optimizer.validation", fake)
+    run(at)
+    assert any(t("validation") in m.value for m in at.markdown)
+    assert at.dataframe[-1].value["basin"].iloc[0] == "chu"
+
+
+# ---- save / load ---------------------------------------------------------------------------------
+def upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    at.file_uploader(key="upload").set_value((name, data, "application/x-yaml"))
+    return run(at)
+
+
+def test_upload_of_a_bad_file_shows_located_errors(chu):
+    at = start()
+    open_tab(at, "tab_files")
+    text = basins.dumps(chu, inline=True).replace("capacity_hm3: 470", "capcity_hm3: 470")
+    upload(at, "bad.yaml", text.encode())
+    err = errors(at)
+    assert "bad.yaml was not loaded" in err
+    assert "reservoirs[0] ('CH_R_OT')" in err and "capcity_hm3" in err
+    assert at.radio(key="basin").value == "chu" and at.radio(key="basin").options == ["Chu (Shu)", "Talas"]
+    upload(at, "neg.yaml", basins.dumps(chu, inline=True).replace("normal,1,CH_IN_OT,", "normal,1,CH_IN_OT,-")
+           .encode())
+    assert "node=CH_IN_OT" in errors(at) and "not a finite value >= 0" in errors(at)
+    upload(at, "evil.yaml", b"!!python/object/apply:os.system ['echo hi']\n")
+    assert "evil.yaml was not loaded" in errors(at)
+    upload(at, "binary.yaml", b"\xff\xfe\x00 not text")
+    assert "not UTF-8 text" in errors(at)
+    upload(at, "big.yaml", b"#" * (sup.UPLOAD_MAX_BYTES + 1))
+    assert "larger than 2 MB" in errors(at)
+    assert "Chu (Shu) · normal year" in status(at)
+
+
+def test_upload_of_a_saved_scenario_becomes_a_basin(chu):
+    edited = chu.copy()
+    edited.inflow.loc[{"year_type": "normal", "month": 1, "node": "CH_IN_OT"}] = 300.0
+    at = start()
+    before = metric(at, "Natural inflow")
+    open_tab(at, "tab_files")
+    upload(at, "my_chu.yaml", basins.dumps(edited, inline=True).encode())
+    assert at.radio(key="basin").value == "upload:chu"
+    assert "Chu (Shu) (uploaded: my_chu.yaml)" in at.radio(key="basin").options
+    assert any("Loaded my_chu.yaml" in s.value for s in at.success)
+    jan = float(chu.inflow.sel(year_type="normal", month=1, node="CH_IN_OT"))
+    assert metric(at, "Natural inflow") == pytest.approx(before - jan + 300.0, abs=1)
+    # the bundled basin is still there, unedited
+    at.radio(key="basin").set_value("chu")
+    run(at)
+    assert metric(at, "Natural inflow") == pytest.approx(before)
+
+
+def test_download_buttons_and_their_contents(chu):
+    at = start()
+    open_tab(at, "tab_files")
+    ids = [b.proto.id for b in at.get("download_button")]
+    assert any(i.endswith("dl_scenario") for i in ids) and any(i.endswith("dl_netcdf") for i in ids)
+    entry = at.session_state["results"]["chu"]
+    nc = sup.netcdf_bytes(entry["result"])
+    assert nc[:4] == b"\x89HDF"  # NetCDF-4 is HDF5
+    csv = sup.ledger_csv(entry["result"]).decode()
+    assert csv.splitlines()[0].startswith("rule,kind,party,period")
+    # the scenario text of an edited basin re-validates and carries the edits
+    e = sup.edits_from_basin(chu)
+    e.reservoirs.at["CH_R_OT", "capacity_hm3"] = 480.0
+    b, problems = sup.validate_edits(chu, e)
+    assert not problems
+    again = basins.loads(basins.dumps(b, inline=True), file="round-trip.yaml")
+    assert again.spec.reservoirs[0].capacity_hm3 == 480.0
+
+
+# ---- support functions ---------------------------------------------------------------------------
+def test_apply_cell_edits_is_idempotent_and_converts():
+    target = pd.DataFrame({"A": [1.0, 2.0]}, index=[1, 2])
+    shown = pd.DataFrame({"A": [1.0, 10.0]}, index=["Jan", "Feb"])
+    edited = {1: {"A": 10.0}}
+    once = sup.apply_cell_edits(target, edited, shown, lambda v, pos: v * 2)
+    twice = sup.apply_cell_edits(once, edited, shown, lambda v, pos: v * 2)
+    assert once.equals(twice) and once.at[2, "A"] == 20.0
+    cleared = sup.apply_cell_edits(target, {0: {"A": None}}, pd.DataFrame({"A": [None, 2.0]}))
+    assert math.isnan(cleared.at[1, "A"])
+
+
+def test_locate_maps_every_kind_of_problem(chu):
+    e = sup.edits_from_basin(chu)
+    e.inflow["dry"].at[7, "CH_IN_MID"] = float("nan")
+    _, problems = sup.validate_edits(chu, e)
+    (loc,) = [sup.locate(p) for p in problems]
+    assert (loc.table, loc.year_type, loc.row, loc.column) == ("inflow", "dry", "Jul", "CH_IN_MID")
+    assert loc.text.startswith("dry year, row Jul, column CH_IN_MID")
+    e = sup.edits_from_basin(chu)
+    e.rules["chu_vegetation_kz"]["volume_hm3"] = -1.0
+    _, problems = sup.validate_edits(chu, e)
+    assert [sup.locate(p).table for p in problems] == ["agreement"]
