@@ -84,6 +84,13 @@ class Basin:
     def year_types(self) -> list[str]:
         return list(self.spec.year_types)
 
+    @property
+    def effective_demand(self) -> xr.DataArray:
+        """Demand the model serves [hm³/month]: the demand series × each demand's ``demand_factor``."""
+        factor = xr.DataArray([d.demand_factor for d in self.spec.demands], dims="node",
+                              coords={"node": [d.node for d in self.spec.demands]})
+        return (self.demand * factor).assign_attrs(self.demand.attrs)
+
     def annual_inflow_hm3(self) -> pd.Series:
         """Total natural inflow of the basin per year type [hm³/yr]."""
         return self.inflow.sum(["month", "node"]).to_series().rename("inflow_hm3_per_year")

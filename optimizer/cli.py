@@ -131,12 +131,14 @@ def summary(b: basins.Basin, out: TextIO) -> None:
                 for r in spec.reservoirs], ["node", "capacity hm3", "dead hm3", "initial hm3"], out,
                indent="    ", right={1, 2, 3})
 
-    annual_demand = b.demand.sum("month")
-    print(f"\nDemands: {len(spec.demands)}, total {_fmt_hm3(float(annual_demand.sum()))} hm3/yr", file=out)
+    annual_demand = b.effective_demand.sum("month")
+    print(f"\nDemands: {len(spec.demands)}, total {_fmt_hm3(float(annual_demand.sum()))} hm3/yr "
+          "(series x demand_factor)", file=out)
     if spec.demands:
-        _table([[d.node, d.party or "-", d.sector, str(d.priority), _fmt_hm3(float(annual_demand.sel(node=d.node)))]
-                for d in spec.demands], ["node", "party", "sector", "priority", "demand hm3/yr"], out,
-               indent="    ", right={3, 4})
+        _table([[d.node, d.party or "-", d.sector, str(d.priority), f"{d.demand_factor:g}",
+                 _fmt_hm3(float(annual_demand.sel(node=d.node)))]
+                for d in spec.demands], ["node", "party", "sector", "priority", "factor", "demand hm3/yr"], out,
+               indent="    ", right={3, 4, 5})
 
     print("\nNatural inflow [hm3/yr]:", file=out)
     for yt, v in b.annual_inflow_hm3().items():
@@ -295,6 +297,10 @@ COMMANDS: list[Command] = [
             _run_solve),
     Command("compare", "compare two result files; exit 1 when they differ beyond the tolerance", _args_compare,
             _run_compare),
+    Command("calibrate", "fit the estimated [E] inputs to KZ's measured receipts (status-quo operation)",
+            _lazy("optimizer.calibration", "add_arguments"), _lazy("optimizer.calibration", "run")),
+    Command("validate", "observed vs modelled for every published figure",
+            _lazy("optimizer.validation", "add_arguments"), _lazy("optimizer.validation", "run")),
     Command("ensemble", "solve hydrological ensembles / climate scenarios on Dask; per-party statistics",
             _lazy("optimizer.ensemble", "add_arguments"), _lazy("optimizer.ensemble", "run")),
     Command("pareto", "the frontier of KZ receipts against KG deliveries (or winter energy) and the "

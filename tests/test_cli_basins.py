@@ -68,15 +68,21 @@ def test_check_chu_summary(capsys):
     # canal capacities with their units, loss and minimum flow
     assert "Links: 20, 6 with a capacity" in out
     assert "CH_L_OT_OUT" in out and "275 m3/s" in out
-    assert "70 m3/s   15%" in out
+    bypass = next(lk for lk in basins.load("chu").spec.links if lk.id == "CH_L_BYPASS")
+    assert f"70 m3/s  {bypass.loss_fraction:>4.0%}" in out
     assert "5 m3/s" in out
     # reservoirs: capacity / dead / initial
     ot = next(line for line in out.splitlines() if line.strip().startswith("CH_R_OT "))
     assert ot.split() == ["CH_R_OT", "470", "10", "200"]
     # demands: party, sector, priority, annual demand
-    assert "Demands: 5, total 2,835 hm3/yr" in out
+    b = basins.load("chu")
+    served = b.effective_demand.sum("month")  # the series x demand_factor, what the model serves
+    assert f"Demands: 5, total {float(served.sum()):,.0f} hm3/yr" in out
     e = next(line for line in out.splitlines() if line.strip().startswith("KG_CHU_E "))
-    assert e.split() == ["KG_CHU_E", "KG", "irrigation", "3", "660"]
+    factor = next(d.demand_factor for d in b.spec.demands if d.node == "KG_CHU_E")
+    assert e.split() == ["KG_CHU_E", "KG", "irrigation", "3", f"{factor:g}",
+                         f"{float(served.sel(node='KG_CHU_E')):,.0f}"]
+    assert abs(float(b.demand.sel(node="KG_CHU_E").sum()) - 660.0) < 1e-9  # 88k ha x 7,500 m3/ha before the factor
     # annual inflow per year type
     for yt, v in [("wet", "7,437"), ("normal", "6,574"), ("dry", "5,710"), ("very-dry", "4,648")]:
         assert any(line.split() == [yt, v] for line in out.splitlines()), yt

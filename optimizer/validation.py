@@ -1,0 +1,414 @@
+"""Observed versus modelled: every published figure the model can be compared with.
+
+Two runs, both in today's operation (status quo: Kyrgyz intakes first, agreement rules only reported):
+
+``normal``
+    The typical normal year in its cyclic steady state, with the calibrated inputs — the run the
+    calibration fits (:func:`optimizer.calibration.evaluate`). Kazakhstan's measured receipts from
+    Kyrgyzstan (2024, 2025) are compared with it. No inflow series of 2024 or 2025 is available, so both
+    years are compared with the same normal year; the 2025 figures are the calibration targets themselves
+    (``fitted`` = True): their errors show the quality of the fit, not an independent check.
+
+``2023``
+    The 2023 drought, April–September, from an explicit inflow series built by :func:`drought_2023` from
+    the reported 2023 flows (facts sheet §1, [P 16][17][19]); reservoirs start at their reported (or
+    derived) storage on 1 April 2023 and may end the season empty (free end storage). Compared with the
+    reported drought minima of Orto-Tokoy and Kirov and the other 2023 figures.
+
+Command line (wired into ``chutalas`` by :mod:`optimizer.cli`)::
+
+    chutalas validate chu            # the table; exit 0 if every calibration target is within tolerance
+    chutalas validate talas --json
+    python -m optimizer.validation --update-docs docs/calibration.md   # regenerate the tables in the docs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+import basins
+from basins import Basin
+
+from . import calibration as cal
+
+COLUMNS = ["quantity", "period", "observed", "modelled", "unit", "error_pct", "source", "run", "fitted"]
+EXIT_OK, EXIT_MISSED, EXIT_INPUT = 0, 1, 2
+SECONDS_PER_DAY = 86_400.0
+
+# ---- the 2023 drought scenario ---------------------------------------------------------------------
+
+#: Reported 2023 figures used to build the scenario (facts sheet §1)
+CHU_APR_JUN_OF_NORM = 0.78  # [P 16] Chu-basin rivers, Apr-Jun 2023
+CHU_MAY_OF_NORM = 0.66  # [P 16] May 2023 (Chon-Kemin 55 %, Alamedin 56 %)
+OT_INFLOW_APR_AUG = 230.0  # [P 17] hm3, Orto-Tokoy inflow Apr-Aug 2023, lowest in ten years
+OT_RELEASE_APR_AUG = 654.0  # [P 17] hm3, Orto-Tokoy release Apr-Aug 2023
+OT_STORAGE_2AUG = 8.55  # [P 18] hm3 on 2 Aug 2023
+KIROV_STORAGE_21APR = 445.6  # [P 19] hm3 on 21 Apr 2023
+KIROV_STORAGE_22AUG = 14.5  # [P 19] hm3 on 22 Aug 2023
+KIROV_INFLOW_AUG = 0.7  # [P 19] m3/s in Aug 2023 (13.7 in Aug 2022)
+GEORG_AUG = (6.5, 7.0)  # [P 17] m3/s delivered to KZ by the Georgievka canal, Aug 2023
+TALAS_KZ_TO_5AUG = 323.3  # [P 43] hm3 received by KZ 1 Apr - 5 Aug 2023 (plan 344.7 Apr-Sep [P 70])
+START_2023 = "2023-04"
+MONTHS_2023 = 6  # April-September 2023
+
+
+@dataclass
+class Scenario:
+    """An explicit inflow series with its start storages and the assumptions behind them."""
+
+    name: str
+    inflow: xr.DataArray  # (time, node) hm3/month
+    initial_storage: dict[str, float]
+    assumptions: list[str]
+
+
+def drought_multipliers(basin: Basin) -> tuple[pd.DataFrame, float]:
+    """Monthly multipliers (Apr..Sep 2023, one column per inflow node) on the normal year, and the
+    Orto-Tokoy ratio r = 230 hm3 / its normal Apr-Aug inflow.
+
+    * Apr-Jun: 78 % of norm over the three months with May at 66 % [P 16]; April and June get the same
+      multiplier a, so that a·(Apr + Jun) + 0.66·May = 0.78·(Apr + May + Jun) of the node's normal year [D].
+    * Jul-Sep: r, the Orto-Tokoy inflow's Apr-Aug ratio [D from P 17] — [E] that the rest of the basin ran
+      like the Chu headwaters after June (no July-September percentages were published)."""
+    chu = basin if basin.id == "chu" else basins.load("chu")
+    ot = chu.inflow.sel(year_type="normal", node="CH_IN_OT").values
+    r = OT_INFLOW_APR_AUG / ot[3:8].sum()
+    normal = basin.inflow.sel(year_type="normal")
+    cols = {}
+    for n in normal["node"].values:
+        q = normal.sel(node=n).values
+        apr, may, jun = q[3], q[4], q[5]
+        a = (CHU_APR_JUN_OF_NORM * (apr + may + jun) - CHU_MAY_OF_NORM * may) / (apr + jun)
+        cols[str(n)] = [a, CHU_MAY_OF_NORM, a, r, r, r]
+    return pd.DataFrame(cols, index=range(4, 10)), float(r)
+
+
+def drought_2023(basin: Basin) -> Scenario:
+    """The April–September 2023 drought as an explicit inflow DataArray (time × node, hm³/month)."""
+    times = pd.date_range(START_2023, periods=MONTHS_2023, freq="MS")
+    mult, r = drought_multipliers(basin)
+    normal = basin.inflow.sel(year_type="normal", month=list(times.month))  # (month, node)
+    nodes = [str(n) for n in normal["node"].values]
+    values = normal.transpose("month", "node").values * mult[nodes].to_numpy()
+    a = mult.iloc[0]
+    notes = [
+        "norm = the model's normal year (P50; 1-2 % below the long-term mean)",
+        f"Apr and Jun x{a.min():.3f}-{a.max():.3f} (per node), May x{CHU_MAY_OF_NORM:.2f}: Chu rivers 78 % of norm "
+        "Apr-Jun 2023, 66 % in May [P 16]",
+        f"Jul-Sep x{r:.3f}: the Orto-Tokoy inflow's Apr-Aug ratio 230 hm3 / normal [P 17]; [E] the other rivers "
+        "ran like the headwaters after June",
+    ]
+    start: dict[str, float] = {}
+    if basin.id == "chu":
+        j = nodes.index("CH_IN_OT")
+        ot = normal.sel(node="CH_IN_OT").values
+        m = mult["CH_IN_OT"].to_numpy()
+        # the Chu's Apr-Jun pattern, scaled so that Apr-Aug is exactly the reported 230 hm3 [P 17]
+        k = OT_INFLOW_APR_AUG / float((ot[:5] * m[:5]).sum())
+        values[:5, j] = ot[:5] * m[:5] * k
+        values[5, j] = ot[5] * r
+        notes.append("CH_IN_OT: the same monthly pattern, scaled to the reported 230 hm3 in Apr-Aug [P 17]; Sep x"
+                     f"{r:.3f}")
+        ot_start = OT_STORAGE_2AUG + OT_RELEASE_APR_AUG - OT_INFLOW_APR_AUG
+        start["CH_R_OT"] = ot_start
+        notes.append(f"Orto-Tokoy on 1 Apr 2023: {ot_start:.1f} hm3 [D] = 8.55 (2 Aug [P 18]) + 654 released - 230 "
+                     "inflow Apr-Aug [P 17], evaporation neglected; so the Orto-Tokoy minimum checks the modelled "
+                     "release, not the start")
+    elif basin.id == "talas":
+        notes.append("Talas: no 2023 percentage of norm was published; [E] the Chu percentages (same Tien-Shan "
+                     "regime) on the Talas's own normal year")
+        start["TA_R_KIR"] = KIROV_STORAGE_21APR
+        notes.append("Kirov on 1 Apr 2023: 445.6 hm3, reported for 21 Apr 2023 [P 19]")
+    for res in basin.spec.reservoirs:
+        if res.node not in start:
+            start[res.node] = res.initial_storage_hm3
+            notes.append(f"{res.node} on 1 Apr 2023: no 2023 value; the basin file's {res.initial_storage_hm3:g} hm3 [E]")
+        start[res.node] = float(min(max(start[res.node], res.dead_storage_hm3), res.capacity_hm3))
+    da = xr.DataArray(values, dims=("time", "node"), coords={"time": times, "node": nodes},
+                      attrs={"units": "hm3/month", "scenario": "2023 drought, Apr-Sep"})
+    return Scenario("2023 drought (Apr-Sep)", da, start, notes)
+
+
+def run_2023(basin: Basin):
+    """Status-quo run of the 2023 drought scenario (free end storage)."""
+    from .solver import solve
+
+    sc = drought_2023(basin)
+    return solve(basin, inflow=sc.inflow, operation="status-quo", initial_storage=sc.initial_storage,
+                 end_storage="free"), sc
+
+
+# ---- observations ------------------------------------------------------------------------------------
+
+@dataclass
+class Observation:
+    quantity: str
+    period: str
+    observed: float
+    unit: str
+    source: str
+    run: str  # "normal" or "2023"
+    modelled: Callable  # (result) -> float
+    fitted: bool = False
+
+
+def _period_sum(result, links: list[str], months: dict[int, float]) -> float:
+    """Σ delivered flow on ``links`` over the horizon's months, month m weighted by ``months[m]``."""
+    ds = result.dataset
+    m = pd.DatetimeIndex(ds["time"].values).month
+    w = np.array([months.get(int(k), 0.0) for k in m])
+    return float((ds["delivered_hm3"].sel(link=links).sum("link").values * w).sum())
+
+
+def _storage_on(result, reservoir: str, month: int, day: int) -> float:
+    """Storage at the start of ``day`` of ``month``: linear between the month's start and end storage."""
+    ds = result.dataset
+    i = list(pd.DatetimeIndex(ds["time"].values).month).index(month)
+    s0 = float(ds["storage_start_hm3"].sel(reservoir=reservoir).values[i])
+    s1 = float(ds["storage_hm3"].sel(reservoir=reservoir).values[i])
+    days = pd.DatetimeIndex(ds["time"].values)[i].days_in_month
+    return s0 + (s1 - s0) * (day - 1) / days
+
+
+def _mean_flow_m3s(result, volume_hm3: float, month: int) -> float:
+    days = pd.DatetimeIndex(result.dataset["time"].values)
+    d = days[list(days.month).index(month)].days_in_month
+    return volume_hm3 * 1e6 / (d * SECONDS_PER_DAY)
+
+
+def _release(result, reservoir: str, months: list[int]) -> float:
+    ds = result.dataset
+    out = [lk for lk, src in zip(ds["link"].values, ds["link_source"].values) if src == reservoir]
+    mask = np.isin(pd.DatetimeIndex(ds["time"].values).month, months)
+    return float(ds["flow_hm3"].sel(link=out).sum("link").values[mask].sum()
+                 + ds["spill_hm3"].sel(reservoir=reservoir).values[mask].sum())
+
+
+def _inflow_to(result, node: str, month: int) -> float:
+    """Water arriving at ``node`` in ``month`` [hm³]: delivered link flow, demand returns and spills into it."""
+    ds = result.dataset
+    i = list(pd.DatetimeIndex(ds["time"].values).month).index(month)
+    links = [lk for lk, tgt in zip(ds["link"].values, ds["link_target"].values) if tgt == node]
+    v = float(ds["delivered_hm3"].sel(link=links).sum("link").values[i]) if links else 0.0
+    dem = [d for d, rn in zip(ds["demand"].values, ds["return_node"].values) if rn == node]
+    if dem:
+        v += float(ds["return_hm3"].sel(demand=dem).sum("demand").values[i])
+    sp = [r for r, k in zip(ds["reservoir"].values, ds["spill_to"].values) if k == node]
+    if sp:
+        v += float(ds["spill_hm3"].sel(reservoir=sp).sum("reservoir").values[i])
+    return v
+
+
+def _target_observations(basin: Basin) -> list[Observation]:
+    """One row per calibration target (fitted), compared with the calibrated normal-year status-quo run."""
+    out = []
+    c = basin.spec.calibration
+    if c is None:
+        return out
+    for t in c.targets:
+        rng = f" (range {t.observed_min_hm3:g}-{t.observed_max_hm3:g})" if t.observed_min_hm3 is not None else ""
+        links = " + ".join(t.receipts.links + [f"inflow {n}" for n in t.receipts.inflows])
+        out.append(Observation(f"{t.party} receipts from KG [{links}]{rng}", _label(t), t.observed_hm3, "hm3",
+                               t.source, "normal", lambda r, t=t: cal.received(r, t.receipts, t.period), fitted=True))
+    return out
+
+
+def _label(t) -> str:
+    year = "2025" if "2025" in t.source else ""
+    return f"{year} {'Apr-Sep' if t.period == 'apr-sep' else ('Oct-Mar' if t.period == 'oct-mar' else '')}".strip() \
+        or t.period
+
+
+def observations(basin: Basin) -> list[Observation]:
+    """The published figures for ``basin`` (calibration targets first, then the independent ones)."""
+    obs = _target_observations(basin)
+    aprsep = {m: 1.0 for m in range(4, 10)}
+    if basin.id == "chu":
+        kz = ["CH_L_BORDER", "CH_L_WBCHK_KZ", "CH_L_GEORG"]
+        obs += [
+            Observation("KZ receipts from KG [CH_L_BORDER + CH_L_WBCHK_KZ + CH_L_GEORG]", "2024 1 Apr-2 Sep", 140.0,
+                        "hm3", "[P 71] 140 hm3 to 2 Sep 2024 (KG: 138 [72]); modelled: normal year, Apr-Aug + 2/30 Sep",
+                        "normal", lambda r: _period_sum(r, kz, {**{m: 1.0 for m in range(4, 9)}, 9: 2 / 30})),
+            Observation("Orto-Tokoy storage (CH_R_OT)", "2023-08-02", OT_STORAGE_2AUG, "hm3",
+                        "[P 18] 8.55 hm3 on 2 Aug 2023 (68.8 a year earlier)", "2023",
+                        lambda r: _storage_on(r, "CH_R_OT", 8, 2)),
+            Observation("Orto-Tokoy release (CH_L_OT_OUT + spill)", "2023 Apr-Aug", OT_RELEASE_APR_AUG, "hm3",
+                        "[P 17] 654 hm3 released vs 230 inflow", "2023", lambda r: _release(r, "CH_R_OT", [4, 5, 6, 7, 8])),
+            Observation("Georgievka canal to KZ (CH_L_GEORG), mean flow", "2023-08", float(np.mean(GEORG_AUG)), "m3/s",
+                        "[P 17] 6.5-7 m3/s delivered in Aug 2023", "2023",
+                        lambda r: _mean_flow_m3s(r, _period_sum(r, ["CH_L_GEORG"], {8: 1.0}), 8)),
+        ]
+    elif basin.id == "talas":
+        obs += [
+            Observation("KZ receipts from KG [TA_L_BORDER]", "2024 Apr-Sep", 394.3, "hm3",
+                        "[P 71] 394.3 hm3 (plan 380; KG: 420 released from Kirov [60]); modelled: normal year",
+                        "normal", lambda r: _period_sum(r, ["TA_L_BORDER"], aprsep)),
+            Observation("Kirov storage (TA_R_KIR)", "2023-08-22", KIROV_STORAGE_22AUG, "hm3",
+                        "[P 19] 445.6 hm3 on 21 Apr -> 14.5 hm3 on 22 Aug 2023", "2023",
+                        lambda r: _storage_on(r, "TA_R_KIR", 8, 22)),
+            Observation("Kirov inflow (river + KG returns), mean flow", "2023-08", KIROV_INFLOW_AUG, "m3/s",
+                        "[P 19] 0.7 m3/s in Aug 2023 (13.7 in Aug 2022)", "2023",
+                        lambda r: _mean_flow_m3s(r, _inflow_to(r, "TA_R_KIR", 8), 8)),
+            Observation("KZ receipts from KG [TA_L_BORDER]", "2023 1 Apr-5 Aug", TALAS_KZ_TO_5AUG, "hm3",
+                        "[P 43] 323.3 hm3 by 5 Aug 2023 (plan 344.7 Apr-Sep [P 70]); cut from the 2nd dekad of Aug",
+                        "2023", lambda r: _period_sum(r, ["TA_L_BORDER"], {4: 1, 5: 1, 6: 1, 7: 1, 8: 5 / 31})),
+        ]
+    return obs
+
+
+def table(basin_id_or_basin: Basin | str) -> pd.DataFrame:
+    """Observed vs modelled for every published figure of the basin (see the module docstring).
+
+    Columns: quantity, period, observed, modelled, unit, error_pct (= 100·(modelled − observed)/observed),
+    source, run (``normal``: calibrated normal-year status quo; ``2023``: drought scenario), fitted (True for
+    the calibration targets)."""
+    basin = basins.load(basin_id_or_basin) if isinstance(basin_id_or_basin, str) else basin_id_or_basin
+    obs = observations(basin)
+    runs: dict[str, object] = {}
+    if any(o.run == "normal" for o in obs):
+        runs["normal"] = cal.evaluate(basin)[2]
+    if any(o.run == "2023" for o in obs):
+        runs["2023"] = run_2023(basin)[0]
+    rows = []
+    for o in obs:
+        mod = float(o.modelled(runs[o.run]))
+        err = 100.0 * (mod - o.observed) / o.observed if o.observed else np.nan
+        rows.append([o.quantity, o.period, o.observed, mod, o.unit, err, o.source,
+                     "normal-year status quo (calibrated, cyclic storage)" if o.run == "normal"
+                     else "2023 drought scenario, status quo", o.fitted])
+    df = pd.DataFrame(rows, columns=COLUMNS)
+    df.attrs["basin"] = basin.id
+    return df
+
+
+# ---- markdown for docs/calibration.md -------------------------------------------------------------
+
+BEGIN, END = "<!-- BEGIN GENERATED: python -m optimizer.validation --update-docs docs/calibration.md -->", \
+    "<!-- END GENERATED -->"
+
+
+def _num(v, unit: str = "") -> str:
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return "-"
+    return f"{v:,.2f}" if abs(v) < 100 else (f"{v:,.1f}" if abs(v) < 1000 else f"{v:,.0f}")
+
+
+def markdown(basin_ids: tuple[str, ...] = ("chu", "talas")) -> str:
+    """Parameter, target and validation tables of the bundled basins as Markdown (what the docs embed)."""
+    out = []
+    for bid in basin_ids:
+        b = basins.load(bid)
+        c = b.spec.calibration
+        out.append(f"### {b.name} (`{bid}`)\n")
+        if c is not None:
+            now = cal.current_values(b)
+            res = c.result or {}
+            out.append("Parameters (the calibrated value is what the basin file holds now):\n")
+            out.append("| parameter | field | entries | prior | documented range | calibrated | status | source |")
+            out.append("|---|---|---|---|---|---|---|---|")
+            for p in c.parameters:
+                v = now[p.id]
+                if p.min - 1e-12 <= v <= p.max + 1e-12:
+                    status = "at min" if abs(v - p.min) < 1e-4 else ("at max" if abs(v - p.max) < 1e-4 else "in range")
+                else:
+                    status = f"**FLAGGED: outside by {v - p.max if v > p.max else v - p.min:+.4f}**"
+                src = " ".join(p.source.split()).replace("|", "/")
+                out.append(f"| `{p.id}` | {p.field} | {', '.join(p.entries)} | {p.prior:g} | {p.min:g}-{p.max:g} | "
+                           f"{v:.4f} | {status} | {src} |")
+            if res:
+                missed = res.get("missed") or []
+                out.append(f"\nFit: {res.get('method', '-')}; `{res.get('command', '-')}`; "
+                           f"{'targets missed: ' + ', '.join(missed) if missed else 'every target within tolerance'} "
+                           f"(tolerance {100 * c.tolerance:.0f} %).\n")
+        df = table(b)
+        out.append("Observed vs modelled:\n")
+        out.append("| quantity | period | observed | modelled | unit | error % | run | source |")
+        out.append("|---|---|---|---|---|---|---|---|")
+        for r in df.itertuples():
+            tag = " (calibration target)" if r.fitted else ""
+            out.append(f"| {r.quantity}{tag} | {r.period} | {_num(r.observed)} | {_num(r.modelled)} | {r.unit} | "
+                       f"{r.error_pct:+.1f} | {r.run} | {r.source.replace('|', '/')} |")
+        sc = drought_2023(b)
+        out.append("\n2023 scenario assumptions:\n")
+        out += [f"- {n}" for n in sc.assumptions]
+        out.append("")
+    return "\n".join(out)
+
+
+def update_docs(path: str | Path) -> Path:
+    """Replace the generated block of ``path`` (between the BEGIN/END markers) with :func:`markdown`."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    i, j = text.find(BEGIN), text.find(END)
+    if i < 0 or j < i:
+        raise ValueError(f"{path}: markers {BEGIN!r} ... {END!r} not found")
+    new = text[:i + len(BEGIN)] + "\n\n" + markdown() + "\n" + text[j:]
+    path.write_text(new, encoding="utf-8")
+    return path
+
+
+# ---- command line: chutalas validate --------------------------------------------------------------
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("basin", metavar="BASIN_OR_PATH", help="a bundled basin id (chu, talas) or a basin file path")
+    p.add_argument("--json", action="store_true", help="print the table as JSON records")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Exit 0: every calibration target (fitted row) within the basin's tolerance; 1: one is not; 2: bad input.
+    The other rows (independent figures, the 2023 drought) are reported, not judged."""
+    try:
+        basin = basins.load(args.basin)
+        df = table(basin)
+    except basins.BasinError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_INPUT
+    except (cal.CalibrationError, OSError, ValueError) as exc:
+        print(f"chutalas validate: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    tol = 100 * (basin.spec.calibration.tolerance if basin.spec.calibration else 0.15)
+    missed = _missed_targets(basin)
+    if args.json:
+        print(json.dumps({"basin": basin.id, "tolerance_pct": tol, "missed_targets": missed,
+                          "rows": df.to_dict(orient="records")}, indent=2, default=float))
+    else:
+        with pd.option_context("display.width", 200, "display.max_colwidth", 60, "display.max_columns", 20):
+            print(f"{basin.name}: observed vs modelled (status quo; error = modelled - observed)\n")
+            show = df[["quantity", "period", "observed", "modelled", "unit", "error_pct", "run"]].copy()
+            show["quantity"] = show["quantity"].str.slice(0, 58)
+            print(show.to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
+        for m in missed:
+            print(f"MISSED calibration target {m} (tolerance {tol:.0f} % of the measured range)", file=sys.stderr)
+    return EXIT_MISSED if missed else EXIT_OK
+
+
+def _missed_targets(basin: Basin) -> list[str]:
+    """Calibration targets whose modelled value misses the tolerance (against the measured range)."""
+    c = basin.spec.calibration
+    if c is None:
+        return []
+    modelled, _, _ = cal.evaluate(basin)
+    return [t.id for t in c.targets if abs(cal.target_error(t, modelled[t.id])) > c.tolerance + 1e-12]
+
+
+if __name__ == "__main__":
+    _p = argparse.ArgumentParser(prog="python -m optimizer.validation")
+    _p.add_argument("basin", nargs="?", help="print the table of one basin")
+    _p.add_argument("--markdown", action="store_true", help="print the Markdown tables of the bundled basins")
+    _p.add_argument("--update-docs", metavar="PATH", help="rewrite the generated block of PATH")
+    _a = _p.parse_args()
+    if _a.update_docs:
+        print(update_docs(_a.update_docs))
+    elif _a.markdown or not _a.basin:
+        print(markdown())
+    else:
+        raise SystemExit(run(argparse.Namespace(basin=_a.basin, json=False)))

@@ -1,0 +1,277 @@
+"""Calibration, validation and the status-quo/agreement comparison.
+
+Every number checked here is recomputed by the model from the committed basin files; nothing is pinned
+except the published observations themselves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import basins
+from optimizer import calibration as cal
+from optimizer import validation as val
+
+BASINS = ["chu", "talas"]
+
+
+@pytest.fixture(scope="module", params=BASINS)
+def basin(request):
+    return basins.load(request.param)
+
+
+@pytest.fixture(scope="module")
+def modelled():
+    """Modelled target volumes of the committed (calibrated) basins: status quo, cyclic normal year."""
+    return {b: cal.evaluate(basins.load(b))[0] for b in BASINS}
+
+
+@pytest.fixture(scope="module")
+def fresh():
+    """A fresh calibration of each committed basin (the second run; the committed values are the first)."""
+    return {b: cal.calibrate(basins.load(b)) for b in BASINS}
+
+
+# ---- the calibrated status-quo run against the targets --------------------------------------------
+
+def _targets(bid):
+    return [(bid, t.id) for t in basins.load(bid).spec.calibration.targets]
+
+
+@pytest.mark.parametrize("bid,target", _targets("talas"))
+def test_talas_status_quo_is_within_tolerance_of_each_target(modelled, bid, target):
+    b = basins.load(bid)
+    t = next(t for t in b.spec.calibration.targets if t.id == target)
+    err = cal.target_error(t, modelled[bid][target])
+    assert abs(err) <= b.spec.calibration.tolerance, (target, modelled[bid][target], err)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "documented structural miss (docs/calibration.md): measured Chu receipts are 3.5 % of KG's Apr-Sep runoff but "
+    "98 % of its Oct-Mar runoff; a monthly network with same-month returns and no groundwater store cannot do "
+    "both inside the documented ranges. strict: remove this mark when a model change meets the targets"))
+@pytest.mark.parametrize("bid,target", _targets("chu"))
+def test_chu_status_quo_is_within_tolerance_of_each_target(modelled, bid, target):
+    b = basins.load(bid)
+    t = next(t for t in b.spec.calibration.targets if t.id == target)
+    assert abs(cal.target_error(t, modelled[bid][target])) <= b.spec.calibration.tolerance
+
+
+def test_every_miss_is_reported_with_the_models_own_numbers(basin, modelled):
+    """A target outside the tolerance is listed in calibration.result['missed'] with the value the model
+    gives now, and a target inside it is not: the recorded result is never stale or hidden."""
+    c = basin.spec.calibration
+    res = c.result
+    assert res is not None, "run `chutalas calibrate <basin> --write`"
+    for t in c.targets:
+        m = modelled[basin.id][t.id]
+        rec = res["targets"][t.id]
+        assert rec["modelled_hm3"] == pytest.approx(m, abs=0.01)
+        err = cal.target_error(t, m)
+        assert rec["error_pct"] == pytest.approx(100 * err, abs=0.06)
+        assert rec["met"] is (abs(err) <= c.tolerance)
+        assert (t.id in res["missed"]) is (abs(err) > c.tolerance)
+
+
+def test_the_committed_values_are_what_the_result_records(basin):
+    res = basin.spec.calibration.result
+    assert cal.current_values(basin) == res["values"]
+    spec = basin.spec
+    field_of = {"loss_fraction": {lk.id: lk.loss_fraction for lk in spec.links},
+                "return_fraction": {d.node: d.return_fraction for d in spec.demands},
+                "demand_factor": {d.node: d.demand_factor for d in spec.demands},
+                "channel_fraction": {n.id: n.channel_fraction for n in spec.nodes}}
+    for p in spec.calibration.parameters:  # one value per parameter, written into every entry
+        assert {field_of[p.field][e] for e in p.entries} == {res["values"][p.id]}, p.id
+
+
+def test_every_calibrated_value_is_in_its_documented_range_or_flagged(basin):
+    c = basin.spec.calibration
+    now = cal.current_values(basin)
+    for p in c.parameters:
+        inside = p.min - 1e-12 <= now[p.id] <= p.max + 1e-12
+        assert inside or p.id in c.result["flagged"], p.id
+        assert (p.id in c.result["flagged"]) is (not inside)
+        assert p.source.strip() and ("[P" in p.source or "[D]" in p.source or "[E" in p.source), p.id
+
+
+def test_calibration_is_deterministic_and_reproduces_the_committed_values(basin, fresh):
+    rep = fresh[basin.id]
+    assert rep.values == cal.current_values(basin)  # run 1 (written) == run 2 (now)
+    assert rep.result()["targets"] == basin.spec.calibration.result["targets"]
+    if basin.id == "talas":  # and a third run in this process gives the same numbers bit for bit
+        again = cal.calibrate(basin)
+        assert again.values == rep.values
+        assert [t.modelled for t in again.targets] == [t.modelled for t in rep.targets]
+
+
+def test_the_fit_starts_from_the_priors_not_from_the_file(fresh):
+    """Calibrating a basin whose fields hold other values gives the same result."""
+    b = basins.load("talas")
+    shifted = cal.apply(b, {p.id: p.max for p in b.spec.calibration.parameters})
+    assert cal.current_values(shifted) != cal.current_values(b)
+    assert cal.calibrate(shifted).values == fresh["talas"].values
+
+
+def test_a_target_out_of_reach_is_reported_then_flagged_only_with_allow_outside():
+    b = basins.load("talas")
+    p = next(p for p in b.spec.calibration.parameters if p.id == "kz_demand")
+    # pretend KZ's demand is documented as 1.25-1.36: KZ then takes too much in Apr-Sep
+    p.min, p.prior = 1.25, 1.3
+    inside = cal.calibrate(b)
+    assert not inside.ok and not inside.flagged
+    assert "kz_from_kg_apr_sep" in [t.id for t in inside.missed]
+    assert all(p.min <= v.value <= p.max for v, p in zip(inside.parameters, b.spec.calibration.parameters))
+    wide = cal.calibrate(b, allow_outside=True)
+    assert [f.id for f in wide.flagged] == ["kz_demand"] and wide.values["kz_demand"] < 1.25
+    assert wide.in_range_targets is not None and wide.result()["flagged"]["kz_demand"]["outside_by"] < 0
+    assert wide.result()["within_ranges"]["kz_from_kg_apr_sep"]["met"] is False
+    assert "FLAGGED" in wide.text()
+
+
+# ---- writing ----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def talas_copy(tmp_path):
+    root = basins.loading.PACKAGE_DIR.parent
+    (tmp_path / "basins").mkdir()
+    shutil.copy(root / "basins" / "talas.yaml", tmp_path / "basins" / "talas.yaml")
+    shutil.copytree(root / "data" / "talas", tmp_path / "data" / "talas")
+    return tmp_path / "basins" / "talas.yaml"
+
+
+def test_write_sets_the_fields_keeps_the_comments_and_is_idempotent(talas_copy, fresh):
+    before = talas_copy.read_text()
+    rep = fresh["talas"]
+    values = dict(rep.values, kz_demand=0.8)  # a different value, to see it written into every entry
+    rep2 = cal.CalibrationReport(**{**rep.__dict__, "parameters": [
+        cal.ParameterFit(**{**p.__dict__, "value": values[p.id]}) for p in rep.parameters]})
+    cal.write(talas_copy, rep2)
+    text = talas_copy.read_text()
+    b = basins.load(talas_copy)
+    assert cal.current_values(b) == values
+    assert next(d for d in b.spec.demands if d.node == "KZ_TALAS").demand_factor == 0.8
+    assert b.spec.calibration.result["values"]["kz_demand"] == 0.8
+    comments = [ln for ln in before.splitlines() if ln.lstrip().startswith("#")]
+    assert comments and all(c in text for c in comments)
+    cal.write(talas_copy, rep2)
+    assert talas_copy.read_text() == text
+    cal.write(talas_copy, rep)
+    assert talas_copy.read_text() == before  # back to the committed file, byte for byte
+
+
+# ---- status quo vs agreement ------------------------------------------------------------------------
+
+def test_compare_operations_per_party(basin):
+    df = cal.compare_operations(basin, "normal")
+    assert list(df.index) == ["KG", "KZ"] and list(df.columns) == cal.COMPARE_COLUMNS
+    assert np.isfinite(df.values).all()
+    np.testing.assert_allclose(df["received_change_hm3"], df["received_agreement_hm3"] - df["received_status_quo_hm3"])
+    np.testing.assert_allclose(df["cost_of_compliance_hm3"],
+                               df["shortage_agreement_hm3"] - df["shortage_status_quo_hm3"])
+    # KZ's share is enforced under the agreement only: it receives at least its entitlement there
+    assert df.loc["KZ", "received_agreement_hm3"] >= df.loc["KZ", "entitlement_hm3"] - 1e-6
+    assert df.loc["KZ", "received_agreement_hm3"] >= df.loc["KZ", "received_status_quo_hm3"] - 1e-6
+    assert df.loc["KG", "cost_of_compliance_hm3"] >= -1e-6  # complying never helps the upstream party here
+
+
+def test_steady_storage_is_cyclic(basin):
+    S, r, _ = cal.steady_storage(basin, "normal", "status-quo")
+    end = r.end_storage()
+    for k, v in S.items():
+        assert abs(end[k] - v) <= 0.5
+        assert float(r.dataset["storage_start_hm3"].sel(reservoir=k).isel(time=0)) == pytest.approx(v)
+
+
+# ---- validation --------------------------------------------------------------------------------------
+
+PUBLISHED = {
+    "chu": {("2025", 1733.0), ("2025 Apr-Sep", 160.0), ("2024 1 Apr-2 Sep", 140.0), ("2023-08-02", 8.55),
+            ("2023 Apr-Aug", 654.0), ("2023-08", 6.75)},
+    "talas": {("2025", 740.0), ("2025 Apr-Sep", 427.5), ("2024 Apr-Sep", 394.3), ("2023-08-22", 14.5),
+              ("2023-08", 0.7), ("2023 1 Apr-5 Aug", 323.3)},
+}
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return {b: val.table(b) for b in BASINS}
+
+
+def test_validation_table_has_every_published_figure_with_a_finite_error(basin, tables):
+    df = tables[basin.id]
+    assert list(df.columns[:7]) == ["quantity", "period", "observed", "modelled", "unit", "error_pct", "source"]
+    assert set(zip(df["period"], df["observed"])) == PUBLISHED[basin.id]
+    assert np.isfinite(df[["observed", "modelled", "error_pct"]].to_numpy(float)).all()
+    np.testing.assert_allclose(df["error_pct"], 100 * (df["modelled"] - df["observed"]) / df["observed"])
+    assert df["source"].str.contains(r"\[P \d+\]").all()
+    assert df["fitted"].sum() == len(basin.spec.calibration.targets)
+    # the drought minima are there, from the 2023 run
+    minima = df[df["quantity"].str.contains("storage")]
+    assert len(minima) == 1 and minima["run"].str.contains("2023").all()
+
+
+def test_validation_agrees_with_the_calibration(basin, tables, modelled):
+    df = tables[basin.id]
+    fitted = df[df["fitted"]]
+    for t, row in zip(basin.spec.calibration.targets, fitted.itertuples()):
+        assert row.modelled == pytest.approx(modelled[basin.id][t.id])
+
+
+def test_the_2023_scenario_is_built_from_the_reported_flows(basin):
+    sc = val.drought_2023(basin)
+    q = sc.inflow
+    assert q.dims == ("time", "node") and q.attrs["units"] == "hm3/month" and q.sizes["time"] == 6
+    assert str(pd.Timestamp(q["time"].values[0]).date()) == "2023-04-01"
+    normal = basin.inflow.sel(year_type="normal")
+    node = "CH_IN_MID" if basin.id == "chu" else "TA_IN_TRIB"
+    n = normal.sel(node=node).values
+    got = q.sel(node=node).values
+    assert got[:3].sum() == pytest.approx(0.78 * n[3:6].sum())  # Apr-Jun 78 % of norm [P 16]
+    assert got[1] == pytest.approx(0.66 * n[4])  # May 66 % [P 16]
+    if basin.id == "chu":
+        assert q.sel(node="CH_IN_OT").values[:5].sum() == pytest.approx(230.0)  # [P 17]
+        assert sc.initial_storage["CH_R_OT"] == pytest.approx(8.55 + 654 - 230)
+    else:
+        assert sc.initial_storage["TA_R_KIR"] == 445.6  # [P 19]
+    assert sc.assumptions and all(isinstance(a, str) for a in sc.assumptions)
+
+
+# ---- command line ------------------------------------------------------------------------------------
+
+def test_calibrate_command_exit_codes_and_json(capsys):
+    p = argparse.ArgumentParser()
+    cal.add_arguments(p)
+    assert cal.run(p.parse_args(["talas", "--json"])) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["ok"] and doc["values"] == cal.current_values(basins.load("talas"))
+    assert cal.run(p.parse_args(["no-such-basin"])) == 2
+    assert "neither a bundled basin" in capsys.readouterr().err
+
+
+def test_validate_command_exit_codes(capsys):
+    p = argparse.ArgumentParser()
+    val.add_arguments(p)
+    assert val.run(p.parse_args(["talas"])) == 0
+    assert "Kirov storage" in capsys.readouterr().out
+    assert val.run(p.parse_args(["chu", "--json"])) == 1  # the Chu targets are missed (reported)
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["missed_targets"] == ["kz_from_kg_year", "kz_from_kg_apr_sep"] and len(doc["rows"]) == 6
+    assert val.run(p.parse_args(["no-such-basin"])) == 2
+
+
+def test_a_basin_without_calibration_section_is_bad_input(tmp_path, capsys):
+    b = basins.load("talas")
+    b.spec.calibration = None
+    path = tmp_path / "t.yaml"
+    path.write_text(basins.dumps(b, inline=True))
+    p = argparse.ArgumentParser()
+    cal.add_arguments(p)
+    assert cal.run(p.parse_args([str(path)])) == 2
+    assert "no 'calibration' section" in capsys.readouterr().err
