@@ -60,8 +60,39 @@ def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool 
 StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+def _construct_number(constructor):
+    """YAML 1.1 reads ``1:30`` as 90 (base 60) and ``017`` as 15 (octal): refuse those forms instead."""
+    def construct(loader: StrictLoader, node: yaml.ScalarNode):
+        v = node.value.replace("_", "").lstrip("+-")
+        if ":" in v or (len(v) > 1 and v[0] == "0" and v[1].isdigit() and "." not in v):
+            raise _RefusedYaml(node.start_mark, f"line {node.start_mark.line + 1}", "",
+                               f"{node.value!r} is a YAML 1.1 {'base-60' if ':' in v else 'octal'} number "
+                               f"({constructor(loader, node)!r}); write the plain decimal number, or quote a text")
+        return constructor(loader, node)
+    return construct
+
+
+StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_number(yaml.SafeLoader.construct_yaml_int))
+StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_number(yaml.SafeLoader.construct_yaml_float))
+
+MAX_DEPTH = 32  # nesting levels of a basin file (it needs 7); deeper is refused before Python's recursion limit
+
+
 class _NoAliasLoader(StrictLoader):
+    _depth = 0
+
     def compose_node(self, parent, index):
+        if self._depth >= MAX_DEPTH:
+            mark = self.peek_event().start_mark
+            raise _RefusedYaml(mark, _entry_of(parent, mark), "", f"nested more than {MAX_DEPTH} levels deep; "
+                               "a basin file is a flat list of entries")
+        self._depth += 1
+        try:
+            return self._compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def _compose_node(self, parent, index):
         event = self.peek_event()
         anchor = None if isinstance(event, yaml.events.AliasEvent) else getattr(event, "anchor", None)
         if isinstance(event, yaml.events.AliasEvent) or anchor is not None:
@@ -119,7 +150,8 @@ def _located(exc: ValidationError, raw: dict, file: str) -> list[Problem]:
         elif err["type"] == "missing":
             msg = "is required but missing"
         else:
-            msg = f"{msg} (got {err.get('input')!r})"
+            got = repr(err.get("input"))
+            msg = f"{msg} (got {got if len(got) <= 80 else got[:60] + ' ... ' + got[-10:]})"
         out.append(Problem(file, entry or "file", field, msg))
     return out
 
@@ -130,6 +162,12 @@ def parse_yaml(text: str, file: str) -> dict:
         raw = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
     except _RefusedYaml as exc:
         raise BasinError([Problem(file, exc.entry, exc.field, exc.problem)]) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, other control characters)
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        char = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        raise BasinError([Problem(file, f"line {line}, column {column}", "", f"YAML error: character {char!r} "
+                                  "is not allowed in YAML text; delete it")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
@@ -209,22 +247,38 @@ def load(name_or_path: str | Path) -> Basin:
         raise BasinError([Problem(str(path), "file", "", "not found")])
     if path.stat().st_size > MAX_FILE_BYTES:
         raise BasinError([Problem(str(path), "file", "", f"is larger than {MAX_FILE_BYTES // 2**20} MB")])
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise BasinError([Problem(str(path), "file", "", f"is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                                                         "save it as UTF-8")]) from None
     basin = loads(text, str(path), base_dir=path.resolve().parent)
     basin.path = path
     return basin
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _atomic_write_all(files: dict[Path, str]) -> None:
+    """Write several files all or nothing: each text goes to a temporary file beside its target first, and
+    only when every one is written are they renamed over their targets. An interruption while writing leaves
+    every target as it was and no temporary file behind."""
+    staged: list[tuple[str, Path]] = []
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            staged.append((tmp, path))
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
+        for tmp, path in staged:
+            os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    _atomic_write_all({path: text})
 
 
 def dumps(basin: Basin, inline: bool = True, series_files: SeriesFiles | None = None) -> str:
@@ -255,7 +309,10 @@ def save(basin: Basin, path: str | Path, inline: bool = False) -> Path:
     files = (basin.spec.series_files if same_file else None) or SeriesFiles(inflow=f"{path.stem}_data/inflow.csv",
                                                    demand=f"{path.stem}_data/demand.csv",
                                                    evaporation=f"{path.stem}_data/evaporation.csv")
-    for kind in ("inflow", "demand", "evaporation"):
-        _atomic_write(path.parent / getattr(files, kind), series.from_dataarray(getattr(basin, kind), kind))
-    _atomic_write(path, dumps(basin, inline=False, series_files=files))
+    # the series files and the basin file are replaced together (the YAML last), so an interrupted save does
+    # not leave new series beside an old basin file
+    texts = {path.parent / getattr(files, kind): series.from_dataarray(getattr(basin, kind), kind)
+             for kind in ("inflow", "demand", "evaporation")}
+    texts[path] = dumps(basin, inline=False, series_files=files)
+    _atomic_write_all(texts)
     return path

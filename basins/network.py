@@ -20,11 +20,24 @@ def _hm3(value: float, unit: str, month: int) -> float:
 
 
 def adjacency(spec: BasinSpec) -> dict[str, list[str]]:
-    """Downstream neighbours of every node (by links)."""
+    """Downstream neighbours of every node: by links, and from an aquifer to the node it discharges to."""
     adj: dict[str, list[str]] = defaultdict(list)
     for link in spec.links:
         adj[link.source].append(link.target)
+    for a in spec.aquifers:
+        adj[a.node].append(a.discharge_to)
     return adj
+
+
+def spill_node(spec: BasinSpec, reservoir: str) -> str | None:
+    """Where a reservoir spills: its ``spill_to``, else the target of its first outgoing link that is not a
+    demand (a demand cannot take more than it asks), else None."""
+    r = next(r for r in spec.reservoirs if r.node == reservoir)
+    if r.spill_to is not None:
+        return r.spill_to
+    kinds = {n.id: n.kind for n in spec.nodes}
+    targets = [lk.target for lk in spec.links if lk.source == reservoir]
+    return next((t for t in targets if kinds.get(t) != "demand"), targets[0] if targets else None)
 
 
 def reachable(adj: dict[str, list[str]], start: str) -> set[str]:
@@ -77,7 +90,7 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
     for link in spec.links:
         incoming[link.target].append(link)
     for n in spec.nodes:
-        if n.kind not in ("inflow", "sink", "demand") and not incoming.get(n.id):
+        if n.kind not in ("inflow", "sink", "demand", "aquifer") and not incoming.get(n.id):
             add(f"node {n.id!r}", "kind", "receives no link; only inflow nodes may start the network")
 
     # Every node must let its water reach a sink (demands consume, so they may be terminal).
@@ -93,6 +106,37 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
     for n in spec.nodes:
         if n.kind != "inflow" and n.channel_fraction != 1.0:
             add(f"node {n.id!r}", "channel_fraction", "applies to inflow nodes only; remove it or make the node an inflow")
+        if n.recharge_to is not None:
+            if n.kind != "inflow":
+                add(f"node {n.id!r}", "recharge_to", "applies to inflow nodes only")
+            elif n.recharge_to not in nodes or nodes[n.recharge_to].kind != "aquifer":
+                add(f"node {n.id!r}", "recharge_to", f"{n.recharge_to!r} is not an aquifer node")
+            elif n.channel_fraction == 1.0:
+                add(f"node {n.id!r}", "recharge_to", "has no effect with channel_fraction 1 (nothing infiltrates)")
+
+    # Aquifers: no links, one entry each, discharge to a river node
+    seen_aq = set()
+    for a in spec.aquifers:
+        e = f"aquifer {a.node!r}"
+        if a.node not in nodes or nodes[a.node].kind != "aquifer":
+            add(e, "node", f"{a.node!r} is not a node of kind 'aquifer'")
+        if a.node in seen_aq:
+            add(e, "node", "declared twice")
+        seen_aq.add(a.node)
+        if a.discharge_to not in nodes:
+            add(e, "discharge_to", f"unknown node {a.discharge_to!r}")
+        elif nodes[a.discharge_to].kind in ("aquifer", "demand", "inflow"):
+            add(e, "discharge_to", f"{a.discharge_to!r} is a {nodes[a.discharge_to].kind} node; groundwater must "
+                "discharge to a river node (junction, border, reservoir or sink)")
+    for n in spec.nodes:
+        if n.kind == "aquifer" and n.id not in seen_aq:
+            add(f"node {n.id!r}", "kind", "is an aquifer node without an entry under 'aquifers'")
+    for link in spec.links:
+        for end in ("source", "target"):
+            ref = getattr(link, end)
+            if ref in nodes and nodes[ref].kind == "aquifer":
+                add(f"link {link.id!r}", end, f"{ref!r} is an aquifer; groundwater is recharged by infiltration and "
+                    "returns and discharges by its recession, not by links")
 
     # Reservoirs
     seen_res = set()
@@ -115,7 +159,7 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
             add(e, "area_km2_at_dead", "is larger than area_km2_at_full; the full reservoir has the larger area")
         if r.spill_to is not None and r.spill_to not in nodes:
             add(e, "spill_to", f"unknown node {r.spill_to!r}")
-        spill = r.spill_to or next((lk.target for lk in spec.links if lk.source == r.node), None)
+        spill = spill_node(spec, r.node)
         if spill in nodes and nodes[spill].kind == "demand":
             add(e, "spill_to", f"spill would go to the demand node {spill!r} (a demand cannot take more than it "
                 "asks); set spill_to to a river node downstream")
@@ -149,7 +193,9 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
                 heads = [link.source for link in incoming.get(d.node, [])]
                 down = set().union(*(reachable(adj, h) for h in heads)) if heads else set()
                 upstream_of_demand = {n for n in nodes if d.node in reachable(adj, n)}
-                if d.return_node not in down or d.return_node in upstream_of_demand or d.return_node == d.node:
+                # returns to an aquifer come back a month later or more, wherever it discharges: no loop within a month
+                if nodes[d.return_node].kind != "aquifer" and (
+                        d.return_node not in down or d.return_node in upstream_of_demand or d.return_node == d.node):
                     add(e, "return_node", f"{d.return_node!r} is not downstream of where {d.node!r} takes its "
                         "water; return flow must re-enter below the intake")
     for n in spec.nodes:
@@ -219,7 +265,8 @@ def check_calibration(spec: BasinSpec, file: str, add, nodes: dict, links: dict)
     demands = {d.node for d in spec.demands}
     kind_of = {"loss_fraction": ("link", links), "return_fraction": ("demand", demands),
                "demand_factor": ("demand", demands),
-               "channel_fraction": ("inflow node", {n for n, v in nodes.items() if v.kind == "inflow"})}
+               "channel_fraction": ("inflow node", {n for n, v in nodes.items() if v.kind == "inflow"}),
+               "recession_per_month": ("aquifer", {a.node for a in spec.aquifers})}
     for p in cal.parameters:
         e = f"calibration parameter {p.id!r}"
         what, valid = kind_of[p.field]

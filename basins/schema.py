@@ -12,11 +12,13 @@ a fraction to a named downstream node, ``sink`` nodes let it leave the basin.
 
 from __future__ import annotations
 
+import types
+import typing
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-NodeKind = Literal["inflow", "reservoir", "junction", "demand", "border", "sink"]
+NodeKind = Literal["inflow", "reservoir", "junction", "demand", "border", "sink", "aquifer"]
 Country = Literal["KG", "KZ"]
 Sector = Literal["irrigation", "municipal", "environment"]
 Period = Literal["year", "apr-sep", "oct-mar", "month"]
@@ -26,11 +28,41 @@ FlowUnit = Literal["hm3/month", "m3/s"]
 #: Units accepted for the monthly series files (converted to hm³/month on load).
 SERIES_UNITS = {"inflow": ("hm3", "m3/s"), "demand": ("hm3", "m3/s"), "evaporation": ("mm",)}
 
+#: Largest volume [hm³] or flow [m³/s] a basin file may hold: 10⁹ hm³ is a million km³, far beyond any river
+#: (the Amazon carries ~6·10⁵ hm³ a month). Larger numbers are typos, and from ~10²⁰ on HiGHS would read them as
+#: infinite (a balance row silently dropped), so they are refused instead of solved into nonsense.
+MAX_VOLUME = 1e9
+#: Largest area [km²] (the Caspian Sea is ~4·10⁵ km²) and evaporation depth [mm/month].
+MAX_AREA_KM2 = 1e7
+MAX_EVAPORATION_MM = 1e4
+#: Largest value of each series [in the unit given in the file].
+SERIES_MAX = {"inflow": MAX_VOLUME, "demand": MAX_VOLUME, "evaporation": MAX_EVAPORATION_MM}
+
+
+def _numeric(annotation) -> bool:
+    """Whether a field holds numbers: float, int, an optional one, or a dict of them (shares)."""
+    if annotation in (float, int):
+        return True
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_numeric(a) for a in args if a is not type(None))
+    return origin is dict and len(args) == 2 and _numeric(args[1])
+
 
 class Entry(BaseModel):
     """Base of every basin-file entry: unknown keys are errors, values are validated on assignment."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, value, info: ValidationInfo):
+        # pydantic would read true/false as 1/0, and YAML 1.1 reads yes/no/on/off as booleans: `capacity: yes`
+        # would silently become 1 m3/s
+        if _numeric(cls.model_fields[info.field_name].annotation) and (
+                isinstance(value, bool) or (isinstance(value, dict) and any(isinstance(v, bool) for v in value.values()))):
+            raise ValueError("true/false (in YAML also yes/no, on/off) is not a number; write the number")
+        return value
 
 
 class Node(Entry):
@@ -42,7 +74,9 @@ class Node(Entry):
     lon: float = Field(ge=-180, le=180, description="longitude [deg E], approximate, for the schematic")
     channel_fraction: float = Field(default=1.0, gt=0, le=1, description=(
         "inflow nodes: share of the natural inflow that reaches the channel; the rest recharges groundwater "
-        "and leaves the surface system (it still counts in the agreement's resource) [-]"))
+        "goes to recharge_to, or leaves the basin (it still counts in the agreement's resource) [-]"))
+    recharge_to: str | None = Field(default=None, description=(
+        "inflow nodes: the aquifer that receives the part of the inflow that does not reach the channel"))
     source: str = ""
 
 
@@ -52,10 +86,11 @@ class Link(Entry):
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
     source: str
     target: str
-    capacity: float | None = Field(default=None, ge=0)
+    capacity: float | None = Field(default=None, ge=0, le=MAX_VOLUME)
     capacity_unit: FlowUnit = "m3/s"
     loss_fraction: float = Field(default=0.0, ge=0, lt=1, description="share of the upstream flow lost on the way [-]")
-    min_flow: float | None = Field(default=None, ge=0, description="environmental minimum flow (soft), in min_flow_unit")
+    min_flow: float | None = Field(default=None, ge=0, le=MAX_VOLUME,
+                                   description="environmental minimum flow (soft), in min_flow_unit")
     min_flow_unit: FlowUnit = "m3/s"
     source_ref: str = ""
 
@@ -64,12 +99,25 @@ class Reservoir(Entry):
     """Storage at a reservoir node. Surface area is linear between dead storage and capacity."""
 
     node: str
-    capacity_hm3: float = Field(gt=0)
-    dead_storage_hm3: float = Field(ge=0)
-    initial_storage_hm3: float = Field(ge=0)
-    area_km2_at_dead: float = Field(ge=0)
-    area_km2_at_full: float = Field(gt=0)
+    capacity_hm3: float = Field(gt=0, le=MAX_VOLUME)
+    dead_storage_hm3: float = Field(ge=0, le=MAX_VOLUME)
+    initial_storage_hm3: float = Field(ge=0, le=MAX_VOLUME)
+    area_km2_at_dead: float = Field(ge=0, le=MAX_AREA_KM2)
+    area_km2_at_full: float = Field(gt=0, le=MAX_AREA_KM2)
     spill_to: str | None = Field(default=None, description="node receiving uncontrolled spill; default: target of the first outgoing link")
+    source: str = ""
+
+
+class Aquifer(Entry):
+    """A linear groundwater store at an aquifer node: each month it discharges ``recession_per_month`` of the
+    storage it held at the start of the month to ``discharge_to`` (a river node). It is recharged by the
+    infiltration of inflow nodes (``recharge_to``) and by the return flow of demands whose return_node it is,
+    so that water lost in summer comes back as baseflow months later. No link may start or end at it."""
+
+    node: str
+    recession_per_month: float = Field(gt=0, le=1, description="share of the storage discharged per month [-]")
+    initial_storage_hm3: float = Field(ge=0, le=MAX_VOLUME)
+    discharge_to: str
     source: str = ""
 
 
@@ -82,7 +130,7 @@ class Demand(Entry):
     priority: int = Field(ge=1, le=10, description="1 = served first; shortage cost per hm³ = 11 - priority")
     return_fraction: float = Field(default=0.0, ge=0, lt=1, description="share of the delivery returned [-]")
     return_node: str | None = None
-    demand_factor: float = Field(default=1.0, gt=0, description=(
+    demand_factor: float = Field(default=1.0, gt=0, le=1000, description=(
         "multiplies the demand series (area × duty uncertainty; set by calibration) [-]"))
     source: str = ""
 
@@ -106,7 +154,8 @@ class ShareRule(Entry):
     enforce: list[Country] = Field(min_length=1, description="parties whose share is a constraint; others are only reported")
     mode: Mode = "hard"
     tolerance: float = Field(default=0.0, ge=0, le=1, description="soft rules: shortfall tolerated without penalty, fraction of the requirement")
-    penalty: float = Field(default=1000.0, ge=0, description="soft rules: cost per hm³ of shortfall beyond the tolerance")
+    penalty: float = Field(default=1000.0, ge=0, le=MAX_VOLUME,
+                           description="soft rules: cost per hm³ of shortfall beyond the tolerance")
     source: str = ""
 
 
@@ -117,11 +166,11 @@ class Quota(Entry):
     description: str = ""
     party: Country
     period: Period = "apr-sep"
-    volume_hm3: float = Field(ge=0)
+    volume_hm3: float = Field(ge=0, le=MAX_VOLUME)
     receipts: Receipt
     mode: Mode = "hard"
     tolerance: float = Field(default=0.0, ge=0, le=1)
-    penalty: float = Field(default=1000.0, ge=0)
+    penalty: float = Field(default=1000.0, ge=0, le=MAX_VOLUME)
     source: str = ""
 
 
@@ -137,7 +186,7 @@ class StorageSplit(Entry):
     enforce: list[Country] = Field(min_length=1)
     mode: Mode = "hard"
     tolerance: float = Field(default=0.0, ge=0, le=1)
-    penalty: float = Field(default=1000.0, ge=0)
+    penalty: float = Field(default=1000.0, ge=0, le=MAX_VOLUME)
     source: str = ""
 
 
@@ -170,7 +219,8 @@ class SeriesFiles(Entry):
     evaporation: str
 
 
-CalibratedField = Literal["loss_fraction", "return_fraction", "channel_fraction", "demand_factor"]
+CalibratedField = Literal["loss_fraction", "return_fraction", "channel_fraction", "demand_factor",
+                          "recession_per_month"]
 
 
 class CalibrationParameter(Entry):
@@ -222,6 +272,7 @@ class BasinSpec(Entry):
     nodes: list[Node]
     links: list[Link]
     reservoirs: list[Reservoir] = Field(default_factory=list)
+    aquifers: list[Aquifer] = Field(default_factory=list)
     demands: list[Demand] = Field(default_factory=list)
     agreement: Agreement = Field(default_factory=Agreement)
     calibration: Calibration | None = None

@@ -25,7 +25,7 @@ import pandas as pd
 import xarray as xr
 
 from .errors import Problem
-from .schema import SERIES_UNITS
+from .schema import SERIES_MAX, SERIES_UNITS
 
 SECONDS_PER_DAY = 86_400.0
 MONTHS = list(range(1, 13))
@@ -82,6 +82,9 @@ def read_table(text: str, kind: str, label: str, problems: list[Problem]) -> pd.
         elif not pd.isna(v) and (v < 0 or not np.isfinite(v)):
             problems.append(Problem(label, line, value, f"{v} is not a finite value >= 0; correct the data "
                                                         "(values are never clipped)"))
+        elif not pd.isna(v) and v > SERIES_MAX[kind]:
+            problems.append(Problem(label, line, value, f"{v:g} is larger than {SERIES_MAX[kind]:g}, beyond any real "
+                                                        "basin; correct the data (values are never clipped)"))
         u = row["unit"]
         if not pd.isna(u) and str(u).strip() not in SERIES_UNITS[kind]:
             problems.append(Problem(label, line, "unit", f"unknown unit {u!r}; use one of {list(SERIES_UNITS[kind])}"))

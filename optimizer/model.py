@@ -12,10 +12,17 @@ Mass balance at every node and month (its dual gives the node's water value, see
 
     Σ_{l out of n} x[l,t] + q[n,t] + out[n,t] + s[n,t] − s[n,t−1] + e[n,t] + spill[n,t]
       − Σ_{l into n} (1 − loss_l) x[l,t] − Σ_{d returns to n} ρ_d q[d,t] − Σ_{r spills to n} spill[r,t]
+      − Σ_{a discharging to n} k_a g[a,t−1]
       = φ_n Q[n,t]                                    (natural inflow reaching the channel; 0 if none)
 
-where φ_n is the node's ``channel_fraction``: the rest, (1 − φ_n) Q, recharges groundwater and leaves the
-surface system (it still counts in an agreement's resource, which is the natural inflow Q).
+where φ_n is the node's ``channel_fraction``: the rest, (1 − φ_n) Q, infiltrates. It recharges the aquifer
+named by the node's ``recharge_to``, or leaves the basin; either way it still counts in an agreement's
+resource, which is the natural inflow Q. An aquifer a is a linear groundwater store (no links)::
+
+    g[a,t] − g[a,t−1] + k_a g[a,t−1] − Σ_{d returns to a} ρ_d q[d,t] = Σ_{i recharging a} (1 − φ_i) Q[i,t]
+
+discharging k_a g[a,t−1] (``recession_per_month`` × the storage at the start of the month) to its
+``discharge_to`` node: water lost to the ground in summer comes back as baseflow in later months.
 
 with the terms present only where they apply, ``s[n,−1]`` the initial storage and evaporation
 ``e[r,t] = E[r,t]·10⁻³·(A_dead + α_r·((s[r,t−1]+s[r,t])/2 − S_dead))`` [hm³] from the evaporation depth
@@ -50,6 +57,7 @@ import pyomo.environ as pyo
 import xarray as xr
 
 from basins import Basin
+from basins.network import spill_node
 from basins.series import SECONDS_PER_DAY
 
 from .agreement import Row, rows
@@ -59,6 +67,8 @@ SPILL_PENALTY = 0.01  # cost per hm³ spilled
 FLOW_COST = 1e-4  # tie-break cost per hm³ of flow
 ELASTIC_PENALTY = 1e6  # cost per hm³ of a relaxed hard row in the infeasibility diagnosis
 INF = float("inf")  # an unbounded slack
+MAX_INPUT = 1e12  # largest number (hm³, mm) the LP accepts: HiGHS reads 1e20 as infinite, and node balances close
+# to 1e-6 hm³ only far below that (basin files are limited to 1e9, basins.schema.MAX_VOLUME)
 
 
 def shortage_weight(priority: int) -> float:
@@ -107,15 +117,14 @@ def make_inputs(basin: Basin, times: pd.DatetimeIndex, inflow: xr.DataArray, *, 
     """Turn a basin and an inflow series (time × inflow node, hm³/month) into model inputs."""
     spec = basin.spec
     month = times.month
-    factor = xr.DataArray([d.demand_factor for d in spec.demands], dims="node",
-                          coords={"node": [d.node for d in spec.demands]})
-    dem = (basin.demand * factor).sel(month=xr.DataArray(month, dims="time")).transpose("time", "node")
+    dem = basin.effective_demand.sel(month=xr.DataArray(month, dims="time")).transpose("time", "node")
     ev = basin.evaporation.sel(month=xr.DataArray(month, dims="time")).transpose("time", "node")
     caps = {lk.id: flow_to_hm3(lk.capacity, lk.capacity_unit, times) for lk in spec.links if lk.capacity is not None}
     mins = {lk.id: flow_to_hm3(lk.min_flow, lk.min_flow_unit, times) for lk in spec.links if lk.min_flow is not None}
-    s0 = dict(initial_storage or {r.node: r.initial_storage_hm3 for r in spec.reservoirs})
+    s0 = {r.node: r.initial_storage_hm3 for r in spec.reservoirs} | {a.node: a.initial_storage_hm3 for a in spec.aquifers}
+    s0.update(initial_storage or {})  # a caller's start storage (hm³) for reservoirs and aquifers
     if end_storage == "initial":
-        s_end = dict(s0)
+        s_end = {r.node: s0[r.node] for r in spec.reservoirs}
     elif end_storage == "free":
         s_end = {r.node: r.dead_storage_hm3 for r in spec.reservoirs}
     elif isinstance(end_storage, dict):
@@ -137,6 +146,56 @@ def make_inputs(basin: Basin, times: pd.DatetimeIndex, inflow: xr.DataArray, *, 
     )
 
 
+def check_numbers(inp: Inputs) -> None:
+    """Refuse NaN, infinite, negative or absurdly large numbers before anything is built or solved.
+
+    ``basins.load`` refuses them in a file, but a Basin changed in memory after validation (its series
+    arrays, or a ``model_copy(update=...)`` of an entry, which pydantic does not re-validate) or a
+    caller's storage dict could still carry one; HiGHS must never see it (it would fail with an
+    unrelated message, or solve something meaningless)."""
+    problems: list[str] = []
+
+    def table(what: str, df: pd.DataFrame, unit: str) -> None:
+        v = df.to_numpy(dtype=float)
+        bad = ~np.isfinite(v) | (v < 0) | (v > MAX_INPUT)
+        if bad.any():
+            t, j = (int(i) for i in np.argwhere(bad)[0])
+            problems.append(f"{what} of {df.columns[j]!r} in {inp.times[t]:%Y-%m} is {float(v[t, j])!r} {unit} "
+                            f"({int(bad.sum())} such value{'s' if bad.sum() > 1 else ''})")
+
+    table("inflow", inp.inflow, "hm3")
+    table("demand", inp.demand, "hm3")
+    table("evaporation", inp.evaporation_mm, "mm")
+    table("capacity", inp.capacity, "hm3")
+    table("minimum flow", inp.min_flow, "hm3")
+    # (storages: finite only; a start storage a rounding error below 0 comes from a previous run's end)
+    for what, values, low in (("initial storage", inp.initial_storage, -np.inf),
+                              ("end storage", inp.end_storage, -np.inf), ("shortage weight", inp.weights, 0.0)):
+        for k, v in values.items():
+            if not np.isfinite(v) or v < low or v > MAX_INPUT:
+                problems.append(f"{what} of {k!r} is {float(v)!r}")
+
+    def walk(obj, where: str) -> None:
+        if isinstance(obj, float) and not (np.isfinite(obj) and abs(obj) <= MAX_INPUT):
+            problems.append(f"{where} is {obj!r}")
+        elif isinstance(obj, dict):
+            for k, v in obj.items():
+                walk(v, f"{where}.{k}" if where else str(k))
+        elif isinstance(obj, list):
+            for i, v in enumerate(obj):
+                ident = v.get("id", v.get("node")) if isinstance(v, dict) else None
+                walk(v, f"{where}[{ident if ident is not None else i}]")
+
+    walk(inp.basin.spec.model_dump(exclude={"calibration": True, "series_files": True, "series_inline": True,
+                                            "agreement": {"facilities"}}), "")  # (facility costs: not in the LP)
+    if problems:
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise ValueError(f"the model inputs hold numbers that are not finite, >= 0 and <= {MAX_INPUT:g}: "
+                         + "; ".join(problems[:5])
+                         + more + ". Nothing was solved: the basin was changed after validation (re-check it with "
+                         "basins.loads(basins.dumps(basin))) or a caller passed such a number.")
+
+
 def physics(inp: Inputs) -> dict:
     """The LP's fixed coefficients: link losses, return fractions, evaporation and area–storage lines."""
     spec = inp.basin.spec
@@ -150,6 +209,7 @@ def physics(inp: Inputs) -> dict:
         "a_dead": {r.node: r.area_km2_at_dead for r in spec.reservoirs},
         "a_slope": {r.node: (r.area_km2_at_full - r.area_km2_at_dead) / max(r.capacity_hm3 - r.dead_storage_hm3, 1e-9)
                     for r in spec.reservoirs},
+        "recession": {a.node: a.recession_per_month for a in spec.aquifers},
     }
 
 
@@ -162,12 +222,14 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
     res = {r.node: r for r in spec.reservoirs}
     dems = {d.node: d for d in spec.demands}
     kinds = {n.id: n.kind for n in spec.nodes}
-    spill_to = {r.node: r.spill_to or next(lk.target for lk in spec.links if lk.source == r.node) for r in spec.reservoirs}
+    spill_to = {r.node: spill_node(spec, r.node) for r in spec.reservoirs}
 
     m.T = pyo.Set(initialize=T, ordered=True)
     m.N = pyo.Set(initialize=[n.id for n in spec.nodes], ordered=True)
     m.L = pyo.Set(initialize=list(links), ordered=True)
     m.R = pyo.Set(initialize=list(res), ordered=True)
+    aqs = {a.node: a for a in spec.aquifers}
+    m.AQ = pyo.Set(initialize=list(aqs), ordered=True)
     m.D = pyo.Set(initialize=list(dems), ordered=True)
     m.K = pyo.Set(initialize=[n for n, k in kinds.items() if k == "sink"], ordered=True)
     m.NI = pyo.Set(initialize=list(inp.inflow.columns), ordered=True)
@@ -192,6 +254,8 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
     m.smin = pyo.Param(m.R, initialize=phys["smin"])
     m.a_dead = pyo.Param(m.R, initialize=phys["a_dead"])
     m.a_slope = pyo.Param(m.R, initialize=phys["a_slope"])
+    m.recession = pyo.Param(m.AQ, initialize=phys["recession"])
+    m.g0 = pyo.Param(m.AQ, initialize=0.0, **P)  # groundwater storage at the start [hm³]
     m.w = pyo.Param(m.D, initialize=1.0, **P)
     m.s0 = pyo.Param(m.R, initialize=0.0, **P)
     m.smax = pyo.Param(m.R, initialize=0.0, **P)
@@ -208,6 +272,7 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
     m.x = pyo.Var(m.L, m.T, bounds=lambda m, l, t: (0, m.cap[l, t] if l in m.LC else None))
     m.s = pyo.Var(m.R, m.T, bounds=lambda m, r, t: (m.smin[r], m.smax[r]))
     m.spill = pyo.Var(m.R, m.T, within=pyo.NonNegativeReals)
+    m.g = pyo.Var(m.AQ, m.T, within=pyo.NonNegativeReals)
     m.q = pyo.Var(m.D, m.T, bounds=lambda m, d, t: (0, m.demand[d, t]))
     m.out = pyo.Var(m.K, m.T, within=pyo.NonNegativeReals)
     m.env = pyo.Var(m.LM, m.T, within=pyo.NonNegativeReals)
@@ -221,11 +286,15 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
     m.e = pyo.Expression(m.R, m.T, rule=lambda m, r, t: m.evap[r, t] * (
         m.a_dead[r] + m.a_slope[r] * ((s_prev(m, r, t) + m.s[r, t]) / 2 - m.smin[r])))
     m.delivered = pyo.Expression(m.L, m.T, rule=lambda m, l, t: (1 - m.loss[l]) * m.x[l, t])
+    m.discharge = pyo.Expression(m.AQ, m.T, rule=lambda m, a, t: m.recession[a] * (
+        m.g0[a] if t == 0 else m.g[a, t - 1]))
 
     out_links = {n: [l for l, lk in links.items() if lk.source == n] for n in m.N}
     in_links = {n: [l for l, lk in links.items() if lk.target == n] for n in m.N}
     returns_to = {n: [d for d, dd in dems.items() if dd.return_node == n] for n in m.N}
     spills_to = {n: [r for r, k in spill_to.items() if k == n] for n in m.N}
+    discharges_to = {n: [a for a, aa in aqs.items() if aa.discharge_to == n] for n in m.N}
+    recharged_by = {a: [n.id for n in spec.nodes if n.recharge_to == a] for a in aqs}
 
     def balance(m, n, t):
         use = sum(m.x[l, t] for l in out_links[n]) - sum(m.delivered[l, t] for l in in_links[n])
@@ -236,6 +305,10 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
             use += m.q[n, t]
         if kinds[n] == "sink":
             use += m.out[n, t]
+        use -= sum(m.discharge[a, t] for a in discharges_to[n])
+        if n in aqs:
+            use += m.g[n, t] - (m.g0[n] if t == 0 else m.g[n, t - 1]) + m.discharge[n, t]
+            return use == sum((1 - m.chf[i]) * m.inflow[i, t] for i in recharged_by[n])
         return use == (m.chf[n] * m.inflow[n, t] if n in m.NI else 0.0)
 
     m.balance = pyo.Constraint(m.N, m.T, rule=balance)
@@ -301,6 +374,8 @@ def set_data(m: pyo.ConcreteModel, inp: Inputs) -> None:
         col = inp.min_flow[l].to_numpy()
         for t in T:
             m.minflow[l, t] = float(col[t])
+    for a in spec.aquifers:
+        m.g0[a.node] = inp.initial_storage[a.node]
     for r in spec.reservoirs:
         m.s0[r.node] = inp.initial_storage[r.node]
         m.smax[r.node] = r.capacity_hm3

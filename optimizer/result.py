@@ -42,12 +42,14 @@ class Solution:
     node_dual: np.ndarray  # (T, N) dual of the node balance
     row_dual: dict[str, float]
     objective: float
+    g: np.ndarray | None = None  # (T, AQ) groundwater storage at month end (None: no aquifers)
 
     @staticmethod
     def concat(parts: list["Solution"]) -> "Solution":
         cat = lambda k: np.concatenate([getattr(p, k) for p in parts], axis=0)  # noqa: E731
+        g = cat("g") if parts and parts[0].g is not None else None
         return Solution(cat("x"), cat("s"), cat("spill"), cat("q"), cat("out"), cat("env"), cat("node_dual"),
-                        {}, float(sum(p.objective for p in parts)))
+                        {}, float(sum(p.objective for p in parts)), g)
 
 
 def evaporation(inp: Inputs, s: np.ndarray) -> np.ndarray:
@@ -142,8 +144,29 @@ def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str]) -> xr.Dat
         attrs={"basin": spec.id, "basin_name": spec.name, "volume_units": "hm3 (million m3)"},
     )
     ds["time"].attrs["long_name"] = "first day of the month"
+    ds["recharge_to"] = ("node", [n.recharge_to or "" for n in spec.nodes])
+    add_groundwater(ds, inp, sol)
     add_party_receipts(ds, inp)
     return ds
+
+
+def add_groundwater(ds: xr.Dataset, inp: Inputs, sol: Solution) -> None:
+    """Aquifer storage, recharge and discharge [hm³] (see the aquifer balance in optimizer.model)."""
+    aqs = inp.basin.spec.aquifers
+    ids = [a.node for a in aqs]
+    T = inp.T
+    g = sol.g if sol.g is not None else np.zeros((T, 0))
+    g0 = np.array([inp.initial_storage[a] for a in ids])
+    start = np.vstack([g0[None, :], g[:-1]]) if T else g
+    k = np.array([a.recession_per_month for a in aqs])
+    ta = ("time", "aquifer")
+    ds.coords["aquifer"] = ids
+    ds["groundwater_start_hm3"] = (ta, start, {"units": "hm3", "long_name": "groundwater storage, start of month"})
+    ds["groundwater_hm3"] = (ta, g, {"units": "hm3", "long_name": "groundwater storage, end of month"})
+    ds["discharge_hm3"] = (ta, start * k, {"units": "hm3/month",
+                                          "long_name": "groundwater discharge (baseflow) to discharge_to"})
+    ds["discharge_to"] = ("aquifer", [a.discharge_to for a in aqs])
+    ds["recession_per_month"] = ("aquifer", k, {"units": "1"})
 
 
 class Accounts:
@@ -327,10 +350,17 @@ class Result:
         return path
 
     def ledger_to_csv(self, path: str | Path) -> Path:
+        """Write the ledger atomically (temporary file + rename), like :meth:`to_netcdf`."""
         path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp")
-        self.ledger.to_csv(tmp, index=False)
-        os.replace(tmp, path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                self.ledger.to_csv(fh, index=False)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
         return path
 
     @classmethod

@@ -25,10 +25,11 @@ from pyomo.contrib.solver.solvers.highs import Highs
 
 import basins
 from basins import Basin
+from basins.network import spill_node
 
 from . import result as res
 from .errors import InfeasibleAgreement, PhysicallyInfeasible, SolverFailure, SolverLimit
-from .model import Inputs, build, check_numbers, make_inputs, physics, set_data, set_elastic
+from .model import MAX_INPUT, Inputs, build, check_numbers, make_inputs, physics, set_data, set_elastic
 
 MYOPIC_STORAGE_VALUE = 0.1  # cost units per hm³ kept in storage at the end of each month (myopic operator)
 _CACHE_SIZE = 8
@@ -144,8 +145,11 @@ def _extract(m: pyo.ConcreteModel, solver: Highs, inp: Inputs) -> res.Solution:
     # natural inflow also enters agreement rows (a share's requirement, receipts at inflow nodes): add those
     # terms so that −node_dual is ∂objective/∂inflow as documented, not only the balance's part of it
     col = {n: j for j, n in enumerate(m.N)}
-    for n in m.NI:  # the balance's right-hand side is channel_fraction × inflow
-        nd[:, col[n]] *= pyo.value(m.chf[n])
+    raw = nd.copy()
+    recharge = {n.id: n.recharge_to for n in inp.basin.spec.nodes if n.recharge_to}
+    for n in m.NI:  # channel_fraction × inflow enters the node's balance, the rest its aquifer's (if any)
+        f = pyo.value(m.chf[n])
+        nd[:, col[n]] = f * raw[:, col[n]] + ((1 - f) * raw[:, col[recharge[n]]] if n in recharge else 0.0)
     for a in inp.rows:
         y = duals[m.agreement[a.key]]
         for t in a.period.steps:
@@ -157,7 +161,7 @@ def _extract(m: pyo.ConcreteModel, solver: Highs, inp: Inputs) -> res.Solution:
     return res.Solution(
         x=get(m.x, list(m.L)), s=get(m.s, list(m.R)), spill=get(m.spill, list(m.R)), q=get(m.q, list(m.D)),
         out=get(m.out, list(m.K)), env=get(m.env, list(m.LM)), node_dual=nd,
-        row_dual={a: float(duals[m.agreement[a]]) for a in m.A}, objective=float("nan"))
+        row_dual={a: float(duals[m.agreement[a]]) for a in m.A}, objective=float("nan"), g=get(m.g, list(m.AQ)))
 
 
 def _solve_entry(entry: _Entry, inp: Inputs, time_limit: float | None) -> tuple[res.Solution, str]:
@@ -251,21 +255,25 @@ def _check_inflow(basin: Basin, inflow: xr.DataArray) -> xr.DataArray:
 
 
 def _check_initial_storage(basin: Basin, initial_storage: dict) -> dict:
-    """A caller's start storages: known reservoirs, finite, within [dead storage, capacity] (to a rounding
-    tolerance, as a previous run's end storage may be off by solver precision); reservoirs not named keep the
-    basin file's initial storage."""
-    res = {r.node: r for r in basin.spec.reservoirs}
-    unknown = sorted(set(initial_storage) - set(res))
+    """A caller's start storages: known reservoirs (or aquifers), finite, within [dead storage, capacity] (to a
+    rounding tolerance, as a previous run's end storage may be off by solver precision); stores not named keep
+    the basin file's initial storage."""
+    # node -> (lowest, highest, the basin file's value) [hm3]
+    bounds = {r.node: (r.dead_storage_hm3, r.capacity_hm3, r.initial_storage_hm3) for r in basin.spec.reservoirs}
+    bounds |= {a.node: (0.0, MAX_INPUT, a.initial_storage_hm3) for a in getattr(basin.spec, "aquifers", [])}
+    unknown = sorted(set(initial_storage) - set(bounds))
     if unknown:
         raise ValueError(f"initial storage given for {unknown}, which {'is' if len(unknown) == 1 else 'are'} not "
-                         f"a reservoir of {basin.id}; its reservoirs are {sorted(res)}")
-    out = {k: r.initial_storage_hm3 for k, r in res.items()}
+                         f"a reservoir (or aquifer) of {basin.id}; its reservoirs are "
+                         f"{sorted(r.node for r in basin.spec.reservoirs)}")
+    out = {k: b[2] for k, b in bounds.items()}
     for k, v in initial_storage.items():
-        r, v = res[k], float(v)
-        tol = 1e-6 * max(1.0, r.capacity_hm3)
-        if not np.isfinite(v) or not r.dead_storage_hm3 - tol <= v <= r.capacity_hm3 + tol:
-            raise ValueError(f"initial storage of {k} is {v!r} hm3, outside [dead storage {r.dead_storage_hm3:g}, "
-                             f"capacity {r.capacity_hm3:g}] hm3")
+        low, high, _ = bounds[k]
+        v = float(v)
+        tol = 1e-6 * max(1.0, min(high, abs(v)) if np.isfinite(v) else 1.0)
+        if not np.isfinite(v) or not low - tol <= v <= high + tol:
+            limits = f"[dead storage {low:g}, capacity {high:g}]" if high < MAX_INPUT else f"[0, {high:g}]"
+            raise ValueError(f"initial storage of {k} is {v!r} hm3, outside {limits} hm3")
         out[k] = v
     return out
 
@@ -322,8 +330,7 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     full = make_inputs(basin, times, inflow, end_storage=end_storage, upstream_first=upstream_first,
                        initial_storage=start_storage)
     check_numbers(full)
-    spill_to = {r.node: r.spill_to or next(lk.target for lk in basin.spec.links if lk.source == r.node)
-                for r in basin.spec.reservoirs}
+    spill_to = {r.node: spill_node(basin.spec, r.node) for r in basin.spec.reservoirs}
     if foresight == "perfect":
         entry = _persistent(full, timings)
         t0 = time.perf_counter()
@@ -369,6 +376,6 @@ def _solve_myopic(basin: Basin, full: Inputs, inflow: xr.DataArray, timings: dic
         sol, _ = _solve_entry(entry, inp, time_limit)
         solve_s += time.perf_counter() - t0
         parts.append(sol)
-        storage = dict(zip(list(entry.model.R), sol.s[-1]))
+        storage = dict(zip(list(entry.model.R), sol.s[-1])) | dict(zip(list(entry.model.AQ), sol.g[-1]))
     timings.update(build_s=build_s, solve_s=solve_s)
     return res.Solution.concat(parts), "optimal"

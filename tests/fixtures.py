@@ -38,7 +38,8 @@ def reservoir(node: str, capacity: float, dead: float = 0.0, initial: float | No
 
 
 def network(nodes: dict[str, str], links: list, *, reservoirs=(), demands=(), agreement: dict | None = None,
-            inflow: dict, demand: dict | None = None, evaporation: dict | None = None) -> basins.Basin:
+            inflow: dict, demand: dict | None = None, evaporation: dict | None = None, aquifers=(),
+            node_fields: dict | None = None) -> basins.Basin:
     """A basin from a compact description.
 
     nodes:  id → ``"kind"`` or ``"kind KZ"`` (country KG unless given)
@@ -51,7 +52,8 @@ def network(nodes: dict[str, str], links: list, *, reservoirs=(), demands=(), ag
     spec_nodes = []
     for nid, desc in nodes.items():
         kind, _, country = desc.partition(" ")
-        spec_nodes.append({"id": nid, "name": nid, "kind": kind, "country": country or "KG", "lat": 0, "lon": 0})
+        spec_nodes.append({"id": nid, "name": nid, "kind": kind, "country": country or "KG", "lat": 0, "lon": 0,
+                           **(node_fields or {}).get(nid, {})})
     spec_links = []
     for lk in links:
         text, extra = (lk, {}) if isinstance(lk, str) else lk
@@ -70,7 +72,7 @@ def network(nodes: dict[str, str], links: list, *, reservoirs=(), demands=(), ag
                              for r in reservoirs]),
     }
     spec = {"id": "tiny", "name": "tiny test network", "year_types": list(by_year), "nodes": spec_nodes,
-            "links": spec_links, "reservoirs": list(reservoirs), "demands": list(demands),
+            "links": spec_links, "reservoirs": list(reservoirs), "aquifers": list(aquifers), "demands": list(demands),
             "agreement": agreement or {}, "series_inline": series}
     return basins.loads(yaml.safe_dump(spec, sort_keys=False), file="tiny.yaml")
 
@@ -139,3 +141,16 @@ def short_demand(priority: int = 4) -> basins.Basin:
     """50 hm³ in January for a demand of 80 hm³ (priority ``priority``); in February 100 hm³ for 80."""
     return network({"IN": "inflow", "D": "demand", "OUT": "sink"}, ["IN -> D", "IN -> OUT"],
                    demands=[demand("D", priority=priority)], inflow={"IN": [50, 100]}, demand={"D": [80, 80]})
+
+
+def groundwater(recession: float = 0.5, feb_need: float = 15.0) -> basins.Basin:
+    """100 hm³ flows in January; 40 % of it infiltrates into aquifer A (``recharge_to``), which discharges
+    ``recession`` of its start-of-month storage to the river junction J. A demand D below J needs water
+    only in February, and returns half of what it gets to A."""
+    return network({"IN": "inflow", "A": "aquifer", "J": "junction", "D": "demand", "OUT": "sink"},
+                   ["IN -> J", "J -> D", "J -> OUT"],
+                   aquifers=[{"node": "A", "recession_per_month": recession, "initial_storage_hm3": 0.0,
+                              "discharge_to": "J"}],
+                   node_fields={"IN": {"channel_fraction": 0.6, "recharge_to": "A"}},
+                   demands=[demand("D", return_fraction=0.5, return_node="A")],
+                   inflow={"IN": [100]}, demand={"D": [0, feb_need]})

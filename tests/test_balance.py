@@ -47,8 +47,14 @@ def node_imbalance(ds: xr.Dataset) -> xr.DataArray:
     res_node = xr.DataArray(ds["reservoir"].values, dims="reservoir", coords={"reservoir": ds["reservoir"]})
     stored = by_node(ds["storage_hm3"] - ds["storage_start_hm3"] + ds["evaporation_hm3"] + ds["spill_hm3"],
                      res_node, "reservoir")
+    # groundwater: infiltration recharges the node's aquifer; an aquifer stores and discharges to discharge_to
+    recharge = by_node(ds["infiltration_hm3"].rename(node="src"), ds["recharge_to"].rename(node="src"), "src")
+    aq_node = xr.DataArray(ds["aquifer"].values, dims="aquifer", coords={"aquifer": ds["aquifer"]})
+    aq_stored = by_node(ds["groundwater_hm3"] - ds["groundwater_start_hm3"] + ds["discharge_hm3"], aq_node, "aquifer")
+    discharge_in = by_node(ds["discharge_hm3"], ds["discharge_to"], "aquifer")
     assert set(ds["demand"].values) <= set(nodes) and set(ds["reservoir"].values) <= set(nodes)
-    return inflow + incoming + returns + spill_in - outgoing - delivery - stored - ds["outflow_hm3"]
+    return (inflow + incoming + returns + spill_in + recharge + discharge_in
+            - outgoing - delivery - stored - aq_stored - ds["outflow_hm3"])
 
 
 def months_of(kind: str, label: str, times: pd.DatetimeIndex) -> list[int]:

@@ -1,0 +1,39 @@
+"""An aquifer returns water lost to the ground in one month as baseflow in later months."""
+
+import numpy as np
+import pytest
+
+import basins
+import optimizer
+from fixtures import groundwater
+from test_balance import node_imbalance
+
+
+def test_infiltration_comes_back_as_baseflow():
+    r = optimizer.solve(groundwater(recession=0.5, feb_need=15.0), months=4)
+    ds = r.dataset
+    # January: 60 of 100 reach the channel, 40 recharge A; A discharges half its start-of-month storage
+    np.testing.assert_allclose(ds["infiltration_hm3"].sel(node="IN").values, [40, 0, 0, 0], atol=1e-9)
+    np.testing.assert_allclose(ds["discharge_hm3"].sel(aquifer="A").values, [0, 20, 13.75, 6.875], atol=1e-6)
+    # February: D takes 15 of the 20 of baseflow and returns 7.5 to A: 40 − 20 + 7.5 = 27.5
+    np.testing.assert_allclose(ds["delivery_hm3"].sel(demand="D").values, [0, 15, 0, 0], atol=1e-6)
+    np.testing.assert_allclose(ds["groundwater_hm3"].sel(aquifer="A").values, [40, 27.5, 13.75, 6.875], atol=1e-6)
+    np.testing.assert_allclose(ds["outflow_hm3"].sel(node="OUT").values, [60, 5, 13.75, 6.875], atol=1e-6)
+    assert float(abs(node_imbalance(ds)).max()) < 1e-6
+
+
+def test_baseflow_limits_a_dry_month():
+    r = optimizer.solve(groundwater(recession=0.5, feb_need=30.0), months=2)
+    ds = r.dataset
+    assert ds["delivery_hm3"].sel(demand="D").values[1] == pytest.approx(20.0, abs=1e-6)  # all the baseflow
+    assert ds["shortage_hm3"].sel(demand="D").values[1] == pytest.approx(10.0, abs=1e-6)
+    assert ds["groundwater_hm3"].sel(aquifer="A").values[1] == pytest.approx(30.0, abs=1e-6)  # 40 − 20 + 10
+
+
+def test_aquifer_round_trips_and_is_validated():
+    b = groundwater()
+    again = basins.loads(basins.dumps(b, inline=True))
+    assert again == b
+    text = basins.dumps(b, inline=True).replace("discharge_to: J", "discharge_to: D")
+    with pytest.raises(basins.BasinError, match=r"aquifer 'A', field 'discharge_to'.*river node"):
+        basins.loads(text)
