@@ -357,23 +357,12 @@ def set_data(m: pyo.ConcreteModel, inp: Inputs) -> None:
     for n in spec.nodes:
         if n.kind == "inflow":
             m.chf[n.id] = n.channel_fraction
-    for n in m.NI:
-        col = inp.inflow[n].to_numpy()
-        for t in T:
-            m.inflow[n, t] = float(col[t])
+    for param, table in ((m.inflow, inp.inflow), (m.demand, inp.demand), (m.cap, inp.capacity),
+                         (m.minflow, inp.min_flow)):
+        values = table.to_numpy(dtype=float)
+        param.store_values({(k, t): float(values[t, j]) for j, k in enumerate(table.columns) for t in T})
     for d in m.D:
-        col = inp.demand[d].to_numpy()
-        for t in T:
-            m.demand[d, t] = float(col[t])
         m.w[d] = inp.weights[d]
-    for l in m.LC:
-        col = inp.capacity[l].to_numpy()
-        for t in T:
-            m.cap[l, t] = float(col[t])
-    for l in m.LM:
-        col = inp.min_flow[l].to_numpy()
-        for t in T:
-            m.minflow[l, t] = float(col[t])
     for a in spec.aquifers:
         m.g0[a.node] = inp.initial_storage[a.node]
     for r in spec.reservoirs:
