@@ -37,7 +37,7 @@ UPLOAD_MAX_BYTES = UPLOAD_MAX_MB * 1024 * 1024
 START_YEAR = 2025
 PARTY_COLOURS = {"KG": "#c8102e", "KZ": "#0090b8"}
 KIND_SYMBOLS = {"inflow": "triangle-down", "reservoir": "square", "junction": "circle", "demand": "diamond",
-                "border": "x", "sink": "star"}
+                "border": "x", "sink": "star", "aquifer": "hexagon"}
 MET_COLOUR, NOT_MET_COLOUR = "#d4edda", "#f8d7da"
 RESERVOIR_FIELDS = ["capacity_hm3", "dead_storage_hm3", "initial_storage_hm3"]
 
@@ -572,6 +572,15 @@ def fig_network(ds, month: int | None = None) -> go.Figure:
         mid_x.append((lon[src] + lon[tgt]) / 2)
         mid_y.append((lat[src] + lat[tgt]) / 2)
         mid_text.append(t("network_link_hover", link=lk, source=src, target=tgt, flow=f))
+    if "discharge_hm3" in ds:  # an aquifer has no links: a dotted line to where its baseflow surfaces
+        q = ds["discharge_hm3"].mean("time") if month is None else ds["discharge_hm3"].isel(time=int(month))
+        for aq, tgt in zip(map(str, ds["aquifer"].values), map(str, ds["discharge_to"].values)):
+            f = float(q.sel(aquifer=aq))
+            fig.add_scatter(x=[lon[aq], lon[tgt]], y=[lat[aq], lat[tgt]], mode="lines", hoverinfo="skip",
+                            line=dict(width=1.0 + 14.0 * f / fmax, color="#74c476", dash="dot"), showlegend=False)
+            mid_x.append((lon[aq] + lon[tgt]) / 2)
+            mid_y.append((lat[aq] + lat[tgt]) / 2)
+            mid_text.append(t("network_discharge_hover", aquifer=aq, target=tgt, flow=f))
     fig.add_scatter(x=mid_x, y=mid_y, mode="markers", marker=dict(size=6, color="rgba(49,130,189,0.35)"),
                     text=mid_text, hoverinfo="text", showlegend=False)
     kinds = list(map(str, ds["node_kind"].values))

@@ -3,17 +3,22 @@ versus agreement comparison.
 
 What is fitted
     The basin file's ``calibration`` section lists the parameters (a field — ``demand_factor``,
-    ``loss_fraction``, ``return_fraction`` or ``channel_fraction`` — written into every listed entry, with a
-    documented range ``[min, max]`` and a ``prior``) and the targets (a volume a party received through named
-    links/inflows over ``year`` / ``apr-sep`` / ``oct-mar``, with the measured value or range).
+    ``loss_fraction``, ``return_fraction``, ``channel_fraction`` or an aquifer's ``recession_per_month`` —
+    written into every listed entry, with a documented range ``[min, max]`` and a ``prior``) and the targets
+    (a volume a party received through named links/inflows over ``year`` / ``apr-sep`` / ``oct-mar``, with
+    the measured value or range).
 
 Against which run
     The **status-quo** operation (Kyrgyz intakes served first, agreement rules only reported; see
     :func:`optimizer.solver.solve`) of the typical year ``calibration.year_type`` in its **cyclic steady
-    state**: every reservoir starts the year at the storage it ends it with (:func:`steady_storage`). A
-    one-year run that starts from the file's [E] initial storage would otherwise end with more water in
-    store than it started with (the LP keeps surplus water instead of passing it on), and that water would
-    be missing from the receipts of a year that really repeats.
+    state**: every reservoir and every aquifer starts the year at the storage it ends it with
+    (:func:`steady_storage`). A one-year run that starts from the file's [E] initial storage would otherwise
+    end with more water in store than it started with (the LP keeps surplus water instead of passing it on,
+    and an aquifer started empty fills up over the year), and that water would be missing from the receipts
+    of a year that really repeats. ``--write`` also writes each aquifer's cyclic start storage into its
+    ``initial_storage_hm3``, so that every other run of the basin starts from a groundwater store in
+    equilibrium with the calibrated year (a reservoir's start stays the file's [E] value: the operator
+    controls it, nobody controls an aquifer).
 
 How
     A deterministic bounded Levenberg–Marquardt fit (numpy only, forward-difference Jacobian) of the
@@ -22,7 +27,7 @@ How
     modelled volume from the measured range (0 inside it) and the small prior term (λ = ``PRIOR_WEIGHT``)
     picks, among the many parameter sets that fit two or three numbers, the one closest to the priors.
     Every LP re-solve reuses the persistent HiGHS model when only demands or channel fractions change; a
-    change of a loss or return fraction (matrix coefficients) rebuilds it (~0.1 s).
+    change of a loss or return fraction or of a recession constant (matrix coefficients) rebuilds it (~0.1 s).
 
 Ranges
     The fit stays inside the documented ranges. If a target still misses the tolerance, the report says
@@ -66,9 +71,10 @@ DECIMALS = 4  # calibrated values are written (and re-evaluated) rounded to this
 #: loss up to the 60 % filtration reported in Talas canals [P 41]; a same-month return from none to half the
 #: delivery [E]; a channel share down to 0.33 = the lowest published Chu flow, "70 m3/s" [9] = 2.2 of the
 #: 6.64 km3 resource; demand from half to twice the prior [E] (the KG Chu supply plan is 850 hm3 [P 52] against
-#: a prior demand of 2,250)
+#: a prior demand of 2,250); an aquifer recession from 1 % a month (an eight-year time constant) to all of the
+#: storage in the next month (no lag) [E]
 PHYSICAL_LIMITS = {"loss_fraction": (0.0, 0.6), "return_fraction": (0.0, 0.5), "channel_fraction": (0.33, 1.0),
-                   "demand_factor": (0.5, 2.0)}
+                   "demand_factor": (0.5, 2.0), "recession_per_month": (0.01, 1.0)}
 SEASON = {"year": tuple(range(1, 13)), "apr-sep": (4, 5, 6, 7, 8, 9), "oct-mar": (10, 11, 12, 1, 2, 3)}
 
 
@@ -86,7 +92,8 @@ def apply(basin: Basin, values: dict[str, float]) -> Basin:
     where = {"loss_fraction": {lk.id: lk for lk in spec.links},
              "return_fraction": {d.node: d for d in spec.demands},
              "demand_factor": {d.node: d for d in spec.demands},
-             "channel_fraction": {n.id: n for n in spec.nodes if n.kind == "inflow"}}
+             "channel_fraction": {n.id: n for n in spec.nodes if n.kind == "inflow"},
+             "recession_per_month": {a.node: a for a in spec.aquifers}}
     for p in cal.parameters:
         if p.id not in values:
             continue
@@ -104,7 +111,8 @@ def current_values(basin: Basin) -> dict[str, float]:
     get = {"loss_fraction": {lk.id: lk.loss_fraction for lk in spec.links},
            "return_fraction": {d.node: d.return_fraction for d in spec.demands},
            "demand_factor": {d.node: d.demand_factor for d in spec.demands},
-           "channel_fraction": {n.id: n.channel_fraction for n in spec.nodes}}
+           "channel_fraction": {n.id: n.channel_fraction for n in spec.nodes},
+           "recession_per_month": {a.node: a.recession_per_month for a in spec.aquifers}}
     return {p.id: float(get[p.field][p.entries[0]]) for p in cal.parameters}
 
 
@@ -119,21 +127,36 @@ def _section(basin: Basin):
 
 def steady_storage(basin: Basin, year_type: str = "normal", operation: str = "status-quo", *,
                    tol: float = 0.5, max_iter: int = 30):
-    """Cyclic start storages of a typical year: the largest storages that the operation gets back to by the
-    end of the year. Starts every reservoir full and repeats ``S ← end storage(S)`` (free end storage) until
-    no reservoir moves by more than ``tol`` hm³. Returns ``(storage, result, iterations)``; the result is
-    the run from ``storage``. Raises RuntimeError if it does not settle within ``max_iter`` years."""
+    """Cyclic start storages of a typical year, reservoirs and aquifers: each ends the year where it started.
+
+    Reservoirs: the largest storages that the operation gets back to by the end of the year. Every reservoir
+    starts full and follows ``S ← end storage(S)`` (free end storage).
+
+    Aquifers: nobody operates them, so their cyclic storage is unique. Over a year a linear store with
+    recession k ends at ``g_end = a·g_0 + c`` with ``a = (1 − k)^12`` and ``c`` the year's recharge, each
+    month's discounted by the recession still to come. Every aquifer starts empty and jumps to the fixed point
+    of that line, ``g_0 ← (g_end − a·g_0) / (1 − a)``; it is exact when the recharge does not depend on
+    the start (the returns of a demand served by baseflow do), and is repeated until it settles.
+
+    Stops when no reservoir or aquifer moves by more than ``tol`` hm³ over the year. Returns
+    ``(storage, result, iterations)``: storage by reservoir then aquifer id; the result is the run from
+    ``storage``. Raises RuntimeError if it does not settle within ``max_iter`` years."""
     from .solver import solve
 
     S = {r.node: float(r.capacity_hm3) for r in basin.spec.reservoirs}
+    aq = {a.node: (1.0 - a.recession_per_month) ** 12 for a in basin.spec.aquifers}
+    S.update({k: 0.0 for k in aq})
     for i in range(1, max_iter + 1):
         r = solve(basin, year_type, operation=operation, initial_storage=S, end_storage="free")
         end = {k: float(v) for k, v in r.end_storage().items()}
+        if aq:
+            end.update({k: float(v) for k, v in r.dataset["groundwater_hm3"].isel(time=-1).to_series().items()})
         if not S or max(abs(end[k] - S[k]) for k in S) <= tol:
             return S, r, i
-        S = end
+        last = max(abs(end[k] - S[k]) for k in S)
+        S = {k: (end[k] if k not in aq else max((end[k] - aq[k] * S[k]) / (1.0 - aq[k]), 0.0)) for k in S}
     raise RuntimeError(f"{basin.id}: storages did not settle to a cyclic year within {max_iter} years "
-                       f"(last change {max(abs(end[k] - S[k]) for k in S):.2f} hm3)")
+                       f"(last change {last:.2f} hm3)")
 
 
 def months_of(period: str) -> tuple[int, ...]:
@@ -459,8 +482,11 @@ def _report(basin: Basin, prob: _Problem, u: np.ndarray, iters: int, evals: int,
 # ---- writing the basin file ----------------------------------------------------------------------
 
 _SECTION_OF = {"loss_fraction": ("links", "id"), "channel_fraction": ("nodes", "id"),
-               "return_fraction": ("demands", "node"), "demand_factor": ("demands", "node")}
-_INSERT_BEFORE = {"links": ("source_ref",), "nodes": ("source",), "demands": ("source",)}
+               "return_fraction": ("demands", "node"), "demand_factor": ("demands", "node"),
+               "recession_per_month": ("aquifers", "node")}
+_INSERT_BEFORE = {"links": ("source_ref",), "nodes": ("source",), "demands": ("source",),
+                  "aquifers": ("discharge_to", "source")}
+AQUIFER_START_DECIMALS = 2  # an aquifer's cyclic start storage is written rounded to this many decimals [hm³]
 
 
 def write(basin_path: str | Path, report: CalibrationReport) -> Path:
@@ -470,7 +496,9 @@ def write(basin_path: str | Path, report: CalibrationReport) -> Path:
     (``- {id: X, ..., loss_fraction: 0.15, ...}``) whose field is replaced or inserted, and the
     ``result:`` block at the end of the ``calibration`` section is replaced, so that the comments and the
     layout of the hand-written file survive (``basins.Basin.save`` would rewrite it without comments).
-    The result is re-loaded and checked; on any mismatch nothing is written."""
+    Each aquifer's ``initial_storage_hm3`` is set to its cyclic start storage in the report (rounded to
+    ``AQUIFER_START_DECIMALS``), in the same way. The result is re-loaded and checked; on any mismatch
+    nothing is written."""
     path = basins.loading.resolve(basin_path)
     text = path.read_text(encoding="utf-8")
     basin = basins.loads(text, str(path), base_dir=path.resolve().parent)
@@ -485,16 +513,30 @@ def write(basin_path: str | Path, report: CalibrationReport) -> Path:
         for entry in p.entries:
             i = _find_entry(lines, section, key, entry, path)
             lines[i] = _set_field(lines[i], p.field, pf.value, section, path)
+    starts = aquifer_starts(basin, report)
+    for node, g0 in starts.items():
+        i = _find_entry(lines, "aquifers", "node", node, path)
+        lines[i] = _set_field(lines[i], "initial_storage_hm3", g0, "aquifers", path, AQUIFER_START_DECIMALS)
     lines = _replace_result(lines, report.result(), path)
     new = "\n".join(lines)
     checked = basins.loads(new, str(path), base_dir=path.resolve().parent)
     got = current_values(checked)
     bad = {k: (v, got.get(k)) for k, v in report.values.items() if got.get(k) is None or abs(got[k] - v) > 1e-12}
+    g_now = {a.node: a.initial_storage_hm3 for a in checked.spec.aquifers}
+    bad |= {k: (v, g_now.get(k)) for k, v in starts.items() if g_now.get(k) is None or abs(g_now[k] - v) > 1e-9}
     if bad or checked.spec.calibration.result != json.loads(json.dumps(report.result())):
         raise CalibrationError(f"{path}: the edited file does not read back the calibrated values {bad}; "
                                "nothing written")
     basins.loading._atomic_write(path, new)
     return path
+
+
+def aquifer_starts(basin: Basin, report: CalibrationReport) -> dict[str, float]:
+    """The cyclic start storage of each of the basin's aquifers in ``report``, rounded as written [hm³]."""
+    missing = [a.node for a in basin.spec.aquifers if a.node not in report.storage]
+    if missing:
+        raise CalibrationError(f"the report has no cyclic start storage for the aquifer(s) {missing}")
+    return {a.node: round(float(report.storage[a.node]), AQUIFER_START_DECIMALS) for a in basin.spec.aquifers}
 
 
 def _find_entry(lines: list[str], section: str, key: str, entry: str, path: Path) -> int:
@@ -514,21 +556,21 @@ def _find_entry(lines: list[str], section: str, key: str, entry: str, path: Path
                            "write it as '- {" + key + ": " + entry + ", ...}' or set the value by hand")
 
 
-def _fmt(v: float) -> str:
-    s = f"{round(float(v), DECIMALS):.{DECIMALS}f}".rstrip("0")
+def _fmt(v: float, decimals: int = DECIMALS) -> str:
+    s = f"{round(float(v), decimals) + 0.0:.{decimals}f}".rstrip("0")
     return s + "0" if s.endswith(".") else s
 
 
-def _set_field(line: str, fld: str, value: float, section: str, path: Path) -> str:
+def _set_field(line: str, fld: str, value: float, section: str, path: Path, decimals: int = DECIMALS) -> str:
     pat = re.compile(r"([{,]\s*)" + fld + r":\s*[^,}]+")
     if pat.search(line):
-        return pat.sub(lambda m: f"{m.group(1)}{fld}: {_fmt(value)}", line, count=1)
+        return pat.sub(lambda m: f"{m.group(1)}{fld}: {_fmt(value, decimals)}", line, count=1)
     for before in _INSERT_BEFORE[section]:
         m = re.search(r",\s*" + before + r":", line)
         if m:
-            return f"{line[:m.start()]}, {fld}: {_fmt(value)}{line[m.start():]}"
+            return f"{line[:m.start()]}, {fld}: {_fmt(value, decimals)}{line[m.start():]}"
     end = line.rstrip().rfind("}")
-    return f"{line[:end]}, {fld}: {_fmt(value)}{line[end:]}"
+    return f"{line[:end]}, {fld}: {_fmt(value, decimals)}{line[end:]}"
 
 
 def _replace_result(lines: list[str], result: dict, path: Path) -> list[str]:

@@ -131,6 +131,15 @@ def summary(b: basins.Basin, out: TextIO) -> None:
                 for r in spec.reservoirs], ["node", "capacity hm3", "dead hm3", "initial hm3"], out,
                indent="    ", right={1, 2, 3})
 
+    if spec.aquifers:
+        print(f"\nAquifers: {len(spec.aquifers)}", file=out)
+        recharged = {a.node: [n.id for n in spec.nodes if n.recharge_to == a.node] for a in spec.aquifers}
+        returns = {a.node: [d.node for d in spec.demands if d.return_node == a.node] for a in spec.aquifers}
+        _table([[a.node, f"{a.recession_per_month:g}", f"{a.initial_storage_hm3:,g}", a.discharge_to,
+                 ", ".join(recharged[a.node] + returns[a.node]) or "-"] for a in spec.aquifers],
+               ["node", "recession /month", "initial hm3", "discharges to", "recharged by"], out,
+               indent="    ", right={1, 2})
+
     annual_demand = b.effective_demand.sum("month")
     print(f"\nDemands: {len(spec.demands)}, total {_fmt_hm3(float(annual_demand.sum()))} hm3/yr "
           "(series x demand_factor)", file=out)

@@ -35,11 +35,12 @@ storage unless told otherwise). Minimum flows are soft: ``x[l,t] + env[l,t] ≥ 
 
 Objective (priorities as costs, after Pywr/WEAP)::
 
-    min Σ w_d (demand[d,t] − q[d,t]) + Σ π_a excess[a] + 100 Σ env + 0.01 Σ spill + 10⁻⁴ Σ x
+    min Σ w_d (demand[d,t] − q[d,t]) + Σ π_a excess[a] + 100 Σ env + 0.01 Σ spill + 10⁻⁴ Σ x + 0.01 Σ loss_l x
         − v Σ_r s[r,T−1] + 10⁶ Σ end_short
 
 ``w_d = 11 − priority`` (× ``upstream_weight`` for the upstream party in status-quo operation), π_a the
-rule's penalty, v ≥ 0 a storage value used only by the month-by-month (myopic) operator. The small
+rule's penalty, v ≥ 0 a storage value used only by the month-by-month (myopic) operator. Water lost on
+a link costs 0.01 per hm³, so that wasting water is never a way to save the tie-break cost downstream. The small
 cost on every flow stops water from circulating; it does not make every optimum unique (equal-cost routes
 remain), so each solve starts HiGHS from scratch (no warm basis) and identical inputs give identical outputs.
 
@@ -65,6 +66,7 @@ from .agreement import Row, rows
 ENV_PENALTY = 100.0  # cost per hm³ below a minimum flow
 SPILL_PENALTY = 0.01  # cost per hm³ spilled
 FLOW_COST = 1e-4  # tie-break cost per hm³ of flow
+LOSS_COST = 0.01  # cost per hm³ lost on a link: more than the flow cost a lost hm³ would save further down
 ELASTIC_PENALTY = 1e6  # cost per hm³ of a relaxed hard row in the infeasibility diagnosis
 INF = float("inf")  # an unbounded slack
 MAX_INPUT = 1e12  # largest number (hm³, mm) the LP accepts: HiGHS reads 1e20 as infinite, and node balances close
@@ -342,6 +344,7 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
         + ENV_PENALTY * sum(m.env[l, t] for l in m.LM for t in m.T)
         + SPILL_PENALTY * sum(m.spill[r, t] for r in m.R for t in m.T)
         + FLOW_COST * sum(m.x[l, t] for l in m.L for t in m.T)
+        + LOSS_COST * sum(m.loss[l] * m.x[l, t] for l in m.L for t in m.T if m.loss[l] > 0)
         - m.vstore * sum(m.s[r, m.T.last()] for r in m.R)
         + ELASTIC_PENALTY * sum(m.end_short[r] for r in m.R)
     ), sense=pyo.minimize)

@@ -22,7 +22,7 @@ import pandas as pd
 import xarray as xr
 
 from .agreement import Row, ledger_rows
-from .model import ELASTIC_PENALTY, ENV_PENALTY, FLOW_COST, SPILL_PENALTY, Inputs
+from .model import ELASTIC_PENALTY, ENV_PENALTY, FLOW_COST, LOSS_COST, SPILL_PENALTY, Inputs
 
 LEDGER_COLUMNS = ["rule", "kind", "party", "period", "complete", "mode", "tolerance", "required_hm3",
                   "received_hm3", "deficit_hm3", "met", "shadow_price"]
@@ -267,6 +267,7 @@ def objective(ds: xr.Dataset, inp: Inputs, led: pd.DataFrame) -> float:
     cost = float((w * ds["shortage_hm3"]).sum())
     cost += ENV_PENALTY * float(ds["min_flow_shortfall_hm3"].sum())
     cost += SPILL_PENALTY * float(ds["spill_hm3"].sum()) + FLOW_COST * float(ds["flow_hm3"].sum())
+    cost += LOSS_COST * float((ds["flow_hm3"] - ds["delivered_hm3"]).sum())
     if inp.rules_enforced:
         pen = {}
         for row in inp.basin.spec.agreement.share_rules + inp.basin.spec.agreement.quotas + \

@@ -127,6 +127,8 @@ EN: dict[str, str] = {
     "kind_demand": "demand",
     "kind_border": "border",
     "kind_sink": "sink",
+    "kind_aquifer": "aquifer (groundwater)",
+    "network_discharge_hover": "{aquifer} → {target}: groundwater discharge (baseflow)<br>{flow:,.1f} hm³/month",
     # compliance
     "ledger": "Compliance ledger",
     "ledger_caption": "One row per rule, party and period. Green: met; red: not met. Mode 'reported' means "

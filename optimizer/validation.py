@@ -12,7 +12,8 @@ Two runs, both in today's operation (status quo: Kyrgyz intakes first, agreement
 ``2023``
     The 2023 drought, April–September, from an explicit inflow series built by :func:`drought_2023` from
     the reported 2023 flows (facts sheet §1, [P 16][17][19]); reservoirs start at their reported (or
-    derived) storage on 1 April 2023 and may end the season empty (free end storage). Compared with the
+    derived) storage on 1 April 2023 and may end the season empty (free end storage); an aquifer starts at
+    its storage on 1 April of the calibrated normal year (no groundwater figure for 2023). Compared with the
     reported drought minima of Orto-Tokoy and Kirov and the other 2023 figures.
 
 Command line (wired into ``chutalas`` by :mod:`optimizer.cli`)::
@@ -128,6 +129,15 @@ def drought_2023(basin: Basin) -> Scenario:
                      "regime) on the Talas's own normal year")
         start["TA_R_KIR"] = KIROV_STORAGE_21APR
         notes.append("Kirov on 1 Apr 2023: 445.6 hm3, reported for 21 Apr 2023 [P 19]")
+    if basin.spec.aquifers:  # nobody measured the groundwater: the normal year's cyclic storage on 1 April [E]
+        normal = cal.steady_storage(basin, "normal", "status-quo")[1].dataset
+        april = list(pd.DatetimeIndex(normal["time"].values).month).index(times[0].month)
+        for a in basin.spec.aquifers:
+            g0 = float(normal["groundwater_start_hm3"].sel(aquifer=a.node).values[april])
+            start[a.node] = g0
+            notes.append(f"{a.node} on 1 Apr 2023: {g0:.0f} hm3 [E], its storage on 1 April of the calibrated normal "
+                         "year (cyclic, status quo); no groundwater figure for 2023, and the drought's own winter "
+                         "is not in the run")
     for res in basin.spec.reservoirs:
         if res.node not in start:
             start[res.node] = res.initial_storage_hm3

@@ -358,9 +358,11 @@ def test_reservoir_network_and_compliance_tabs():
     assert net["layout"]["xaxis"]["title"]["text"] == "Longitude (°E)"
     assert "mapbox" not in json.dumps(net) and "geo" not in net["layout"]  # offline: no map tiles
     widths = [tr["line"]["width"] for tr in net["data"] if tr.get("mode") == "lines"]
-    assert len(widths) == 20 and max(widths) > min(widths)
+    spec = basins.load("chu").spec  # one line per link and one (dotted) per aquifer's discharge: 20 + 1
+    assert len(widths) == len(spec.links) + len(spec.aquifers) == 21 and max(widths) > min(widths)
+    assert t("kind_aquifer") in {tr.get("name") for tr in net["data"]}
     heat = specs["chart_water_values"]
-    assert heat["data"][0]["type"] == "heatmap" and len(heat["data"][0]["y"]) == 19
+    assert heat["data"][0]["type"] == "heatmap" and len(heat["data"][0]["y"]) == len(spec.nodes) == 20
     widget(at, "selectbox", "network_month").set_value(6)
     run(at)
     open_tab(at, "tab_compliance")

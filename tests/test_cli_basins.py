@@ -52,7 +52,8 @@ def test_basins_lists_bundled(capsys):
     chu = next(line for line in lines if line.startswith("chu "))
     talas = next(line for line in lines if line.startswith("talas "))
     assert "Chu (Shu)" in chu and "6,574" in chu
-    assert chu.split()[-4:] == ["19", "20", "2", "6,574"]
+    # nodes, links, reservoirs, natural inflow: 20 nodes since the Chu-valley aquifer CH_AQ_VALLEY (was 19)
+    assert chu.split()[-4:] == ["20", "20", "2", "6,574"]
     assert talas.split()[-4:] == ["11", "10", "1", "1,568"]
 
 
