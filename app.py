@@ -11,6 +11,7 @@ each basin stays on screen while the inputs are invalid or infeasible.
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 import streamlit as st
@@ -49,7 +50,8 @@ def validation_table(basin_id: str, provider: str):
 
 
 for name, default in (("uploaded", {}), ("edits", {}), ("versions", {}), ("results", {}), ("failed", {}),
-                      ("validated", {}), ("snapshots", {}), ("pinned", None), ("upload_msg", None)):
+                      ("validated", {}), ("snapshots", {}), ("pinned", None), ("upload_msg", None),
+                      ("tradeoffs", {})):
     if name not in ss:
         ss[name] = default
 
@@ -136,6 +138,8 @@ with st.sidebar:
                          key="operation")
     end_storage = st.radio(t("end_storage"), ["initial", "free"], format_func=lambda v: t(f"end_storage_{v}"),
                            key="end_storage")
+    time_limit = float(st.number_input(t("time_limit"), min_value=0.000001, max_value=3600.0, value=60.0, step=10.0,
+                                       format="%g", help=t("time_limit_help"), key="time_limit"))
     auto = st.toggle(t("auto_solve"), value=True, key="auto_solve")
     solve_clicked = st.button(t("solve"), type="primary", key="solve", width="stretch")
     st.button(t("reset"), key="reset", on_click=on_reset, help=t("reset_help"), width="stretch")
@@ -146,8 +150,8 @@ status_box = st.container()
 # Lazy tabs: only the open tab's content runs and is sent (the browser draws far less on every run).
 # Edits live in session state, not in the widgets, so a closed tab loses nothing.
 tabs = st.tabs([t("tab_allocation"), t("tab_demands"), t("tab_reservoirs"), t("tab_compliance"), t("tab_inputs"),
-                t("tab_agreement"), t("tab_compare"), t("tab_files")], key="tab", on_change="rerun")
-tab_alloc, tab_dem, tab_res, tab_comp, tab_inputs, tab_agree, tab_compare, tab_files = tabs
+                t("tab_agreement"), t("tab_compare"), t("tab_tradeoffs"), t("tab_files")], key="tab", on_change="rerun")
+tab_alloc, tab_dem, tab_res, tab_comp, tab_inputs, tab_agree, tab_compare, tab_trade, tab_files = tabs
 
 if key not in ss.edits:
     ss.edits[key] = defaults_of(key).copy()
@@ -325,18 +329,23 @@ failure = None
 current = False
 if edited_basin is not None:
     skey = sup.solve_key(edited_basin, opts)
+    # a solution does not depend on the time limit, but a failure may (a raised limit is tried again)
+    fkey = f"{skey}|time_limit={time_limit!r}"
     failed = ss.failed.get(key)
     if entry is None or entry["key"] != skey:
-        if solve_clicked or (auto and not (failed and failed["key"] == skey)):
+        if solve_clicked or (auto and not (failed and failed["key"] == fkey)):
             t0 = time.perf_counter()
             try:
                 with st.spinner(t("solve") + " …"):
-                    result = optimizer.solve(edited_basin, **opts)
+                    result = optimizer.solve(edited_basin, **opts, time_limit=time_limit)
+            except optimizer.SolverLimit as exc:
+                msg = re.sub(r";\s*raise --time-limit.*$", ".", str(exc))  # the CLI's hint, not this app's
+                ss.failed[key] = {"key": fkey, "message": f"{msg}\n{t('solver_limit_hint')}", "conflicts": None}
             except optimizer.SolveError as exc:
-                ss.failed[key] = {"key": skey, "message": str(exc), "conflicts": getattr(exc, "conflicts", None)}
+                ss.failed[key] = {"key": fkey, "message": str(exc), "conflicts": getattr(exc, "conflicts", None)}
             except (ValueError, KeyError, RuntimeError) as exc:  # an option the optimiser refuses, or a bug
                 log.exception("solve failed")
-                ss.failed[key] = {"key": skey, "message": t("solve_failed_unexpected", kind=type(exc).__name__,
+                ss.failed[key] = {"key": fkey, "message": t("solve_failed_unexpected", kind=type(exc).__name__,
                                                              message=exc), "conflicts": None}
             else:
                 entry = {"result": result, "key": skey, "label": sup.result_label(edited_basin, opts),
@@ -344,7 +353,7 @@ if edited_basin is not None:
                 ss.results[key] = entry
                 ss.failed.pop(key, None)
     failed = ss.failed.get(key)
-    if failed and failed["key"] == skey:
+    if failed and failed["key"] == fkey:
         failure = failed
     current = entry is not None and entry["key"] == skey
 
@@ -520,9 +529,145 @@ def render_files() -> None:
         st.info(t("no_results"))
 
 
+# ---- trade-offs tab: frontiers, hydropower, alternative agreements, value of each clause --------------
+def tradeoff(part: str, what: str, compute, **options):
+    """A trade-off part for the edited basin, computed once per basin hash and options and kept in this
+    session (the newest TRADEOFF_CACHE_MAX parts); None after showing the error in words."""
+    cache = ss.tradeoffs
+    k = sup.tradeoff_key(part, edited_basin, **options)
+    if k not in cache:
+        t0 = time.perf_counter()
+        try:
+            with st.spinner(t("tradeoff_computing", what=t(what))):
+                value = compute()
+        except optimizer.SolveError as exc:
+            cache[k] = ("error", str(exc).splitlines()[0] if isinstance(exc, optimizer.InfeasibleAgreement)
+                        else str(exc), 0.0)
+        except Exception as exc:  # noqa: BLE001 - shown in words, logged with its traceback
+            log.exception("trade-off %s failed", part)
+            cache[k] = ("error", f"{type(exc).__name__}: {exc}" if not isinstance(exc, ValueError) else str(exc), 0.0)
+        else:
+            cache[k] = ("ok", value, time.perf_counter() - t0)
+        while len(cache) > sup.TRADEOFF_CACHE_MAX:
+            cache.pop(next(iter(cache)))
+    state, value, seconds = cache[k]
+    if state == "error":
+        st.error(t("tradeoff_failed", what=t(what), message=value))
+        return None
+    st.caption(t("tradeoff_seconds", seconds=seconds))
+    return value
+
+
+def num_config(df, fmt: str = "%.1f", special: dict | None = None) -> dict:
+    cfg = {c: st.column_config.NumberColumn(format=fmt) for c in df.columns
+           if df[c].dtype.kind == "f"}
+    for c, f in (special or {}).items():
+        cfg[c] = st.column_config.NumberColumn(format=f)
+    return cfg
+
+
+def render_tradeoffs() -> None:
+    from optimizer import hydropower as hp
+    from optimizer import tradeoffs as tr
+
+    st.caption(t("tradeoffs_intro"))
+    if edited_basin is None:
+        st.warning(t("tradeoffs_invalid"))
+        return
+    b = edited_basin
+    common = dict(start=opts["start"], months=opts["months"], end_storage=opts["end_storage"],
+                  time_limit=time_limit)
+    c1, c2, _ = st.columns([1, 2, 2])
+    points = int(c1.number_input(t("tradeoff_points"), min_value=3, max_value=41, value=11, step=1,
+                                 help=t("tradeoff_points_help"), key="tradeoff_points"))
+    rules = c2.radio(t("tradeoff_rules"), ["none", "hard"], horizontal=True, key="tradeoff_rules",
+                     format_func=lambda v: t(f"tradeoff_rules_{v}"))
+    subs = st.tabs([t("sub_frontier"), t("sub_hydropower"), t("sub_alternatives"), t("sub_clauses")],
+                   key="tradeoff_tab", on_change="rerun")
+    sub_front, sub_hydro, sub_alt, sub_clause = subs
+    if sub_front.open:
+        with sub_front:
+            f = tradeoff("frontier", "what_frontier",
+                         lambda: optimizer.pareto(b, year_type, points=points, rules=rules, **common),
+                         year_type=year_type, points=points, rules=rules, **common)
+            if f is not None:
+                st.plotly_chart(sup.fig_frontier(f), key="chart_frontier")
+                st.markdown(sup.agreement_summary(f, "hm³"))
+                st.caption(t("frontier_caption"))
+                table = sup.labelled(f.table, sup.FRONTIER_COLUMNS)
+                st.dataframe(table, hide_index=True, key="table_frontier",
+                             column_config=num_config(table, special={t("col_price"): "%.3f"}))
+    if sub_hydro.open:
+        with sub_hydro:
+            plants = hp.plants_of(b)
+            heading(t("hydro_factors"))
+            if not plants:
+                st.info(t("hydro_no_plant", plants=", ".join(f"{p.name} ({p.reservoir})" for p in hp.PLANTS.values())))
+            else:
+                st.caption(t("hydro_factors_caption"))
+                factors = sup.hydro_factors(b)
+                st.dataframe(factors, hide_index=True, key="table_hydro_factors",
+                             column_config=num_config(factors, special={t("col_factor"): "%.4f",
+                                                                        t("col_efficiency"): "%.2f"}))
+                heading(t("hydro_energy"))
+                if entry is None:
+                    st.info(t("hydro_no_solution"))
+                else:
+                    st.caption(entry["label"] + " · " + t("hydro_energy_caption"))
+                    e = figure(entry, "energy_table", lambda r: hp.energy(r))
+                    if not e.empty:
+                        season = sup.energy_by_season(e)
+                        st.dataframe(season, hide_index=True, key="table_energy", column_config=num_config(season))
+                        st.plotly_chart(figure(entry, "energy", lambda r: sup.fig_energy(e)), key="chart_energy")
+                heading(t("hydro_frontier"))
+                st.caption(t("hydro_frontier_caption"))
+                ef = tradeoff("energy_frontier", "what_energy_frontier",
+                              lambda: hp.energy_frontier(b, year_type, points=points, rules=rules, **common),
+                              year_type=year_type, points=points, rules=rules, **common)
+                if ef is not None:
+                    st.plotly_chart(sup.fig_frontier(ef, energy=True), key="chart_energy_frontier")
+                    st.markdown(sup.agreement_summary(ef, "GWh"))
+                    table = sup.labelled(ef.table, sup.ENERGY_FRONTIER_COLUMNS)
+                    st.dataframe(table, hide_index=True, key="table_energy_frontier",
+                                 column_config=num_config(table, special={t("col_price_energy"): "%.4f"}))
+    if sub_alt.open:
+        with sub_alt:
+            st.caption(t("alternatives_caption"))
+            df = tradeoff("alternatives", "what_alternatives", lambda: tr.alternatives(b, year_type, **common),
+                          year_type=year_type, **common)
+            if df is not None:
+                st.plotly_chart(sup.fig_alternatives(df), key="chart_alternatives")
+                table = sup.alternatives_table(df)
+                st.dataframe(table, hide_index=True, key="table_alternatives",
+                             column_config=num_config(table, special={t("col_kz_apr_sep_share"): "%.3f"}))
+    if sub_clause.open:
+        with sub_clause:
+            st.caption(t("clauses_caption"))
+            df = tradeoff("clauses", "what_clauses", lambda: tr.clause_values(b, year_type, **common),
+                          year_type=year_type, **common)
+            if df is not None:
+                c1, c2 = st.columns([3, 2])
+                with c1:
+                    table = sup.clauses_table(df)
+                    st.dataframe(table, hide_index=True, key="table_clauses",
+                                 column_config=num_config(table, special={t("col_shadow_price"): "%.3f"}))
+                with c2:
+                    heading(t("clauses_prices"))
+                    if entry is None:
+                        st.info(t("no_solution"))
+                    else:
+                        st.caption(entry["label"])
+                        prices = sup.shadow_prices(entry["result"].ledger)
+                        st.dataframe(prices, hide_index=True, key="table_shadow_prices",
+                                     column_config=num_config(prices, "%.3f"))
+
+
 if tab_compare.open:
     with tab_compare:
         render_compare()
+if tab_trade.open:
+    with tab_trade:
+        render_tradeoffs()
 if tab_files.open:
     with tab_files:
         render_files()

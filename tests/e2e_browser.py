@@ -127,7 +127,20 @@ def run_e2e(url: str, out_dir: str | Path, server_log: str | Path | None = None)
                 inflow_before = metric_value(page, "Natural inflow")
                 kz_before = metric_value(page, "KZ received")
 
-                # 2. a valid edit of an inflow cell is solved at once
+                # 1b. a second page on the same server is a second session (its own websocket and state)
+                other = ctx.new_page()
+                other.on("pageerror", lambda exc: page_errors.append(f"second page: {exc}"))
+                other.goto(url)
+                other.get_by_test_id("stPlotlyChart").first.locator(".main-svg").first.wait_for(
+                    state="visible", timeout=TIMEOUT_MS)
+                wait_for_app_run(other)
+                if (metric_value(other, "KZ received"), metric_value(other, "Natural inflow")) != \
+                        (kz_before, inflow_before):
+                    raise E2EFailure("a second session did not open on the default solution")
+
+                # 2. a valid edit of an inflow cell is solved at once (a background page draws nothing:
+                # bring the first one to the front)
+                page.bring_to_front()
                 open_tab(page, "Inputs")
                 editor = page.get_by_test_id("stDataFrame").first
                 t1 = time.perf_counter()
@@ -138,6 +151,22 @@ def run_e2e(url: str, out_dir: str | Path, server_log: str | Path | None = None)
                 inflow_after = metric_value(page, "Natural inflow")
                 if inflow_after == inflow_before:
                     raise E2EFailure(f"the edit did not change the solved inflow ({inflow_before})")
+
+                # 2b. the other session does not see the edit, even after a rerun of its own
+                other.bring_to_front()
+                other.get_by_role("button", name="Solve", exact=True).click()
+                wait_for_app_run(other)
+                expect(other.get_by_text(re.compile(r"Chu \(Shu\) · normal year · 12 months"))).to_be_visible()
+                seen = (metric_value(other, "KZ received"), metric_value(other, "Natural inflow"))
+                report["second_session"] = {"kz_received": seen[0], "natural_inflow": seen[1],
+                                            "edited_session_inflow": inflow_after}
+                if seen != (kz_before, inflow_before):
+                    raise E2EFailure(f"the second session sees the first one's edit: {seen} != "
+                                     f"{(kz_before, inflow_before)}")
+                if other.get_by_test_id("stException").count():
+                    raise E2EFailure("the second page shows an exception")
+                other.close()
+                page.bring_to_front()
 
                 # 3. an invalid edit is reported next to its table, naming the cell; the solution stays
                 kz_edited = metric_value(page, "KZ received")
@@ -176,7 +205,23 @@ def run_e2e(url: str, out_dir: str | Path, server_log: str | Path | None = None)
                 report["ledger_csv"] = str(csv_path)
                 page.screenshot(path=str(out / "compliance.png"))
 
-                # 6. no exception anywhere
+                # 6. the trade-offs tab: the frontier (line + agreement point), then the alternative agreements
+                t2 = time.perf_counter()
+                open_tab(page, "Trade-offs")
+                chart = page.get_by_test_id("stPlotlyChart").first
+                chart.locator(".main-svg").first.wait_for(state="visible", timeout=TIMEOUT_MS)
+                expect(chart.locator(".scatterlayer .trace")).to_have_count(2)
+                expect(chart.get_by_text("KZ receipts over the horizon (hm³)")).to_be_attached()
+                expect(page.get_by_text(re.compile("on the frontier KG could have"))).to_be_visible()
+                report["tradeoffs_s"] = round(time.perf_counter() - t2, 2)
+                page.screenshot(path=str(out / "tradeoffs.png"))
+                open_tab(page, "Alternative agreements")
+                chart = page.get_by_test_id("stPlotlyChart").first
+                chart.locator(".main-svg").first.wait_for(state="visible", timeout=TIMEOUT_MS)
+                expect(chart.locator(".barlayer .trace")).to_have_count(4)
+                page.screenshot(path=str(out / "tradeoffs_alternatives.png"))
+
+                # 7. no exception anywhere
                 text = page.get_by_test_id("stApp").inner_text()
                 if "Traceback" in text or page.get_by_test_id("stException").count():
                     raise E2EFailure("the page shows an exception:\n" + text[:2000])

@@ -497,3 +497,156 @@ def test_locate_maps_every_kind_of_problem(chu):
     e.rules["chu_vegetation_kz"]["volume_hm3"] = -1.0
     _, problems = sup.validate_edits(chu, e)
     assert [sup.locate(p).table for p in problems] == ["agreement"]
+
+
+# ---- hardening: edits and the last solution survive every kind of failure ------------------------------
+def inflow_edits(at: AppTest, basin: str = "chu", year_type: str = "normal") -> pd.DataFrame:
+    return at.session_state["edits"][basin].inflow[year_type]
+
+
+def test_edits_and_last_solution_survive_invalid_infeasible_and_timeout():
+    at = start()
+    default_inflow = metric(at, "Natural inflow")
+    assert widget(at, "number_input", "time_limit").value == 60.0
+    # a valid edit: solved at once
+    open_tab(at, "tab_inputs")
+    edit_cells(at, "ed_inflow_normal", {0: {"CH_IN_OT": 500.0}})
+    assert not at.error, errors(at)
+    edited_inflow, kz = metric(at, "Natural inflow"), metric(at, "KZ received")
+    assert edited_inflow > default_inflow
+    label = status(at)
+    # 1. an invalid edit: refused, the edit and the last solution stay
+    edit_cells(at, "ed_inflow_normal", {0: {"CH_IN_OT": 500.0}, 1: {"CH_IN_OT": -5.0}})
+    assert "row Feb, column CH_IN_OT" in errors(at)
+    assert "last valid one" in warnings(at)
+    assert (metric(at, "KZ received"), metric(at, "Natural inflow"), status(at)) == (kz, edited_inflow, label)
+    assert inflow_edits(at).loc[1, "CH_IN_OT"] == 500.0 and inflow_edits(at).loc[2, "CH_IN_OT"] == -5.0
+    edit_cells(at, "ed_inflow_normal", {0: {"CH_IN_OT": 500.0}, 1: {"CH_IN_OT": 13.0}})
+    assert not at.error, errors(at)
+    kz, inflow, label = metric(at, "KZ received"), metric(at, "Natural inflow"), status(at)
+    # 2. an infeasible agreement (a huge hard quota): diagnosed, the inflow edits and the solution stay
+    open_tab(at, "tab_agreement")
+    widget(at, "radio", "mode_chu_vegetation_kz").set_value("hard")
+    widget(at, "number_input", "volume_chu_vegetation_kz").set_value(50000.0)
+    run(at)
+    assert t("solve_failed") in errors(at) and "short by" in errors(at)
+    assert "last valid one" in warnings(at)
+    assert (metric(at, "KZ received"), metric(at, "Natural inflow"), status(at)) == (kz, inflow, label)
+    assert inflow_edits(at).loc[1, "CH_IN_OT"] == 500.0
+    assert at.session_state["edits"]["chu"].rules["chu_vegetation_kz"]["volume_hm3"] == 50000.0
+    widget(at, "number_input", "volume_chu_vegetation_kz").set_value(370.0)
+    run(at)
+    assert not at.error, errors(at)
+    kz, label = metric(at, "KZ received"), status(at)
+    # 3. the solver stops at its time limit: the message says so in words, edits and solution stay
+    at.number_input(key="time_limit").set_value(1e-6)
+    run(at)
+    assert not at.error, "a new time limit alone must not re-solve an unchanged scenario"
+    open_tab(at, "tab_inputs")
+    edit_cells(at, "ed_inflow_normal", {0: {"CH_IN_OT": 500.0}, 1: {"CH_IN_OT": 13.0}, 2: {"CH_IN_OT": 40.0}})
+    err = errors(at)
+    assert t("solve_failed") in err and "stopped at its limit" in err, err
+    assert t("solver_limit_hint") in err and "--time-limit" not in err and "Traceback" not in err
+    assert "last valid one" in warnings(at)
+    assert (metric(at, "KZ received"), status(at)) == (kz, label)
+    assert inflow_edits(at).loc[3, "CH_IN_OT"] == 40.0 and inflow_edits(at).loc[1, "CH_IN_OT"] == 500.0
+    assert at.session_state["edits"]["chu"].rules["chu_vegetation_kz"]["mode"] == "hard"
+    run(at)  # a rerun does not retry the same failing solve, and keeps everything
+    assert "stopped at its limit" in errors(at) and metric(at, "KZ received") == kz
+    # a raised limit is tried again at once and solves the edited scenario
+    at.number_input(key="time_limit").set_value(60.0)
+    run(at)
+    assert not at.error and not at.warning, (errors(at), warnings(at))
+    assert metric(at, "Natural inflow") > inflow
+
+
+def test_two_sessions_do_not_see_each_others_edits():
+    a, b = start(), start()
+    default_inflow, default_kz = metric(b, "Natural inflow"), metric(b, "KZ received")
+    open_tab(a, "tab_inputs")
+    edit_cells(a, "ed_inflow_normal", {0: {"CH_IN_OT": 500.0}})
+    assert metric(a, "Natural inflow") > default_inflow
+    run(b)
+    assert (metric(b, "Natural inflow"), metric(b, "KZ received")) == (default_inflow, default_kz)
+    assert "solved in" in status(b) and not b.error and not b.warning
+    open_tab(b, "tab_inputs")
+    shown = b.data_editor(key=editor_key(b, "ed_inflow_normal")).value
+    assert shown.iloc[0]["CH_IN_OT"] != 500.0
+    assert inflow_edits(b).loc[1, "CH_IN_OT"] != 500.0
+    assert not [m for m in b.caption if "differ" in m.value]
+    # b's own edit leaves a's alone
+    edit_cells(b, "ed_inflow_normal", {0: {"CH_IN_OT": 1.0}})
+    assert metric(b, "Natural inflow") < default_inflow
+    run(a)
+    assert inflow_edits(a).loc[1, "CH_IN_OT"] == 500.0 and metric(a, "Natural inflow") > default_inflow
+    assert a.session_state["results"]["chu"]["result"] is not b.session_state["results"]["chu"]["result"]
+
+
+# ---- trade-offs tab ------------------------------------------------------------------------------------
+def open_subtab(at: AppTest, key: str) -> AppTest:
+    at.session_state["tradeoff_tab"] = t(key)
+    return run(at)
+
+
+def test_tradeoffs_tab_is_lazy_and_shows_every_part():
+    at = start()
+    assert not at.session_state["tradeoffs"], "trade-offs computed before their tab was opened"
+    open_tab(at, "tab_tradeoffs")
+    assert [k.split(":")[0] for k in at.session_state["tradeoffs"]] == ["frontier"]
+    spec = charts(at)["chart_frontier"]
+    assert [tr["name"] for tr in spec["data"]] == [t("frontier_line"), t("agreement_point")]
+    assert "hm³" in spec["layout"]["xaxis"]["title"]["text"] and "hm³" in spec["layout"]["yaxis"]["title"]["text"]
+    line, point = spec["data"]
+    assert len(line["x"]) >= 11 and all(b <= a + 1e-6 for a, b in zip(line["y"], line["y"][1:]))  # non-increasing
+    assert point["y"][0] <= max(line["y"]) + 1e-6
+    table = at.dataframe[0].value
+    assert {t("col_eps"), t("col_kg_delivery_max"), t("col_price"), t("col_kz_received")} <= set(table.columns)
+    assert len(table) == len(line["x"])
+    assert "on the frontier KG could have" in "".join(m.value for m in at.markdown)
+    # a rerun reuses the frontier
+    cached = dict(at.session_state["tradeoffs"])
+    run(at)
+    assert dict(at.session_state["tradeoffs"]) == cached
+    # hydropower: factors with their [P]/[E] marks, energy of the solution, winter-energy frontier
+    open_subtab(at, "sub_hydropower")
+    factors = at.dataframe[0].value
+    assert t("col_head") in factors.columns and "[E]" in t("col_head") and "[P]" in t("col_capacity_mw")
+    assert list(factors[t("col_reservoir")]) == ["CH_R_OT"]
+    season = at.dataframe[1].value
+    assert set(season[t("col_season")]) == {t("season_winter"), t("season_summer"), t("season_total")}
+    specs = charts(at)
+    assert {"chart_energy", "chart_energy_frontier"} <= set(specs)
+    assert "GWh" in specs["chart_energy_frontier"]["layout"]["yaxis"]["title"]["text"]
+    # alternative agreements: table and bars of the differences per party
+    open_subtab(at, "sub_alternatives")
+    alt = at.dataframe[0].value
+    assert list(alt[t("col_variant")])[0] == "1983" and "kg_claim" in list(alt[t("col_variant")])
+    assert alt[t("col_d", label=t("col_kz_received"))].iloc[0] == 0
+    bars = charts(at)["chart_alternatives"]["data"]
+    assert {tr["name"] for tr in bars} == {t("d_received", party="KG"), t("d_received", party="KZ"),
+                                           t("d_shortage", party="KG"), t("d_shortage", party="KZ")}
+    # value of each clause beside the shadow prices
+    open_subtab(at, "sub_clauses")
+    clauses, prices = at.dataframe[0].value, at.dataframe[1].value
+    assert set(clauses[t("col_rule")]) == {"chu_1983_shares", "chu_vegetation_kz"}
+    assert t("col_shadow_price") in prices.columns and "chu_1983_shares" in set(prices[t("col_rule")])
+    assert sorted(k.split(":")[0] for k in at.session_state["tradeoffs"]) == \
+        ["alternatives", "clauses", "energy_frontier", "frontier"]
+    assert not at.error
+
+
+def test_tradeoff_errors_are_shown_in_words():
+    at = start()
+    at.number_input(key="time_limit").set_value(1e-6)
+    run(at)
+    open_tab(at, "tab_tradeoffs")
+    err = errors(at)
+    assert t("tradeoff_failed", what=t("what_frontier"), message="").strip(": ") in err
+    assert "limit" in err and "Traceback" not in err
+    assert not at.get("plotly_chart")
+    # an invalid edit: nothing is computed, the tab says why
+    at.number_input(key="time_limit").set_value(60.0)
+    open_tab(at, "tab_inputs")
+    edit_cells(at, "ed_inflow_normal", {1: {"CH_IN_OT": -5.0}})
+    open_tab(at, "tab_tradeoffs")
+    assert t("tradeoffs_invalid") in warnings(at)

@@ -2,7 +2,8 @@
 Debian's chromium (tests/e2e_browser.py), stop the server. Needs /usr/bin/chromium (CI installs it with
 ``apt-get install chromium``); never ``playwright install``.
 
-Screenshots and the downloaded ledger go to $CHUTALAS_E2E_OUT if set, else to pytest's tmp_path.
+It also opens a second page (a second session) on the same server and checks that an edit in the first does
+not reach it, and opens the Trade-offs tab. Screenshots and the downloaded ledger go to $CHUTALAS_E2E_OUT if set, else to pytest's tmp_path.
 """
 
 from __future__ import annotations
@@ -104,6 +105,8 @@ def test_app_in_a_real_browser(tmp_path):
     total = time.perf_counter() - t_start
     print(f"\nbrowser e2e: server up {t_health:.1f} s, first script run {t_script:.1f} s, "
           f"first chart {report['first_chart_s']} s after page load, edit→solution "
-          f"{report['edit_to_solution_s']} s, total {total:.1f} s; screenshot {report['screenshot']}")
+          f"{report['edit_to_solution_s']} s, trade-offs tab {report['tradeoffs_s']} s, total {total:.1f} s; "
+          f"second session {report['second_session']}; screenshots in {out}")
+    assert report["second_session"]["natural_inflow"] != report["second_session"]["edited_session_inflow"]
     assert "Traceback" not in log_path.read_text(encoding="utf-8", errors="replace")
     assert total < BUDGET_S, f"the browser test took {total:.0f} s (budget {BUDGET_S} s)"
