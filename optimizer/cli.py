@@ -306,6 +306,8 @@ COMMANDS: list[Command] = [
             _run_solve),
     Command("compare", "compare two result files; exit 1 when they differ beyond the tolerance", _args_compare,
             _run_compare),
+    Command("app", "start the Streamlit app on the bundled basins (warmed up before the first visitor)",
+            _lazy("optimizer.app_launch", "add_arguments"), _lazy("optimizer.app_launch", "run")),
     Command("calibrate", "fit the estimated [E] inputs to KZ's measured receipts (status-quo operation)",
             _lazy("optimizer.calibration", "add_arguments"), _lazy("optimizer.calibration", "run")),
     Command("validate", "observed vs modelled for every published figure",

@@ -1,0 +1,67 @@
+"""``chutalas app``: start the Streamlit app and warm it up, so the first visitor finds it ready.
+
+Streamlit runs ``app.py`` only when a browser connects, so the first visitor after a start would wait for
+the Python imports and the first model build (about 1.5 s here). This launcher starts the server, waits for
+``/_stcore/health`` and then asks ``/_stcore/script-health-check`` once, which runs the script inside the
+server: imports, the bundled basins and the Chu normal-year model are then in memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
+    p.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+
+
+def _get(url: str, timeout: float) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:  # noqa: S310 - our own local server
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def run(args: argparse.Namespace) -> int:
+    if not APP.is_file():
+        print(f"chutalas app: {APP} not found; run it from a checkout (pip install -e .)", file=sys.stderr)
+        return 2
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+           "--server.port", str(args.port), "--server.address", args.address,
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+           "--server.scriptHealthCheckEnabled", "true"]
+    server = subprocess.Popen(cmd)  # noqa: S603 - fixed argument list, no shell
+    base = f"http://{args.address}:{args.port}"
+
+    def stop(signum, frame):  # a TERM to the launcher stops the server too
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        deadline = time.monotonic() + 60
+        while server.poll() is None and time.monotonic() < deadline and not _get(f"{base}/_stcore/health", 1):
+            time.sleep(0.2)
+        if server.poll() is None:
+            warm = _get(f"{base}/_stcore/script-health-check", 60)
+            print(f"chutalas app: serving {base} ({'warmed up' if warm else 'warm-up failed; see the log above'})",
+                  flush=True)
+        return server.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
