@@ -51,9 +51,7 @@ import argparse
 import json
 import logging
 import math
-import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -65,6 +63,7 @@ import xarray as xr
 
 import basins
 from basins import Basin
+from basins.loading import atomic_output
 
 from . import scenarios as scen
 from .agreement import Row
@@ -529,21 +528,13 @@ def summary(ds: xr.Dataset) -> pd.DataFrame:
 def to_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
     """Write an ensemble Dataset atomically (temporary file + rename); booleans are stored as int8."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     out = ds.copy()
     for v in list(out.variables):
         if out[v].dtype == bool:
             out[v] = out[v].astype("int8")
             out[v].attrs["flag"] = "boolean stored as int8 (1 = true)"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_output(path) as tmp:
         out.to_netcdf(tmp, engine="h5netcdf")
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; give the file the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

@@ -50,7 +50,7 @@ storage updates the persistent HiGHS model instead of rebuilding it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -95,7 +95,6 @@ class Inputs:
     rows: list[Row]
     storage_value: float = 0.0
     rules_enforced: bool = True
-    rule_overrides: dict = field(default_factory=dict)
 
     @property
     def T(self) -> int:

@@ -12,14 +12,14 @@ the cost of asking one more hm³ for that agreement row (0 when it does not bind
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
+
+from basins.loading import atomic_output
 
 from .agreement import Row, ledger_rows
 from .model import ELASTIC_PENALTY, ENV_PENALTY, FLOW_COST, LOSS_COST, SPILL_PENALTY, Inputs
@@ -338,31 +338,15 @@ class Result:
 
     def to_netcdf(self, path: str | Path) -> Path:
         """Write atomically (temporary file + rename): an interrupted run leaves no half-written file."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
+        with atomic_output(path) as tmp:
             self.to_dataset().to_netcdf(tmp, engine="h5netcdf")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return Path(path)
 
     def ledger_to_csv(self, path: str | Path) -> Path:
         """Write the ledger atomically (temporary file + rename), like :meth:`to_netcdf`."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                self.ledger.to_csv(fh, index=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        with atomic_output(path) as tmp:
+            self.ledger.to_csv(tmp, index=False, lineterminator="\n")
+        return Path(path)
 
     @classmethod
     def from_netcdf(cls, path: str | Path) -> "Result":

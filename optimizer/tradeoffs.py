@@ -581,7 +581,7 @@ def variants(basin: Basin | str) -> dict[str, tuple[str, Basin]]:
         out["kg_claim"] = (f"KG claim: Apr-Sep KG/KZ 80/20, Oct-Mar 1983 shares ({shares}); other clauses kept",
                            kg_claim(basin))
         if any(q.party == DOWNSTREAM and q.period == "apr-sep" for q in basin.spec.agreement.quotas):
-            out["kg_claim_no_quota"] = (f"KG claim as above, and KZ's Apr-Sep quota dropped (superseded by the "
+            out["kg_claim_no_quota"] = ("KG claim as above, and KZ's Apr-Sep quota dropped (superseded by the "
                                         "claimed growing-season split)", kg_claim(basin, keep_quotas=False))
     for year, (vol, src) in sorted(COMMISSION_PLANS.get(basin.id, {}).items()):
         out[f"commission_{year}"] = (f"Commission {year} schedule: KZ Apr-Sep quota {vol:,.1f} hm3 {src.split(' ')[0]}",
