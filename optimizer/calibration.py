@@ -84,16 +84,20 @@ class CalibrationError(ValueError):
 
 # ---- applying parameter values ------------------------------------------------------------------
 
+def calibrated_entries(spec) -> dict[str, dict]:
+    """For each calibratable field, the entries that carry it, by id (links, demands, inflow nodes, aquifers)."""
+    demands = {d.node: d for d in spec.demands}
+    return {"loss_fraction": {lk.id: lk for lk in spec.links},
+            "return_fraction": demands, "demand_factor": demands,
+            "channel_fraction": {n.id: n for n in spec.nodes if n.kind == "inflow"},
+            "recession_per_month": {a.node: a for a in spec.aquifers}}
+
+
 def apply(basin: Basin, values: dict[str, float]) -> Basin:
     """A copy of ``basin`` with each calibration parameter's value written into its entries' field."""
     cal = _section(basin)
     out = basin.copy()
-    spec = out.spec
-    where = {"loss_fraction": {lk.id: lk for lk in spec.links},
-             "return_fraction": {d.node: d for d in spec.demands},
-             "demand_factor": {d.node: d for d in spec.demands},
-             "channel_fraction": {n.id: n for n in spec.nodes if n.kind == "inflow"},
-             "recession_per_month": {a.node: a for a in spec.aquifers}}
+    where = calibrated_entries(out.spec)
     for p in cal.parameters:
         if p.id not in values:
             continue
@@ -106,14 +110,8 @@ def apply(basin: Basin, values: dict[str, float]) -> Basin:
 
 def current_values(basin: Basin) -> dict[str, float]:
     """Each parameter's value as the basin file holds it now (the first entry's field)."""
-    cal = _section(basin)
-    spec = basin.spec
-    get = {"loss_fraction": {lk.id: lk.loss_fraction for lk in spec.links},
-           "return_fraction": {d.node: d.return_fraction for d in spec.demands},
-           "demand_factor": {d.node: d.demand_factor for d in spec.demands},
-           "channel_fraction": {n.id: n.channel_fraction for n in spec.nodes},
-           "recession_per_month": {a.node: a.recession_per_month for a in spec.aquifers}}
-    return {p.id: float(get[p.field][p.entries[0]]) for p in cal.parameters}
+    where = calibrated_entries(basin.spec)
+    return {p.id: float(getattr(where[p.field][p.entries[0]], p.field)) for p in _section(basin).parameters}
 
 
 def _section(basin: Basin):

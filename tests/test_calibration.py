@@ -96,13 +96,9 @@ def test_the_committed_values_are_what_the_result_records(basin):
     res = basin.spec.calibration.result
     assert cal.current_values(basin) == res["values"]
     spec = basin.spec
-    field_of = {"loss_fraction": {lk.id: lk.loss_fraction for lk in spec.links},
-                "return_fraction": {d.node: d.return_fraction for d in spec.demands},
-                "demand_factor": {d.node: d.demand_factor for d in spec.demands},
-                "channel_fraction": {n.id: n.channel_fraction for n in spec.nodes},
-                "recession_per_month": {a.node: a.recession_per_month for a in spec.aquifers}}
+    where = cal.calibrated_entries(spec)
     for p in spec.calibration.parameters:  # one value per parameter, written into every entry
-        assert {field_of[p.field][e] for e in p.entries} == {res["values"][p.id]}, p.id
+        assert {getattr(where[p.field][e], p.field) for e in p.entries} == {res["values"][p.id]}, p.id
     for a in spec.aquifers:  # every other run starts the groundwater where the calibrated year cycles
         assert a.initial_storage_hm3 == res["start_storage_hm3"][a.node], a.node
 
