@@ -13,9 +13,11 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
+import xarray as xr
 import yaml
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from . import network, series
 from .basin import Basin
@@ -190,29 +192,67 @@ def loads(text: str, file: str = "<upload>", base_dir: Path | None = None) -> Ba
     try:
         spec = BasinSpec.model_validate(raw)
     except ValidationError as exc:
-        raise BasinError(_located(exc, raw, file)) from None
+        # report the series' problems too, as far as the declarations they refer to are valid
+        problems = _located(exc, raw, file)
+        view = _series_view(raw)
+        if view is not None:
+            _check_series(view, file, base_dir, problems)
+        raise BasinError(problems) from None
 
     problems = network.check(spec, file)
-    texts = _series_texts(spec, file, base_dir, problems)
-    arrays = {}
-    if texts:
-        nodes_by_kind = {
-            "inflow": [n.id for n in spec.nodes if n.kind == "inflow"],
-            "demand": [d.node for d in spec.demands],
-            "evaporation": [r.node for r in spec.reservoirs],
-        }
-        for kind, (label, text_) in texts.items():
-            df = series.read_table(text_, kind, label, problems)
-            if df is not None:
-                arrays[kind] = series.to_dataarray(df, kind, nodes_by_kind[kind],
-                                                   spec.year_types if kind == "inflow" else None, label, problems)
+    arrays = _check_series(spec, file, base_dir, problems)
     if problems:
         raise BasinError(problems)
     return Basin(spec, arrays["inflow"], arrays["demand"], arrays["evaporation"],
                  (base_dir / Path(file).name) if base_dir else None)
 
 
-def _series_texts(spec: BasinSpec, file: str, base_dir: Path | None, problems: list[Problem]):
+def _series_view(raw: dict) -> SimpleNamespace | None:
+    """What the series checks need, read from a file that did not validate as a whole: the ids of the
+    inflow nodes, demands and reservoirs, the year types and where the series are. None when even those
+    cannot be read (their problems are reported already)."""
+    fields = BasinSpec.model_fields
+
+    def ids(section: str, key: str, kind: str | None = None) -> list[str]:
+        entries = raw.get(section) or []
+        return [e[key] for e in entries if isinstance(e, dict) and isinstance(e.get(key), str)
+                and (kind is None or e.get("kind") == kind)] if isinstance(entries, list) else []
+    try:
+        where = {name: TypeAdapter(fields[name].annotation).validate_python(raw.get(name)) if name in raw else None
+                 for name in ("series_files", "series_inline")}
+        year_types = TypeAdapter(fields["year_types"].annotation).validate_python(
+            raw.get("year_types", fields["year_types"].get_default(call_default_factory=True)))
+    except ValidationError:
+        return None
+    return SimpleNamespace(**where, year_types=year_types, nodes_by_kind={
+        "inflow": ids("nodes", "id", "inflow"), "demand": ids("demands", "node"),
+        "evaporation": ids("reservoirs", "node")})
+
+
+def _nodes_by_kind(spec: BasinSpec) -> dict[str, list[str]]:
+    """The nodes each series covers: inflow nodes, demands, reservoirs."""
+    return {"inflow": [n.id for n in spec.nodes if n.kind == "inflow"], "demand": [d.node for d in spec.demands],
+            "evaporation": [r.node for r in spec.reservoirs]}
+
+
+def _check_series(spec, file: str, base_dir: Path | None, problems: list[Problem]) -> dict[str, xr.DataArray]:
+    """Read and check the three series (appending located problems); the DataArrays that passed."""
+    arrays: dict[str, xr.DataArray] = {}
+    texts = _series_texts(spec, file, base_dir, problems)
+    if not texts:
+        return arrays
+    nodes_by_kind = spec.nodes_by_kind if isinstance(spec, SimpleNamespace) else _nodes_by_kind(spec)
+    for kind, (label, text_) in texts.items():
+        df = series.read_table(text_, kind, label, problems)
+        if df is not None:
+            da = series.to_dataarray(df, kind, nodes_by_kind[kind], spec.year_types if kind == "inflow" else None,
+                                     label, problems)
+            if da is not None:
+                arrays[kind] = da
+    return arrays
+
+
+def _series_texts(spec, file: str, base_dir: Path | None, problems: list[Problem]):
     if (spec.series_files is None) == (spec.series_inline is None):
         problems.append(Problem(file, "series", "series_files", "give exactly one of 'series_files' (CSV paths) "
                                                                 "or 'series_inline' (CSV text)"))

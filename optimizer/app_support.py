@@ -169,20 +169,12 @@ def scenario_text(base: Basin, e: Edits) -> str:
 
 
 def validate_edits(base: Basin, e: Edits) -> tuple[Basin | None, list[Problem]]:
-    """The edited basin, validated by :func:`basins.loads`; or None and every located problem.
-
-    A schema error stops ``basins.loads`` before the series are read, so when the problems name no
-    series cell the series are checked once more on their own (with the base declarations)."""
+    """The edited basin, validated by :func:`basins.loads`; or None and every located problem (the
+    loader reports the series' problems together with any schema error)."""
     try:
         return basins.loads(scenario_text(base, e), file=EDITS_FILE), []
     except BasinError as exc:
-        problems = list(exc.problems)
-    if not any("series_inline" in p.file for p in problems):
-        try:
-            basins.loads(basins.dumps(_with_series(base, e), inline=True), file=EDITS_FILE)
-        except BasinError as exc:
-            problems += [p for p in exc.problems if "series_inline" in p.file and p not in problems]
-    return None, problems
+        return None, list(exc.problems)
 
 
 # ---- problems located in the app's tables ---------------------------------------------------------

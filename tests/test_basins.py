@@ -416,3 +416,14 @@ def test_duplicate_series_row_is_an_error(chu_text):
     (p,) = err.problems
     assert "row 194 (year_type=dry, month=9, node=CH_IN_MID)" == p.entry and p.field == "year_type, month, node"
     assert "repeats an earlier row's key" in str(err)
+
+
+def test_schema_and_series_problems_are_reported_together(chu_text):
+    d = yaml.safe_load(chu_text)
+    by_id(d["reservoirs"], "node", "CH_R_OT")["capcity_hm3"] = 1  # a schema error (typo)
+    d["series_inline"]["inflow"] = d["series_inline"]["inflow"].replace("normal,2,CH_IN_OT,", "normal,2,CH_IN_OT,-", 1)
+    with pytest.raises(basins.BasinError) as exc:
+        basins.loads(yaml.safe_dump(d, sort_keys=False), file="both.yaml")
+    fields = [(p.field, p.entry) for p in exc.value.problems]
+    assert ("capcity_hm3", "reservoirs[0] ('CH_R_OT')") in fields
+    assert any(f == "inflow" and "month=2, node=CH_IN_OT" in e for f, e in fields), fields
