@@ -2,8 +2,8 @@
 
     streamlit run app.py --server.headless true --server.address 127.0.0.1 --server.fileWatcherType none
 
-Thin by design: the scenario logic, validation and figures are in ``optimizer.app_support``, every
-label is in ``optimizer.ui_text``. Edits live in ``st.session_state`` (per browser session) as tables;
+Thin by design: the scenario logic, validation and figures are in ``optimizer.interfaces.app_support``, every
+label is in ``optimizer.interfaces.ui_text``. Edits live in ``st.session_state`` (per browser session) as tables;
 they are checked through ``basins.loads`` before anything is solved, and the last valid solution of
 each basin stays on screen while the inputs are invalid or infeasible.
 """
@@ -18,8 +18,8 @@ import streamlit as st
 
 import basins
 import optimizer
-from optimizer import app_support as sup
-from optimizer.ui_text import MONTHS, t
+from optimizer.interfaces import app_support as sup
+from optimizer.interfaces.ui_text import MONTHS, t
 
 log = logging.getLogger("chutalas.app")
 
@@ -45,7 +45,7 @@ def bundled_defaults_hash(basin_id: str) -> str:
 
 @st.cache_data(show_spinner=t("validation") + " …")
 def validation_table(basin_id: str, provider: str):
-    """optimizer.validation.table(basin_id), once per server and provider (it runs several solves)."""
+    """optimizer.analyses.validation.table(basin_id), once per server and provider (it runs several solves)."""
     return sup.validation_provider()(basin_id)
 
 
@@ -484,7 +484,7 @@ def render_compare() -> None:
         table = sup.compare_table(pinned["result"], entry["result"])
         st.dataframe(table, column_config={c: st.column_config.NumberColumn(format="%.1f") for c in table.columns})
         st.plotly_chart(sup.fig_compare(pinned["result"], entry["result"]), key="chart_compare")
-    # Observed vs modelled: shown only if the calibration work provides optimizer.validation.table;
+    # Observed vs modelled: shown only if the calibration work provides optimizer.analyses.validation.table;
     # it compares the bundled basin data, so it is not shown for an uploaded scenario
     try:
         provider = sup.validation_provider()
@@ -567,8 +567,8 @@ def num_config(df, fmt: str = "%.1f", special: dict | None = None) -> dict:
 
 
 def render_tradeoffs() -> None:
-    from optimizer import hydropower as hp
-    from optimizer import tradeoffs as tr
+    from optimizer.analyses import hydropower as hp
+    from optimizer.analyses import tradeoffs as tr
 
     st.caption(t("tradeoffs_intro"))
     if edited_basin is None:

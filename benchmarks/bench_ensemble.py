@@ -37,7 +37,7 @@ def main() -> None:
     from distributed import Client, LocalCluster
 
     import basins
-    from optimizer import ensemble, scenarios
+    from optimizer.analyses import ensemble, scenarios
 
     print(f"cpus {os.cpu_count()}, load average {os.getloadavg()[0]:.1f} at start")
     print(f"{'basin':6} {'months':>6} {'workers':>8} {'members':>8} {'failed':>6} {'wall s':>8} {'members/s':>10} "

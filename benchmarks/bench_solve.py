@@ -26,8 +26,8 @@ import highspy
 
 import basins
 import optimizer
-from optimizer.model import build, make_inputs
-from optimizer.solver import horizon, inflow_series
+from optimizer.core.model import build, make_inputs
+from optimizer.core.solver import horizon, inflow_series
 
 
 def bare_highs(mps: Path) -> float:

@@ -12,17 +12,17 @@ from __future__ import annotations
 from importlib import import_module
 
 _LAZY = {  # public name -> module that defines it
-    "solve": ".solver",
-    "clear_cache": ".solver",
-    "pareto": ".tradeoffs",
-    "Result": ".result",
-    "SolveError": ".errors",
-    "InfeasibleAgreement": ".errors",
-    "PhysicallyInfeasible": ".errors",
-    "SolverLimit": ".errors",
-    "SolverFailure": ".errors",
-    "solve_ensemble": ".ensemble",
-    "generate": ".scenarios",
+    "solve": ".core.solver",
+    "clear_cache": ".core.solver",
+    "pareto": ".analyses.tradeoffs",
+    "Result": ".core.result",
+    "SolveError": ".core.errors",
+    "InfeasibleAgreement": ".core.errors",
+    "PhysicallyInfeasible": ".core.errors",
+    "SolverLimit": ".core.errors",
+    "SolverFailure": ".core.errors",
+    "solve_ensemble": ".analyses.ensemble",
+    "generate": ".analyses.scenarios",
 }
 
 __all__ = list(_LAZY)

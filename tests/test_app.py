@@ -18,9 +18,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import basins
-from optimizer import app_support as sup
-from optimizer import ui_text
-from optimizer.ui_text import t
+from optimizer.interfaces import app_support as sup
+from optimizer.interfaces import ui_text
+from optimizer.interfaces.ui_text import t
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -400,11 +400,11 @@ def test_pin_and_compare():
 def test_validation_table_only_when_the_calibration_provides_it(monkeypatch):
     at = start()
     open_tab(at, "tab_compare")
-    if importlib.util.find_spec("optimizer.validation") is None:
+    if importlib.util.find_spec("optimizer.analyses.validation") is None:
         assert not any(t("validation") in m.value for m in at.markdown)
-    fake = types.ModuleType("optimizer.validation")
+    fake = types.ModuleType("optimizer.analyses.validation")
     fake.table = lambda basin_id: pd.DataFrame({"basin": [basin_id], "observed_hm3": [1.0], "modelled_hm3": [1.1]})
-    monkeypatch.setitem(sys.modules, "optimizer.validation", fake)
+    monkeypatch.setitem(sys.modules, "optimizer.analyses.validation", fake)
     run(at)
     assert any(t("validation") in m.value for m in at.markdown)
     assert at.dataframe[-1].value["basin"].iloc[0] == "chu"

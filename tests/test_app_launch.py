@@ -15,7 +15,7 @@ def free_port() -> int:
 
 def test_chutalas_app_serves_a_warm_app():
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "optimizer.cli", "app", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "optimizer.interfaces.cli", "app", "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline, line = time.monotonic() + 90, ""

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 import basins
-from optimizer import calibration as cal
-from optimizer import validation as val
+from optimizer.analyses import calibration as cal
+from optimizer.analyses import validation as val
 
 BASINS = ["chu", "talas"]
 

@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 
 import basins
-from optimizer.cli import COMMANDS, main
+from optimizer.interfaces.cli import COMMANDS, main
 
 
 def _cli() -> list[str]:
-    """The console script next to the running interpreter, else ``python -m optimizer.cli``."""
+    """The console script next to the running interpreter, else ``python -m optimizer.interfaces.cli``."""
     script = Path(sys.executable).parent / "chutalas"
     if script.is_file():
         return [str(script)]
     found = shutil.which("chutalas")
-    return [found] if found else [sys.executable, "-m", "optimizer.cli"]
+    return [found] if found else [sys.executable, "-m", "optimizer.interfaces.cli"]
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -180,7 +180,7 @@ def test_script_check_missing_path(tmp_path):
 
 
 def test_module_entry_point(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "optimizer.cli", "check", "talas"], capture_output=True, text=True,
+    r = subprocess.run([sys.executable, "-m", "optimizer.interfaces.cli", "check", "talas"], capture_output=True, text=True,
                        timeout=120, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "Talas [talas]  OK" in r.stdout

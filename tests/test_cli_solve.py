@@ -3,7 +3,7 @@
 import json
 
 import optimizer
-from optimizer.cli import main
+from optimizer.interfaces.cli import main
 
 
 def test_solve_prints_receipts_ledger_and_writes_files(tmp_path, capsys):

@@ -15,8 +15,8 @@ import xarray as xr
 import basins
 import optimizer
 from fixtures import quota
-from optimizer import ensemble as en
-from optimizer import scenarios as sc
+from optimizer.analyses import ensemble as en
+from optimizer.analyses import scenarios as sc
 
 MEMBERS = 8
 

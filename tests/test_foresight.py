@@ -11,10 +11,10 @@ import pytest
 
 import basins
 import optimizer
-from optimizer import result as res
+from optimizer.core import result as res
 from fixtures import demand, network, reservoir
-from optimizer.model import FLOW_COST, make_inputs
-from optimizer.solver import horizon, inflow_series
+from optimizer.core.model import FLOW_COST, make_inputs
+from optimizer.core.solver import horizon, inflow_series
 
 
 @pytest.fixture(scope="module", params=["chu", "talas"])

@@ -7,7 +7,7 @@ fed to
 * the loader: ``basins.loads(text, file=...)`` and ``basins.load(path)``;
 * the command line: ``chutalas check PATH`` and ``chutalas solve PATH`` (exit 2, the located problem on
   stderr, never a traceback);
-* the app's upload path: ``optimizer.app_support.read_upload(name, bytes)`` (size check, UTF-8 decode, then
+* the app's upload path: ``optimizer.interfaces.app_support.read_upload(name, bytes)`` (size check, UTF-8 decode, then
   ``basins.loads(text, file=name)``), which returns the located problems instead of raising.
 
 Each case names the problem it must produce: the entry (an id or a line), the field and words of the
@@ -30,7 +30,7 @@ import yaml
 
 import basins
 from basins import loading
-from optimizer.cli import main
+from optimizer.interfaces.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -269,7 +269,7 @@ def problems_through(door: str, content: str | bytes, tmp_path: Path, capsys) ->
         assert out == "", out  # nothing half-printed before the error
         return err.splitlines(), str(path)
     if door == "app upload":
-        support = importlib.import_module("optimizer.app_support")
+        support = importlib.import_module("optimizer.interfaces.app_support")
         data = content if isinstance(content, bytes) else content.encode("utf-8")
         basin, problems = support.read_upload("scenario.yaml", data)
         assert basin is None and problems
@@ -340,7 +340,7 @@ def test_50_mb_file_is_refused_by_size_before_parsing(tmp_path, capsys, no_parsi
 
 
 def test_upload_over_the_app_limit_is_refused_before_parsing(no_parsing):
-    support = importlib.import_module("optimizer.app_support")
+    support = importlib.import_module("optimizer.interfaces.app_support")
     limit = support.UPLOAD_MAX_BYTES
     for data in (_fifty_mb().encode(), b"#" * (limit + 1)):
         basin, problems = support.read_upload("big.yaml", data)
@@ -350,7 +350,7 @@ def test_upload_over_the_app_limit_is_refused_before_parsing(no_parsing):
 
 
 def test_upload_exactly_at_the_app_limit_is_read():
-    support = importlib.import_module("optimizer.app_support")
+    support = importlib.import_module("optimizer.interfaces.app_support")
     data = BASE.encode()
     data += b"#" * (support.UPLOAD_MAX_BYTES - len(data) - 1) + b"\n"
     assert len(data) == support.UPLOAD_MAX_BYTES
@@ -360,7 +360,7 @@ def test_upload_exactly_at_the_app_limit_is_read():
 
 def test_the_app_validates_uploads_with_basins_loads(monkeypatch):
     """The upload path ends in basins.loads(text, file=<name>) (so every check above applies to uploads)."""
-    support = importlib.import_module("optimizer.app_support")
+    support = importlib.import_module("optimizer.interfaces.app_support")
     seen = {}
     real = basins.loads
 
@@ -465,7 +465,7 @@ def test_a_symlink_out_of_the_folder_tree_is_refused(tmp_path):
 
 
 def test_uploads_never_follow_file_paths():
-    support = importlib.import_module("optimizer.app_support")
+    support = importlib.import_module("optimizer.interfaces.app_support")
     text = _with_series_files({"inflow": "../../etc/passwd", "demand": "d.csv", "evaporation": "e.csv"})
     with pytest.raises(basins.BasinError) as exc:
         basins.loads(text, file="upload.yaml")
@@ -477,7 +477,7 @@ def test_uploads_never_follow_file_paths():
 
 
 def test_a_path_like_upload_name_is_only_a_label():
-    support = importlib.import_module("optimizer.app_support")
+    support = importlib.import_module("optimizer.interfaces.app_support")
     basin, problems = support.read_upload("../../etc/passwd", BASE.encode())
     assert problems == [] and basin.path is None and basin.id == "hostile"
 
@@ -494,7 +494,7 @@ def test_cli_on_system_files_exits_2_without_a_traceback(capsys, target):
 # ---- what the code may call ---------------------------------------------------------------------------------
 
 def _modules() -> list[Path]:
-    files = sorted((ROOT / "basins").glob("*.py")) + sorted((ROOT / "optimizer").glob("*.py"))
+    files = sorted((ROOT / "basins").glob("*.py")) + sorted((ROOT / "optimizer").rglob("*.py"))
     assert len(files) > 10
     return files
 

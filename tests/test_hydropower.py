@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 import optimizer
-from optimizer import hydropower as hp
-from optimizer import tradeoffs as T
+from optimizer.analyses import hydropower as hp
+from optimizer.analyses import tradeoffs as T
 
 from fixtures import demand, network
 

@@ -8,7 +8,7 @@ import xarray as xr
 
 import basins
 import optimizer
-from optimizer.result import Result
+from optimizer.core.result import Result
 
 
 @pytest.fixture(scope="module", params=["chu", "talas"])

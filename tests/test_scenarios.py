@@ -13,7 +13,7 @@ import pytest
 
 import basins
 import optimizer
-from optimizer import scenarios as sc
+from optimizer.analyses import scenarios as sc
 
 N = 2000  # years drawn for the statistics
 Z = 4.0  # tolerance in standard errors

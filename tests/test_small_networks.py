@@ -12,7 +12,7 @@ import xarray as xr
 
 import optimizer
 from fixtures import JAN_M3S_TO_HM3, canal, carry_over, quota, return_flow, share_42_58
-from optimizer.model import FLOW_COST
+from optimizer.core.model import FLOW_COST
 
 EPS = 1e-6
 

@@ -20,9 +20,9 @@ from pyomo.repn import generate_standard_repn
 import basins
 import optimizer
 from fixtures import demand, network, reservoir
-from optimizer import solver
-from optimizer.cli import build_parser, main
-from optimizer.model import build, make_inputs
+from optimizer.core import solver
+from optimizer.interfaces.cli import build_parser, main
+from optimizer.core.model import build, make_inputs
 from test_balance import TOL, check_result, node_imbalance
 
 TINY = 1e-9  # seconds: no LP of these basins is proved optimal that fast
@@ -159,8 +159,8 @@ def test_the_lp_cannot_be_unbounded(name, mode):
     bounded variables: deliveries (−w_d, q ≤ demand) and, in the myopic model, the end storage (−v,
     s ≤ capacity). So the objective is bounded below by Σ_{c<0} c·ub + Σ_{c>0} c·lb, and HiGHS's
     "infeasible or unbounded" can only mean infeasible (solver.py diagnoses it as such)."""
-    from optimizer.model import set_elastic
-    from optimizer.solver import MYOPIC_STORAGE_VALUE, horizon, inflow_series
+    from optimizer.core.model import set_elastic
+    from optimizer.core.solver import MYOPIC_STORAGE_VALUE, horizon, inflow_series
 
     b = basins.load(name)
     times = horizon("2025-01", 1 if mode == "myopic month" else 12)

@@ -1,4 +1,4 @@
-"""ε-constraint frontier (optimizer.tradeoffs.pareto), alternative agreements, clause values and the CLI."""
+"""ε-constraint frontier (optimizer.analyses.tradeoffs.pareto), alternative agreements, clause values and the CLI."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pyomo.contrib.solver.solvers.highs import Highs
 
 import basins
 import optimizer
-from optimizer import tradeoffs as T
-from optimizer.model import build
+from optimizer.analyses import tradeoffs as T
+from optimizer.core.model import build
 
 from fixtures import demand, network
 
@@ -261,8 +261,8 @@ def test_cli_errors(capsys):
 
 
 def test_cli_wired_into_main(monkeypatch, capsys):
-    """As the lead wires it: a Command in optimizer.cli.COMMANDS; bad paths go through main's handlers."""
-    from optimizer import cli
+    """As the lead wires it: a Command in optimizer.interfaces.cli.COMMANDS; bad paths go through main's handlers."""
+    from optimizer.interfaces import cli
 
     if not any(c.name == "pareto" for c in cli.COMMANDS):
         monkeypatch.setattr(cli, "COMMANDS", cli.COMMANDS + [

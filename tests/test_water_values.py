@@ -10,8 +10,8 @@ import xarray as xr
 import basins
 import optimizer
 from fixtures import share_42_58, short_demand
-from optimizer.model import FLOW_COST
-from optimizer.solver import horizon, inflow_series
+from optimizer.core.model import FLOW_COST
+from optimizer.core.solver import horizon, inflow_series
 
 
 def at(ds: xr.Dataset, var: str, month: str, **where) -> float:

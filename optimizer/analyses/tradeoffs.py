@@ -20,9 +20,9 @@ For each ε of a grid, one LP::
 Stage 1 gives the exact frontier value V(ε) (reported as ``kg_delivery_hm3``; the ε-row's dual is
 ``price``: hm³ of KG delivery lost per extra hm³ guaranteed to KZ, the frontier's slope). Stage 2 picks,
 among the allocations on the frontier, the one the main LP would choose (KZ demands, minimum flows,
-spill and the tie-break cost as in :mod:`optimizer.model`); its ledger and Dataset are returned.
+spill and the tie-break cost as in :mod:`optimizer.core.model`); its ledger and Dataset are returned.
 
-"Other physics identical": the LP is :func:`optimizer.model.build` itself (mass balances, evaporation,
+"Other physics identical": the LP is :func:`optimizer.core.model.build` itself (mass balances, evaporation,
 capacities, storage bounds, end-of-horizon storage, soft minimum flows); only the objective is replaced
 and two rows (``G ≥ ε``, ``P ≥ floor``) are added, on a persistent HiGHS model whose ε, floor and
 objective weights are mutable Params — the grid is solved by changing those numbers and re-solving.
@@ -38,7 +38,7 @@ minimising/maximising G) in ``points`` equal steps, plus the agreement point's o
 ``kind == "agreement"``), so that V there is solved, not interpolated. V is concave and non-increasing
 in ε; below the "knee" it is flat at KG's physical maximum.
 
-The same machinery gives the energy frontier (:func:`energy_frontier`, see :mod:`optimizer.hydropower`).
+The same machinery gives the energy frontier (:func:`energy_frontier`, see :mod:`optimizer.analyses.hydropower`).
 
 Alternative agreements (:func:`alternatives`) and clause values (:func:`clause_values`) re-solve the main
 LP on modified copies of the basin spec (``basin.spec.model_copy(deep=True)``, re-validated through
@@ -62,15 +62,15 @@ import basins
 from basins import Basin
 from basins.schema import Quota, ShareRule
 
-from .agreement import SEASON_MONTHS, Row
-from .errors import InfeasibleAgreement, PhysicallyInfeasible, SolveError, SolverFailure, SolverLimit
+from optimizer.core.agreement import SEASON_MONTHS, Row
+from optimizer.core.errors import InfeasibleAgreement, PhysicallyInfeasible, SolveError, SolverFailure, SolverLimit
 
 # Pyomo, HiGHS and the model/result modules are imported inside the functions that need them, so that
 # ``chutalas`` (which registers this module's add_arguments/run) starts without loading Pyomo.
 if TYPE_CHECKING:
     import xarray as xr
 
-    from .model import Inputs
+    from optimizer.core.model import Inputs
 
 UPSTREAM, DOWNSTREAM = "KG", "KZ"
 FLOOR_TOL = 1e-6  # hm³ (or GWh) given up from V(ε) in stage 2, so that stage 2 stays feasible in floating point
@@ -98,8 +98,8 @@ def _first_share_rule(basin: Basin) -> ShareRule:
 
 
 def _horizon_inputs(basin: Basin, year_type: str, start: str, months: int, end_storage) -> Inputs:
-    from .model import make_inputs
-    from .solver import horizon, inflow_series
+    from optimizer.core.model import make_inputs
+    from optimizer.core.solver import horizon, inflow_series
 
     times = horizon(start, months)
     return make_inputs(basin, times, inflow_series(basin, times, year_type), end_storage=end_storage)
@@ -117,7 +117,7 @@ def _party_delivery_expr(m, basin: Basin, party: str):
 
 def receipts(ds: xr.Dataset, basin: Basin, party: str, months: tuple[int, ...] | None = None) -> float:
     """A party's receipts [hm³] under the basin's first share rule, over the horizon (or its ``months``)."""
-    from . import result as res
+    from optimizer.core import result as res
 
     rule = _first_share_rule(basin)
     row = Row(rule.id, "share", party, None, rule.receipts[party], rule.mode, 0.0, 0.0)
@@ -142,14 +142,14 @@ class _Run:
     metric: float = np.nan
     dual: float = np.nan
     objective: float = np.nan
-    solution: object = None  # optimizer.result.Solution
+    solution: object = None  # optimizer.core.result.Solution
 
 
 class EpsilonLP:
     """The main LP of ``inp`` with an ε-row and a floor row on ONE persistent HiGHS model::
 
         min  a·(−P) + b·(main LP cost) + c·G
-        s.t. G ≥ ε,   P ≥ floor,   every row of optimizer.model.build(inp)
+        s.t. G ≥ ε,   P ≥ floor,   every row of optimizer.core.model.build(inp)
 
     ``a, b, c, ε, floor`` are mutable Params: every solve only rewrites them. ``primary(m)`` and
     ``metric(m)`` return the linear expressions P and G; ``extend(m)`` may first add components
@@ -159,7 +159,7 @@ class EpsilonLP:
         import pyomo.environ as pyo
         from pyomo.contrib.solver.solvers.highs import Highs
 
-        from .model import build
+        from optimizer.core.model import build
 
         t0 = time.perf_counter()
         self.inp = inp
@@ -198,7 +198,7 @@ class EpsilonLP:
 
         m = self.m
         m.tr_a, m.tr_b, m.tr_c, m.tr_eps, m.tr_floor = a, b, c, eps, floor
-        # cold start each time (as optimizer.solver does): results do not depend on what was solved before
+        # cold start each time (as optimizer.core.solver does): results do not depend on what was solved before
         self.solver._solver_model.clearSolver()
         t0 = time.perf_counter()
         r = self.solver.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
@@ -216,7 +216,7 @@ class EpsilonLP:
         out = _Run("optimal", primary=_eval(m.tr_P.expr, prim), metric=_eval(m.tr_G.expr, prim),
                    dual=float(self.solver._get_duals()[m.tr_eps_row]), objective=float(r.incumbent_objective))
         if extract:
-            from .solver import _extract
+            from optimizer.core.solver import _extract
 
             out.solution = _extract(m, self.solver, self.inp)
             out.solution.objective = out.objective
@@ -229,7 +229,7 @@ def _clean_dual(y: float) -> float:
 
 def _agreement_run(basin: Basin, year_type: str, start: str, months: int, end_storage, time_limit):
     """The ordinary solve() of the basin (rules enforced), or the InfeasibleAgreement it raised."""
-    from .solver import solve
+    from optimizer.core.solver import solve
 
     try:
         return solve(basin, year_type, start=start, months=months, end_storage=end_storage, time_limit=time_limit)
@@ -295,7 +295,7 @@ class Frontier:
 def _frontier(basin: Basin, inp: Inputs, *, points: int, primary, metric, extend, values, agreement_values,
               x: str, y: str, price: str, definitions: dict, agreement_result, rules: str,
               time_limit) -> Frontier:
-    from . import result as res
+    from optimizer.core import result as res
 
     if int(points) < 2:
         raise ValueError(f"points must be at least 2, got {points}")
@@ -420,13 +420,13 @@ def energy_frontier(basin: Basin | str, year_type: str = "normal", *, points: in
                     months: int = 12, end_storage="initial", rules: str = "none", kg_delivery_floor=None,
                     plants=None, time_limit: float | None = 60.0) -> Frontier:
     """Winter (Oct–Mar) energy of the KG plants against KZ's Apr–Sep receipts; see
-    :func:`optimizer.hydropower.energy_frontier`.
+    :func:`optimizer.analyses.hydropower.energy_frontier`.
 
     ``kg_delivery_floor``: None (KG's own irrigation is free to give way to winter energy), ``"agreement"``
     (KG deliveries at least those of the agreement run) or a volume [hm³] over the horizon."""
     import pyomo.environ as pyo
 
-    from . import hydropower as hp
+    from optimizer.analyses import hydropower as hp
 
     basin = _basin(basin)
     rule = _first_share_rule(basin)
@@ -627,7 +627,7 @@ def alternatives(basin: Basin | str, year_type: str = "normal", *, start: str = 
     receipts, each party's delivery and shortage, the binding rule rows (shadow price) and rows not met,
     the objective, and ``d_<column>`` = variant − 1983 baseline (what the change gives one party and costs
     the other). An infeasible variant has status ``infeasible`` and the conflicting rows in ``binding``."""
-    from .solver import solve
+    from optimizer.core.solver import solve
 
     basin = _basin(basin)
     rows = []
@@ -675,7 +675,7 @@ def without(basin: Basin | str, rule_id: str) -> Basin:
 
 def _margins(ds: xr.Dataset, base: Basin, rule_id: str, inp_rows: list[Row]) -> dict[str, float]:
     """For the enforced rows of ``rule_id`` (LP keys): received − (1 − tolerance)·requirement [hm³]."""
-    from . import result as res
+    from optimizer.core import result as res
 
     acc = res.Accounts(ds)
     out = {}
@@ -704,7 +704,7 @@ def clause_values(basin: Basin | str, year_type: str = "normal", *, start: str =
     ``consistent``: LP duality says a binding row's margin cannot become positive without it
     (Σ price·margin ≤ 0), i.e. removing a binding rule does not leave the party it protects better off
     by that rule's own measure."""
-    from .solver import solve
+    from optimizer.core.solver import solve
 
     basin = _basin(basin)
     kw = dict(start=start, months=months, end_storage=end_storage, time_limit=time_limit)
@@ -741,7 +741,7 @@ def clause_values(basin: Basin | str, year_type: str = "normal", *, start: str =
 # ---- command line: chutalas pareto BASIN --points N [--year-type T] [--json] ------------------------
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    """Arguments of ``chutalas pareto`` (wired into optimizer.cli by its COMMANDS registry)."""
+    """Arguments of ``chutalas pareto`` (wired into optimizer.interfaces.cli by its COMMANDS registry)."""
     p.add_argument("basin", metavar="BASIN_OR_PATH", help="a bundled basin id (chu, talas) or a basin file path")
     p.add_argument("--points", type=int, default=11, metavar="N",
                    help="grid points from the least to the most KZ receipts attainable (>= 2; default 11)")
@@ -769,7 +769,7 @@ def _fmt(v: float, unit: str = "") -> str:
 def run(args: argparse.Namespace) -> int:
     """``chutalas pareto``: 0 on success, 2 on bad input or when no frontier can be computed."""
     try:
-        from .cli import _load
+        from optimizer.interfaces.cli import _load
     except ImportError:  # pragma: no cover - the CLI module is always there in the package
         _load = basins.load
     if args.points < 2:
@@ -838,7 +838,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-if __name__ == "__main__":  # python -m optimizer.tradeoffs BASIN ...  (same as chutalas pareto)
-    _p = argparse.ArgumentParser(prog="python -m optimizer.tradeoffs", description="chutalas pareto")
+if __name__ == "__main__":  # python -m optimizer.analyses.tradeoffs BASIN ...  (same as chutalas pareto)
+    _p = argparse.ArgumentParser(prog="python -m optimizer.analyses.tradeoffs", description="chutalas pareto")
     add_arguments(_p)
     raise SystemExit(run(_p.parse_args()))

@@ -4,7 +4,7 @@ Two runs, both in today's operation (status quo: Kyrgyz intakes first, agreement
 
 ``normal``
     The typical normal year in its cyclic steady state, with the calibrated inputs — the run the
-    calibration fits (:func:`optimizer.calibration.evaluate`). Kazakhstan's measured receipts from
+    calibration fits (:func:`optimizer.analyses.calibration.evaluate`). Kazakhstan's measured receipts from
     Kyrgyzstan (2024, 2025) are compared with it. No inflow series of 2024 or 2025 is available, so both
     years are compared with the same normal year; the 2025 figures are the calibration targets themselves
     (``fitted`` = True): their errors show the quality of the fit, not an independent check.
@@ -16,11 +16,11 @@ Two runs, both in today's operation (status quo: Kyrgyz intakes first, agreement
     its storage on 1 April of the calibrated normal year (no groundwater figure for 2023). Compared with the
     reported drought minima of Orto-Tokoy and Kirov and the other 2023 figures.
 
-Command line (wired into ``chutalas`` by :mod:`optimizer.cli`)::
+Command line (wired into ``chutalas`` by :mod:`optimizer.interfaces.cli`)::
 
     chutalas validate chu            # the table; exit 0 if every calibration target is within tolerance
     chutalas validate talas --json
-    python -m optimizer.validation --update-docs docs/calibration.md   # regenerate the tables in the docs
+    python -m optimizer.analyses.validation --update-docs docs/calibration.md   # regenerate the tables in the docs
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ import xarray as xr
 import basins
 from basins import Basin
 
-from . import calibration as cal
+from optimizer.analyses import calibration as cal
 
 COLUMNS = ["quantity", "period", "observed", "modelled", "unit", "error_pct", "source", "run", "fitted"]
 EXIT_OK, EXIT_MISSED, EXIT_INPUT = 0, 1, 2
@@ -150,7 +150,7 @@ def drought_2023(basin: Basin) -> Scenario:
 
 def run_2023(basin: Basin):
     """Status-quo run of the 2023 drought scenario (free end storage)."""
-    from .solver import solve
+    from optimizer.core.solver import solve
 
     sc = drought_2023(basin)
     return solve(basin, inflow=sc.inflow, operation="status-quo", initial_storage=sc.initial_storage,
@@ -302,7 +302,7 @@ def table(basin_id_or_basin: Basin | str) -> pd.DataFrame:
 
 # ---- markdown for docs/calibration.md -------------------------------------------------------------
 
-BEGIN, END = "<!-- BEGIN GENERATED: python -m optimizer.validation --update-docs docs/calibration.md -->", \
+BEGIN, END = "<!-- BEGIN GENERATED: python -m optimizer.analyses.validation --update-docs docs/calibration.md -->", \
     "<!-- END GENERATED -->"
 
 
@@ -411,7 +411,7 @@ def _missed_targets(basin: Basin) -> list[str]:
 
 
 if __name__ == "__main__":
-    _p = argparse.ArgumentParser(prog="python -m optimizer.validation")
+    _p = argparse.ArgumentParser(prog="python -m optimizer.analyses.validation")
     _p.add_argument("basin", nargs="?", help="print the table of one basin")
     _p.add_argument("--markdown", action="store_true", help="print the Markdown tables of the bundled basins")
     _p.add_argument("--update-docs", metavar="PATH", help="rewrite the generated block of PATH")

@@ -7,11 +7,11 @@ Dask cluster, with per-party risk statistics; and a robust seasonal delivery pla
     >>> q = scenarios.generate(talas, members=200, years=1, seed=1)
     >>> ens = optimizer.solve_ensemble(talas, q, workers=2)          # xr.Dataset with a member dimension
     >>> ens["p_rule_met"].to_pandas()                                # probability each rule holds
-    >>> plan = optimizer.ensemble.robust_plan(talas, q.isel(member=slice(0, 30)))
+    >>> plan = optimizer.analyses.ensemble.robust_plan(talas, q.isel(member=slice(0, 30)))
     >>> plan.comparison                                              # robust vs normal-year plan
 
 **How members are solved.** Members are cut into chunks (one Dask task each). A task solves its members
-one after another through :mod:`optimizer.solver`'s persistent model cache: the worker process builds
+one after another through :mod:`optimizer.core.solver`'s persistent model cache: the worker process builds
 the Pyomo/HiGHS model for the structure once and then only rewrites the inflow parameters (the LP is
 never stacked: lp-performance.md). The basin is shipped once per worker (``client.scatter``), the
 chunks' inflows go straight to the workers. ``scheduler="synchronous"`` runs the same chunk function
@@ -29,7 +29,7 @@ member-periods in which the ledger row is met, applicable periods only), ``p_rul
 **Robust seasonal plan** (:func:`robust_plan`). First stage: a delivery schedule u[t] ≥ 0 to the
 downstream party at its receipt points (the border links of its seasonal quota) for the plan months
 (Apr–Sep of the horizon). Second stage, per member ω: the full allocation LP of that member
-(:func:`optimizer.model.build`, one Pyomo Block each, its own objective C_ω) plus ::
+(:func:`optimizer.core.model.build`, one Pyomo Block each, its own objective C_ω) plus ::
 
     r_ω[t] + δ_ω[t] ≥ u[t]                      (δ: scheduled water not delivered, hm³)
     L_ω = C_ω + π Σ_t δ_ω[t] − β Σ_t u[t]        (π = ``penalty``, β = ``value``; cost units)
@@ -65,11 +65,11 @@ import basins
 from basins import Basin
 from basins.loading import atomic_output
 
-from . import scenarios as scen
-from .agreement import Row
-from .errors import SolveError
+from optimizer.analyses import scenarios as scen
+from optimizer.core.agreement import Row
+from optimizer.core.errors import SolveError
 
-#: The per-member variables kept by default (names and meaning as in :class:`optimizer.result.Result`).
+#: The per-member variables kept by default (names and meaning as in :class:`optimizer.core.result.Result`).
 VARIABLES = ("storage_hm3", "delivery_hm3", "shortage_hm3", "received_hm3", "entitlement_hm3", "flow_hm3",
              "delivered_hm3", "natural_inflow_hm3", "spill_hm3", "evaporation_hm3", "outflow_hm3",
              "min_flow_shortfall_hm3")
@@ -96,7 +96,7 @@ def _check_scenarios(basin: Basin, scenarios: xr.DataArray) -> xr.DataArray:
         scenarios = scenarios.expand_dims(member=[0])
     if set(scenarios.dims) != {"member", "time", "node"}:
         raise ValueError(f"scenarios must have dims ('member', 'time', 'node'), got {scenarios.dims}; "
-                         "make them with optimizer.scenarios.generate")
+                         "make them with optimizer.analyses.scenarios.generate")
     units = scenarios.attrs.get("units", "hm3/month")
     if units not in ("hm3/month", "hm3"):
         raise ValueError(f"scenarios must be in hm3/month (attrs['units']), got {units!r}")
@@ -157,9 +157,9 @@ def _layout(inp) -> dict:
 
 def _arrays(inp, sol, variables, layout: dict | None = None) -> tuple[dict, pd.DataFrame]:
     """A member's variables and ledger from the LP solution, computed exactly as
-    :func:`optimizer.result.make_dataset` / :func:`~optimizer.result.ledger` do, with numpy only
+    :func:`optimizer.core.result.make_dataset` / :func:`~optimizer.core.result.ledger` do, with numpy only
     (``tests/test_ensemble.py`` holds them equal to a single run, bit for bit)."""
-    from . import result as res
+    from optimizer.core import result as res
 
     L = layout or _layout(inp)
     T, nodes = inp.T, L["nodes"]
@@ -200,8 +200,8 @@ def _arrays_from_result(r, variables) -> tuple[dict, pd.DataFrame]:
 
 def _solve_chunk(basin: Basin, inflow: np.ndarray, times: np.ndarray, members: list[int], options: dict) -> list[dict]:
     """Solve the members of one chunk one after another on this process's persistent model."""
-    from . import solver
-    from .model import make_inputs
+    from optimizer.core import solver
+    from optimizer.core.model import make_inputs
 
     times = pd.DatetimeIndex(times)
     nodes = _inflow_nodes(basin)
@@ -242,7 +242,7 @@ def _solve_chunk(basin: Basin, inflow: np.ndarray, times: np.ndarray, members: l
 
 def _warm(basin: Basin, months: int, start: str = "2025-01") -> bool:
     """Build (and cache) the persistent model of a horizon in this process (benchmarks: ``client.run``)."""
-    from . import solver
+    from optimizer.core import solver
 
     solver.solve(basin, months=months, start=start)
     return True
@@ -264,7 +264,7 @@ def solve_ensemble(basin: Basin | str, scenarios: xr.DataArray, client=None, *, 
     Parameters
     ----------
     basin : a :class:`basins.Basin` or a bundled id / basin file path.
-    scenarios : natural inflow [hm³/month], dims (member, time, node), e.g. from :func:`optimizer.scenarios.generate`.
+    scenarios : natural inflow [hm³/month], dims (member, time, node), e.g. from :func:`optimizer.analyses.scenarios.generate`.
     client : a ``dask.distributed.Client`` to send the work to (its cluster's workers need this package).
     scheduler : None (default) → a local cluster of ``workers`` processes, started and closed here;
         ``"synchronous"`` → a plain loop in this process (same chunks, same results);
@@ -386,8 +386,8 @@ def _static(basin: Basin, times: pd.DatetimeIndex, inp) -> xr.Dataset:
 
 
 def _assemble(basin: Basin, q: xr.DataArray, items: list[dict], opts: dict) -> xr.Dataset:
-    from .agreement import ledger_rows
-    from .model import make_inputs
+    from optimizer.core.agreement import ledger_rows
+    from optimizer.core.model import make_inputs
 
     times = pd.DatetimeIndex(q["time"].values)
     inp = make_inputs(basin, times, q.isel(member=0, drop=True), end_storage=opts["end_storage"],
@@ -595,7 +595,7 @@ def _extensive(basin: Basin, inflows: np.ndarray, times: pd.DatetimeIndex, plan_
                alpha: float, weight: float, value: float, penalty: float, opts: dict):
     import pyomo.environ as pyo
 
-    from .model import build, make_inputs
+    from optimizer.core.model import build, make_inputs
 
     nodes = _inflow_nodes(basin)
     n = len(inflows)
@@ -726,7 +726,7 @@ def robust_plan(basin: Basin | str, scenarios: xr.DataArray, alpha: float = 0.9,
     args = (plan_idx, receipts, alpha, weight, value, penalty, opts)
 
     # the normal-year plan: the same problem with the basin's normal year as the only member
-    from .solver import inflow_series
+    from optimizer.core.solver import inflow_series
 
     normal = inflow_series(basin, times, "normal").sel(node=_inflow_nodes(basin)).values[None]
     t0 = time.perf_counter()
@@ -772,7 +772,7 @@ def robust_plan(basin: Basin | str, scenarios: xr.DataArray, alpha: float = 0.9,
 
 def _culprits(basin: Basin, q: xr.DataArray, opts: dict) -> str:
     """Which members have no allocation on their own (why a two-stage LP is infeasible)."""
-    from .solver import solve
+    from optimizer.core.solver import solve
 
     bad = []
     for k in range(q.sizes["member"]):
@@ -877,7 +877,7 @@ def print_plan(plan: SeasonalPlan, out=None) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """``chutalas ensemble``: generate scenarios, solve them, print per-party statistics; 0 on success."""
-    from .cli import CliError
+    from optimizer.interfaces.cli import CliError
 
     if args.members < 1 or args.years < 1:
         raise CliError("--members and --years must be >= 1")

@@ -32,7 +32,7 @@ Heads [E]:
 
 Winter is Oct–Mar (Kyrgyzstan's energy deficit season), summer Apr–Sep (irrigation).
 :func:`energy_frontier` traces the most winter energy Kyrgyzstan can make for each volume of summer
-(Apr–Sep) water Kazakhstan receives (ε-constraint, see :mod:`optimizer.tradeoffs`).
+(Apr–Sep) water Kazakhstan receives (ε-constraint, see :mod:`optimizer.analyses.tradeoffs`).
 """
 
 from __future__ import annotations
@@ -167,12 +167,12 @@ def energy_frontier(basin, year_type: str = "normal", *, points: int = 11, start
     ε-constraint on one persistent LP: maximise Σ_{plants, Oct–Mar months} k · turbined subject to
     KZ's Apr–Sep receipts ≥ ε (receipts as defined by the basin's first share rule, summed over the
     horizon's Apr–Sep months), with ``turbined ≤ release`` and ``turbined ≤ Q_max`` per plant and month;
-    every other equation is the main LP's (see :func:`optimizer.tradeoffs.pareto`, which documents the
-    grid, the second (polishing) stage and ``rules``). Returns a :class:`~optimizer.tradeoffs.Frontier`
+    every other equation is the main LP's (see :func:`optimizer.analyses.tradeoffs.pareto`, which documents the
+    grid, the second (polishing) stage and ``rules``). Returns a :class:`~optimizer.analyses.tradeoffs.Frontier`
     whose table has eps, kz_summer_hm3, winter_energy_gwh (the LP optimum), summer/annual energy and
     KG delivery of the polished allocation, objective, price_gwh_per_hm3 (winter energy lost per extra
     hm³ of KZ summer water: the ε-row's dual) and status."""
-    from . import tradeoffs
+    from optimizer.analyses import tradeoffs
 
     return tradeoffs.energy_frontier(basin, year_type, points=points, start=start, months=months,
                                      end_storage=end_storage, rules=rules, plants=plants, time_limit=time_limit)

@@ -202,7 +202,7 @@ EN: dict[str, str] = {
     "chart_compare": "Pinned vs current, per party (hm³ over the horizon)",
     "validation": "Observed vs modelled (calibration)",
     "validation_caption": "Published figures against the model run on the bundled basin data "
-                          "(from the calibration work, optimizer.validation).",
+                          "(from the calibration work, optimizer.analyses.validation).",
     "validation_failed": "The validation table could not be built: {message}",
     # files
     "save_scenario": "Save the scenario",

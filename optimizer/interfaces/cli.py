@@ -273,7 +273,7 @@ def _args_compare(p: argparse.ArgumentParser) -> None:
 
 
 def _run_compare(args: argparse.Namespace) -> int:
-    from optimizer.compare import compare_files
+    from optimizer.analyses.compare import compare_files
 
     return compare_files(args.a, args.b, rtol=args.rtol, atol=args.atol, top=args.top, out=sys.stdout)
 
@@ -307,15 +307,15 @@ COMMANDS: list[Command] = [
     Command("compare", "compare two result files; exit 1 when they differ beyond the tolerance", _args_compare,
             _run_compare),
     Command("app", "start the Streamlit app on the bundled basins (warmed up before the first visitor)",
-            _lazy("optimizer.app_launch", "add_arguments"), _lazy("optimizer.app_launch", "run")),
+            _lazy("optimizer.interfaces.app_launch", "add_arguments"), _lazy("optimizer.interfaces.app_launch", "run")),
     Command("calibrate", "fit the estimated [E] inputs to KZ's measured receipts (status-quo operation)",
-            _lazy("optimizer.calibration", "add_arguments"), _lazy("optimizer.calibration", "run")),
+            _lazy("optimizer.analyses.calibration", "add_arguments"), _lazy("optimizer.analyses.calibration", "run")),
     Command("validate", "observed vs modelled for every published figure",
-            _lazy("optimizer.validation", "add_arguments"), _lazy("optimizer.validation", "run")),
+            _lazy("optimizer.analyses.validation", "add_arguments"), _lazy("optimizer.analyses.validation", "run")),
     Command("ensemble", "solve hydrological ensembles / climate scenarios on Dask; per-party statistics",
-            _lazy("optimizer.ensemble", "add_arguments"), _lazy("optimizer.ensemble", "run")),
+            _lazy("optimizer.analyses.ensemble", "add_arguments"), _lazy("optimizer.analyses.ensemble", "run")),
     Command("pareto", "the frontier of KZ receipts against KG deliveries (or winter energy) and the "
-            "agreement's point", _lazy("optimizer.tradeoffs", "add_arguments"), _lazy("optimizer.tradeoffs", "run")),
+            "agreement's point", _lazy("optimizer.analyses.tradeoffs", "add_arguments"), _lazy("optimizer.analyses.tradeoffs", "run")),
 ]
 
 

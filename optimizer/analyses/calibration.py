@@ -10,7 +10,7 @@ What is fitted
 
 Against which run
     The **status-quo** operation (Kyrgyz intakes served first, agreement rules only reported; see
-    :func:`optimizer.solver.solve`) of the typical year ``calibration.year_type`` in its **cyclic steady
+    :func:`optimizer.core.solver.solve`) of the typical year ``calibration.year_type`` in its **cyclic steady
     state**: every reservoir and every aquifer starts the year at the storage it ends it with
     (:func:`steady_storage`). A one-year run that starts from the file's [E] initial storage would otherwise
     end with more water in store than it started with (the LP keeps surplus water instead of passing it on,
@@ -35,7 +35,7 @@ Ranges
     :data:`PHYSICAL_LIMITS`, with a penalty on every range-width outside), and every value that ends outside
     its documented range is **flagged** in the report and in the written ``calibration.result``.
 
-Command line (wired into ``chutalas`` by :mod:`optimizer.cli`)::
+Command line (wired into ``chutalas`` by :mod:`optimizer.interfaces.cli`)::
 
     chutalas calibrate chu                 # fit and print; exit 0 all targets met, 1 a target missed
     chutalas calibrate chu --write         # ... and write the values into basins/chu.yaml
@@ -139,7 +139,7 @@ def steady_storage(basin: Basin, year_type: str = "normal", operation: str = "st
     Stops when no reservoir or aquifer moves by more than ``tol`` hm³ over the year. Returns
     ``(storage, result, iterations)``: storage by reservoir then aquifer id; the result is the run from
     ``storage``. Raises RuntimeError if it does not settle within ``max_iter`` years."""
-    from .solver import solve
+    from optimizer.core.solver import solve
 
     S = {r.node: float(r.capacity_hm3) for r in basin.spec.reservoirs}
     aq = {a.node: (1.0 - a.recession_per_month) ** 12 for a in basin.spec.aquifers}
@@ -440,7 +440,7 @@ def calibrate(basin: Basin | str, *, allow_outside: bool = False) -> Calibration
     widened to :data:`PHYSICAL_LIMITS` and the fit restarts from there, and every value left outside its
     documented range is flagged (``report.flagged``). Values are rounded to ``DECIMALS`` decimals and the
     report's target errors are those of the rounded values."""
-    from .solver import versions
+    from optimizer.core.solver import versions
 
     if isinstance(basin, str):
         basin = basins.load(basin)
@@ -610,7 +610,7 @@ def compare_operations(basin: Basin | str, year_type: str = "normal") -> pd.Data
     ``cost_of_compliance_hm3`` = shortage under the agreement − shortage under the status quo (positive:
     complying costs that party water at its demands; negative: it gains). Each operation runs in its own
     cyclic steady state (:func:`steady_storage`), so the numbers are those of a year that repeats.
-    Raises :class:`~optimizer.errors.InfeasibleAgreement` if the agreement cannot be met in that year."""
+    Raises :class:`~optimizer.core.errors.InfeasibleAgreement` if the agreement cannot be met in that year."""
     if isinstance(basin, str):
         basin = basins.load(basin)
     runs = {op: steady_storage(basin, year_type, op)[1] for op in ("status-quo", "agreement")}
@@ -674,7 +674,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_MISSED
 
 
-if __name__ == "__main__":  # python -m optimizer.calibration chu [--write]
-    _p = argparse.ArgumentParser(prog="python -m optimizer.calibration")
+if __name__ == "__main__":  # python -m optimizer.analyses.calibration chu [--write]
+    _p = argparse.ArgumentParser(prog="python -m optimizer.analyses.calibration")
     add_arguments(_p)
     raise SystemExit(run(_p.parse_args()))

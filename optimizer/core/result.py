@@ -21,8 +21,8 @@ import xarray as xr
 
 from basins.loading import atomic_output
 
-from .agreement import Row, ledger_rows
-from .model import ELASTIC_PENALTY, ENV_PENALTY, FLOW_COST, LOSS_COST, SPILL_PENALTY, Inputs
+from optimizer.core.agreement import Row, ledger_rows
+from optimizer.core.model import ELASTIC_PENALTY, ENV_PENALTY, FLOW_COST, LOSS_COST, SPILL_PENALTY, Inputs
 
 LEDGER_COLUMNS = ["rule", "kind", "party", "period", "complete", "mode", "tolerance", "required_hm3",
                   "received_hm3", "deficit_hm3", "met", "shadow_price"]
@@ -151,7 +151,7 @@ def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str]) -> xr.Dat
 
 
 def add_groundwater(ds: xr.Dataset, inp: Inputs, sol: Solution) -> None:
-    """Aquifer storage, recharge and discharge [hm³] (see the aquifer balance in optimizer.model)."""
+    """Aquifer storage, recharge and discharge [hm³] (see the aquifer balance in optimizer.core.model)."""
     aqs = inp.basin.spec.aquifers
     ids = [a.node for a in aqs]
     T = inp.T

@@ -1,7 +1,7 @@
 r"""The monthly allocation LP (Pyomo). All volumes in hm³ per month.
 
 Sets: months t ∈ T, nodes n ∈ N, links l ∈ L (l: i → j), reservoirs r ∈ R ⊂ N, demands d ∈ D ⊂ N,
-sinks k ∈ K ⊂ N, agreement rows a ∈ A (see :mod:`optimizer.agreement`).
+sinks k ∈ K ⊂ N, agreement rows a ∈ A (see :mod:`optimizer.core.agreement`).
 
 Variables (all ≥ 0): ``x[l,t]`` flow entering link l (upstream end); ``s[r,t]`` storage at the end of
 month t; ``spill[r,t]`` uncontrolled spill to the reservoir's spill node; ``q[d,t]`` delivery to a
@@ -61,7 +61,7 @@ from basins import Basin
 from basins.network import spill_node
 from basins.series import SECONDS_PER_DAY
 
-from .agreement import Row, rows
+from optimizer.core.agreement import Row, rows
 
 ENV_PENALTY = 100.0  # cost per hm³ below a minimum flow
 SPILL_PENALTY = 0.01  # cost per hm³ spilled

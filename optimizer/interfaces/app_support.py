@@ -2,7 +2,7 @@
 located problems, comparison tables and Plotly figures.
 
 No Streamlit here: every function takes and returns plain data (Basin, Result, pandas, Plotly), so it
-can be tested without a browser. Labels come from :mod:`optimizer.ui_text`.
+can be tested without a browser. Labels come from :mod:`optimizer.interfaces.ui_text`.
 
 Edits never touch a Basin directly. They are kept as tables (:class:`Edits`); :func:`validate_edits`
 writes the edited basin as YAML text and re-reads it with :func:`basins.loads`, so an edited scenario
@@ -29,7 +29,7 @@ from plotly.subplots import make_subplots
 import basins
 from basins import Basin, BasinError, Problem
 
-from .ui_text import HM3, HM3_MONTH, M3S, MONTHS, t
+from optimizer.interfaces.ui_text import HM3, HM3_MONTH, M3S, MONTHS, t
 
 EDITS_FILE = "<edits>"
 UPLOAD_MAX_MB = 2
@@ -292,7 +292,7 @@ def solve_key(basin: Basin, options: dict) -> str:
 
 def label_or(key: str, default: str) -> str:
     """The label ``key`` if the language has it, else ``default`` (e.g. a year type the labels do not know)."""
-    from . import ui_text
+    from optimizer.interfaces import ui_text
 
     return t(key) if key in ui_text.EN else default
 
@@ -343,13 +343,13 @@ def compare_table(pinned, current) -> pd.DataFrame:
 
 
 def validation_provider():
-    """``optimizer.validation.table`` if the calibration work provides it, else None."""
+    """``optimizer.analyses.validation.table`` if the calibration work provides it, else None."""
     import importlib
 
     try:
-        mod = importlib.import_module("optimizer.validation")
+        mod = importlib.import_module("optimizer.analyses.validation")
     except ModuleNotFoundError as exc:
-        if exc.name == "optimizer.validation":
+        if exc.name == "optimizer.analyses.validation":
             return None
         raise
     table = getattr(mod, "table", None)
@@ -362,7 +362,7 @@ def provider_id(fn) -> str:
 
 
 def validation_table(basin_id: str):
-    """Observed vs modelled, if the calibration work provides ``optimizer.validation.table``; else None."""
+    """Observed vs modelled, if the calibration work provides ``optimizer.analyses.validation.table``; else None."""
     table = validation_provider()
     return table(basin_id) if table is not None else None
 
@@ -621,7 +621,7 @@ __all__ = ["Edits", "Located", "EDITS_FILE", "UPLOAD_MAX_BYTES", "UPLOAD_MAX_MB"
            "label_or"]
 
 
-# ---- trade-offs (optimizer.tradeoffs, optimizer.hydropower) --------------------------------------
+# ---- trade-offs (optimizer.analyses.tradeoffs, optimizer.analyses.hydropower) --------------------------------------
 TRADEOFF_CACHE_MAX = 8  # computed trade-off parts kept per session (oldest dropped first)
 
 
@@ -681,7 +681,7 @@ def agreement_summary(frontier, unit: str) -> str:
 
 def hydro_factors(basin: Basin) -> pd.DataFrame:
     """The basin's plants with their documented inputs ([P]/[E] marks in the labels) and derived factors."""
-    from . import hydropower as hp
+    from optimizer.analyses import hydropower as hp
 
     ids = [p.id for p in hp.plants_of(basin)]
     f = hp.factors().loc[ids].reset_index()

@@ -291,7 +291,7 @@ def generate(basin: Basin | InflowModel, members: int = 100, years: int = 1, *, 
         out[i:i + block] = series[:, offset:offset + T]
     attrs = {
         "units": "hm3/month", "long_name": "natural inflow scenario", "basin": model.basin, "seed": int(seed),
-        "generator": "annual lognormal totals x monthly shape with AR(1) log-noise (optimizer.scenarios)",
+        "generator": "annual lognormal totals x monthly shape with AR(1) log-noise (optimizer.analyses.scenarios)",
         "model": json.dumps(model.params()),
         "climate": json.dumps(asdict(climate)) if climate is not None else "none",
     }

@@ -27,9 +27,9 @@ import basins
 from basins import Basin
 from basins.network import spill_node
 
-from . import result as res
-from .errors import InfeasibleAgreement, PhysicallyInfeasible, SolverFailure, SolverLimit
-from .model import MAX_INPUT, Inputs, build, check_numbers, make_inputs, physics, set_data, set_elastic
+from optimizer.core import result as res
+from optimizer.core.errors import InfeasibleAgreement, PhysicallyInfeasible, SolverFailure, SolverLimit
+from optimizer.core.model import MAX_INPUT, Inputs, build, check_numbers, make_inputs, physics, set_data, set_elastic
 
 MYOPIC_STORAGE_VALUE = 0.1  # cost units per hm³ kept in storage at the end of each month (myopic operator)
 _CACHE_SIZE = 8
@@ -282,7 +282,7 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
           start: str = "2025-01", months: int = 12, foresight: str = "perfect", operation: str = "agreement",
           end_storage: str | dict | None = None, initial_storage: dict | None = None,
           time_limit: float | None = 60.0) -> res.Result:
-    """Allocate water month by month over a horizon and return a :class:`~optimizer.result.Result`.
+    """Allocate water month by month over a horizon and return a :class:`~optimizer.core.result.Result`.
 
     Parameters
     ----------
@@ -296,7 +296,7 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
         and the only choice, when myopic), or a dict reservoir → hm³.
     time_limit : HiGHS time limit per LP [s].
 
-    Raises :class:`~optimizer.errors.InfeasibleAgreement` naming the rules that conflict (hm³ short).
+    Raises :class:`~optimizer.core.errors.InfeasibleAgreement` naming the rules that conflict (hm³ short).
     """
     if isinstance(basin, str):
         basin = basins.load(basin)

@@ -8,7 +8,7 @@ from typing import TextIO
 import numpy as np
 import pandas as pd
 
-from .result import Result
+from optimizer.core.result import Result
 
 
 def differences(a: Result, b: Result, rtol: float = 1e-6, atol: float = 1e-6) -> pd.DataFrame:
