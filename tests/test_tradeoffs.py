@@ -13,6 +13,8 @@ from pyomo.contrib.solver.solvers.highs import Highs
 import basins
 import optimizer
 from optimizer.analyses import tradeoffs as T
+from optimizer.analyses import frontier
+from optimizer.interfaces import cli_tradeoffs
 from optimizer.core.model import build
 
 from fixtures import demand, network
@@ -53,12 +55,12 @@ def test_frontier_monotone_and_concave(frontiers, bid):
 
 def _independent_max_kg(basin, eps: float) -> float:
     """max KG delivery s.t. KZ receipts >= eps on a freshly built model (rules dropped, ε a constant)."""
-    inp = T._horizon_inputs(basin, "normal", "2025-01", 12, "initial")
+    inp = frontier._horizon_inputs(basin, "normal", "2025-01", 12, "initial")
     inp.rules_enforced = False
     m = build(inp)
     rule = basin.spec.agreement.share_rules[0]
     m.cost.deactivate()
-    m.check_eps = pyo.Constraint(expr=T._receipts_expr(m, rule.receipts["KZ"], range(inp.T)) >= float(eps))
+    m.check_eps = pyo.Constraint(expr=frontier._receipts_expr(m, rule.receipts["KZ"], range(inp.T)) >= float(eps))
     m.check_obj = pyo.Objective(expr=sum(m.q[d.node, t] for d in basin.spec.demands if d.party == "KG"
                                          for t in m.T), sense=pyo.maximize)
     r = Highs().solve(m)
@@ -235,8 +237,8 @@ def test_without_unknown_rule():
 
 def _run(argv):
     p = argparse.ArgumentParser()
-    T.add_arguments(p)
-    return T.run(p.parse_args(argv))
+    cli_tradeoffs.add_arguments(p)
+    return cli_tradeoffs.run(p.parse_args(argv))
 
 
 def test_cli_text(capsys):
@@ -266,7 +268,7 @@ def test_cli_wired_into_main(monkeypatch, capsys):
 
     if not any(c.name == "pareto" for c in cli.COMMANDS):
         monkeypatch.setattr(cli, "COMMANDS", cli.COMMANDS + [
-            cli.Command("pareto", "frontier of KZ receipts against KG deliveries", T.add_arguments, T.run)])
+            cli.Command("pareto", "frontier of KZ receipts against KG deliveries", cli_tradeoffs.add_arguments, cli_tradeoffs.run)])
     assert cli.main(["pareto", "talas", "--points", "2"]) == 0
     assert "Agreement point" in capsys.readouterr().out
     assert cli.main(["pareto", "no/such/basin.yaml"]) == 2

@@ -43,6 +43,24 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+
+from typing import TYPE_CHECKING
+
+
+from basins import Basin
+
+from optimizer.core.errors import InfeasibleAgreement
+
+# Pyomo, HiGHS and the model/result modules are imported inside the functions that need them, so that
+# ``chutalas`` (which registers this module's add_arguments/run) starts without loading Pyomo.
+if TYPE_CHECKING:
+    import xarray as xr
+
+
+from optimizer.analyses.frontier import (DOWNSTREAM, FLOOR_TOL, UPSTREAM, Frontier, _agreement_run,
+                                         _basin, _first_share_rule, _frontier, _horizon_inputs,
+                                         _party_delivery_expr, _receipts_expr, party_totals, receipts)
+
 RHO = 1000.0  # water density [kg/m³]
 G = 9.81  # gravity [m/s²]
 WINTER = (10, 11, 12, 1, 2, 3)
@@ -159,20 +177,89 @@ def seasonal_energy(result, plants: dict[str, Plant] | None = None) -> dict[str,
             "annual_energy_gwh": float(e["energy_gwh"].sum())}
 
 
-def energy_frontier(basin, year_type: str = "normal", *, points: int = 11, start: str = "2025-01",
-                    months: int = 12, end_storage="initial", rules: str = "none",
-                    plants: dict[str, Plant] | None = None, time_limit: float | None = 60.0):
-    """The frontier of Kyrgyzstan's winter (Oct–Mar) energy against Kazakhstan's summer (Apr–Sep) water.
+def energy_frontier(basin: Basin | str, year_type: str = "normal", *, points: int = 11, start: str = "2025-01",
+                    months: int = 12, end_storage="initial", rules: str = "none", kg_delivery_floor=None,
+                    plants=None, time_limit: float | None = 60.0) -> Frontier:
+    """Winter (Oct–Mar) energy of the KG plants against KZ's Apr–Sep receipts; see
+    :func:`optimizer.analyses.hydropower.energy_frontier`.
 
-    ε-constraint on one persistent LP: maximise Σ_{plants, Oct–Mar months} k · turbined subject to
-    KZ's Apr–Sep receipts ≥ ε (receipts as defined by the basin's first share rule, summed over the
-    horizon's Apr–Sep months), with ``turbined ≤ release`` and ``turbined ≤ Q_max`` per plant and month;
-    every other equation is the main LP's (see :func:`optimizer.analyses.tradeoffs.pareto`, which documents the
-    grid, the second (polishing) stage and ``rules``). Returns a :class:`~optimizer.analyses.tradeoffs.Frontier`
-    whose table has eps, kz_summer_hm3, winter_energy_gwh (the LP optimum), summer/annual energy and
-    KG delivery of the polished allocation, objective, price_gwh_per_hm3 (winter energy lost per extra
-    hm³ of KZ summer water: the ε-row's dual) and status."""
-    from optimizer.analyses import tradeoffs
+    ``kg_delivery_floor``: None (KG's own irrigation is free to give way to winter energy), ``"agreement"``
+    (KG deliveries at least those of the agreement run) or a volume [hm³] over the horizon."""
+    import pyomo.environ as pyo
 
-    return tradeoffs.energy_frontier(basin, year_type, points=points, start=start, months=months,
-                                     end_storage=end_storage, rules=rules, plants=plants, time_limit=time_limit)
+    from optimizer.analyses import hydropower as hp
+
+    basin = _basin(basin)
+    rule = _first_share_rule(basin)
+    plist = hp.plants_of(basin, plants)
+    if not plist:
+        raise ValueError(f"basin {basin.id!r} has no hydropower plant (known: "
+                         f"{', '.join(p.reservoir for p in (plants or hp.PLANTS).values())})")
+    inp = _horizon_inputs(basin, year_type, start, months, end_storage)
+    summer = [t for t, ts in enumerate(inp.times) if ts.month in hp.SUMMER]
+    winter = [t for t, ts in enumerate(inp.times) if ts.month in hp.WINTER]
+    if not summer or not winter:
+        raise ValueError("the horizon needs both Apr–Sep and Oct–Mar months for the energy frontier")
+    pl = {p.id: p for p in plist}
+    agreement_result = _agreement_run(basin, year_type, start, months, end_storage, time_limit)
+    if kg_delivery_floor is None:
+        kg_floor = None
+    elif kg_delivery_floor == "agreement":
+        if isinstance(agreement_result, InfeasibleAgreement):
+            raise ValueError("kg_delivery_floor='agreement' needs a feasible agreement run") from agreement_result
+        kg_floor = party_totals(agreement_result.dataset, UPSTREAM)["delivery"] - FLOOR_TOL
+    else:
+        kg_floor = float(kg_delivery_floor)
+
+    def extend(m):
+        out_links = {p.id: [lk.id for lk in basin.spec.links if lk.source == p.reservoir] for p in plist}
+        m.tr_PL = pyo.Set(initialize=list(pl), ordered=True)
+        m.tr_umax = pyo.Param(m.tr_PL, m.T, mutable=True, within=pyo.Reals,
+                              initialize={(p.id, t): float(v) for p in plist
+                                          for t, v in enumerate(p.turbine_limit_hm3(inp.times))})
+        m.tr_u = pyo.Var(m.tr_PL, m.T, bounds=lambda m, p, t: (0, m.tr_umax[p, t]))
+        m.tr_turbine = pyo.Constraint(m.tr_PL, m.T, rule=lambda m, p, t: m.tr_u[p, t] <= sum(
+            m.x[lk, t] for lk in out_links[p]))
+        if kg_floor is not None:
+            m.tr_kg_floor = pyo.Param(initialize=kg_floor, mutable=True, within=pyo.Reals)
+            m.tr_kg_row = pyo.Constraint(expr=_party_delivery_expr(m, basin, UPSTREAM) >= m.tr_kg_floor)
+
+    def values(ds):
+        e = hp.seasonal_energy(ds, pl)
+        return {"kz_summer_hm3": receipts(ds, basin, DOWNSTREAM, hp.SUMMER),
+                "summer_energy_gwh": e["summer_energy_gwh"], "annual_energy_gwh": e["annual_energy_gwh"],
+                "kg_delivery_hm3": party_totals(ds, UPSTREAM)["delivery"],
+                "kz_received_hm3": receipts(ds, basin, DOWNSTREAM)}
+
+    def agreement_values(r):
+        e = hp.seasonal_energy(r, pl)
+        return {"kz_summer_hm3": receipts(r.dataset, basin, DOWNSTREAM, hp.SUMMER), **e,
+                "kg_delivery_hm3": party_totals(r.dataset, UPSTREAM)["delivery"]}
+
+    definitions = {
+        "basin": basin.id, "year_type": year_type, "start": str(inp.times[0].date()), "months": inp.T,
+        "end_storage": str(end_storage),
+        "plants": {p.id: {"reservoir": p.reservoir, "factor_gwh_per_hm3": p.factor_gwh_per_hm3,
+                          "turbine_limit_m3s": p.turbine_limit_m3s, "head_m": p.head_m,
+                          "efficiency": p.efficiency, "capacity_mw": p.capacity_mw} for p in plist},
+        "x": f"kz_summer_hm3: KZ receipts under the first share rule '{rule.id}' in the horizon's Apr-Sep "
+             "months [hm3]; the frontier is indexed by its floor eps",
+        "y": "winter_energy_gwh: sum over the plants and the horizon's Oct-Mar months of k * min(release, "
+             "turbine limit) [GWh]; release = flow entering the reservoir's outgoing link(s)",
+        "kg_delivery_floor": "none: KG irrigation may give way to winter energy" if kg_floor is None else
+                             f"KG deliveries >= {kg_floor:.6g} hm3 over the horizon ({kg_delivery_floor})",
+        "method": "stage 1: max winter energy s.t. KZ Apr-Sep receipts >= eps; stage 2: main-LP cost s.t. "
+                  "the same and winter energy >= stage-1 value - 1e-6",
+        "price": "price_gwh_per_hm3: dual of the eps row in stage 1: GWh of winter energy lost per extra hm3 "
+                 "of Apr-Sep water guaranteed to KZ",
+    }
+    return _frontier(
+        basin, inp, points=points,
+        primary=lambda m: sum(pl[p].factor_gwh_per_hm3 * m.tr_u[p, t] for p in m.tr_PL for t in winter),
+        metric=lambda m: _receipts_expr(m, rule.receipts[DOWNSTREAM], summer),
+        extend=extend, values=values, agreement_values=agreement_values,
+        x="kz_summer_hm3", y="winter_energy_gwh", price="price_gwh_per_hm3", definitions=definitions,
+        agreement_result=agreement_result, rules=rules, time_limit=time_limit)
+
+
+# ---- alternative agreements ----------------------------------------------------------------------

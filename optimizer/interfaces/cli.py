@@ -315,7 +315,7 @@ COMMANDS: list[Command] = [
     Command("ensemble", "solve hydrological ensembles / climate scenarios on Dask; per-party statistics",
             _lazy("optimizer.analyses.ensemble", "add_arguments"), _lazy("optimizer.analyses.ensemble", "run")),
     Command("pareto", "the frontier of KZ receipts against KG deliveries (or winter energy) and the "
-            "agreement's point", _lazy("optimizer.analyses.tradeoffs", "add_arguments"), _lazy("optimizer.analyses.tradeoffs", "run")),
+            "agreement's point", _lazy("optimizer.interfaces.cli_tradeoffs", "add_arguments"), _lazy("optimizer.interfaces.cli_tradeoffs", "run")),
 ]
 
 
