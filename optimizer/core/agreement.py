@@ -27,6 +27,8 @@ import pandas as pd
 from basins import Basin
 from basins.schema import Receipt
 
+from optimizer.core.timesteps import infer_step, month_fraction, step_days
+
 SEASON_MONTHS = {"apr-sep": (4, 5, 6, 7, 8, 9), "oct-mar": (10, 11, 12, 1, 2, 3)}
 
 
@@ -37,30 +39,42 @@ class Period:
     complete: bool
 
 
-def periods(kind: str, times: pd.DatetimeIndex) -> list[Period]:
-    """Group the horizon's months into the periods of a rule (``year``, ``apr-sep``, ``oct-mar``, ``month``)."""
+def _period_days(kind: str, label_start: pd.Timestamp) -> int:
+    """Calendar days of the period of ``kind`` that starts at ``label_start``."""
+    end = {"month": pd.DateOffset(months=1), "year": pd.DateOffset(years=1),
+           "apr-sep": pd.DateOffset(months=6), "oct-mar": pd.DateOffset(months=6)}[kind]
+    return ((label_start + end) - label_start).days
+
+
+def periods(kind: str, times: pd.DatetimeIndex, step: str | None = None) -> list[Period]:
+    """Group the horizon's steps into the periods of a rule (``year``, ``apr-sep``, ``oct-mar``, ``month``).
+
+    A period is complete when its steps cover every day of it (whatever the step: months, dekads or days)."""
+    step = step or infer_step(times)
+    lengths = step_days(times, step)
     groups: dict[str, list[int]] = {}
-    sizes: dict[str, int] = {}
+    starts: dict[str, pd.Timestamp] = {}
     for i, ts in enumerate(times):
         y, m = ts.year, ts.month
         if kind == "month":
-            label, size = f"{y}-{m:02d}", 1
+            label, first = f"{y}-{m:02d}", pd.Timestamp(y, m, 1)
         elif kind == "year":
-            label, size = f"{y}", 12
+            label, first = f"{y}", pd.Timestamp(y, 1, 1)
         elif kind == "apr-sep":
             if m not in SEASON_MONTHS["apr-sep"]:
                 continue
-            label, size = f"{y} Apr-Sep", 6
+            label, first = f"{y} Apr-Sep", pd.Timestamp(y, 4, 1)
         elif kind == "oct-mar":
             if m not in SEASON_MONTHS["oct-mar"]:
                 continue
             y0 = y if m >= 10 else y - 1
-            label, size = f"{y0}/{(y0 + 1) % 100:02d} Oct-Mar", 6
+            label, first = f"{y0}/{(y0 + 1) % 100:02d} Oct-Mar", pd.Timestamp(y0, 10, 1)
         else:
             raise ValueError(f"unknown period {kind!r}")
         groups.setdefault(label, []).append(i)
-        sizes[label] = size
-    return [Period(label, tuple(steps), len(steps) == sizes[label]) for label, steps in groups.items()]
+        starts[label] = first
+    return [Period(label, tuple(steps), abs(float(lengths[list(steps)].sum()) - _period_days(kind, starts[label])) < 1e-9)
+            for label, steps in groups.items()]
 
 
 @dataclass
@@ -87,7 +101,7 @@ class Row:
         return f"{self.rule}|{self.party}|{self.period.label}"
 
 
-def rows(basin: Basin, times: pd.DatetimeIndex, monthly: bool = False) -> list[Row]:
+def rows(basin: Basin, times: pd.DatetimeIndex, monthly: bool = False, step: str | None = None) -> list[Row]:
     """All agreement rows for a horizon.
 
     ``monthly=True`` is the myopic operator's one-month model (``times`` holds one month): every rule
@@ -103,7 +117,7 @@ def rows(basin: Basin, times: pd.DatetimeIndex, monthly: bool = False) -> list[R
             return kind not in SEASON_MONTHS or month in SEASON_MONTHS[kind]
 
     def groups(kind: str) -> list[Period]:
-        return one if monthly else periods(kind, times)
+        return one if monthly else periods(kind, times, step)
 
     for r in ag.share_rules:
         for p in r.enforce:
@@ -115,7 +129,9 @@ def rows(basin: Basin, times: pd.DatetimeIndex, monthly: bool = False) -> list[R
         for g in groups(q.period):
             if monthly:
                 n = len(SEASON_MONTHS.get(q.period, ())) or (12 if q.period == "year" else 1)
-                scale, applies = 1.0 / n, in_season(q.period)
+                # the step's share of its month, spread over the n months of the quota's period
+                frac = float(month_fraction(times, step or infer_step(times))[0])
+                scale, applies = frac / n, in_season(q.period)
             else:
                 scale, applies = 1.0, g.complete
             out.append(Row(q.id, "quota", q.party, g, q.receipts, q.mode, q.tolerance, q.penalty,

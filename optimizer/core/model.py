@@ -21,7 +21,7 @@ resource, which is the natural inflow Q. An aquifer a is a linear groundwater st
 
     g[a,t] − g[a,t−1] + k_a g[a,t−1] − Σ_{d returns to a} ρ_d q[d,t] = Σ_{i recharging a} (1 − φ_i) Q[i,t]
 
-discharging k_a g[a,t−1] (``recession_per_month`` × the storage at the start of the month) to its
+discharging k_a(t) g[a,t−1] (the recession of step t × the storage at the start of the step) to its
 ``discharge_to`` node: water lost to the ground in summer comes back as baseflow in later months.
 
 with the terms present only where they apply, ``s[n,−1]`` the initial storage and evaporation
@@ -59,9 +59,9 @@ import xarray as xr
 
 from basins import Basin
 from basins.network import spill_node
-from basins.series import SECONDS_PER_DAY
 
 from optimizer.core.agreement import Row, rows
+from optimizer.core.timesteps import infer_step, m3s_to_hm3, month_fraction, step_days
 
 ENV_PENALTY = 100.0  # cost per hm³ below a minimum flow
 SPILL_PENALTY = 0.01  # cost per hm³ spilled
@@ -95,33 +95,47 @@ class Inputs:
     rows: list[Row]
     storage_value: float = 0.0
     rules_enforced: bool = True
+    step: str = "month"  # month | dekad | day (optimizer.core.timesteps)
+
+    @property
+    def step_days(self) -> np.ndarray:
+        """Real days of each step [d]."""
+        return step_days(self.times, self.step)
 
     @property
     def T(self) -> int:
         return len(self.times)
 
 
-def days(times: pd.DatetimeIndex) -> np.ndarray:
-    return np.asarray(times.days_in_month, dtype=float)
+def days(times: pd.DatetimeIndex, step: str | None = None) -> np.ndarray:
+    """Real days of each step of ``times`` (the step read from the index unless given)."""
+    return step_days(times, step or infer_step(times))
 
 
-def flow_to_hm3(value: float | None, unit: str, times: pd.DatetimeIndex) -> np.ndarray:
-    """A constant flow in ``unit`` → hm³ in each month of ``times`` (real days of each month)."""
+def flow_to_hm3(value: float | None, unit: str, times: pd.DatetimeIndex, step: str | None = None) -> np.ndarray:
+    """A constant flow in ``unit`` → hm³ in each step of ``times`` (real days of each step); a volume given
+    per month (``hm3/month``) is spread over a month's steps in proportion to their days."""
+    step = step or infer_step(times)
     if unit == "m3/s":
-        return value * days(times) * SECONDS_PER_DAY / 1e6
-    return np.full(len(times), float(value))
+        return m3s_to_hm3(value, times, step)
+    return float(value) * month_fraction(times, step)
 
 
 def make_inputs(basin: Basin, times: pd.DatetimeIndex, inflow: xr.DataArray, *, end_storage="initial",
                 upstream_first: bool = False, upstream_weight: float = 100.0, storage_value: float = 0.0,
-                monthly_rules: bool = False, initial_storage: dict | None = None) -> Inputs:
-    """Turn a basin and an inflow series (time × inflow node, hm³/month) into model inputs."""
+                monthly_rules: bool = False, initial_storage: dict | None = None, step: str | None = None) -> Inputs:
+    """Turn a basin and an inflow series (time × inflow node, hm³ per step) into model inputs; ``step`` is
+    ``month``, ``dekad`` or ``day`` (read from ``times`` unless given)."""
     spec = basin.spec
+    step = step or infer_step(times)
     month = times.month
-    dem = basin.effective_demand.sel(month=xr.DataArray(month, dims="time")).transpose("time", "node")
-    ev = basin.evaporation.sel(month=xr.DataArray(month, dims="time")).transpose("time", "node")
-    caps = {lk.id: flow_to_hm3(lk.capacity, lk.capacity_unit, times) for lk in spec.links if lk.capacity is not None}
-    mins = {lk.id: flow_to_hm3(lk.min_flow, lk.min_flow_unit, times) for lk in spec.links if lk.min_flow is not None}
+    frac = xr.DataArray(month_fraction(times, step), dims="time")  # monthly volumes → volume per step [D]
+    dem = (basin.effective_demand.sel(month=xr.DataArray(month, dims="time")) * frac).transpose("time", "node")
+    ev = (basin.evaporation.sel(month=xr.DataArray(month, dims="time")) * frac).transpose("time", "node")
+    caps = {lk.id: flow_to_hm3(lk.capacity, lk.capacity_unit, times, step) for lk in spec.links
+            if lk.capacity is not None}
+    mins = {lk.id: flow_to_hm3(lk.min_flow, lk.min_flow_unit, times, step) for lk in spec.links
+            if lk.min_flow is not None}
     s0 = {r.node: r.initial_storage_hm3 for r in spec.reservoirs} | {a.node: a.initial_storage_hm3 for a in spec.aquifers}
     s0.update(initial_storage or {})  # a caller's start storage (hm³) for reservoirs and aquifers
     if end_storage == "initial":
@@ -142,8 +156,8 @@ def make_inputs(basin: Basin, times: pd.DatetimeIndex, inflow: xr.DataArray, *, 
         evaporation_mm=pd.DataFrame(ev.values, index=times, columns=list(ev["node"].values)),
         capacity=pd.DataFrame(caps, index=times), min_flow=pd.DataFrame(mins, index=times),
         initial_storage=s0, end_storage=s_end, weights=weights,
-        rows=rows(basin, times, monthly=monthly_rules), storage_value=storage_value,
-        rules_enforced=not upstream_first,
+        rows=rows(basin, times, monthly=monthly_rules, step=step), storage_value=storage_value,
+        rules_enforced=not upstream_first, step=step,
     )
 
 
@@ -210,7 +224,9 @@ def physics(inp: Inputs) -> dict:
         "a_dead": {r.node: r.area_km2_at_dead for r in spec.reservoirs},
         "a_slope": {r.node: (r.area_km2_at_full - r.area_km2_at_dead) / max(r.capacity_hm3 - r.dead_storage_hm3, 1e-9)
                     for r in spec.reservoirs},
-        "recession": {a.node: a.recession_per_month for a in spec.aquifers},
+        # a linear store's recession per step: 1 − (1 − k)^(share of the month the step covers), k per month
+        "recession": {(a.node, t): 1.0 - (1.0 - a.recession_per_month) ** f for a in spec.aquifers
+                      for t, f in enumerate(month_fraction(inp.times, inp.step))},
     }
 
 
@@ -255,7 +271,7 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
     m.smin = pyo.Param(m.R, initialize=phys["smin"])
     m.a_dead = pyo.Param(m.R, initialize=phys["a_dead"])
     m.a_slope = pyo.Param(m.R, initialize=phys["a_slope"])
-    m.recession = pyo.Param(m.AQ, initialize=phys["recession"])
+    m.recession = pyo.Param(m.AQ, m.T, initialize=phys["recession"])
     m.g0 = pyo.Param(m.AQ, initialize=0.0, **P)  # groundwater storage at the start [hm³]
     m.w = pyo.Param(m.D, initialize=1.0, **P)
     m.s0 = pyo.Param(m.R, initialize=0.0, **P)
@@ -287,7 +303,7 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
     m.e = pyo.Expression(m.R, m.T, rule=lambda m, r, t: m.evap[r, t] * (
         m.a_dead[r] + m.a_slope[r] * ((s_prev(m, r, t) + m.s[r, t]) / 2 - m.smin[r])))
     m.delivered = pyo.Expression(m.L, m.T, rule=lambda m, l, t: (1 - m.loss[l]) * m.x[l, t])
-    m.discharge = pyo.Expression(m.AQ, m.T, rule=lambda m, a, t: m.recession[a] * (
+    m.discharge = pyo.Expression(m.AQ, m.T, rule=lambda m, a, t: m.recession[a, t] * (
         m.g0[a] if t == 0 else m.g[a, t - 1]))
 
     out_links = {n: [l for l, lk in links.items() if lk.source == n] for n in m.N}

@@ -22,6 +22,7 @@ import xarray as xr
 from basins.loading import atomic_output
 
 from optimizer.core.agreement import Row, ledger_rows
+from optimizer.core.timesteps import month_fraction
 from optimizer.core.model import ELASTIC_PENALTY, ENV_PENALTY, FLOW_COST, LOSS_COST, SPILL_PENALTY, Inputs
 
 LEDGER_COLUMNS = ["rule", "kind", "party", "period", "complete", "mode", "tolerance", "required_hm3",
@@ -143,7 +144,9 @@ def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str]) -> xr.Dat
         coords={"time": inp.times.values, "link": links, "node": nodes, "reservoir": res, "demand": dem},
         attrs={"basin": spec.id, "basin_name": spec.name, "volume_units": "hm3 (million m3)"},
     )
-    ds["time"].attrs["long_name"] = "first day of the month"
+    ds["time"].attrs["long_name"] = f"start of the time step ({inp.step})"
+    ds.attrs["time_step"] = inp.step
+    ds["step_days"] = ("time", inp.step_days, {"units": "d", "long_name": "length of the time step"})
     ds["recharge_to"] = ("node", [n.recharge_to or "" for n in spec.nodes])
     add_groundwater(ds, inp, sol)
     add_party_receipts(ds, inp)
@@ -159,11 +162,13 @@ def add_groundwater(ds: xr.Dataset, inp: Inputs, sol: Solution) -> None:
     g0 = np.array([inp.initial_storage[a] for a in ids])
     start = np.vstack([g0[None, :], g[:-1]]) if T else g
     k = np.array([a.recession_per_month for a in aqs])
+    frac = month_fraction(inp.times, inp.step)[:, None]
+    k_step = 1.0 - (1.0 - k[None, :]) ** frac  # recession of each step, as in the LP
     ta = ("time", "aquifer")
     ds.coords["aquifer"] = ids
     ds["groundwater_start_hm3"] = (ta, start, {"units": "hm3", "long_name": "groundwater storage, start of month"})
     ds["groundwater_hm3"] = (ta, g, {"units": "hm3", "long_name": "groundwater storage, end of month"})
-    ds["discharge_hm3"] = (ta, start * k, {"units": "hm3/month",
+    ds["discharge_hm3"] = (ta, start * k_step, {"units": "hm3",
                                           "long_name": "groundwater discharge (baseflow) to discharge_to"})
     ds["discharge_to"] = ("aquifer", [a.discharge_to for a in aqs])
     ds["recession_per_month"] = ("aquifer", k, {"units": "1"})

@@ -28,6 +28,7 @@ from basins import Basin
 from basins.network import spill_node
 
 from optimizer.core import result as res
+from optimizer.core import timesteps
 from optimizer.core.errors import InfeasibleAgreement, PhysicallyInfeasible, SolverFailure, SolverLimit
 from optimizer.core.model import MAX_INPUT, Inputs, build, check_numbers, make_inputs, physics, set_data, set_elastic
 
@@ -80,7 +81,7 @@ def structure_key(inp: Inputs) -> str:
         "rows": [(a.key, a.period.steps, a.kind, a.receipts.model_dump_json(), a.resource_inflows, a.reservoir)
                  for a in inp.rows],
         "physics": repr(physics(inp)),
-        "months": inp.T,
+        "months": inp.T, "step": inp.step,
     }
     return hashlib.sha256(json.dumps(k, default=str, sort_keys=True).encode()).hexdigest()
 
@@ -223,18 +224,22 @@ def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
 
 
 @functools.lru_cache(maxsize=64)
-def horizon(start: str | pd.Timestamp, months: int) -> pd.DatetimeIndex:
-    if not 1 <= int(months) <= 1200:
-        raise ValueError(f"months must be between 1 and 1200, got {months}")
-    return pd.date_range(pd.Timestamp(start).to_period("M").to_timestamp(), periods=int(months), freq="MS")
+def horizon(start: str | pd.Timestamp, months: int, step: str = "month") -> pd.DatetimeIndex:
+    """Step starts of ``months`` calendar months from ``start`` (see :func:`optimizer.core.timesteps.horizon`)."""
+    return timesteps.horizon(start, months, step)
 
 
-def inflow_series(basin: Basin, times: pd.DatetimeIndex, year_type: str) -> xr.DataArray:
-    """The typical year of ``year_type`` repeated over ``times`` (time × inflow node, hm³/month)."""
+def inflow_series(basin: Basin, times: pd.DatetimeIndex, year_type: str, step: str | None = None) -> xr.DataArray:
+    """The typical year of ``year_type`` repeated over ``times`` (time × inflow node, hm³ per step): a month's
+    volume spread over its steps in proportion to their days (:data:`optimizer.core.timesteps.DISAGGREGATION`)."""
     if year_type not in basin.year_types:
         raise ValueError(f"unknown year type {year_type!r}; the basin has {basin.year_types}")
+    step = step or timesteps.infer_step(times)
     da = basin.inflow.sel(year_type=year_type, drop=True).sel(month=xr.DataArray(times.month, dims="time"))
-    return da.drop_vars("month").assign_coords(time=times).transpose("time", "node")
+    da = da * xr.DataArray(timesteps.month_fraction(times, step), dims="time")
+    out = da.drop_vars("month").assign_coords(time=times).transpose("time", "node")
+    out.attrs["units"] = "hm3"
+    return out
 
 
 def _check_inflow(basin: Basin, inflow: xr.DataArray) -> xr.DataArray:
@@ -281,7 +286,7 @@ def _check_initial_storage(basin: Basin, initial_storage: dict) -> dict:
 def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray | None = None,
           start: str = "2025-01", months: int = 12, foresight: str = "perfect", operation: str = "agreement",
           end_storage: str | dict | None = None, initial_storage: dict | None = None,
-          time_limit: float | None = 60.0) -> res.Result:
+          time_limit: float | None = 60.0, step: str | None = None) -> res.Result:
     """Allocate water month by month over a horizon and return a :class:`~optimizer.core.result.Result`.
 
     Parameters
@@ -289,7 +294,9 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     basin : a validated :class:`basins.Basin` or a bundled id / basin file path.
     year_type : typical year repeated over the horizon (``wet``, ``normal``, ``dry``, ``very-dry``).
     inflow : explicit natural inflow [hm³/month] with dims (time, node); overrides year_type, start, months.
-    start, months : first month (``YYYY-MM``) and length (1–1,200) of the horizon.
+    start, months : first month (``YYYY-MM``) and length (1–1,200 calendar months) of the horizon.
+    step : ``month`` (default), ``dekad`` (days 1–10, 11–20, 21–end) or ``day``; every step has its real length.
+        With ``inflow`` the step is read from its time coordinate unless given.
     foresight : ``perfect`` (one LP over the horizon) or ``myopic`` (each month alone, storage carried).
     operation : ``agreement`` (rules enforced) or ``status-quo`` (upstream intakes first; rules only reported).
     end_storage : ``initial`` (end ≥ start storage; the default with perfect foresight), ``free`` (the default,
@@ -314,21 +321,26 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     start_storage = None if initial_storage is None else _check_initial_storage(basin, initial_storage)
     if inflow is not None:
         inflow = _check_inflow(basin, inflow)
-        times = pd.DatetimeIndex(inflow["time"].values).to_period("M").to_timestamp()
-        inflow = inflow.assign_coords(time=times)
-        horizon(times[0], len(times))
+        times = pd.DatetimeIndex(inflow["time"].values)
+        inferred = timesteps.infer_step(times)  # consecutive steps from the 1st of a month, or an error
+        if step is not None and timesteps.check_step(step) != inferred:
+            raise ValueError(f"the inflow series is given per {inferred}, not per {step}")
+        step = inferred
         label = "explicit series"
     else:
-        times = horizon(start, months)
-        inflow = inflow_series(basin, times, year_type)
+        step = timesteps.check_step(step or "month")
+        times = horizon(start, months, step)
+        inflow = inflow_series(basin, times, year_type, step)
         label = year_type
     upstream_first = operation == "status-quo"
-    options = {"year_type": label, "start": str(times[0].date()), "months": len(times), "foresight": foresight,
+    n_months = len(pd.period_range(times[0], times[-1], freq="M"))
+    options = {"year_type": label, "start": str(times[0].date()), "months": n_months, "step": step,
+               "steps": len(times), "foresight": foresight,
                "operation": operation, "end_storage": end_storage, "initial_storage": initial_storage}
     t_all = time.perf_counter()
     timings: dict = {}
     full = make_inputs(basin, times, inflow, end_storage=end_storage, upstream_first=upstream_first,
-                       initial_storage=start_storage)
+                       initial_storage=start_storage, step=step)
     check_numbers(full)
     spill_to = {r.node: spill_node(basin.spec, r.node) for r in basin.spec.reservoirs}
     if foresight == "perfect":
@@ -368,7 +380,8 @@ def _solve_myopic(basin: Basin, full: Inputs, inflow: xr.DataArray, timings: dic
     for i, ts in enumerate(full.times):
         times = full.times[i:i + 1]
         inp = make_inputs(basin, times, inflow.isel(time=[i]), end_storage="free", upstream_first=upstream_first,
-                          storage_value=MYOPIC_STORAGE_VALUE, monthly_rules=True, initial_storage=storage)
+                          storage_value=MYOPIC_STORAGE_VALUE, monthly_rules=True, initial_storage=storage,
+                          step=full.step)
         t: dict = {}
         entry = _persistent(inp, t)
         build_s += t["build_s"]

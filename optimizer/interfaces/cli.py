@@ -184,6 +184,9 @@ def _args_solve(p: argparse.ArgumentParser) -> None:
     p.add_argument("--year-type", default="normal", help="wet | normal | dry | very-dry (default normal)")
     p.add_argument("--start", default="2025-01", help="first month, YYYY-MM (default 2025-01)")
     p.add_argument("--months", type=int, default=12, help="horizon length, 1-1200 months (default 12)")
+    p.add_argument("--step", choices=("month", "dekad", "day"), default="month",
+                   help="time step of the LP: month, dekad (days 1-10, 11-20, 21-end: 36 a year) or day; "
+                        "--months still counts calendar months (default month)")
     p.add_argument("--foresight", choices=["perfect", "myopic"], default="perfect")
     p.add_argument("--operation", choices=["agreement", "status-quo"], default="agreement",
                    help="agreement: rules enforced; status-quo: upstream intakes first, rules only reported")
@@ -203,7 +206,7 @@ def _run_solve(args: argparse.Namespace) -> int:
 
     basin = _load(args.basin)
     try:
-        r = optimizer.solve(basin, args.year_type, start=args.start, months=args.months, foresight=args.foresight,
+        r = optimizer.solve(basin, args.year_type, start=args.start, months=args.months, step=args.step, foresight=args.foresight,
                             operation=args.operation, end_storage=args.end_storage, time_limit=args.time_limit)
     except optimizer.SolveError as exc:
         print(f"chutalas solve: {exc}", file=sys.stderr)
@@ -231,7 +234,8 @@ def print_result(r, out: TextIO) -> None:
     """The one-screen report of a solved allocation (hm3 over the horizon unless stated)."""
     m, ds = r.manifest, r.dataset
     o = m["options"]
-    print(f"{ds.attrs['basin_name']}: {o['year_type']}, {o['months']} months from {o['start'][:7]}, "
+    steps = "" if o.get("step", "month") == "month" else f" in {o['steps']} {o['step']}s"
+    print(f"{ds.attrs['basin_name']}: {o['year_type']}, {o['months']} months from {o['start'][:7]}{steps}, "
           f"{o['foresight']} foresight, {o['operation']} — HiGHS {m['status']}, objective {m['objective']:,.2f}",
           file=out)
     print(f"inputs sha256 {m['inputs_sha256'][:16]}…  build {m['build_s']:.3f} s, solve {m['solve_s']:.3f} s\n",
