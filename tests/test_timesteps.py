@@ -88,6 +88,7 @@ def both(request):
 def test_a_dekadal_year_keeps_the_resource_and_the_entitlement(both):
     b, month, dekad = both
     assert dekad.dataset.sizes["time"] == 36 and dekad.manifest["options"]["step"] == "dekad"
+    assert "[D]" in dekad.manifest["series"] and "[D]" not in month.manifest["series"]
     # the same water, only finer in time: the 42 % / 50 % entitlement is identical
     led_m = month.ledger.set_index(["rule", "party", "period"]).sort_index()
     led_d = dekad.ledger.set_index(["rule", "party", "period"]).sort_index()

@@ -362,6 +362,9 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
         "inputs_sha256": h.hexdigest(), "basin": basin.id, "basin_sha256": basin.sha256(),
         "options": options, "versions": dict(versions()), "solver": "HiGHS (pyomo.contrib.solver persistent)",
         "status": status, "objective": objective,
+        "series": ("explicit series per " + step if label == "explicit series" else
+                   "typical year per month" + ("" if step == "month" else f", spread over {step}s: "
+                                               + timesteps.DISAGGREGATION)),
         "objective_units": "cost units (1 = one hm3 of shortage at priority 10)",
         "build_s": round(timings.get("build_s", 0.0), 6), "solve_s": round(timings.get("solve_s", 0.0), 6),
         "total_s": round(time.perf_counter() - t_all, 6), "model_reused": not timings.get("rebuilt", True),
