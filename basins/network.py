@@ -114,6 +114,17 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
             elif n.channel_fraction == 1.0:
                 add(f"node {n.id!r}", "recharge_to", "has no effect with channel_fraction 1 (nothing infiltrates)")
 
+    # Link seepage: to an aquifer, only where there is a loss
+    for link in spec.links:
+        e = f"link {link.id!r}"
+        if link.loss_to is not None:
+            if link.loss_to not in nodes or nodes[link.loss_to].kind != "aquifer":
+                add(e, "loss_to", f"{link.loss_to!r} is not an aquifer node; name an aquifer or remove loss_to")
+            elif link.loss_fraction == 0:
+                add(e, "loss_to", "has no effect with loss_fraction 0 (nothing is lost); set the loss or remove loss_to")
+        elif link.seepage_fraction != 1.0:
+            add(e, "seepage_fraction", "applies with loss_to only: name the aquifer the seepage recharges")
+
     # Aquifers: no links, one entry each, discharge to a river node
     seen_aq = set()
     for a in spec.aquifers:

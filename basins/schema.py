@@ -89,6 +89,11 @@ class Link(Entry):
     capacity: float | None = Field(default=None, ge=0, le=MAX_VOLUME)
     capacity_unit: FlowUnit = "m3/s"
     loss_fraction: float = Field(default=0.0, ge=0, lt=1, description="share of the upstream flow lost on the way [-]")
+    loss_to: str | None = Field(default=None, description=(
+        "the aquifer that the seepage part of the loss recharges; without it the whole loss leaves the basin "
+        "(evaporation) [-]"))
+    seepage_fraction: float = Field(default=1.0, ge=0, le=1, description=(
+        "with loss_to: share of the loss that seeps to loss_to; the rest evaporates and leaves the basin [-]"))
     min_flow: float | None = Field(default=None, ge=0, le=MAX_VOLUME,
                                    description="environmental minimum flow (soft), in min_flow_unit")
     min_flow_unit: FlowUnit = "m3/s"

@@ -52,8 +52,9 @@ def node_imbalance(ds: xr.Dataset) -> xr.DataArray:
     aq_node = xr.DataArray(ds["aquifer"].values, dims="aquifer", coords={"aquifer": ds["aquifer"]})
     aq_stored = by_node(ds["groundwater_hm3"] - ds["groundwater_start_hm3"] + ds["discharge_hm3"], aq_node, "aquifer")
     discharge_in = by_node(ds["discharge_hm3"], ds["discharge_to"], "aquifer")
+    seepage_in = by_node(ds["seepage_hm3"], ds["link_loss_to"], "link")  # link losses recharging an aquifer
     assert set(ds["demand"].values) <= set(nodes) and set(ds["reservoir"].values) <= set(nodes)
-    return (inflow + incoming + returns + spill_in + recharge + discharge_in
+    return (inflow + incoming + returns + spill_in + recharge + discharge_in + seepage_in
             - outgoing - delivery - stored - aq_stored - ds["outflow_hm3"])
 
 

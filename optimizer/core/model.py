@@ -19,9 +19,11 @@ where φ_n is the node's ``channel_fraction``: the rest, (1 − φ_n) Q, infiltr
 named by the node's ``recharge_to``, or leaves the basin; either way it still counts in an agreement's
 resource, which is the natural inflow Q. An aquifer a is a linear groundwater store (no links)::
 
-    g[a,t] − g[a,t−1] + k_a g[a,t−1] − Σ_{d returns to a} ρ_d q[d,t] = Σ_{i recharging a} (1 − φ_i) Q[i,t]
+    g[a,t] − g[a,t−1] + k_a g[a,t−1] − Σ_{d returns to a} ρ_d q[d,t] − Σ_{l seeping to a} σ_l loss_l x[l,t]
+        = Σ_{i recharging a} (1 − φ_i) Q[i,t]
 
-discharging k_a(t) g[a,t−1] (the recession of step t × the storage at the start of the step) to its
+where σ_l is a link's ``seepage_fraction`` (the part of its loss that seeps to its ``loss_to`` aquifer; the rest
+of the loss, and all of it without ``loss_to``, evaporates and leaves the basin), discharging k_a(t) g[a,t−1] (the recession of step t × the storage at the start of the step) to its
 ``discharge_to`` node: water lost to the ground in summer comes back as baseflow in later months.
 
 with the terms present only where they apply, ``s[n,−1]`` the initial storage and evaporation
@@ -218,6 +220,7 @@ def physics(inp: Inputs) -> dict:
             for t, v in enumerate(inp.evaporation_mm[r.node].to_numpy())}
     return {
         "loss": {lk.id: lk.loss_fraction for lk in spec.links},
+        "seep": {lk.id: lk.seepage_fraction if lk.loss_to else 0.0 for lk in spec.links},
         "rf": {d.node: d.return_fraction for d in spec.demands},
         "evap": evap,
         "smin": {r.node: r.dead_storage_hm3 for r in spec.reservoirs},
@@ -267,6 +270,7 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
     phys = physics(inp)
     m.evap = pyo.Param(m.R, m.T, initialize=phys["evap"])  # evaporation depth × 1e-3: hm³ per km²
     m.loss = pyo.Param(m.L, initialize=phys["loss"])
+    m.seep = pyo.Param(m.L, initialize=phys["seep"])  # share of a link's loss recharging its loss_to aquifer
     m.rf = pyo.Param(m.D, initialize=phys["rf"])
     m.smin = pyo.Param(m.R, initialize=phys["smin"])
     m.a_dead = pyo.Param(m.R, initialize=phys["a_dead"])
@@ -312,6 +316,7 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
     spills_to = {n: [r for r, k in spill_to.items() if k == n] for n in m.N}
     discharges_to = {n: [a for a, aa in aqs.items() if aa.discharge_to == n] for n in m.N}
     recharged_by = {a: [n.id for n in spec.nodes if n.recharge_to == a] for a in aqs}
+    seeping_to = {a: [lk.id for lk in spec.links if lk.loss_to == a] for a in aqs}
 
     def balance(m, n, t):
         use = sum(m.x[l, t] for l in out_links[n]) - sum(m.delivered[l, t] for l in in_links[n])
@@ -325,6 +330,7 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
         use -= sum(m.discharge[a, t] for a in discharges_to[n])
         if n in aqs:
             use += m.g[n, t] - (m.g0[n] if t == 0 else m.g[n, t - 1]) + m.discharge[n, t]
+            use -= sum(m.seep[l] * m.loss[l] * m.x[l, t] for l in seeping_to[n])
             return use == sum((1 - m.chf[i]) * m.inflow[i, t] for i in recharged_by[n])
         return use == (m.chf[n] * m.inflow[n, t] if n in m.NI else 0.0)
 

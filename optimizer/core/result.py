@@ -76,6 +76,7 @@ def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str]) -> xr.Dat
     sinks = [n.id for n in spec.nodes if n.kind == "sink"]
     T = inp.T
     loss = np.array([lk.loss_fraction for lk in spec.links])
+    seep = np.array([lk.seepage_fraction if lk.loss_to else 0.0 for lk in spec.links])
     rf = np.array([d.return_fraction for d in spec.demands])
     demand = inp.demand[dem].to_numpy()
     natural = np.zeros((T, len(nodes)))
@@ -108,6 +109,10 @@ def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str]) -> xr.Dat
                                                            "channel (groundwater recharge, channel_fraction)"}),
             "flow_hm3": (tl, sol.x, {**hm3, "long_name": "flow entering the link at its upstream end"}),
             "delivered_hm3": (tl, sol.x * (1 - loss), {**hm3, "long_name": "flow arriving at the link's target"}),
+            "seepage_hm3": (tl, sol.x * loss * seep, {**hm3, "long_name": "link loss seeping to the link's loss_to "
+                                                                          "aquifer (groundwater recharge)"}),
+            "link_evaporation_hm3": (tl, sol.x * loss * (1 - seep), {**hm3, "long_name": "link loss leaving the "
+                                                                                         "basin (evaporation)"}),
             "link_capacity_hm3": (tl, cap, {**hm3, "long_name": "link capacity (NaN = unlimited)"}),
             "min_flow_hm3": (tl, minf, {**hm3, "long_name": "environmental minimum flow (NaN = none)"}),
             "min_flow_shortfall_hm3": (tl, envs, {**hm3, "long_name": "flow missing under the minimum flow"}),
@@ -127,6 +132,7 @@ def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str]) -> xr.Dat
             "link_source": ("link", [lk.source for lk in spec.links]),
             "link_target": ("link", [lk.target for lk in spec.links]),
             "link_loss_fraction": ("link", loss, {"units": "1"}),
+            "link_loss_to": ("link", [lk.loss_to or "" for lk in spec.links]),
             "node_kind": ("node", [n.kind for n in spec.nodes]),
             "node_country": ("node", [n.country for n in spec.nodes]),
             "node_name": ("node", [n.name for n in spec.nodes]),
