@@ -11,7 +11,7 @@ from .basin import Basin
 from .errors import BasinError, Problem
 from .loading import available, dumps, load, loads, save
 from .schema import BasinSpec
-from .series import days_in_month, hm3_to_m3s, m3s_to_hm3
+from .series import days_in_month, hm3_to_m3s, m3s_to_hm3, step_days
 
 __all__ = ["Basin", "BasinError", "BasinSpec", "Problem", "available", "dumps", "load", "loads", "save",
-           "days_in_month", "hm3_to_m3s", "m3s_to_hm3"]
+           "days_in_month", "hm3_to_m3s", "m3s_to_hm3", "step_days"]

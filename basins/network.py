@@ -7,8 +7,9 @@ raising, so the user sees every problem of a file at once (after CALVIN's
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
+from . import graph, semantics
 from .errors import Problem
 from .schema import BasinSpec, Receipt
 from .series import m3s_to_hm3
@@ -42,18 +43,18 @@ def spill_node(spec: BasinSpec, reservoir: str) -> str | None:
 
 def reachable(adj: dict[str, list[str]], start: str) -> set[str]:
     """Nodes reachable from ``start`` (excluding it unless on a cycle)."""
-    seen: set[str] = set()
-    stack = list(adj.get(start, []))
-    while stack:
-        n = stack.pop()
-        if n not in seen:
-            seen.add(n)
-            stack.extend(adj.get(n, []))
-    return seen
+    return graph.reach(adj, adj.get(start, []))
+
+
+def _repeated(ids: list[str]) -> list[str]:
+    return sorted(i for i, c in Counter(ids).items() if c > 1)
 
 
 def check(spec: BasinSpec, file: str) -> list[Problem]:
-    """All network and agreement problems of ``spec``; ``file`` names the basin file in messages."""
+    """All network and agreement problems of ``spec``; ``file`` names the basin file in messages.
+
+    Linear in the size of the network (one search per question, never one per node; see
+    :mod:`basins.graph`), so a basin of thousands of nodes validates in a fraction of a second."""
     P: list[Problem] = []
     add = lambda entry, field, msg: P.append(Problem(file, entry, field, msg))  # noqa: E731
 
@@ -61,7 +62,7 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
     nodes = {n.id: n for n in spec.nodes}
     links = {link.id: link for link in spec.links}
     for kind, ids in (("node", node_ids), ("link", [link.id for link in spec.links])):
-        for i in sorted({i for i in ids if ids.count(i) > 1}):
+        for i in _repeated(ids):
             add(f"{kind} {i!r}", "id", f"duplicate {kind} id; ids must be unique")
 
     for link in spec.links:
@@ -97,11 +98,15 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
     sinks = {n.id for n in spec.nodes if n.kind == "sink"}
     if not sinks:
         add("nodes", "kind", "the basin has no sink node; add one where the river leaves the basin")
+    up = graph.reverse(adj)
+    to_sink = graph.reach(up, sinks)  # one upstream search from every sink at once
     for n in spec.nodes:
         if n.kind in ("sink", "demand"):
             continue
-        if not (reachable(adj, n.id) & sinks):
+        if n.id not in to_sink:
             add(f"node {n.id!r}", "links", "has no path to a sink; add a link downstream")
+    semantics.check_feeding(spec, nodes, set(incoming), add)
+    semantics.check_cycles(spec, nodes, add)
 
     for n in spec.nodes:
         if n.kind != "inflow" and n.channel_fraction != 1.0:
@@ -150,6 +155,13 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
                     "returns and discharges by its recession, not by links")
 
     # Reservoirs
+    default_spill = {}  # spill_node() of every reservoir without spill_to, in one pass over the links
+    for link in spec.links:
+        if link.source in nodes and nodes[link.source].kind == "reservoir":
+            first, first_river = default_spill.get(link.source, (None, None))
+            river = link.target if nodes.get(link.target) is None or nodes[link.target].kind != "demand" else None
+            default_spill[link.source] = (first or link.target, first_river or river)
+    default_spill = {r: river or first for r, (first, river) in default_spill.items()}
     seen_res = set()
     for r in spec.reservoirs:
         e = f"reservoir {r.node!r}"
@@ -170,7 +182,7 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
             add(e, "area_km2_at_dead", "is larger than area_km2_at_full; the full reservoir has the larger area")
         if r.spill_to is not None and r.spill_to not in nodes:
             add(e, "spill_to", f"unknown node {r.spill_to!r}")
-        spill = spill_node(spec, r.node)
+        spill = r.spill_to if r.spill_to is not None else default_spill.get(r.node)
         if spill in nodes and nodes[spill].kind == "demand":
             add(e, "spill_to", f"spill would go to the demand node {spill!r} (a demand cannot take more than it "
                 "asks); set spill_to to a river node downstream")
@@ -181,6 +193,7 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
             add(f"node {n.id!r}", "kind", "is a reservoir node without an entry under 'reservoirs'")
 
     # Demands
+    pos = graph.topological_positions(adj, nodes)  # prunes the searches below to a few nodes each
     seen_dem = set()
     for d in spec.demands:
         e = f"demand {d.node!r}"
@@ -202,11 +215,10 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
             else:
                 # downstream: reachable from a diversion point of the demand, and not upstream of the demand
                 heads = [link.source for link in incoming.get(d.node, [])]
-                down = set().union(*(reachable(adj, h) for h in heads)) if heads else set()
-                upstream_of_demand = {n for n in nodes if d.node in reachable(adj, n)}
                 # returns to an aquifer come back a month later or more, wherever it discharges: no loop within a month
                 if nodes[d.return_node].kind != "aquifer" and (
-                        d.return_node not in down or d.return_node in upstream_of_demand or d.return_node == d.node):
+                        d.return_node == d.node or not graph.reaches(adj, heads, d.return_node, pos)
+                        or graph.reaches(up, [d.node], d.return_node, pos, downstream=False)):
                     add(e, "return_node", f"{d.return_node!r} is not downstream of where {d.node!r} takes its "
                         "water; return flow must re-enter below the intake")
     for n in spec.nodes:
@@ -217,7 +229,10 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
     parties = set(spec.agreement.parties)
     inflow_nodes = {n.id for n in spec.nodes if n.kind == "inflow"}
 
+    flow = semantics.ReceiptFlow(spec, nodes)
+
     def check_receipt(entry: str, field: str, r: Receipt):
+        flow.check(entry, field, r, add)
         for lid in r.links:
             if lid not in links:
                 add(entry, field, f"unknown link {lid!r}")
@@ -241,22 +256,25 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
                 add(entry, "enforce", f"party {p} is enforced but has no share")
         for p, r in receipts.items():
             check_receipt(entry, f"receipts.{p}", r)
+        semantics.check_receipts_of_parties(entry, receipts, add)
 
     ids = [r.id for r in spec.agreement.share_rules] + [q.id for q in spec.agreement.quotas] + \
         [s.id for s in spec.agreement.storage_splits]
-    for i in sorted({i for i in ids if ids.count(i) > 1}):
+    for i in _repeated(ids):
         add(f"rule {i!r}", "id", "duplicate rule id")
     for rule in spec.agreement.share_rules:
         e = f"share rule {rule.id!r}"
         for nid in rule.resource_inflows:
             if nid not in inflow_nodes:
                 add(e, "resource_inflows", f"{nid!r} is not an inflow node")
+        semantics.check_resource(e, rule.resource_inflows, add)
         check_shares(e, rule.shares, rule.receipts, rule.enforce)
     for q in spec.agreement.quotas:
         e = f"quota {q.id!r}"
         if q.party not in parties:
             add(e, "party", f"{q.party} is not a party of the agreement")
         check_receipt(e, "receipts", q.receipts)
+        semantics.check_receipt_lists(e, "receipts", q.receipts, add)
     for s in spec.agreement.storage_splits:
         e = f"storage split {s.id!r}"
         if s.reservoir not in seen_res:
@@ -265,6 +283,8 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
     for f in spec.agreement.facilities:
         for p, r in f.receipts.items():
             check_receipt(f"facility {f.id!r}", f"receipts.{p}", r)
+        semantics.check_receipts_of_parties(f"facility {f.id!r}", f.receipts, add)
+    semantics.check_tolerances(spec, add)
     if spec.calibration is not None:
         check_calibration(spec, file, add, nodes, links)
     return P

@@ -1,10 +1,16 @@
 """Monthly series: tidy CSV in, xarray out, volumes in hm³ per month.
 
 Each CSV has one value column and a ``unit`` column; rows in m³/s are converted
-with the real number of days of the month (a typical year has 365 days, so
-February has 28; dated series use their own calendar). Nothing is filled or
-guessed: a missing month, a NaN, a negative value or an unknown unit is a
-located error.
+with the real number of days of the month. Every m³/s → hm³ conversion of the
+package goes through one helper, :func:`step_days` (the days of each time step:
+month, dekad or day). A typical (undated) year is :data:`TYPICAL_YEAR`, not a
+leap year, so a typical February has 28 days; dated series use their own
+calendar (February 2024 has 29). Nothing is filled or guessed: a missing month,
+a NaN, a negative value or an unknown unit is a located error.
+
+Ids are text whatever they look like: a node called ``NA``, ``nan``, ``null`` or
+``None`` is that node, never a missing value. Only a truly empty cell is missing,
+and that is a located error too.
 
 =============  =========================================  ==================
 file           columns                                    units accepted
@@ -18,6 +24,7 @@ evaporation    month, node, evaporation, unit             mm
 from __future__ import annotations
 
 import calendar
+import functools
 import io
 
 import numpy as np
@@ -32,29 +39,87 @@ MONTHS = list(range(1, 13))
 MONTH_NAMES = [calendar.month_abbr[m] for m in MONTHS]
 KEYS = {"inflow": ["year_type", "month", "node"], "demand": ["month", "node"], "evaporation": ["month", "node"]}
 UNITS_OUT = {"inflow": "hm3/month", "demand": "hm3/month", "evaporation": "mm/month"}
+#: The calendar of a typical (undated) year: 2001, a common year of 365 days (February has 28).
+TYPICAL_YEAR = 2001
+#: Time steps :func:`step_days` knows. A dekad is days 1-10, 11-20 or 21 to the end of the month.
+STEPS = ("month", "dekad", "day")
+DEKAD_STARTS = (1, 11, 21)
+#: Words for "not a number" in a value cell (pandas' missing-value words): reported as NaN, never filled in.
+NAN_WORDS = {"nan", "na", "n/a", "#n/a", "#na", "null", "none", "<na>", "1.#ind", "1.#qnan"}
 
 
+def step_days(times, step: str = "month") -> np.ndarray:
+    """The real number of days [d] of each time step starting at ``times`` (a pandas DatetimeIndex, or
+    anything it accepts, of step starts at midnight).
+
+    ``step`` is ``"month"`` (28-31 d: February 2024 has 29), ``"dekad"`` (10, 10, and the rest of the month,
+    8-11 d: the third dekad of February has 9 days in 2024 and 8 in 2023) or ``"day"`` (1 d). Raises
+    ValueError for an unknown step or a time that does not start a step."""
+    t = pd.DatetimeIndex(times)
+    if step not in STEPS:
+        raise ValueError(f"unknown time step {step!r}; use one of {list(STEPS)}")
+    if (t != t.normalize()).any():
+        raise ValueError("a time step starts at midnight; got a time of day")
+    if step == "day":
+        return np.ones(len(t), dtype=np.int64)
+    month_days = np.asarray(t.days_in_month, dtype=np.int64)
+    day = np.asarray(t.day)
+    if step == "month":
+        if (day != 1).any():
+            raise ValueError("a month step starts on day 1 of the month")
+        return month_days
+    if not np.isin(day, DEKAD_STARTS).all():
+        raise ValueError(f"a dekad starts on day {', '.join(map(str, DEKAD_STARTS))} of the month")
+    return np.where(day == 21, month_days - 20, 10).astype(np.int64)
+
+
+@functools.lru_cache(maxsize=None)
 def days_in_month(month: int, year: int | None = None) -> int:
-    """Days in ``month`` (1–12) of ``year``; a typical (undated) year is not a leap year."""
-    return calendar.monthrange(year if year is not None else 2001, int(month))[1]
+    """Days [d] in ``month`` (1-12) of ``year`` (:func:`step_days`); a typical (undated) year is
+    :data:`TYPICAL_YEAR`, not a leap year, so a typical February has 28 days."""
+    month = int(month)
+    if not 1 <= month <= 12:
+        raise ValueError(f"month must be in 1..12, not {month}")
+    return int(step_days([pd.Timestamp(TYPICAL_YEAR if year is None else int(year), month, 1)], "month")[0])
 
 
 def m3s_to_hm3(q_m3s: float, month: int, year: int | None = None) -> float:
-    """Mean flow [m³/s] over a month → volume [hm³/month]."""
+    """Mean flow [m³/s] over a month → volume [hm³/month], with the real days of the month
+    (:func:`days_in_month`; a typical year's February has 28 days, February 2024 has 29)."""
     return q_m3s * days_in_month(month, year) * SECONDS_PER_DAY / 1e6
 
 
 def hm3_to_m3s(v_hm3: float, month: int, year: int | None = None) -> float:
-    """Volume [hm³/month] → mean flow over the month [m³/s]."""
+    """Volume [hm³/month] → mean flow over the month [m³/s] (inverse of :func:`m3s_to_hm3`)."""
     return v_hm3 * 1e6 / (days_in_month(month, year) * SECONDS_PER_DAY)
 
 
+def m3s_to_hm3_steps(q_m3s, times, step: str = "month") -> np.ndarray:
+    """Mean flows [m³/s] over the time steps starting at ``times`` → volumes [hm³ per step]
+    (:func:`step_days`; e.g. 10 m³/s over the third dekad of February 2024, 9 d, is 7.776 hm³)."""
+    return np.asarray(q_m3s, dtype=float) * step_days(times, step) * SECONDS_PER_DAY / 1e6
+
+
+def hm3_to_m3s_steps(v_hm3, times, step: str = "month") -> np.ndarray:
+    """Volumes [hm³ per step] over the time steps starting at ``times`` → mean flows [m³/s]."""
+    return np.asarray(v_hm3, dtype=float) * 1e6 / (step_days(times, step) * SECONDS_PER_DAY)
+
+
+def _is_empty(col: pd.Series) -> np.ndarray:
+    """Cells that hold nothing: a blank (or all-space) cell, or a field missing from a short row."""
+    return (col.isna() | (col.fillna("").str.strip() == "")).to_numpy()
+
+
 def read_table(text: str, kind: str, label: str, problems: list[Problem]) -> pd.DataFrame | None:
-    """Parse one series CSV (as text) and check its columns, months, values and units."""
+    """Parse one series CSV (as text) and check its columns, months, values and units.
+
+    Every cell is read as text (``NA``, ``nan``, ``null``, ``None`` are ids like any other; pandas' default
+    missing-value words are off), then the month and value columns are converted, all rows at once. Only
+    the rows with a problem are visited one by one, to word their messages."""
     value = kind
     expected = KEYS[kind] + [value, "unit"]
     try:
-        df = pd.read_csv(io.StringIO(text), dtype={"node": str, "year_type": str, "unit": str}, comment="#")
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[], comment="#")
     except Exception as exc:  # pandas raises several parser error types
         problems.append(Problem(label, "file", "", f"cannot be read as CSV ({exc}); fix the file's syntax"))
         return None
@@ -65,34 +130,52 @@ def read_table(text: str, kind: str, label: str, problems: list[Problem]) -> pd.
         problems.append(Problem(label, "header", ", ".join(missing + extra),
                                 f"columns must be exactly {expected}; missing {missing}, unknown {extra}"))
         return None
-    n0 = len(problems)
-    for i, row in df.iterrows():
-        # 1-based data row after the header, plus the row's key so the entry can be found by id
-        line = f"row {i + 2} (" + ", ".join(f"{k}={row[k]}" for k in KEYS[kind]) + ")"
-        for col in expected:
-            if pd.isna(row[col]):
-                what = "a number" if col in (value, "month") else ("a unit" if col == "unit" else "a value")
-                problems.append(Problem(label, line, col, f"is empty or NaN; give {what} (no value is filled in)"))
-        m = pd.to_numeric(pd.Series([row["month"]]), errors="coerce").iloc[0]
-        if not pd.isna(row["month"]) and (pd.isna(m) or not float(m).is_integer() or not 1 <= int(m) <= 12):
-            problems.append(Problem(label, line, "month", f"{row['month']!r} is not a month number 1-12"))
-        v = pd.to_numeric(pd.Series([row[value]]), errors="coerce").iloc[0]
-        if not pd.isna(row[value]) and pd.isna(v):
-            problems.append(Problem(label, line, value, f"{row[value]!r} is not a number"))
-        elif not pd.isna(v) and (v < 0 or not np.isfinite(v)):
-            problems.append(Problem(label, line, value, f"{v} is not a finite value >= 0; correct the data "
-                                                        "(values are never clipped)"))
-        elif not pd.isna(v) and v > SERIES_MAX[kind]:
-            problems.append(Problem(label, line, value, f"{v:g} is larger than {SERIES_MAX[kind]:g}, beyond any real "
-                                                        "basin; correct the data (values are never clipped)"))
-        u = row["unit"]
-        if not pd.isna(u) and str(u).strip() not in SERIES_UNITS[kind]:
-            problems.append(Problem(label, line, "unit", f"unknown unit {u!r}; use one of {list(SERIES_UNITS[kind])}"))
-    if len(problems) > n0:
+    empty = {c: _is_empty(df[c]) for c in expected}
+    month_text = df["month"].fillna("").str.strip()
+    month = pd.to_numeric(month_text, errors="coerce").to_numpy(dtype=float)
+    bad_month = ~empty["month"] & ~(np.isfinite(month) & (month % 1 == 0) & (month >= 1) & (month <= 12))
+    value_text = df[value].fillna("").str.strip()
+    v = pd.to_numeric(value_text, errors="coerce").to_numpy(dtype=float)
+    not_number = ~empty[value] & np.isnan(v)
+    with np.errstate(invalid="ignore"):
+        out_of_range = ~np.isnan(v) & ((v < 0) | ~np.isfinite(v))
+        too_large = ~np.isnan(v) & ~out_of_range & (v > SERIES_MAX[kind])
+    unit = df["unit"].fillna("").str.strip()
+    bad_unit = ~empty["unit"] & ~unit.isin(SERIES_UNITS[kind]).to_numpy()
+    bad = np.logical_or.reduce([*empty.values(), bad_month, not_number, out_of_range, too_large, bad_unit])
+    if bad.any():
+        what = {value: "a number", "month": "a month number 1-12", "unit": "a unit", "node": "a node id",
+                "year_type": "a year type"}
+        for i in np.flatnonzero(bad):
+            row = df.iloc[i]
+            # 1-based data row after the header, plus the row's key so the entry can be found by id
+            key = ", ".join(f"{k}={'' if pd.isna(row[k]) else row[k]}" for k in KEYS[kind])
+            line = f"row {i + 2} ({key})"
+            for col in expected:
+                if empty[col][i]:
+                    problems.append(Problem(label, line, col, f"is empty or NaN; give {what[col]} "
+                                                              "(no value is filled in)"))
+            if bad_month[i]:
+                problems.append(Problem(label, line, "month", f"{row['month']!r} is not a month number 1-12"))
+            if not_number[i] and value_text.iloc[i].lower().lstrip("+-") in NAN_WORDS:
+                problems.append(Problem(label, line, value, f"is empty or NaN ({row[value]!r}); give a number "
+                                                            "(no value is filled in)"))
+            elif not_number[i]:
+                problems.append(Problem(label, line, value, f"{row[value]!r} is not a number"))
+            elif out_of_range[i]:
+                problems.append(Problem(label, line, value, f"{v[i]} is not a finite value >= 0; correct the data "
+                                                            "(values are never clipped)"))
+            elif too_large[i]:
+                problems.append(Problem(label, line, value, f"{v[i]:g} is larger than {SERIES_MAX[kind]:g}, beyond "
+                                                            "any real basin; correct the data (values are never "
+                                                            "clipped)"))
+            if bad_unit[i]:
+                problems.append(Problem(label, line, "unit",
+                                        f"unknown unit {row['unit']!r}; use one of {list(SERIES_UNITS[kind])}"))
         return None
-    df[value] = pd.to_numeric(df[value])
-    df["month"] = pd.to_numeric(df["month"]).astype(int)
-    df["unit"] = df["unit"].str.strip()
+    df[value] = v
+    df["month"] = month.astype(int)
+    df["unit"] = unit
     dup = df.duplicated(KEYS[kind], keep="first")
     if dup.any():
         for i in np.flatnonzero(dup.to_numpy())[:20]:
@@ -106,9 +189,11 @@ def read_table(text: str, kind: str, label: str, problems: list[Problem]) -> pd.
 def to_hm3(df: pd.DataFrame, kind: str) -> pd.Series:
     """Values of a checked table in the model unit (hm³/month, or mm/month for evaporation)."""
     v = df[kind].astype(float).copy()
-    is_q = df["unit"] == "m3/s"
-    if is_q.any():
-        v[is_q] = [m3s_to_hm3(q, m) for q, m in zip(df.loc[is_q, kind], df.loc[is_q, "month"])]
+    is_q = (df["unit"] == "m3/s").to_numpy()
+    if is_q.any():  # a typical year's months (February 28 d), all rows at once
+        months = df["month"].to_numpy()[is_q]
+        starts = pd.DatetimeIndex([pd.Timestamp(TYPICAL_YEAR, m, 1) for m in MONTHS])[months - 1]
+        v[is_q] = m3s_to_hm3_steps(v[is_q].to_numpy(), starts, "month")
     return v
 
 
