@@ -320,6 +320,8 @@ COMMANDS: list[Command] = [
             _lazy("optimizer.analyses.ensemble", "add_arguments"), _lazy("optimizer.analyses.ensemble", "run")),
     Command("pareto", "the frontier of KZ receipts against KG deliveries (or winter energy) and the "
             "agreement's point", _lazy("optimizer.interfaces.cli_tradeoffs", "add_arguments"), _lazy("optimizer.interfaces.cli_tradeoffs", "run")),
+    Command("schedule", "propose the season's dekadal schedule from a forecast or named year, operate it, plan against fact",
+            _lazy("optimizer.interfaces.cli_schedule", "add_arguments"), _lazy("optimizer.interfaces.cli_schedule", "run")),
 ]
 
 
