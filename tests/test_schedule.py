@@ -204,3 +204,19 @@ def test_workbook_reads_back_with_the_same_numbers(tmp_path, talas_2023):
     csvs = export(tmp_path / "season.csv", "dekad", schedule=plan, plan_fact=pf)
     back = pd.read_csv(csvs[1], encoding="utf-8-sig")
     np.testing.assert_allclose(back[HEADERS["deviation_hm3"]].to_numpy(), pf["deviation_hm3"].to_numpy(), atol=5e-4)
+
+
+def test_cli_schedule_and_solve_year(tmp_path, capsys):
+    from optimizer.interfaces.cli import main
+    out = tmp_path / "t.xlsx"
+    assert main(["schedule", "talas", "--year", "2024", "--step", "month", "--replan", "2024-07-01",
+                 "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "operative quota 380.0 hm3 (Regulation reference 590 hm3)" in text
+    assert "published [P] KZ receipts, Talas 2024-04-01..2024-09-02: 394.3 hm3" in text
+    assert "re-plan from 2024-07-01" in text and "storage gain over the season" in text
+    book = pd.read_excel(out, sheet_name=None)
+    assert book["schedule"][HEADERS["plan_hm3"]].sum() == pytest.approx(380.0, abs=0.01)
+    assert main(["solve", "talas", "--year", "2023", "--operation", "status-quo"]) == 0
+    text = capsys.readouterr().out
+    assert "operative quota 344.7 hm3" in text and "storage gain: TA_R_KIR" in text

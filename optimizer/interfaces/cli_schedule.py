@@ -113,3 +113,40 @@ def compare_published(s: S.Season, actual: pd.DataFrame) -> list[dict]:
                     "published_hm3": c.figure.value, "status": c.figure.status, "source": c.figure.source,
                     "modelled_hm3": round(mod, 3)})
     return out
+
+
+def run_solve_year(args: argparse.Namespace, basin) -> int:
+    """``chutalas solve BASIN --year Y``: the named season Apr–Sep (inflow, start storage and the Commission's plan
+    as the operative quota from data/observed), in the operation asked for, with the storage gain printed."""
+    import optimizer
+    from optimizer.interfaces.cli import EXIT_INPUT, CliError, print_result
+
+    if args.year not in named_years.YEARS:
+        raise CliError(f"--year: named years are {', '.join(map(str, named_years.YEARS))}, not {args.year}")
+    if args.operation == "schedule":
+        raise CliError("solve --year runs agreement or status-quo; use `chutalas schedule` for schedule operation")
+    try:
+        s = S.season(basin, args.year, step=args.step, named=True)
+        b = S.with_quota(s.basin, s.operative_quota_hm3)
+        r = optimizer.solve(b, inflow=s.inflow, step=s.step, foresight=args.foresight, operation=args.operation,
+                            end_storage=args.end_storage or ("free" if args.foresight == "myopic" else s.end_storage),
+                            initial_storage=s.initial_storage, time_limit=args.time_limit)
+    except optimizer.SolveError as exc:
+        print(f"chutalas solve: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except (ValueError, LookupError) as exc:
+        raise CliError(str(exc)) from None
+    r.manifest["season"] = s.notes
+    if args.json:
+        print(json.dumps({"manifest": r.manifest, "storage_gain_hm3": S.storage_gain(r).to_dict(),
+                          "received_hm3": S.receipts(r, s.posts).sum().to_dict(),
+                          "ledger": r.ledger.replace({float("nan"): None}).to_dict("records")}, indent=2, default=str))
+        return 0
+    print(f"named season {s.year}: {s.notes['inflow']['what']} [{s.notes['inflow']['status']}]; operative quota "
+          f"{s.operative_quota_hm3:,.1f} hm3 (Regulation {s.regulation_quota_hm3:,.0f}); start storage: "
+          f"{s.notes['start_storage']}")
+    print_result(r, sys.stdout)
+    got = S.receipts(r, s.posts).to_numpy().sum()
+    print(f"KZ receipts at the posts {got:,.1f} hm3; storage gain: "
+          + ", ".join(f"{k} {v:+,.1f} hm3" for k, v in S.storage_gain(r).items()))
+    return 0
