@@ -220,3 +220,24 @@ def test_cli_schedule_and_solve_year(tmp_path, capsys):
     assert main(["solve", "talas", "--year", "2023", "--operation", "status-quo"]) == 0
     text = capsys.readouterr().out
     assert "operative quota 344.7 hm3" in text and "storage gain: TA_R_KIR" in text
+
+
+def test_probability_that_the_schedule_is_met_falls_with_drier_members():
+    s = S.season("talas", 2025, forecast=1.0, step="month")
+    plan, _ = S.propose(s)
+    p = S.probability_met(s, plan, [0.3, 1.0, 1.2])
+    row = p.loc["TA_L_BORDER"]
+    assert row["plan_hm3"] == pytest.approx(590.0, abs=1e-6)  # normal forecast: the Regulation's 590
+    assert row["members"] == 3
+    # the forecast and a wetter member meet it; 30 % of the forecast cannot (less water than the plan needs)
+    assert row["probability_met"] == pytest.approx(2 / 3)
+    assert row["received_min_hm3"] < 0.99 * 590.0 <= row["received_median_hm3"]
+
+
+def test_plan_fact_figure_has_a_plan_and_an_actual_line_per_post():
+    times = timesteps.horizon("2025-04", 1, "dekad")
+    plan = Schedule(pd.DataFrame({"P": [10.0, 20.0, 30.0]}, index=times), "dekad")
+    fig = S.figure(S.plan_vs_fact(plan, pd.DataFrame({"P": [12.0, 15.0, 30.0]}, index=times)))
+    assert [tr.name for tr in fig.data] == ["P plan", "P actual"]
+    assert list(fig.data[1].y) == [12.0, 27.0, 57.0]
+    assert fig.layout.yaxis.title.text == "cumulative delivery, hm³"

@@ -243,3 +243,24 @@ def replan(s: Season, schedule: Schedule, fact, date: str | pd.Timestamp,
     future = receipts(res, s.posts)
     sched = Schedule(future, s.step, basin=s.basin.id, label=f"re-plan from {date:%Y-%m-%d}")
     return Replan(date, past, sched, pd.concat([past, future]), res, store)
+
+
+def probability_met(s: Season, schedule: Schedule, fractions, tolerance: float = 0.01,
+                    time_limit: float | None = 60.0) -> pd.DataFrame:
+    """Forecast-driven season: for each member of an ensemble of Apr–Sep inflow forecasts (``fractions`` of the
+    season inflow ``s.inflow``, e.g. draws of a forecast's uncertainty), operate the schedule and say whether each
+    post received its season's planned volume (within ``tolerance`` × plan). Returns per post the share of members
+    that met it and the members' season receipts [hm³] (min, median, max)."""
+    fr = np.asarray(list(fractions), dtype=float)
+    if fr.size == 0 or not np.isfinite(fr).all() or (fr <= 0).any():
+        raise ValueError("the ensemble needs one or more positive inflow fractions")
+    plan = schedule.total_hm3()
+    got = []
+    for f in fr:
+        run = follow(s, schedule, inflow=s.inflow * float(f), time_limit=time_limit)
+        got.append(receipts(run, s.posts).sum())
+    got = pd.DataFrame(got).reset_index(drop=True)
+    met = got.ge(plan * (1 - tolerance), axis=1)
+    return pd.DataFrame({"plan_hm3": plan, "probability_met": met.mean(), "members": len(fr),
+                         "received_min_hm3": got.min(), "received_median_hm3": got.median(),
+                         "received_max_hm3": got.max()})
