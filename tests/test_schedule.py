@@ -241,3 +241,21 @@ def test_plan_fact_figure_has_a_plan_and_an_actual_line_per_post():
     assert [tr.name for tr in fig.data] == ["P plan", "P actual"]
     assert list(fig.data[1].y) == [12.0, 27.0, 57.0]
     assert fig.layout.yaxis.title.text == "cumulative delivery, hm³"
+
+
+def test_cli_schedule_against_measured_gauges(tmp_path, capsys):
+    from optimizer.interfaces.cli import main
+    g = tmp_path / "g.csv"
+    rows = ["post,date,value,unit"] + [f"TA_L_BORDER,{t:%Y-%m-%d},20,m3/s" for t in pd.date_range("2024-04-01", "2024-04-30")
+                                      if t != pd.Timestamp("2024-04-15")]
+    g.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "pf.csv"
+    assert main(["schedule", "talas", "--year", "2024", "--gauges", str(g), "--out", str(out)]) == 0
+    cap = capsys.readouterr()
+    assert "TA_L_BORDER: 1 gap(s) on 2024-04-15" in cap.err
+    pf = pd.read_csv(out.with_suffix(".plan_fact.csv"), encoding="utf-8-sig")
+    actual = pf[HEADERS["actual_hm3"]].tolist()
+    # 20 m3/s for the 10 days of dekad 1 = 17.28 hm3; dekad 2 has a gap: not filled, NaN; dekad 3 17.28
+    assert actual[0] == pytest.approx(17.28) and np.isnan(actual[1]) and actual[2] == pytest.approx(17.28)
+    assert len(pf) == 3
+    assert np.isnan(pf[HEADERS["cum_actual_hm3"]].iloc[2])  # a gap makes the cumulative fact unknown after it

@@ -181,7 +181,7 @@ def plan_vs_fact(schedule: Schedule, actual_hm3: pd.DataFrame, until: str | pd.T
     to_m3s = 1e6 / (days * timesteps.SECONDS_PER_DAY)
     rows = []
     for p in plan.columns:
-        cp, ca = plan[p].cumsum(), act[p].cumsum()
+        cp, ca = plan[p].cumsum(), act[p].cumsum(skipna=False)  # after a gap the cumulative fact is unknown (NaN)
         for i, t in enumerate(plan.index):
             pct = 100.0 * ca.iloc[i] / cp.iloc[i] if cp.iloc[i] > 1e-9 else np.nan
             rows.append({"post": p, "step_start": t, "step": timesteps.step_label(t, schedule.step),

@@ -32,6 +32,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "instead of the proposed one")
     p.add_argument("--replan", metavar="YYYY-MM-DD", help="also re-plan the rest of the season from this date "
                    "(the first day of a step), with the storage of the schedule run then")
+    p.add_argument("--fact", type=float, default=None, metavar="F",
+                   help="simulated fact: the schedule operated on F x the forecast inflow (default 1: as forecast)")
+    p.add_argument("--gauges", help="measured receipts: a gauge CSV (post,date,value,unit; posts named by link id) "
+                   "compared with the plan up to its last complete step (gaps reported, never filled)")
     p.add_argument("--out", help="write schedule, plan against fact and ledger to this .xlsx (or .csv)")
     p.add_argument("--json", action="store_true", help="print a JSON document instead of tables")
 
@@ -51,12 +55,27 @@ def run(args: argparse.Namespace) -> int:
             proposal = None
         else:
             plan, proposal = S.propose(s)
-        run_ = S.follow(s, plan)
+        run_ = S.follow(s, plan, inflow=None if args.fact is None else s.inflow * args.fact)
         rp = S.replan(s, plan, run_, args.replan) if args.replan else None
+        measured = None
+        if args.gauges:
+            from optimizer.core import gauges
+            g = gauges.read(args.gauges)
+            if g.gaps:
+                print(f"chutalas schedule: gaps in {args.gauges} (not filled): {g.gap_report()}", file=sys.stderr)
+            measured = g.hm3(s.step)
+            unknown = [c for c in measured.columns if c not in s.posts]
+            if unknown:
+                raise CliError(f"{args.gauges}: post(s) {unknown} are not accounting posts of {s.basin.id} "
+                               f"({', '.join(s.posts)}); name the gauge rows by the post's link id")
     except (ValueError, LookupError) as exc:
         raise CliError(str(exc)) from None
     actual = S.receipts(run_, s.posts)
-    pf = S.plan_vs_fact(plan, actual)
+    if measured is not None:
+        pf = S.plan_vs_fact(plan.__class__(plan.plan_hm3[list(measured.columns)], plan.step), measured,
+                            until=measured.index[-1])
+    else:
+        pf = S.plan_vs_fact(plan, actual)
     checks = compare_published(s, actual)
     gain = S.storage_gain(run_)
     if args.out:
@@ -82,6 +101,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"  operative quota {s.operative_quota_hm3:,.1f} hm3 (Regulation reference {s.regulation_quota_hm3:,.0f} hm3)",
           file=out)
     print(f"  start storage: {s.notes['start_storage']}", file=out)
+    if args.fact is not None:
+        print(f"  fact: the schedule operated on {args.fact:g} x the forecast inflow", file=out)
+    if args.gauges:
+        print(f"  plan against measured receipts ({args.gauges}) to {pf.step_start.max():%Y-%m-%d}:", file=out)
     last = pf.groupby("post").tail(1).set_index("post")
     for p, r in last.iterrows():
         print(f"  {p}: planned {r.cum_plan_hm3:,.1f} hm3, received {r.cum_actual_hm3:,.1f} hm3 "
