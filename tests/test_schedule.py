@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -217,6 +219,12 @@ def test_cli_schedule_and_solve_year(tmp_path, capsys):
     assert "re-plan from 2024-07-01" in text and "storage gain over the season" in text
     book = pd.read_excel(out, sheet_name=None)
     assert book["schedule"][HEADERS["plan_hm3"]].sum() == pytest.approx(380.0, abs=0.01)
+    page = tmp_path / "s.html"
+    assert main(["schedule", "talas", "--year", "2024", "--step", "month", "--html", str(page)]) == 0
+    capsys.readouterr()
+    doc = page.read_text(encoding="utf-8")
+    assert "394.3 [P]" in doc and "План нараст., млн м³ / Cumulative plan, hm³" in doc
+    assert pd.read_html(io.StringIO(doc))[0].iloc[-1, 2] == pytest.approx(380.0, abs=0.05)
     assert main(["solve", "talas", "--year", "2023", "--operation", "status-quo"]) == 0
     text = capsys.readouterr().out
     assert "operative quota 344.7 hm3" in text and "storage gain: TA_R_KIR" in text

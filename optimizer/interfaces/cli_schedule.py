@@ -37,6 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gauges", help="measured receipts: a gauge CSV (post,date,value,unit; posts named by link id) "
                    "compared with the plan up to its last complete step (gaps reported, never filled)")
     p.add_argument("--out", help="write schedule, plan against fact and ledger to this .xlsx (or .csv)")
+    p.add_argument("--html", help="write a printable one-page season summary (HTML) to this file")
     p.add_argument("--json", action="store_true", help="print a JSON document instead of tables")
 
 
@@ -85,6 +86,19 @@ def run(args: argparse.Namespace) -> int:
                    summary=pd.DataFrame(checks) if checks else None)
         except OSError as exc:
             raise CliError(f"cannot write {args.out} ({exc.strerror or exc})") from None
+    if args.html:
+        from pathlib import Path
+
+        from optimizer.interfaces.tables import season_html
+        lines = [f"inflow: {s.notes.get('inflow', {}).get('what') or f'forecast {s.availability:.2f} x normal'}",
+                 f"operative quota {s.operative_quota_hm3:,.1f} hm3 (Regulation {s.regulation_quota_hm3:,.0f} hm3)",
+                 f"start storage: {s.notes['start_storage']}",
+                 "storage gain: " + ", ".join(f"{k} {v:+,.1f} hm3" for k, v in gain.items())]
+        try:
+            Path(args.html).write_text(season_html(f"{s.basin.name}: season {s.year}, per {s.step}", lines, pf,
+                                                   s.step, checks), encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"cannot write {args.html} ({exc.strerror or exc})") from None
     if args.json:
         doc = {"basin": s.basin.id, "year": s.year, "step": s.step, "operative_quota_hm3": s.operative_quota_hm3,
                "regulation_quota_hm3": s.regulation_quota_hm3, "availability": s.availability,

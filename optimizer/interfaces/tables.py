@@ -99,3 +99,29 @@ def export(path: str | Path, step: str, *, schedule=None, plan_fact: pd.DataFram
         df.to_csv(p, index=False, encoding="utf-8-sig")  # (a BOM, so that Excel shows the Cyrillic headers)
         written.append(p)
     return written
+
+
+def season_html(title: str, lines: list[str], plan_fact: pd.DataFrame, step: str,
+                checks: list[dict] | None = None) -> str:
+    """A printable one-page season summary (HTML, A4): the season's inputs, plan against fact at the end of each
+    month per post, and the published receipts beside the modelled ones."""
+    import html
+    pf = plan_fact.copy()
+    pf["month"] = pd.to_datetime(pf["step_start"]).dt.to_period("M")
+    monthly = pf.groupby(["post", "month"], sort=False).tail(1)  # the month's last step: cumulative at month end
+    cols = ["post", "step_start", "cum_plan_hm3", "cum_actual_hm3", "fulfilment_pct", "deviation_hm3"]
+    table = bilingual(monthly[cols], step).to_html(index=False, na_rep="—", float_format=lambda v: f"{v:,.1f}")
+    pub = ""
+    if checks:
+        rows = "".join(f"<tr><td>{html.escape(c['label'])}</td><td>{c['from']} – {c['to']}</td>"
+                       f"<td>{c['published_hm3']:,.1f} [{html.escape(str(c['status']))}]</td>"
+                       f"<td>{c['modelled_hm3']:,.1f}</td></tr>" for c in checks)
+        pub = ("<h2>Опубликовано и модель / Published and modelled, млн м³ (hm³)</h2><table><tr><th>Что / What</th>"
+               "<th>Даты / Dates</th><th>Опубликовано / Published</th><th>Модель / Model</th></tr>" + rows + "</table>")
+    items = "".join(f"<li>{html.escape(x)}</li>" for x in lines)
+    return ("<!DOCTYPE html><html lang='ru'><head><meta charset='utf-8'><title>" + html.escape(title) + "</title>"
+            "<style>@page{size:A4;margin:12mm}body{font:10pt sans-serif}table{border-collapse:collapse}"
+            "td,th{border:1px solid #999;padding:2px 5px;text-align:right}th{background:#eee}h1{font-size:14pt}"
+            "h2{font-size:11pt}</style></head><body><h1>" + html.escape(title) + "</h1><ul>" + items + "</ul>"
+            "<h2>План и факт нарастающим итогом на конец месяца / Cumulative plan and fact at month end</h2>"
+            + table + pub + "</body></html>")
