@@ -35,10 +35,15 @@ Bounds: ``x[l,t] ≤ C_l·days(t)`` for canals (capacity in m³/s converted with
 storage unless told otherwise). Minimum flows are soft: ``x[l,t] + env[l,t] ≥ m_l(t)``. Agreement rows:
 ``received(a) + excess[a] ≥ (1 − τ_a)·requirement(a)`` (excess fixed at 0 when the rule is hard).
 
+Schedule rows (``operation="schedule"``, :mod:`optimizer.core.schedule`): for every accounting post p (a receipt
+link) and step t of an agreed schedule, ``(1 − loss_p) x[p,t] + sched_short[p,t] ≥ plan[p,t]`` [hm³ per step], with
+``plan`` a mutable Param and the shortfall costing SCHEDULE_PENALTY per hm³ (more than any demand's shortage, so the
+schedule at the posts is delivered first and the upstream intakes take the remainder). No post, no row.
+
 Objective (priorities as costs, after Pywr/WEAP)::
 
     min Σ w_d (demand[d,t] − q[d,t]) + Σ π_a excess[a] + 100 Σ env + 0.01 Σ spill + 10⁻⁴ Σ x + 0.01 Σ loss_l x
-        − v Σ_r s[r,T−1] + 10⁶ Σ end_short
+        − v Σ_r s[r,T−1] + 10⁶ Σ end_short + 10³ Σ sched_short
 
 ``w_d = 11 − priority`` (× ``upstream_weight`` for the upstream party in status-quo operation), π_a the
 rule's penalty, v ≥ 0 a storage value used only by the month-by-month (myopic) operator. Water lost on
@@ -69,6 +74,7 @@ ENV_PENALTY = 100.0  # cost per hm³ below a minimum flow
 SPILL_PENALTY = 0.01  # cost per hm³ spilled
 FLOW_COST = 1e-4  # tie-break cost per hm³ of flow
 LOSS_COST = 0.01  # cost per hm³ lost on a link: more than the flow cost a lost hm³ would save further down
+SCHEDULE_PENALTY = 1000.0  # cost per hm³ below the agreed schedule at a post (schedule operation)
 ELASTIC_PENALTY = 1e6  # cost per hm³ of a relaxed hard row in the infeasibility diagnosis
 INF = float("inf")  # an unbounded slack
 MAX_INPUT = 1e12  # largest number (hm³, mm) the LP accepts: HiGHS reads 1e20 as infinite, and node balances close
@@ -98,6 +104,7 @@ class Inputs:
     storage_value: float = 0.0
     rules_enforced: bool = True
     step: str = "month"  # month | dekad | day (optimizer.core.timesteps)
+    schedule: pd.DataFrame | None = None  # (time × post link) planned delivery at the post, hm³ per step
 
     @property
     def step_days(self) -> np.ndarray:
@@ -257,6 +264,7 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
     m.LM = pyo.Set(initialize=list(inp.min_flow.columns), ordered=True)
     m.A = pyo.Set(initialize=[a.key for a in inp.rows], ordered=True)
     m.rows = {a.key: a for a in inp.rows}
+    m.SP = pyo.Set(initialize=[] if inp.schedule is None else list(inp.schedule.columns), ordered=True)
 
     # --- data (mutable) -------------------------------------------------------------------------
     P = dict(mutable=True, within=pyo.Reals)
@@ -287,6 +295,7 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
     m.pen = pyo.Param(m.A, initialize=0.0, **P)
     m.vstore = pyo.Param(initialize=0.0, **P)
     m.excess_ub = pyo.Param(m.A, initialize=0.0, **P)  # 0 for a hard row, "infinite" for a soft one
+    m.plan = pyo.Param(m.SP, m.T, initialize=0.0, **P)  # agreed schedule at a post [hm³ per step]
     m.end_ub = pyo.Param(m.R, initialize=0.0, **P)  # 0 unless the end storage is relaxed (elastic mode)
 
     # --- variables ---------------------------------------------------------------------------------
@@ -299,6 +308,7 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
     m.env = pyo.Var(m.LM, m.T, within=pyo.NonNegativeReals)
     m.excess = pyo.Var(m.A, bounds=lambda m, a: (0, m.excess_ub[a]))
     m.end_short = pyo.Var(m.R, bounds=lambda m, r: (0, m.end_ub[r]))
+    m.sched_short = pyo.Var(m.SP, m.T, within=pyo.NonNegativeReals)
 
     # --- expressions -------------------------------------------------------------------------------
     def s_prev(m, r, t):
@@ -356,6 +366,7 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
     m.received = pyo.Expression(m.A, rule=lambda m, k: received(m, m.rows[k]))
     m.requirement = pyo.Expression(m.A, rule=lambda m, k: requirement(m, m.rows[k]))
     m.agreement = pyo.Constraint(m.A, rule=lambda m, k: m.received[k] + m.excess[k] - m.keep[k] * m.requirement[k] >= 0)
+    m.schedule = pyo.Constraint(m.SP, m.T, rule=lambda m, p, t: m.delivered[p, t] + m.sched_short[p, t] >= m.plan[p, t])
 
     # --- objective -----------------------------------------------------------------------------------
     m.shortage = pyo.Expression(m.D, m.T, rule=lambda m, d, t: m.demand[d, t] - m.q[d, t])
@@ -368,6 +379,7 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
         + LOSS_COST * sum(m.loss[l] * m.x[l, t] for l in m.L for t in m.T if m.loss[l] > 0)
         - m.vstore * sum(m.s[r, m.T.last()] for r in m.R)
         + ELASTIC_PENALTY * sum(m.end_short[r] for r in m.R)
+        + SCHEDULE_PENALTY * sum(m.sched_short[p, t] for p in m.SP for t in m.T)
     ), sense=pyo.minimize)
     m.spill_to = spill_to
     set_data(m, inp)
@@ -406,6 +418,9 @@ def set_data(m: pyo.ConcreteModel, inp: Inputs) -> None:
         m.excess_ub[a.key] = 0.0 if hard else INF
     for r in spec.reservoirs:
         m.end_ub[r.node] = 0.0
+    if inp.schedule is not None:
+        plan = inp.schedule.to_numpy(dtype=float)
+        m.plan.store_values({(p, t): float(plan[t, j]) for j, p in enumerate(inp.schedule.columns) for t in T})
 
 
 def set_elastic(m: pyo.ConcreteModel, inp: Inputs, on: bool) -> None:

@@ -82,6 +82,7 @@ def structure_key(inp: Inputs) -> str:
                  for a in inp.rows],
         "physics": repr(physics(inp)),
         "months": inp.T, "step": inp.step,
+        "schedule": [] if inp.schedule is None else list(inp.schedule.columns),
     }
     return hashlib.sha256(json.dumps(k, default=str, sort_keys=True).encode()).hexdigest()
 
@@ -286,7 +287,7 @@ def _check_initial_storage(basin: Basin, initial_storage: dict) -> dict:
 def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray | None = None,
           start: str = "2025-01", months: int = 12, foresight: str = "perfect", operation: str = "agreement",
           end_storage: str | dict | None = None, initial_storage: dict | None = None,
-          time_limit: float | None = 60.0, step: str | None = None) -> res.Result:
+          time_limit: float | None = 60.0, step: str | None = None, schedule=None) -> res.Result:
     """Allocate water month by month over a horizon and return a :class:`~optimizer.core.result.Result`.
 
     Parameters
@@ -298,7 +299,11 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     step : ``month`` (default), ``dekad`` (days 1–10, 11–20, 21–end) or ``day``; every step has its real length.
         With ``inflow`` the step is read from its time coordinate unless given.
     foresight : ``perfect`` (one LP over the horizon) or ``myopic`` (each month alone, storage carried).
-    operation : ``agreement`` (rules enforced) or ``status-quo`` (upstream intakes first; rules only reported).
+    operation : ``agreement`` (rules enforced), ``status-quo`` (upstream intakes first, a stress scenario; rules
+        only reported) or ``schedule`` (the agreed ``schedule`` delivered at its posts first, every intake by its
+        priority taking the remainder; rules only reported).
+    schedule : for ``operation="schedule"``: a :class:`optimizer.core.schedule.Schedule` (or a DataFrame
+        step start × post link of hm³ per step) on the horizon's steps.
     end_storage : ``initial`` (end ≥ start storage; the default with perfect foresight), ``free`` (the default,
         and the only choice, when myopic), or a dict reservoir → hm³.
     time_limit : HiGHS time limit per LP [s].
@@ -314,8 +319,12 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     elif foresight == "myopic" and end_storage != "free":
         raise ValueError("month-by-month (myopic) operation has no end-of-horizon storage target: an operator "
                          "without a forecast cannot plan for one; use end_storage='free' (the default for myopic)")
-    if operation not in ("agreement", "status-quo"):
-        raise ValueError(f"operation must be 'agreement' or 'status-quo', not {operation!r}")
+    if operation not in ("agreement", "status-quo", "schedule"):
+        raise ValueError(f"operation must be 'agreement', 'status-quo' or 'schedule', not {operation!r}")
+    if (operation == "schedule") != (schedule is not None):
+        raise ValueError("operation='schedule' needs a schedule, and a schedule needs operation='schedule'")
+    if operation == "schedule" and foresight != "perfect":
+        raise ValueError("schedule operation runs with perfect foresight over the season (foresight='perfect')")
     if time_limit is not None and not time_limit > 0:  # (NaN fails the comparison too)
         raise ValueError(f"time limit must be a positive number of seconds (or None for no limit), not {time_limit!r}")
     start_storage = None if initial_storage is None else _check_initial_storage(basin, initial_storage)
@@ -341,6 +350,11 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     timings: dict = {}
     full = make_inputs(basin, times, inflow, end_storage=end_storage, upstream_first=upstream_first,
                        initial_storage=start_storage, step=step)
+    if schedule is not None:
+        from optimizer.core.schedule import plan_table
+        full.schedule = plan_table(schedule, basin, times)
+        full.rules_enforced = False  # the schedule is what is operated; the rules are reported
+        options["schedule_sha256"] = hashlib.sha256(full.schedule.to_numpy().astype("<f8").tobytes()).hexdigest()
     check_numbers(full)
     spill_to = {r.node: spill_node(basin.spec, r.node) for r in basin.spec.reservoirs}
     if foresight == "perfect":

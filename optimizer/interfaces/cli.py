@@ -197,6 +197,8 @@ def _args_solve(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", help="write the full result to this NetCDF file (atomically)")
     p.add_argument("--ledger", help="write the compliance ledger to this CSV file")
     p.add_argument("--json", action="store_true", help="print a JSON summary instead of tables")
+    p.add_argument("--year", type=int, default=None, help="a named season (2023, 2024, 2025): Apr-Sep built from the "
+                   "published figures in data/observed (overrides --year-type, --start, --months)")
 
 
 def _run_solve(args: argparse.Namespace) -> int:
@@ -205,6 +207,8 @@ def _run_solve(args: argparse.Namespace) -> int:
     import optimizer
 
     basin = _load(args.basin)
+    if getattr(args, "year", None) is not None:  # a named season (optimizer.interfaces.cli_schedule)
+        return _lazy("optimizer.interfaces.cli_schedule", "run_solve_year")(args, basin)
     try:
         r = optimizer.solve(basin, args.year_type, start=args.start, months=args.months, step=args.step, foresight=args.foresight,
                             operation=args.operation, end_storage=args.end_storage, time_limit=args.time_limit)
@@ -320,6 +324,8 @@ COMMANDS: list[Command] = [
             _lazy("optimizer.analyses.ensemble", "add_arguments"), _lazy("optimizer.analyses.ensemble", "run")),
     Command("pareto", "the frontier of KZ receipts against KG deliveries (or winter energy) and the "
             "agreement's point", _lazy("optimizer.interfaces.cli_tradeoffs", "add_arguments"), _lazy("optimizer.interfaces.cli_tradeoffs", "run")),
+    Command("schedule", "propose the season's dekadal schedule from a forecast or named year, operate it, plan against fact",
+            _lazy("optimizer.interfaces.cli_schedule", "add_arguments"), _lazy("optimizer.interfaces.cli_schedule", "run")),
 ]
 
 
