@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import platform
 import threading
 import time
@@ -33,16 +34,35 @@ from optimizer.core.errors import InfeasibleAgreement, PhysicallyInfeasible, Sol
 from optimizer.core.model import MAX_INPUT, Inputs, build, check_numbers, make_inputs, physics, set_data, set_elastic
 
 MYOPIC_STORAGE_VALUE = 0.1  # cost units per hm³ kept in storage at the end of each month (myopic operator)
-_CACHE_SIZE = 8
+_CACHE_SIZE = 64  # kept models at most ...
+#: ... and at most this many MB of them (estimated, see _Entry.mb); CHUTALAS_MODEL_CACHE_MB overrides
+_CACHE_MB = float(os.environ.get("CHUTALAS_MODEL_CACHE_MB", "256"))
+#: measured with tracemalloc on the Chu model (12-120 months): ~1.5 kB of Pyomo + HiGHS per variable or row
+_KB_PER_VAR_OR_ROW = 1.6
+
+# Concurrency (the app serves many sessions from one process, one script thread each): a kept model has its
+# own lock, so two sessions never write one model's numbers at once; and every call into Pyomo's HiGHS
+# interface that redirects the process's stdout/stderr (set_instance and solve wrap HiGHS in
+# pyomo.common.tee.capture_output(capture_fd=True), which swaps file descriptors 1 and 2 of the whole
+# process) holds _HIGHS_IO, so no two redirections ever nest across threads (they deadlocked: "TeeStream:
+# deadlock observed joining reader threads"). HiGHS takes milliseconds on these LPs; building a model and
+# reading the solution (pure Python, the bulk of the time) run outside it.
+_HIGHS_IO = threading.Lock()
 
 
 class _Entry:
     def __init__(self, model: pyo.ConcreteModel, solver: Highs):
         self.model, self.solver, self.lock, self.solves = model, solver, threading.Lock(), 0
+        self.mb = (model.nvariables() + model.nconstraints()) * _KB_PER_VAR_OR_ROW / 1024
 
 
 _cache: "OrderedDict[str, _Entry]" = OrderedDict()
 _cache_lock = threading.Lock()
+
+
+def cache_mb() -> float:
+    """Estimated memory of the kept models [MB]."""
+    return sum(e.mb for e in list(_cache.values()))
 
 
 def clear_cache() -> None:
@@ -108,13 +128,15 @@ def _persistent(inp: Inputs, timings: dict) -> _Entry:
         cfg.update_named_expressions = False
         cfg.update_objective = False
         cfg.update_parameters = True
-        solver.set_instance(m)
+        with _HIGHS_IO:
+            solver.set_instance(m)
         entry = _Entry(m, solver)
         timings["build_s"] = time.perf_counter() - t0
         timings["rebuilt"] = True
         with _cache_lock:
             _cache[key] = entry
-            while len(_cache) > _CACHE_SIZE:
+            # evict the least recently used (never the entry just built: a model over the limit still solves)
+            while len(_cache) > 1 and (len(_cache) > _CACHE_SIZE or cache_mb() > _CACHE_MB):
                 _cache.popitem(last=False)
     else:
         timings["build_s"] = 0.0  # the kept model's numbers are rewritten in _solve_entry
@@ -130,6 +152,11 @@ def _run(entry: _Entry, time_limit: float | None):
     # a model just handed to HiGHS (set_instance) already holds the current numbers: skip the update pass
     entry.solver.config.auto_updates.update_parameters = entry.solves > 0
     entry.solves += 1
+    with _HIGHS_IO:
+        return _solve_call(entry, time_limit)
+
+
+def _solve_call(entry: _Entry, time_limit: float | None):
     return entry.solver.solve(entry.model, load_solutions=False, raise_exception_on_nonoptimal_result=False,
                               # time_limit always set: a kept model must not inherit an earlier call's limit;
                               # output_flag off: HiGHS otherwise keeps logging to the process's stdout after a
@@ -180,6 +207,8 @@ def _solve_entry(entry: _Entry, inp: Inputs, time_limit: float | None) -> tuple[
         if tc in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit):
             raise SolverLimit(f"HiGHS stopped at its limit ({tc.name}, time limit {time_limit} s) before proving the "
                               "allocation optimal; raise --time-limit or shorten the horizon.")
+        if tc == TerminationCondition.interrupted:  # Ctrl-C caught by HiGHS: an interruption, not bad data
+            raise KeyboardInterrupt
         raise SolverFailure(f"HiGHS ended with status {tc.name}; the inputs may be badly scaled "
                             "(check capacities and inflows for absurd values).")
 
@@ -195,6 +224,8 @@ def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
             return SolverLimit(f"HiGHS found the hard rules infeasible but stopped at its limit ({tc.name}, time "
                                f"limit {time_limit} s) while finding which rules conflict; raise --time-limit or "
                                "shorten the horizon.")
+        if tc == TerminationCondition.interrupted:
+            raise KeyboardInterrupt
         if tc not in (TerminationCondition.convergenceCriteriaSatisfied, TerminationCondition.provenInfeasible,
                       TerminationCondition.infeasibleOrUnbounded):
             return SolverFailure(f"HiGHS ended the infeasibility diagnosis with status {tc.name}; the inputs may be "
