@@ -22,6 +22,7 @@ import xarray as xr
 from basins.loading import atomic_output
 
 from optimizer.core.agreement import Row, ledger_rows
+from optimizer.core.balance import LONG_NAMES
 from optimizer.core.model import ELASTIC_PENALTY, ENV_PENALTY, FLOW_COST, LOSS_COST, SPILL_PENALTY, Inputs
 
 #: The ledger. ``role``: entitlement (floor on receipts), ceiling (cap on use), quota (a floor in hm³) or reported.
@@ -228,6 +229,7 @@ def add_party_receipts(ds: xr.Dataset, inp: Inputs) -> None:
                       share=r.shares.get(p, 0.0), resource_inflows=list(r.resource_inflows))
             rec[:, j] = acc.received(row)
             ent[:, j] = acc.requirement(row)
+    ds.attrs["balance_period"] = r.period
     ds.coords["party"] = parties
     ds["received_hm3"] = (("time", "party"), rec, {"units": "hm3/month", "rule": r.id,
                                                    "long_name": f"water received by each party ({r.id} receipts)"})
@@ -342,6 +344,17 @@ class Result:
         return xr.Dataset({"water_value": self.dataset["water_value"], "rule_price": prices})
 
     @property
+    def water_balance(self) -> pd.DataFrame:
+        """Water balance per (period, party territory) [hm³], closing to solver precision; ``counted_hm3`` is
+        the party's count under the first share rule (KZ receipts, KG use). See optimizer.core.balance."""
+        from optimizer.core.balance import water_balance
+
+        ds = self.dataset
+        counted = ({str(p): ds["received_hm3"].sel(party=p).values for p in ds["party"].values}
+                   if "received_hm3" in ds else None)
+        return water_balance(ds, counted=counted)
+
+    @property
     def objective(self) -> float:
         return float(self.manifest["objective"])
 
@@ -376,6 +389,17 @@ class Result:
                 elif df[c].dtype == object or str(df[c].dtype).startswith("str"):
                     vals = vals.astype(str)
                 ds[f"{name}__{c}"] = (dim, vals)
+        wb = self.water_balance
+        if len(wb):
+            per = list(dict.fromkeys(wb.index.get_level_values("period")))
+            pty = list(dict.fromkeys(wb.index.get_level_values("party")))
+            ds.coords["balance_period"] = per
+            ds.coords["balance_party"] = pty
+            for c in wb.columns:
+                vals = wb[c].unstack("party").reindex(index=per, columns=pty).to_numpy(dtype=float)
+                ds[f"water_balance__{c}"] = (("balance_period", "balance_party"), vals, {
+                    "units": "hm3", "long_name": "water balance of the party's territory over the period: "
+                    + LONG_NAMES.get(c, "the party's count under the first share rule (KZ receipts, KG use)")})
         ds.attrs["manifest"] = json.dumps(self.manifest, sort_keys=True)
         return ds
 
@@ -402,6 +426,8 @@ class Result:
             ds = ds.drop_vars([v for v in ds.data_vars if v.startswith(f"{name}__")])
             if dim in ds.dims:
                 ds = ds.drop_dims(dim)
+        ds = ds.drop_vars([v for v in ds.data_vars if v.startswith("water_balance__")])
+        ds = ds.drop_vars([c for c in ("balance_period", "balance_party") if c in ds.coords])
         led = tables["ledger"]
         if len(led):
             led["met"] = led["met"].astype(bool)
