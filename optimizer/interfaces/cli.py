@@ -157,15 +157,17 @@ def summary(b: basins.Basin, out: TextIO) -> None:
     print(f"\nAgreement: parties {', '.join(ag.parties)}; cost sharing {ag.cost_sharing}", file=out)
     for r in ag.share_rules:
         shares = ", ".join(f"{p} {s:.0%}" for p, s in r.shares.items())
+        roles = ", ".join(f"{p} {role}" for p, role in r.party_roles.items())
         print(f"  share rule {r.id}: {shares} of {len(r.resource_inflows)} inflows per {r.period}, "
-              f"{r.mode}, enforced for {', '.join(r.enforce)}", file=out)
+              f"{r.mode}; {roles}", file=out)
     for q in ag.quotas:
         print(f"  quota {q.id}: {q.party} >= {q.volume_hm3:,g} hm3 per {q.period}, {q.mode}"
               + (f" (penalty {q.penalty:g} per hm3 short)" if q.mode == "soft" else ""), file=out)
     for s in ag.storage_splits:
         shares = ", ".join(f"{p} {v:.0%}" for p, v in s.shares.items())
-        print(f"  storage split {s.id}: releases of {s.reservoir}: {shares} per {s.period}, {s.mode}, "
-              f"enforced for {', '.join(s.enforce)}", file=out)
+        roles = ", ".join(f"{p} {role}" for p, role in s.party_roles.items())
+        print(f"  storage split {s.id}: releases of {s.reservoir}: {shares} per {s.period}, {s.mode}; {roles}",
+              file=out)
     for f in ag.facilities:
         print(f"  facility {f.id}: {f.name} (host {f.host}), O&M {f.om_cost_usd_per_year:,.0f} USD/yr", file=out)
     if not (ag.share_rules or ag.quotas or ag.storage_splits or ag.facilities):
