@@ -230,17 +230,22 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
     inflow_nodes = {n.id for n in spec.nodes if n.kind == "inflow"}
 
     flow = semantics.ReceiptFlow(spec, nodes)
+    demand_nodes = {d.node for d in spec.demands}
 
     def check_receipt(entry: str, field: str, r: Receipt):
         flow.check(entry, field, r, add)
         for lid in r.links:
             if lid not in links:
                 add(entry, field, f"unknown link {lid!r}")
+        for d in r.less_returns_of:
+            if d not in demand_nodes:
+                add(entry, f"{field}.less_returns_of", f"{d!r} is not a declared demand; list demand nodes "
+                                                       "whose return flow is deducted from this count")
         for nid in r.inflows:
             if nid not in inflow_nodes:
                 add(entry, field, f"{nid!r} is not an inflow node")
 
-    def check_shares(entry: str, shares: dict, receipts: dict, enforce: list):
+    def check_shares(entry: str, shares: dict, receipts: dict, enforce: list | None, roles: dict | None = None):
         total = sum(shares.values())
         if abs(total - 1.0) > 1e-9:
             add(entry, "shares", f"shares sum to {total:g}, not 1; make them add up to 1 (e.g. 0.42 + 0.58)")
@@ -251,9 +256,12 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
                 add(entry, f"shares.{p}", f"{p} is not a party of the agreement {sorted(parties)}")
             if p not in receipts:
                 add(entry, "receipts", f"party {p} has a share but no receipts; say which links count as its water")
-        for p in enforce:
+        for p in enforce or []:
             if p not in shares:
                 add(entry, "enforce", f"party {p} is enforced but has no share")
+        for p in roles or {}:
+            if p not in shares:
+                add(entry, f"roles.{p}", f"party {p} has a role but no share; give it a share or drop the role")
         for p, r in receipts.items():
             check_receipt(entry, f"receipts.{p}", r)
         semantics.check_receipts_of_parties(entry, receipts, add)
@@ -268,7 +276,7 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
             if nid not in inflow_nodes:
                 add(e, "resource_inflows", f"{nid!r} is not an inflow node")
         semantics.check_resource(e, rule.resource_inflows, add)
-        check_shares(e, rule.shares, rule.receipts, rule.enforce)
+        check_shares(e, rule.shares, rule.receipts, rule.enforce, rule.roles)
     for q in spec.agreement.quotas:
         e = f"quota {q.id!r}"
         if q.party not in parties:
@@ -279,7 +287,7 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
         e = f"storage split {s.id!r}"
         if s.reservoir not in seen_res:
             add(e, "reservoir", f"{s.reservoir!r} is not a declared reservoir")
-        check_shares(e, s.shares, s.receipts, s.enforce)
+        check_shares(e, s.shares, s.receipts, s.enforce, s.roles)
     for f in spec.agreement.facilities:
         for p, r in f.receipts.items():
             check_receipt(f"facility {f.id!r}", f"receipts.{p}", r)

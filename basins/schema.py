@@ -16,12 +16,16 @@ import types
 import typing
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 NodeKind = Literal["inflow", "reservoir", "junction", "demand", "border", "sink", "aquifer"]
 Country = Literal["KG", "KZ"]
 Sector = Literal["irrigation", "municipal", "environment"]
-Period = Literal["year", "apr-sep", "oct-mar", "month"]
+Period = Literal["hydro-year", "year", "apr-sep", "oct-mar", "vegetation", "non-vegetation", "month"]
+#: What a party's share *is* (issue 11): ``entitlement`` a floor on what the party receives at its accounting
+#: posts, ``ceiling`` a cap on the party's use (withdrawals at its canal heads), ``reported`` information only.
+Role = Literal["entitlement", "ceiling", "reported"]
+Counted = Literal["gross", "net"]
 Mode = Literal["hard", "soft"]
 FlowUnit = Literal["hm3/month", "m3/s"]
 
@@ -141,14 +145,60 @@ class Demand(Entry):
 
 
 class Receipt(Entry):
-    """What counts as water received by a party: flow delivered by links plus natural inflow at inflow nodes [hm³]."""
+    """What counts as a party's water at its accounting posts [hm³]: the flow of ``links`` plus natural inflow at
+    ``inflows``, less the return flow of the demands in ``less_returns_of``.
+
+    ``counted: gross`` counts the flow entering each link (a withdrawal measured at the canal head, before
+    conveyance loss); ``net`` the flow arriving at its end (a transfer measured at a border post below the
+    reach). ``less_returns_of`` lists demands whose return flow re-enters the river (directly or through an
+    aquifer) and is counted again downstream, so that it is never counted twice: a party's use is its gross
+    withdrawal less what it gives back. ``post`` names the gauge or hydropost where the Commission measures it,
+    with its source and [P]/[E] mark."""
 
     links: list[str] = Field(default_factory=list)
     inflows: list[str] = Field(default_factory=list)
+    counted: Counted = "net"
+    less_returns_of: list[str] = Field(default_factory=list, description="demands whose return flow is deducted")
+    post: str = Field(default="", description="accounting post (gauge / hydropost) and its source, [P]/[E]")
 
 
-class ShareRule(Entry):
-    """Each enforced party receives at least ``share`` of the resource over every period."""
+def _roles(shares: dict, roles: dict | None, enforce: list | None) -> dict:
+    """The role of every party with a share: ``roles`` as declared, or the old ``enforce`` list read as
+    entitlements (the others reported). Both at once is an error unless they agree."""
+    if roles is None and enforce is None:
+        raise ValueError("say what each party's share is: roles: {KZ: entitlement, KG: ceiling} "
+                         "(entitlement = floor on receipts, ceiling = cap on use, reported = information only)")
+    if enforce is not None:
+        implied = {p: ("entitlement" if p in enforce else "reported") for p in shares}
+        if roles is not None and any(roles.get(p, "reported") != implied[p] for p in implied if p in enforce):
+            raise ValueError("'enforce' and 'roles' disagree; drop 'enforce' (roles replaces it)")
+        if roles is None:
+            return implied
+    return dict(roles)
+
+
+class _HasRoles:
+    """Shared by share rules and storage splits: ``party_roles`` (every party with a share → its role)."""
+
+    @model_validator(mode="after")
+    def _check_roles(self):
+        _roles(self.shares, self.roles, self.enforce)
+        return self
+
+    @property
+    def party_roles(self) -> dict[str, str]:
+        r = _roles(self.shares, self.roles, self.enforce)
+        return {p: r.get(p, "reported") for p in self.shares}
+
+    @property
+    def enforced(self) -> list[str]:
+        """Parties whose share is a row of the LP (entitlement or ceiling)."""
+        return [p for p, role in self.party_roles.items() if role != "reported"]
+
+
+class ShareRule(_HasRoles, Entry):
+    """Each party's ``share`` of the resource over every period, in the role ``roles`` gives it: an entitlement
+    (receipts ≥ (1 − τ)·share·resource), a use ceiling (use ≤ (1 + τ)·share·resource) or reported only."""
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
     description: str = ""
@@ -156,7 +206,10 @@ class ShareRule(Entry):
     period: Period = "year"
     shares: dict[Country, float]
     receipts: dict[Country, Receipt]
-    enforce: list[Country] = Field(min_length=1, description="parties whose share is a constraint; others are only reported")
+    roles: dict[Country, Role] | None = Field(default=None, description=(
+        "per party: entitlement (floor on receipts), ceiling (cap on use) or reported"))
+    enforce: list[Country] | None = Field(default=None, min_length=1, description=(
+        "old form of roles: the parties listed are entitlements, the others reported"))
     mode: Mode = "hard"
     tolerance: float = Field(default=0.0, ge=0, le=1, description="soft rules: shortfall tolerated without penalty, fraction of the requirement")
     penalty: float = Field(default=1000.0, ge=0, le=MAX_VOLUME,
@@ -179,8 +232,8 @@ class Quota(Entry):
     source: str = ""
 
 
-class StorageSplit(Entry):
-    """Each enforced party receives at least ``shares[party]`` of everything a reservoir releases (incl. spill)."""
+class StorageSplit(_HasRoles, Entry):
+    """Each party's ``shares[party]`` of everything a reservoir releases (incl. spill), in its role (see ShareRule)."""
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
     description: str = ""
@@ -188,7 +241,8 @@ class StorageSplit(Entry):
     period: Period = "year"
     shares: dict[Country, float]
     receipts: dict[Country, Receipt]
-    enforce: list[Country] = Field(min_length=1)
+    roles: dict[Country, Role] | None = None
+    enforce: list[Country] | None = Field(default=None, min_length=1)
     mode: Mode = "hard"
     tolerance: float = Field(default=0.0, ge=0, le=1)
     penalty: float = Field(default=1000.0, ge=0, le=MAX_VOLUME)

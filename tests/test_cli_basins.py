@@ -88,7 +88,7 @@ def test_check_chu_summary(capsys):
     for yt, v in [("wet", "7,437"), ("normal", "6,574"), ("dry", "5,710"), ("very-dry", "4,648")]:
         assert any(line.split() == [yt, v] for line in out.splitlines()), yt
     # agreement rules
-    assert "share rule chu_1983_shares: KZ 42%, KG 58%" in out and "per year, hard" in out
+    assert "share rule chu_1983_shares: KZ 42%, KG 58%" in out and "per hydro-year, hard; KZ entitlement, KG ceiling" in out
     assert "quota chu_vegetation_kz: KZ >= 370 hm3 per apr-sep, soft" in out
     assert "facility orto_tokoy" in out and "O&M 400,000 USD/yr" in out
     assert len(out.splitlines()) < 60  # one screen

@@ -14,7 +14,7 @@ def test_solve_prints_receipts_ledger_and_writes_files(tmp_path, capsys):
     kz = r.summary().loc["KZ", "received_hm3"]
     assert f"{kz:,.0f}" in text  # the printed receipts are the model's
     assert "talas_1983_shares" in text and "kirov_storage_split" in text
-    assert led.read_text().splitlines()[0].startswith("rule,kind,party,period")
+    assert led.read_text().splitlines()[0].startswith("rule,kind,party,role,period")
     assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temporary file
 
 

@@ -151,7 +151,9 @@ def _layout(inp) -> dict:
         "parties": parties, "shares": shares,
         "static": {"link": np.array([lk.id for lk in spec.links]), "node": np.array(nodes),
                    "reservoir": np.array([r.node for r in spec.reservoirs]),
-                   "link_source": np.array([lk.source for lk in spec.links])},
+                   "link_source": np.array([lk.source for lk in spec.links]),
+                   "demand": np.array([d.node for d in spec.demands])},
+        "rf": np.array([d.return_fraction for d in spec.demands]),
     }
 
 
@@ -182,7 +184,8 @@ def _arrays(inp, sol, variables, layout: dict | None = None) -> tuple[dict, pd.D
     # the duck-typed Dataset that result.Accounts reads
     ds = {k: SimpleNamespace(values=v) for k, v in L["static"].items()}
     ds.update({"delivered_hm3": SimpleNamespace(values=delivered), "flow_hm3": SimpleNamespace(values=sol.x),
-               "natural_inflow_hm3": SimpleNamespace(values=natural), "spill_hm3": SimpleNamespace(values=sol.spill)})
+               "natural_inflow_hm3": SimpleNamespace(values=natural), "spill_hm3": SimpleNamespace(values=sol.spill),
+               "return_hm3": SimpleNamespace(values=sol.q * L["rf"])})
     acc = res.Accounts(ds)
     rec = np.zeros((T, len(L["parties"])))
     ent = np.full((T, len(L["parties"])), np.nan)
@@ -377,6 +380,7 @@ def _static(basin: Basin, times: pd.DatetimeIndex, inp) -> xr.Dataset:
             "capacity_hm3": ("reservoir", [r.capacity_hm3 for r in spec.reservoirs], {"units": "hm3"}),
             "dead_storage_hm3": ("reservoir", [r.dead_storage_hm3 for r in spec.reservoirs], {"units": "hm3"}),
             "reservoir_country": ("reservoir", [nodes[r.node].country for r in spec.reservoirs]),
+            "reservoir_name": ("reservoir", [nodes[r.node].name for r in spec.reservoirs]),
         },
         coords={"time": times.values, "link": [lk.id for lk in spec.links], "node": list(nodes),
                 "reservoir": [r.node for r in spec.reservoirs], "demand": dem,
@@ -406,8 +410,14 @@ def _assemble(basin: Basin, q: xr.DataArray, items: list[dict], opts: dict) -> x
     rows = ledger_rows(basin, times)
     ds.coords["ledger_row"] = np.arange(len(rows))
     for name, vals in (("rule", [r.rule for r in rows]), ("kind", [r.kind for r in rows]),
-                       ("party", [r.party for r in rows]), ("period", [r.period.label for r in rows])):
+                       ("party", [r.party for r in rows]), ("period", [r.period.label for r in rows]),
+                       ("role", ["quota" if r.kind == "quota" else r.role for r in rows])):
         ds.coords[f"ledger_{name}"] = ("ledger_row", vals)
+    # a row the LP enforces as a hard constraint (agreement operation): its "P(met)" would only say that the
+    # optimiser obeyed it, so the statistics report it as enforced, never as a reliability
+    ds.coords["ledger_enforced"] = ("ledger_row", np.array(
+        [opts["operation"] == "agreement" and r.mode == "hard" and (r.kind == "quota" or r.role != "reported")
+         for r in rows], dtype=bool))
     for f in LEDGER_FIELDS:
         arr = np.zeros((n, len(rows)), dtype=bool) if f == "met" else np.full((n, len(rows)), np.nan)
         for i, it in enumerate(items):
@@ -472,18 +482,39 @@ def statistics(ds: xr.Dataset, quantiles=QUANTILES) -> xr.Dataset:
         p_met = np.full((len(rules), len(parties)), np.nan)
         p_all = np.full((len(rules), len(parties)), np.nan)
         met = ds["ledger_met"].values[ok]
+        deficit = ds["ledger_deficit_hm3"].values[ok]
         applies = ds["ledger_applies"].values
+        enforced_row = ds["ledger_enforced"].values if "ledger_enforced" in ds.coords else np.zeros(len(applies), bool)
+        roles = ds["ledger_role"].values if "ledger_role" in ds.coords else np.full(len(applies), "entitlement")
+        role = np.full((len(rules), len(parties)), "", dtype=object)
+        enforced = np.zeros((len(rules), len(parties)), dtype=bool)
+        d_q = np.full((len(qs), len(rules), len(parties)), np.nan)
         for i, rule in enumerate(rules):
             for j, p in enumerate(parties):
                 cols = (ds["ledger_rule"].values == rule) & (ds["ledger_party"].values == p) & applies
-                if cols.any() and len(met):
-                    p_met[i, j] = met[:, cols].mean()
-                    p_all[i, j] = met[:, cols].all(axis=1).mean()
+                if not cols.any():
+                    continue
+                role[i, j] = str(roles[cols][0])
+                enforced[i, j] = bool(enforced_row[cols].all())
+                if role[i, j] == "reported" or enforced[i, j] or not len(met):
+                    continue  # reported: no test; enforced: a constraint, not a reliability
+                p_met[i, j] = met[:, cols].mean()
+                p_all[i, j] = met[:, cols].all(axis=1).mean()
+                d_q[:, i, j] = np.quantile(deficit[:, cols].ravel(), qs)
         ds.coords["rule"] = rules
-        ds["p_rule_met"] = (("rule", "party"), p_met, {"units": "1", "long_name": "probability that the rule's "
-                                                       "ledger row is met (over members and periods)"})
+        ds.coords["quantile"] = qs
+        ds["rule_role"] = (("rule", "party"), role.astype(str), {"long_name": "entitlement | ceiling | quota | "
+                                                                 "reported ('' = the party has no row)"})
+        ds["rule_enforced"] = (("rule", "party"), enforced, {"long_name": "hard constraint of the LP in this "
+                                                             "operation: no reliability is computed"})
+        ds["p_rule_met"] = (("rule", "party"), p_met, {"units": "1", "long_name": (
+            "probability that the rule's test holds over members and periods (a ceiling: use within it); "
+            "NaN where the operation enforces the rule or the share is reported only")})
         ds["p_rule_met_every_period"] = (("rule", "party"), p_all, {"units": "1", "long_name": "share of members "
-                                                                     "meeting the rule in every period"})
+                                                                     "passing the rule's test in every period"})
+        ds["rule_deficit_quantile_hm3"] = (("quantile", "rule", "party"), d_q, {"units": "hm3", "long_name": (
+            "shortfall under an entitlement or quota, or use over a ceiling, per member-period, quantiles "
+            "(rules the operation does not enforce)")})
     if "storage_hm3" in ds and ds.sizes["reservoir"]:
         mins = ds["storage_hm3"].values.min(axis=1)  # (member, reservoir)
         mins = np.where(ok[:, None], mins, np.nan)
@@ -511,8 +542,12 @@ def summary(ds: xr.Dataset) -> pd.DataFrame:
         if "p_rule_met" in ds:
             for r in ds["rule"].values:
                 v = float(ds["p_rule_met"].sel(rule=r, party=p))
-                if np.isfinite(v):
-                    row[f"P({r} met)"] = v
+                role = str(ds["rule_role"].sel(rule=r, party=p).values) if "rule_role" in ds else "entitlement"
+                if "rule_enforced" in ds and bool(ds["rule_enforced"].sel(rule=r, party=p)):
+                    row[f"{r} ({role})"] = f"enforced — feasible in {ds.attrs.get('members_solved', 0)} of " \
+                                           f"{ds.attrs.get('members_solved', 0) + ds.attrs.get('members_failed', 0)}"
+                elif np.isfinite(v):
+                    row[f"P({r} within the ceiling)" if role == "ceiling" else f"P({r} met)"] = v
         if "shortage_mean_hm3" in ds:
             row["shortage mean hm3"] = float(ds["shortage_mean_hm3"].sel(party=p))
             for qv in ds["quantile"].values:
@@ -826,6 +861,42 @@ def _hm3(v: float) -> str:
     return "-" if not np.isfinite(v) else (f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}")
 
 
+ROLE_WORDS = {"entitlement": "entitlement (floor on receipts)", "ceiling": "use ceiling",
+              "quota": "seasonal quota (floor on receipts)", "reported": "reported only"}
+
+
+def print_rule(ds: xr.Dataset, r: str, p: str, out) -> None:
+    """One rule × party of the ensemble in words: enforced (feasible in N of M members), or its reliability."""
+    role = str(ds["rule_role"].sel(rule=r, party=p).values) if "rule_role" in ds else "entitlement"
+    if not role:
+        return
+    n_ok, n_bad = ds.attrs.get("members_solved", 0), ds.attrs.get("members_failed", 0)
+    head = f"  {r}, {ROLE_WORDS.get(role, role)}:"
+    if role == "reported":
+        print(f"{head} reported only, no test", file=out)
+        return
+    if "rule_enforced" in ds and bool(ds["rule_enforced"].sel(rule=r, party=p)):
+        print(f"{head} enforced (a hard constraint of this operation) — feasible in {n_ok} of {n_ok + n_bad} "
+              "members", file=out)
+        if n_bad:
+            bad = ds["status"].values != "optimal"
+            for m, msg in list(zip(ds["member"].values[bad], ds["message"].values[bad]))[:3]:
+                print(f"    member {m}: {msg[:200]}", file=out)
+        return
+    v = float(ds["p_rule_met"].sel(rule=r, party=p))
+    if not np.isfinite(v):
+        return
+    every = float(ds["p_rule_met_every_period"].sel(rule=r, party=p))
+    what = "P(within the ceiling)" if role == "ceiling" else "P(met)"
+    gap = "use over the ceiling" if role == "ceiling" else "shortfall"
+    cells = ""
+    if "rule_deficit_quantile_hm3" in ds:
+        cells = "  ".join(f"P{round(100 * x)} {_hm3(float(ds['rule_deficit_quantile_hm3'].sel(quantile=x, rule=r, party=p)))}"
+                          for x in ds["quantile"].values)
+    print(f"{head} {what} {_pct(v)} of member-periods, {_pct(every)} of members in every period; "
+          f"{gap} per period [hm3]: {cells}", file=out)
+
+
 def print_statistics(ds: xr.Dataset, out=None) -> None:
     """The per-party statistics as text."""
     out = out or sys.stdout
@@ -838,11 +909,7 @@ def print_statistics(ds: xr.Dataset, out=None) -> None:
         print(f"\n{p}", file=out)
         if "p_rule_met" in ds:
             for r in ds["rule"].values:
-                v = float(ds["p_rule_met"].sel(rule=r, party=p))
-                if np.isfinite(v):
-                    every = float(ds["p_rule_met_every_period"].sel(rule=r, party=p))
-                    print(f"  P({r} met) {_pct(v):>8} of member-periods, {_pct(every):>8} of members in every period",
-                          file=out)
+                print_rule(ds, str(r), p, out)
         if "shortage_quantile_hm3" in ds:
             qs = ds["quantile"].values
             cells = "  ".join(f"P{round(100 * x)} {_hm3(float(ds['shortage_quantile_hm3'].sel(quantile=x, party=p)))}"
@@ -856,9 +923,10 @@ def print_statistics(ds: xr.Dataset, out=None) -> None:
                 print(f"  shortage per year [hm3/yr]: mean "
                       f"{_hm3(float(ds['annual_shortage_mean_hm3'].sel(party=p)))}  {cells}", file=out)
         if "min_storage_hm3" in ds:
+            names = dict(zip(ds["reservoir"].values, ds["reservoir_name"].values)) if "reservoir_name" in ds else {}
             for r, c in zip(ds["reservoir"].values, ds["reservoir_country"].values):
                 if c == p:
-                    print(f"  storage {r}: lowest {_hm3(float(ds['min_storage_hm3'].sel(reservoir=r)))} hm3, "
+                    print(f"  storage of {names.get(r, r)} ({r}): lowest {_hm3(float(ds['min_storage_hm3'].sel(reservoir=r)))} hm3, "
                           f"P5 of member minima {_hm3(float(ds['min_storage_p05_hm3'].sel(reservoir=r)))} hm3 "
                           f"(dead {_hm3(float(ds['dead_storage_hm3'].sel(reservoir=r)))})", file=out)
 

@@ -1,12 +1,18 @@
 """The agreement as rows of the LP: share rules, seasonal quotas and storage splits.
 
-Every rule of the basin file becomes one row per enforced party and period::
+Each party of a share rule or storage split has a role (``roles`` in the basin file): an **entitlement**
+is a floor on what the party receives at its accounting posts, a **ceiling** a cap on the party's use
+(its withdrawals at canal heads), **reported** information only. Every entitlement, ceiling and quota
+becomes one row per period::
 
-    received(p, g) + excess(row)  >=  (1 - tolerance) * requirement(row)
+    entitlement, quota:  received(p, g) + excess(row)  >=  (1 - tolerance) * requirement(row)
+    ceiling:             received(p, g) - excess(row)  <=  (1 + tolerance) * requirement(row)
 
-where ``received`` sums the party's receipts over the months of period ``g``
-(flow delivered by its receipt links plus natural inflow at its receipt inflow
-nodes, hm³) and ``requirement`` is
+where ``received`` sums the party's count over the months of period ``g`` [hm³]: the flow of its links
+(entering the link, before conveyance loss, where the receipt is ``counted: gross``; arriving at its end
+where ``net``) plus natural inflow at its inflow nodes, less the return flow of the demands in
+``less_returns_of`` (water given back to the river is counted once, where the other party receives it),
+and ``requirement`` is
 
 * share rule:     share_p × Σ_g natural inflow of the resource nodes
 * quota:          volume_hm3 × scale        (scale 1 for a complete period)
@@ -30,6 +36,12 @@ from basins.schema import Receipt
 from optimizer.core.timesteps import infer_step, month_fraction, step_days
 
 SEASON_MONTHS = {"apr-sep": (4, 5, 6, 7, 8, 9), "oct-mar": (10, 11, 12, 1, 2, 3)}
+#: the Commission's names of the seasons (the vegetation and non-vegetation periods)
+ALIASES = {"vegetation": "apr-sep", "non-vegetation": "oct-mar"}
+
+
+def canonical(kind: str) -> str:
+    return ALIASES.get(kind, kind)
 
 
 @dataclass(frozen=True)
@@ -38,18 +50,39 @@ class Period:
     steps: tuple[int, ...]  # indices into the horizon's months
     complete: bool
 
+    @property
+    def name(self) -> str:
+        """The period in the Commission's words, e.g. "2025/26 hydrological year (Oct–Sep)"."""
+        lab = self.label
+        if lab.endswith(" hydro-year"):
+            return lab.replace(" hydro-year", " hydrological year (Oct–Sep)")
+        if lab.endswith(" Apr-Sep"):
+            return lab.replace(" Apr-Sep", " vegetation period (Apr–Sep)")
+        if lab.endswith(" Oct-Mar"):
+            return lab.replace(" Oct-Mar", " non-vegetation period (Oct–Mar)")
+        if lab.isdigit():
+            return f"{lab} calendar year"
+        return lab
+
+
+def period_name(label: str) -> str:
+    """:attr:`Period.name` of a ledger label."""
+    return Period(label, (), True).name
+
 
 def _period_days(kind: str, label_start: pd.Timestamp) -> int:
     """Calendar days of the period of ``kind`` that starts at ``label_start``."""
-    end = {"month": pd.DateOffset(months=1), "year": pd.DateOffset(years=1),
+    end = {"month": pd.DateOffset(months=1), "year": pd.DateOffset(years=1), "hydro-year": pd.DateOffset(years=1),
            "apr-sep": pd.DateOffset(months=6), "oct-mar": pd.DateOffset(months=6)}[kind]
     return ((label_start + end) - label_start).days
 
 
 def periods(kind: str, times: pd.DatetimeIndex, step: str | None = None) -> list[Period]:
-    """Group the horizon's steps into the periods of a rule (``year``, ``apr-sep``, ``oct-mar``, ``month``).
+    """Group the horizon's steps into the periods of a rule (``hydro-year`` Oct–Sep, calendar ``year``,
+    ``apr-sep`` = ``vegetation``, ``oct-mar`` = ``non-vegetation``, ``month``).
 
     A period is complete when its steps cover every day of it (whatever the step: months, dekads or days)."""
+    kind = canonical(kind)
     step = step or infer_step(times)
     lengths = step_days(times, step)
     groups: dict[str, list[int]] = {}
@@ -60,6 +93,9 @@ def periods(kind: str, times: pd.DatetimeIndex, step: str | None = None) -> list
             label, first = f"{y}-{m:02d}", pd.Timestamp(y, m, 1)
         elif kind == "year":
             label, first = f"{y}", pd.Timestamp(y, 1, 1)
+        elif kind == "hydro-year":
+            y0 = y if m >= 10 else y - 1
+            label, first = f"{y0}/{(y0 + 1) % 100:02d} hydro-year", pd.Timestamp(y0, 10, 1)
         elif kind == "apr-sep":
             if m not in SEASON_MONTHS["apr-sep"]:
                 continue
@@ -95,6 +131,11 @@ class Row:
     resource_inflows: list[str] = field(default_factory=list)  # share rules
     reservoir: str = ""  # splits
     applies: bool = True  # False: reported only (e.g. a quota over a partial period)
+    role: str = "entitlement"  # entitlement (floor) | ceiling (cap on use) | reported
+
+    @property
+    def ceiling(self) -> bool:
+        return self.role == "ceiling"
 
     @property
     def key(self) -> str:
@@ -114,21 +155,22 @@ def rows(basin: Basin, times: pd.DatetimeIndex, monthly: bool = False, step: str
         one = [Period("month", (0,), True)]
 
         def in_season(kind: str) -> bool:
+            kind = canonical(kind)
             return kind not in SEASON_MONTHS or month in SEASON_MONTHS[kind]
 
     def groups(kind: str) -> list[Period]:
         return one if monthly else periods(kind, times, step)
 
     for r in ag.share_rules:
-        for p in r.enforce:
+        for p in r.enforced:
             for g in groups(r.period):
                 out.append(Row(r.id, "share", p, g, r.receipts[p], r.mode, r.tolerance, r.penalty,
                                share=r.shares[p], resource_inflows=list(r.resource_inflows),
-                               applies=in_season(r.period) if monthly else True))
+                               applies=in_season(r.period) if monthly else True, role=r.party_roles[p]))
     for q in ag.quotas:
         for g in groups(q.period):
             if monthly:
-                n = len(SEASON_MONTHS.get(q.period, ())) or (12 if q.period == "year" else 1)
+                n = len(SEASON_MONTHS.get(canonical(q.period), ())) or (12 if q.period in ("year", "hydro-year") else 1)
                 # the step's share of its month, spread over the n months of the quota's period
                 frac = float(month_fraction(times, step or infer_step(times))[0])
                 scale, applies = frac / n, in_season(q.period)
@@ -137,11 +179,11 @@ def rows(basin: Basin, times: pd.DatetimeIndex, monthly: bool = False, step: str
             out.append(Row(q.id, "quota", q.party, g, q.receipts, q.mode, q.tolerance, q.penalty,
                            volume_hm3=q.volume_hm3, scale=scale, applies=applies))
     for s in ag.storage_splits:
-        for p in s.enforce:
+        for p in s.enforced:
             for g in groups(s.period):
                 out.append(Row(s.id, "split", p, g, s.receipts[p], s.mode, s.tolerance, s.penalty,
                                share=s.shares[p], reservoir=s.reservoir,
-                               applies=in_season(s.period) if monthly else True))
+                               applies=in_season(s.period) if monthly else True, role=s.party_roles[p]))
     return out
 
 
@@ -151,17 +193,18 @@ def ledger_rows(basin: Basin, times: pd.DatetimeIndex) -> list[Row]:
     ag = basin.spec.agreement
     out: list[Row] = []
     for r in ag.share_rules:
-        for p in r.shares:
+        for p, role in r.party_roles.items():
             for g in periods(r.period, times):
-                out.append(Row(r.id, "share", p, g, r.receipts[p], r.mode if p in r.enforce else "reported",
-                               r.tolerance, r.penalty, share=r.shares[p], resource_inflows=list(r.resource_inflows)))
+                out.append(Row(r.id, "share", p, g, r.receipts[p], r.mode if role != "reported" else "reported",
+                               r.tolerance, r.penalty, share=r.shares[p], resource_inflows=list(r.resource_inflows),
+                               role=role))
     for q in ag.quotas:
         for g in periods(q.period, times):
             out.append(Row(q.id, "quota", q.party, g, q.receipts, q.mode, q.tolerance, q.penalty,
                            volume_hm3=q.volume_hm3, applies=g.complete))
     for s in ag.storage_splits:
-        for p in s.shares:
+        for p, role in s.party_roles.items():
             for g in periods(s.period, times):
-                out.append(Row(s.id, "split", p, g, s.receipts[p], s.mode if p in s.enforce else "reported",
-                               s.tolerance, s.penalty, share=s.shares[p], reservoir=s.reservoir))
+                out.append(Row(s.id, "split", p, g, s.receipts[p], s.mode if role != "reported" else "reported",
+                               s.tolerance, s.penalty, share=s.shares[p], reservoir=s.reservoir, role=role))
     return out

@@ -33,7 +33,10 @@ E [mm/month] and a surface area linear in storage (α = (A_full − A_dead)/(S_f
 Bounds: ``x[l,t] ≤ C_l·days(t)`` for canals (capacity in m³/s converted with the month's real days);
 ``S_dead ≤ s[r,t] ≤ S_full``; ``q[d,t] ≤ demand[d,t]``; ``s[r,T−1] + end_short[r] ≥ S_end`` (the initial
 storage unless told otherwise). Minimum flows are soft: ``x[l,t] + env[l,t] ≥ m_l(t)``. Agreement rows:
-``received(a) + excess[a] ≥ (1 − τ_a)·requirement(a)`` (excess fixed at 0 when the rule is hard).
+an entitlement or quota ``received(a) + excess[a] ≥ (1 − τ_a)·requirement(a)``, a use ceiling
+``received(a) − excess[a] ≤ (1 + τ_a)·requirement(a)`` (excess fixed at 0 when the rule is hard), with
+``received`` = Σ x (links counted gross, at the canal head) or Σ (1 − loss) x (counted net) + Σ natural inflow
+− Σ ρ_d q[d,t] over the demands whose return flow the count deducts (see optimizer.core.agreement).
 
 Schedule rows (``operation="schedule"``, :mod:`optimizer.core.schedule`): for every accounting post p (a receipt
 link) and step t of an agreed schedule, ``(1 − loss_p) x[p,t] + sched_short[p,t] ≥ plan[p,t]`` [hm³ per step], with
@@ -350,8 +353,11 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
 
     # --- agreement rows ----------------------------------------------------------------------------
     def received(m, a: Row):
-        return sum(m.delivered[l, t] for t in a.period.steps for l in a.receipts.links) + \
-            sum(m.inflow[n, t] for t in a.period.steps for n in a.receipts.inflows)
+        rc = a.receipts
+        flow = m.x if rc.counted == "gross" else m.delivered  # gross: at the canal head, before conveyance loss
+        return sum(flow[l, t] for t in a.period.steps for l in rc.links) + \
+            sum(m.inflow[n, t] for t in a.period.steps for n in rc.inflows) - \
+            sum(m.rf[d] * m.q[d, t] for t in a.period.steps for d in rc.less_returns_of)  # given back: counted once
 
     def requirement(m, a: Row):
         if a.kind == "share":
@@ -365,7 +371,13 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
 
     m.received = pyo.Expression(m.A, rule=lambda m, k: received(m, m.rows[k]))
     m.requirement = pyo.Expression(m.A, rule=lambda m, k: requirement(m, m.rows[k]))
-    m.agreement = pyo.Constraint(m.A, rule=lambda m, k: m.received[k] + m.excess[k] - m.keep[k] * m.requirement[k] >= 0)
+
+    def agreement_row(m, k):
+        if m.rows[k].ceiling:  # a cap on the party's use: use − excess ≤ (1 + τ)·requirement
+            return m.keep[k] * m.requirement[k] - m.received[k] + m.excess[k] >= 0
+        return m.received[k] + m.excess[k] - m.keep[k] * m.requirement[k] >= 0  # a floor on its receipts
+
+    m.agreement = pyo.Constraint(m.A, rule=agreement_row)
     m.schedule = pyo.Constraint(m.SP, m.T, rule=lambda m, p, t: m.delivered[p, t] + m.sched_short[p, t] >= m.plan[p, t])
 
     # --- objective -----------------------------------------------------------------------------------
@@ -413,7 +425,7 @@ def set_data(m: pyo.ConcreteModel, inp: Inputs) -> None:
         # so that switching it back on changes bounds and costs only
         on = a.applies and inp.rules_enforced
         hard = a.mode == "hard" and on
-        m.keep[a.key] = 1.0 if a.mode == "hard" else 1.0 - a.tolerance
+        m.keep[a.key] = 1.0 if a.mode == "hard" else (1.0 + a.tolerance if a.ceiling else 1.0 - a.tolerance)
         m.pen[a.key] = a.penalty if on else 0.0
         m.excess_ub[a.key] = 0.0 if hard else INF
     for r in spec.reservoirs:

@@ -22,11 +22,18 @@ import xarray as xr
 from basins.loading import atomic_output
 
 from optimizer.core.agreement import Row, ledger_rows
+from optimizer.core.balance import LONG_NAMES
 from optimizer.core.timesteps import month_fraction
 from optimizer.core.model import ELASTIC_PENALTY, ENV_PENALTY, FLOW_COST, LOSS_COST, SPILL_PENALTY, Inputs
 
-LEDGER_COLUMNS = ["rule", "kind", "party", "period", "complete", "mode", "tolerance", "required_hm3",
-                  "received_hm3", "deficit_hm3", "met", "shadow_price"]
+#: The ledger. ``role``: entitlement (floor on receipts), ceiling (cap on use), quota (a floor in hm³) or reported.
+#: ``required_hm3`` is what the role compares with: the entitlement, the ceiling (allowed use) or the quota;
+#: ``received_hm3`` the party's count at its posts (receipts, or use for a ceiling); ``deficit_hm3`` the shortfall
+#: under a floor or the use over a ceiling; ``status`` met | short | within | over | reported | not applicable;
+#: ``met`` is False only for short and over (a ceiling not reached is never a failure); ``test`` says it in words;
+#: ``shadow_price`` hm³ of weighted shortage (priority-10 equivalent) per hm³ more required.
+LEDGER_COLUMNS = ["rule", "kind", "party", "role", "period", "period_name", "complete", "mode", "tolerance",
+                  "required_hm3", "received_hm3", "deficit_hm3", "status", "met", "test", "shadow_price"]
 COST_COLUMNS = ["facility", "name", "party", "water_hm3", "share", "om_cost_usd", "cost_usd"]
 
 
@@ -192,11 +199,20 @@ class Accounts:
         self.node = {k: i for i, k in enumerate(ds["node"].values)}
         self.res = {k: i for i, k in enumerate(ds["reservoir"].values)}
         self.source = ds["link_source"].values
+        self.returns = ds["return_hm3"].values if "return_hm3" in ds else None
+        self.dem = {k: i for i, k in enumerate(ds["demand"].values)} if "demand" in ds else {}
 
     def received(self, row: Row) -> np.ndarray:
-        """Monthly volume [hm³] received through a row's receipts."""
-        return self.delivered[:, [self.link[k] for k in row.receipts.links]].sum(axis=1) + \
-            self.natural[:, [self.node[k] for k in row.receipts.inflows]].sum(axis=1)
+        """Monthly volume [hm³] counted at a row's accounting posts: links gross (flow entering them) or net
+        (flow arriving), natural inflow at its inflow nodes, less the return flow of ``less_returns_of``."""
+        rc = row.receipts
+        flow = self.flow if getattr(rc, "counted", "net") == "gross" else self.delivered
+        total = flow[:, [self.link[k] for k in rc.links]].sum(axis=1) + \
+            self.natural[:, [self.node[k] for k in rc.inflows]].sum(axis=1)
+        back = list(getattr(rc, "less_returns_of", []))
+        if back:
+            total = total - self.returns[:, [self.dem[d] for d in back]].sum(axis=1)
+        return total
 
     def requirement(self, row: Row) -> np.ndarray | None:
         """Monthly requirement of a share or split row [hm³] (None for quotas: a volume per period)."""
@@ -224,6 +240,7 @@ def add_party_receipts(ds: xr.Dataset, inp: Inputs) -> None:
                       share=r.shares.get(p, 0.0), resource_inflows=list(r.resource_inflows))
             rec[:, j] = acc.received(row)
             ent[:, j] = acc.requirement(row)
+    ds.attrs["balance_period"] = r.period
     ds.coords["party"] = parties
     ds["received_hm3"] = (("time", "party"), rec, {"units": "hm3/month", "rule": r.id,
                                                    "long_name": f"water received by each party ({r.id} receipts)"})
@@ -231,8 +248,34 @@ def add_party_receipts(ds: xr.Dataset, inp: Inputs) -> None:
                                                       "long_name": f"share of the basin resource ({r.id})"})
 
 
+def _hm3(v: float) -> str:
+    """A volume in words: whole hm³ from 100 up, three significant digits below, and 0 for rounding noise."""
+    v = 0.0 if abs(v) < 5e-7 else v
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
+def verdict(role: str, required: float, received: float, applies: bool, tol: float = 0.0) -> tuple[str, str, float]:
+    """(status, test in words, deficit or excess [hm³]) of one ledger row; ``tol`` the hm³ a soft rule forgives."""
+    if role == "reported":
+        return "reported", f"share {_hm3(required)}, counted {_hm3(received)} hm³ — reported only", 0.0
+    if not applies:
+        return "not applicable", (f"{_hm3(required)} hm³ due over the complete period; the horizon holds only part "
+                                  "of it — not applicable"), 0.0
+    if role == "ceiling":
+        over = max(0.0, received - required)
+        if over <= tol + 1e-6:
+            return "within", (f"allowed {_hm3(required)}, used {_hm3(received)} hm³ — within the ceiling "
+                              f"({_hm3(max(0.0, required - received))} unused)"), over
+        return "over", f"allowed {_hm3(required)}, used {_hm3(received)} hm³ — over by {_hm3(over)}", over
+    short = max(0.0, required - received)
+    what = "entitled" if role == "entitlement" else "quota"
+    if short <= tol + 1e-6:
+        return "met", f"{what} {_hm3(required)}, received {_hm3(received)} hm³ — met", short
+    return "short", f"{what} {_hm3(required)}, received {_hm3(received)} hm³ — short by {_hm3(short)}", short
+
+
 def ledger(ds: xr.Dataset, inp: Inputs, row_dual: dict[str, float]) -> pd.DataFrame:
-    """One row per rule × party × period: required, received, deficit, met, shadow price."""
+    """One row per rule × party × period: the role's test (floor or ceiling), in numbers and in words."""
     out = []
     acc = Accounts(ds)
     for row in ledger_rows(inp.basin, inp.times):
@@ -241,14 +284,16 @@ def ledger(ds: xr.Dataset, inp: Inputs, row_dual: dict[str, float]) -> pd.DataFr
         monthly = acc.requirement(row)
         required = float(monthly[steps].sum()) if monthly is not None else row.volume_hm3
         applies = row.applies
-        deficit = max(0.0, required - received) if applies else 0.0
+        role = "quota" if row.kind == "quota" else row.role
         allowed = row.tolerance * required if row.mode == "soft" else 0.0
+        status, test, deficit = verdict(role, required, received, applies, allowed)
         out.append({
-            "rule": row.rule, "kind": row.kind, "party": row.party, "period": row.period.label,
+            "rule": row.rule, "kind": row.kind, "party": row.party, "role": role, "period": row.period.label,
+            "period_name": row.period.name,
             "complete": row.period.complete, "mode": row.mode if applies else "not applicable (partial period)",
             "tolerance": row.tolerance if row.mode == "soft" else 0.0,
-            "required_hm3": required, "received_hm3": received, "deficit_hm3": deficit,
-            "met": bool(deficit <= allowed + 1e-6), "shadow_price": row_dual.get(row.key, np.nan),
+            "required_hm3": required, "received_hm3": received, "deficit_hm3": deficit, "status": status,
+            "met": status not in ("short", "over"), "test": test, "shadow_price": row_dual.get(row.key, np.nan),
         })
     return pd.DataFrame(out, columns=LEDGER_COLUMNS)
 
@@ -310,6 +355,17 @@ class Result:
         return xr.Dataset({"water_value": self.dataset["water_value"], "rule_price": prices})
 
     @property
+    def water_balance(self) -> pd.DataFrame:
+        """Water balance per (period, party territory) [hm³], closing to solver precision; ``counted_hm3`` is
+        the party's count under the first share rule (KZ receipts, KG use). See optimizer.core.balance."""
+        from optimizer.core.balance import water_balance
+
+        ds = self.dataset
+        counted = ({str(p): ds["received_hm3"].sel(party=p).values for p in ds["party"].values}
+                   if "received_hm3" in ds else None)
+        return water_balance(ds, counted=counted)
+
+    @property
     def objective(self) -> float:
         return float(self.manifest["objective"])
 
@@ -344,6 +400,17 @@ class Result:
                 elif df[c].dtype == object or str(df[c].dtype).startswith("str"):
                     vals = vals.astype(str)
                 ds[f"{name}__{c}"] = (dim, vals)
+        wb = self.water_balance
+        if len(wb):
+            per = list(dict.fromkeys(wb.index.get_level_values("period")))
+            pty = list(dict.fromkeys(wb.index.get_level_values("party")))
+            ds.coords["balance_period"] = per
+            ds.coords["balance_party"] = pty
+            for c in wb.columns:
+                vals = wb[c].unstack("party").reindex(index=per, columns=pty).to_numpy(dtype=float)
+                ds[f"water_balance__{c}"] = (("balance_period", "balance_party"), vals, {
+                    "units": "hm3", "long_name": "water balance of the party's territory over the period: "
+                    + LONG_NAMES.get(c, "the party's count under the first share rule (KZ receipts, KG use)")})
         ds.attrs["manifest"] = json.dumps(self.manifest, sort_keys=True)
         return ds
 
@@ -370,6 +437,8 @@ class Result:
             ds = ds.drop_vars([v for v in ds.data_vars if v.startswith(f"{name}__")])
             if dim in ds.dims:
                 ds = ds.drop_dims(dim)
+        ds = ds.drop_vars([v for v in ds.data_vars if v.startswith("water_balance__")])
+        ds = ds.drop_vars([c for c in ("balance_period", "balance_party") if c in ds.coords])
         led = tables["ledger"]
         if len(led):
             led["met"] = led["met"].astype(bool)

@@ -180,7 +180,7 @@ def _extract(m: pyo.ConcreteModel, solver: Highs, inp: Inputs) -> res.Solution:
         f = pyo.value(m.chf[n])
         nd[:, col[n]] = f * raw[:, col[n]] + ((1 - f) * raw[:, col[recharge[n]]] if n in recharge else 0.0)
     for a in inp.rows:
-        y = duals[m.agreement[a.key]]
+        y = duals[m.agreement[a.key]] * (-1.0 if a.ceiling else 1.0)  # a ceiling row is written the other way round
         for t in a.period.steps:
             if a.kind == "share":
                 for n in a.resource_inflows:

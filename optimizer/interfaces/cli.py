@@ -157,15 +157,17 @@ def summary(b: basins.Basin, out: TextIO) -> None:
     print(f"\nAgreement: parties {', '.join(ag.parties)}; cost sharing {ag.cost_sharing}", file=out)
     for r in ag.share_rules:
         shares = ", ".join(f"{p} {s:.0%}" for p, s in r.shares.items())
+        roles = ", ".join(f"{p} {role}" for p, role in r.party_roles.items())
         print(f"  share rule {r.id}: {shares} of {len(r.resource_inflows)} inflows per {r.period}, "
-              f"{r.mode}, enforced for {', '.join(r.enforce)}", file=out)
+              f"{r.mode}; {roles}", file=out)
     for q in ag.quotas:
         print(f"  quota {q.id}: {q.party} >= {q.volume_hm3:,g} hm3 per {q.period}, {q.mode}"
               + (f" (penalty {q.penalty:g} per hm3 short)" if q.mode == "soft" else ""), file=out)
     for s in ag.storage_splits:
         shares = ", ".join(f"{p} {v:.0%}" for p, v in s.shares.items())
-        print(f"  storage split {s.id}: releases of {s.reservoir}: {shares} per {s.period}, {s.mode}, "
-              f"enforced for {', '.join(s.enforce)}", file=out)
+        roles = ", ".join(f"{p} {role}" for p, role in s.party_roles.items())
+        print(f"  storage split {s.id}: releases of {s.reservoir}: {shares} per {s.period}, {s.mode}; {roles}",
+              file=out)
     for f in ag.facilities:
         print(f"  facility {f.id}: {f.name} (host {f.host}), O&M {f.om_cost_usd_per_year:,.0f} USD/yr", file=out)
     if not (ag.share_rules or ag.quotas or ag.storage_splits or ag.facilities):
@@ -244,29 +246,60 @@ def print_result(r, out: TextIO) -> None:
           file=out)
     print(f"inputs sha256 {m['inputs_sha256'][:16]}…  build {m['build_s']:.3f} s, solve {m['solve_s']:.3f} s\n",
           file=out)
+    spec_names = dict(zip(ds["node"].values, ds["node_name"].values))
     s = r.summary()
     if len(s):
-        print("Receipts by party vs entitlement under the first share rule [hm3]:", file=out)
+        print("Each party under the first share rule [hm3 over the horizon] (KZ: received at its accounting posts; "
+              "KG: use = gross withdrawals at canal heads less return flow given back):", file=out)
         rows = [[p, _fmt_hm3(v.received_hm3), _fmt_hm3(v.entitlement_hm3), _fmt_hm3(v.demand_hm3),
                  _fmt_hm3(v.delivery_hm3), _fmt_hm3(v.shortage_hm3)] for p, v in s.iterrows()]
-        _table(rows, ["party", "received", "entitlement", "demand", "delivered", "shortage"], out,
-               right={1, 2, 3, 4, 5})
-    print("\nShortage by demand [hm3]:", file=out)
+        _table(rows, ["party", "counted hm3", "share of resource hm3", "demand hm3", "delivered hm3",
+                      "shortage hm3"], out, right={1, 2, 3, 4, 5})
+    print("\nShortage by demand:", file=out)
     sh = ds["shortage_hm3"].sum("time")
-    rows = [[str(d), str(ds["demand_party"].sel(demand=d).item()), _fmt_hm3(float(ds["demand_hm3"].sel(demand=d).sum())),
-             _fmt_hm3(float(sh.sel(demand=d)))] for d in ds["demand"].values]
-    _table(rows, ["demand", "party", "demand", "shortage"], out, right={2, 3})
-    print("\nCompliance ledger [hm3]:", file=out)
-    rows = [[x.rule, x.party, x.period, x.mode, _fmt_hm3(x.required_hm3), _fmt_hm3(x.received_hm3),
-             _fmt_hm3(x.deficit_hm3), "yes" if x.met else "NO"] for x in r.ledger.itertuples()]
-    _table(rows, ["rule", "party", "period", "mode", "required", "received", "deficit", "met"], out, right={4, 5, 6})
-    print("\nEnd storage [hm3]:", file=out)
-    _table([[k, _fmt_hm3(v)] for k, v in r.end_storage().items()], ["reservoir", "end storage"], out, right={1})
+    rows = [[f"{spec_names.get(str(d), d)} ({d})", str(ds["demand_party"].sel(demand=d).item()),
+             _fmt_hm3(float(ds["demand_hm3"].sel(demand=d).sum())), _fmt_hm3(float(sh.sel(demand=d)))]
+            for d in ds["demand"].values]
+    _table(rows, ["demand", "party", "demand hm3", "shortage hm3"], out, right={2, 3})
+    print("\nCompliance ledger (each rule's test per party and period):", file=out)
+    print_ledger(r.ledger, out)
+    wb = getattr(r, "water_balance", None)
+    if wb is not None and len(wb):
+        print("\nWater balance per party territory and period [hm3] (closes: in = out + residual):", file=out)
+        print_water_balance(wb, out)
+    print("\nEnd storage:", file=out)
+    _table([[f"{spec_names.get(k, k)} ({k})", _fmt_hm3(v)] for k, v in r.end_storage().items()],
+           ["reservoir", "end storage hm3"], out, right={1})
     if len(r.cost_sharing):
         print("\nO&M cost sharing (2000 Agreement, in proportion to water received) [USD]:", file=out)
         rows = [[c.facility, c.party, _fmt_hm3(c.water_hm3), f"{c.share:.1%}" if c.share == c.share else "-",
                  f"{c.cost_usd:,.0f}" if c.cost_usd == c.cost_usd else "-"] for c in r.cost_sharing.itertuples()]
         _table(rows, ["facility", "party", "water hm3", "share", "cost USD"], out, right={2, 3, 4})
+
+
+ROLE_LABEL = {"entitlement": "entitlement", "ceiling": "use ceiling", "quota": "quota", "reported": "reported"}
+
+
+def print_ledger(led, out: TextIO) -> None:
+    """The ledger in the Commission's words: role, period, the two volumes compared, and the test's verdict."""
+    rows = []
+    for x in led.itertuples():
+        price = x.shadow_price
+        rows.append([x.rule, x.party, ROLE_LABEL.get(x.role, x.role), x.period_name, x.mode,
+                     _fmt_hm3(x.required_hm3), _fmt_hm3(x.received_hm3), x.test,
+                     f"{price:.3g}" if price == price and abs(price) > 1e-9 else "0"])
+    _table(rows, ["rule", "party", "role", "period", "mode", "share/limit hm3", "counted hm3", "test",
+                  "shadow price*"], out, right={5, 6, 8})
+    print("  * shadow price: hm3 of weighted shortage (priority-10 equivalent) per hm3 more entitlement, quota or "
+          "ceiling asked for; 0 where the row does not bind", file=out)
+
+
+def print_water_balance(wb, out: TextIO) -> None:
+    cols = [c for c in wb.columns]
+    rows = [[str(i[0]), str(i[1])] + [_fmt_hm3(float(v)) if abs(float(v)) >= 5e-7 else "0" for v in row]
+            for i, row in zip(wb.index, wb.to_numpy())]
+    _table(rows, ["period", "party"] + [c.replace("_hm3", "").replace("_", " ") + " hm3" for c in cols], out,
+           right=set(range(2, 2 + len(cols))))
 
 
 # ---- chutalas compare --------------------------------------------------------------------------
