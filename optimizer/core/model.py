@@ -33,6 +33,10 @@ Bounds: ``x[l,t] ≤ C_l·days(t)`` for canals (capacity in m³/s converted with
 storage unless told otherwise). Minimum flows are soft: ``x[l,t] + env[l,t] ≥ m_l(t)``. Agreement rows:
 ``received(a) + excess[a] ≥ (1 − τ_a)·requirement(a)`` (excess fixed at 0 when the rule is hard).
 
+Storage ownership accounts (``acc[(r,p),t]``, ``acc_rel[(r,p),t]`` ≥ 0) and the equal-priority fraction
+``fair[c,t]`` ∈ [0, 1] are specified in :mod:`optimizer.core.accounts` and :mod:`optimizer.core.fairshare`;
+the latter adds ``− EQUITY_WEIGHT Σ f[c,t]·Σ_{d∈c} D[d,t]`` to the objective below.
+
 Objective (priorities as costs, after Pywr/WEAP)::
 
     min Σ w_d (demand[d,t] − q[d,t]) + Σ π_a excess[a] + 100 Σ env + 0.01 Σ spill + 10⁻⁴ Σ x + 0.01 Σ loss_l x
@@ -61,6 +65,7 @@ from basins import Basin
 from basins.network import spill_node
 from basins.series import SECONDS_PER_DAY
 
+from optimizer.core import accounts, fairshare
 from optimizer.core.agreement import Row, rows
 
 ENV_PENALTY = 100.0  # cost per hm³ below a minimum flow
@@ -95,6 +100,7 @@ class Inputs:
     rows: list[Row]
     storage_value: float = 0.0
     rules_enforced: bool = True
+    initial_accounts: dict | None = None  # (reservoir, party) → hm³ at the start; None: the file's (accounts.py)
 
     @property
     def T(self) -> int:
@@ -114,7 +120,8 @@ def flow_to_hm3(value: float | None, unit: str, times: pd.DatetimeIndex) -> np.n
 
 def make_inputs(basin: Basin, times: pd.DatetimeIndex, inflow: xr.DataArray, *, end_storage="initial",
                 upstream_first: bool = False, upstream_weight: float = 100.0, storage_value: float = 0.0,
-                monthly_rules: bool = False, initial_storage: dict | None = None) -> Inputs:
+                monthly_rules: bool = False, initial_storage: dict | None = None,
+                initial_accounts: dict | None = None) -> Inputs:
     """Turn a basin and an inflow series (time × inflow node, hm³/month) into model inputs."""
     spec = basin.spec
     month = times.month
@@ -143,7 +150,7 @@ def make_inputs(basin: Basin, times: pd.DatetimeIndex, inflow: xr.DataArray, *, 
         capacity=pd.DataFrame(caps, index=times), min_flow=pd.DataFrame(mins, index=times),
         initial_storage=s0, end_storage=s_end, weights=weights,
         rows=rows(basin, times, monthly=monthly_rules), storage_value=storage_value,
-        rules_enforced=not upstream_first,
+        rules_enforced=not upstream_first, initial_accounts=initial_accounts,
     )
 
 
@@ -188,7 +195,7 @@ def check_numbers(inp: Inputs) -> None:
                 walk(v, f"{where}[{ident if ident is not None else i}]")
 
     walk(inp.basin.spec.model_dump(exclude={"calibration": True, "series_files": True, "series_inline": True,
-                                            "agreement": {"facilities"}}), "")  # (facility costs: not in the LP)
+                                            "agreement": {"facilities", "capital_works"}}), "")  # (facility costs: not in the LP)
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise ValueError(f"the model inputs hold numbers that are not finite, >= 0 and <= {MAX_INPUT:g}: "
@@ -335,6 +342,11 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
     m.requirement = pyo.Expression(m.A, rule=lambda m, k: requirement(m, m.rows[k]))
     m.agreement = pyo.Constraint(m.A, rule=lambda m, k: m.received[k] + m.excess[k] - m.keep[k] * m.requirement[k] >= 0)
 
+    # --- storage ownership accounts (issue 11 item 4; optimizer/core/accounts.py) -------------------
+    accounts.add_to_model(m, spec, out_links, s_prev)
+    # --- equal priority between states (issue 11 item 5; optimizer/core/fairshare.py) --------------
+    fairshare.add_to_model(m, spec)
+
     # --- objective -----------------------------------------------------------------------------------
     m.shortage = pyo.Expression(m.D, m.T, rule=lambda m, d, t: m.demand[d, t] - m.q[d, t])
     m.cost = pyo.Objective(expr=(
@@ -346,6 +358,7 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
         + LOSS_COST * sum(m.loss[l] * m.x[l, t] for l in m.L for t in m.T if m.loss[l] > 0)
         - m.vstore * sum(m.s[r, m.T.last()] for r in m.R)
         + ELASTIC_PENALTY * sum(m.end_short[r] for r in m.R)
+        - m.fair_reward  # equal-priority rule (fairshare.py)
     ), sense=pyo.minimize)
     m.spill_to = spill_to
     set_data(m, inp)
@@ -384,6 +397,8 @@ def set_data(m: pyo.ConcreteModel, inp: Inputs) -> None:
         m.excess_ub[a.key] = 0.0 if hard else INF
     for r in spec.reservoirs:
         m.end_ub[r.node] = 0.0
+    accounts.set_data(m, inp)  # storage accounts' start balances
+    fairshare.set_data(m, inp)  # equal-priority rule: on/off, class demand
 
 
 def set_elastic(m: pyo.ConcreteModel, inp: Inputs, on: bool) -> None:

@@ -21,6 +21,7 @@ import xarray as xr
 
 from basins.loading import atomic_output
 
+from optimizer.core import accounts
 from optimizer.core.agreement import Row, ledger_rows
 from optimizer.core.model import ELASTIC_PENALTY, ENV_PENALTY, FLOW_COST, LOSS_COST, SPILL_PENALTY, Inputs
 
@@ -43,13 +44,17 @@ class Solution:
     row_dual: dict[str, float]
     objective: float
     g: np.ndarray | None = None  # (T, AQ) groundwater storage at month end (None: no aquifers)
+    acc: np.ndarray | None = None  # (T, accounts) storage account balances at month end (accounts.py)
+    acc_rel: np.ndarray | None = None  # (T, accounts) releases made for each account's party
 
     @staticmethod
     def concat(parts: list["Solution"]) -> "Solution":
         cat = lambda k: np.concatenate([getattr(p, k) for p in parts], axis=0)  # noqa: E731
         g = cat("g") if parts and parts[0].g is not None else None
+        acc = cat("acc") if parts and parts[0].acc is not None else None
+        rel = cat("acc_rel") if parts and parts[0].acc_rel is not None else None
         return Solution(cat("x"), cat("s"), cat("spill"), cat("q"), cat("out"), cat("env"), cat("node_dual"),
-                        {}, float(sum(p.objective for p in parts)), g)
+                        {}, float(sum(p.objective for p in parts)), g, acc, rel)
 
 
 def evaporation(inp: Inputs, s: np.ndarray) -> np.ndarray:
@@ -147,6 +152,8 @@ def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str]) -> xr.Dat
     ds["recharge_to"] = ("node", [n.recharge_to or "" for n in spec.nodes])
     add_groundwater(ds, inp, sol)
     add_party_receipts(ds, inp)
+    if sol.acc is not None:
+        accounts.add_to_dataset(ds, inp, sol.acc, sol.acc_rel)  # storage ownership accounts
     return ds
 
 
