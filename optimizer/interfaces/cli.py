@@ -166,9 +166,14 @@ def summary(b: basins.Basin, out: TextIO) -> None:
         shares = ", ".join(f"{p} {v:.0%}" for p, v in s.shares.items())
         print(f"  storage split {s.id}: releases of {s.reservoir}: {shares} per {s.period}, {s.mode}, "
               f"enforced for {', '.join(s.enforce)}", file=out)
+    for a in ag.storage_accounts:  # storage ownership accounts (optimizer/core/accounts.py)
+        shares = ", ".join(f"{p} {v:.0%}" for p, v in a.shares.items())
+        start = ", ".join(f"{p} {v:,g}" for p, v in a.initial_balance_hm3.items())
+        print(f"  storage accounts {a.id}: water accumulated in {a.reservoir}: {shares}; start balances {start} hm3",
+              file=out)
     for f in ag.facilities:
         print(f"  facility {f.id}: {f.name} (host {f.host}), O&M {f.om_cost_usd_per_year:,.0f} USD/yr", file=out)
-    if not (ag.share_rules or ag.quotas or ag.storage_splits or ag.facilities):
+    if not (ag.share_rules or ag.quotas or ag.storage_splits or ag.facilities or ag.storage_accounts):
         print("  (no rules)", file=out)
 
 
@@ -254,11 +259,31 @@ def print_result(r, out: TextIO) -> None:
     _table(rows, ["rule", "party", "period", "mode", "required", "received", "deficit", "met"], out, right={4, 5, 6})
     print("\nEnd storage [hm3]:", file=out)
     _table([[k, _fmt_hm3(v)] for k, v in r.end_storage().items()], ["reservoir", "end storage"], out, right={1})
+    print_accounts(r, out)
     if len(r.cost_sharing):
         print("\nO&M cost sharing (2000 Agreement, in proportion to water received) [USD]:", file=out)
         rows = [[c.facility, c.party, _fmt_hm3(c.water_hm3), f"{c.share:.1%}" if c.share == c.share else "-",
                  f"{c.cost_usd:,.0f}" if c.cost_usd == c.cost_usd else "-"] for c in r.cost_sharing.itertuples()]
         _table(rows, ["facility", "party", "water hm3", "share", "cost USD"], out, right={2, 3, 4})
+
+
+def print_accounts(r, out: TextIO) -> None:
+    """Month-by-month storage account balances of every reservoir with accounts (hm3)."""
+    from optimizer.core.accounts import table
+    from optimizer.interfaces.ui_text import t
+
+    ds = r.dataset
+    if "account_hm3" not in ds:
+        return
+    import numpy as np
+
+    for res in ds["reservoir"].values:
+        if not np.isfinite(ds["account_hm3"].sel(reservoir=res).values).any():
+            continue
+        df = table(ds, str(res))
+        print("\n" + t("cli_accounts", reservoir=str(res)), file=out)
+        rows = [[m] + [_fmt_hm3(v if abs(v) > 5e-7 else 0.0) for v in row] for m, row in zip(df.index, df.to_numpy())]
+        _table(rows, ["month"] + [c.replace(" hm3", "") for c in df.columns], out, right=set(range(1, df.shape[1] + 1)))
 
 
 # ---- chutalas compare --------------------------------------------------------------------------

@@ -336,6 +336,16 @@ EN: dict[str, str] = {
     # problems outside the tables
     "where_agreement": "Agreement",
     "where_other": "Scenario",
+    # storage ownership accounts and use-of-facilities cost sharing (issue 11 items 4, 7)
+    "chart_accounts": "Storage accounts: water of each reservoir owned by each party, end of month (hm³)",
+    "account_balance": "{party} balance",
+    "account_release": "{party} release",
+    "account_total": "storage above dead storage",
+    "cli_accounts": "Storage accounts of {reservoir} (end of month, hm3; release = water released for the party "
+                    "that month):",
+    "cli_costs": "O&M cost sharing (2000 Agreement, by use of facilities: each facility's own water reaching each "
+                 "party) [USD]:",
+    "cli_capital": "Capital works and repairs (agreed shares where published, otherwise the facility's O&M split):",
 }
 
 LANGUAGES: dict[str, dict[str, str]] = {"en": EN}
