@@ -250,7 +250,12 @@ def ledger(ds: xr.Dataset, inp: Inputs, row_dual: dict[str, float]) -> pd.DataFr
 
 
 def cost_sharing(ds: xr.Dataset, inp: Inputs) -> pd.DataFrame:
-    """2000 Agreement: each facility's O&M cost over the horizon split in proportion to water received."""
+    """2000 Agreement: each facility's O&M cost over the horizon split in proportion to water received, or by
+    use of facilities (``agreement.cost_sharing: use_of_facilities``, optimizer/core/cost_sharing.py)."""
+    if inp.basin.spec.agreement.cost_sharing == "use_of_facilities":
+        from optimizer.core.cost_sharing import use_of_facilities
+
+        return use_of_facilities(ds, inp)
     out = []
     years = inp.T / 12.0
     acc = Accounts(ds)
@@ -360,7 +365,8 @@ class Result:
         with xr.open_dataset(path, engine="h5netcdf") as f:
             ds = f.load()
         tables = {}
-        for name, cols, dim in (("ledger", LEDGER_COLUMNS, "ledger_row"), ("cost", COST_COLUMNS, "cost_row")):
+        cost_cols = [v[len("cost__"):] for v in ds.data_vars if v.startswith("cost__")] or COST_COLUMNS
+        for name, cols, dim in (("ledger", LEDGER_COLUMNS, "ledger_row"), ("cost", cost_cols, "cost_row")):
             df = pd.DataFrame({c: ds[f"{name}__{c}"].values for c in cols}) if dim in ds.dims else pd.DataFrame(columns=cols)
             tables[name] = df
             ds = ds.drop_vars([v for v in ds.data_vars if v.startswith(f"{name}__")])
