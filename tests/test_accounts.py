@@ -96,3 +96,12 @@ def test_start_storage_given_by_a_caller_scales_the_balances():
 def test_balances_that_do_not_add_up_to_the_storage_are_refused():
     with pytest.raises(basins.BasinError, match="initial_balance_hm3.*add up to 90"):
         two_party_reservoir(kz_initial=70.0)
+
+
+def test_status_quo_reports_an_overdraft_instead_of_enforcing_the_accounts():
+    # KG intakes first: KG takes its 30 in April although its account holds 20 -> balance -10 (overdraft)
+    r = optimizer.solve(two_party_reservoir(), months=4, end_storage="free", operation="status-quo")
+    assert balances(r, "KG")[-1] == pytest.approx(-10, abs=1e-6)
+    assert r.dataset["shortage_hm3"].sel(demand="KG").values[-1] == pytest.approx(0, abs=1e-6)
+    above = r.dataset["storage_hm3"].sel(reservoir="R").values - 10.0
+    np.testing.assert_allclose(r.dataset["account_hm3"].sel(reservoir="R").sum("party").values, above, atol=1e-6)

@@ -7,7 +7,8 @@ For an account on reservoir r with shares σ_p (Σ σ_p = 1), per party p and mo
     rel[p,t] ≤ Σ_{l ∈ release_to[p]} x[l,t]                            (water released for p flows on p's links)
 
 with I[r,t] the water entering the reservoir (links, returns, spills, baseflow) and e[r,t] its evaporation,
-so that by the reservoir's mass balance ``I − e = s[r,t] − s[r,t−1] + R`` and the accrual is written as
+(``a ≥ 0`` holds in agreement operation; in status-quo operation the accounts are only reported and a
+negative balance is an overdraft), so that by the reservoir's mass balance ``I − e = s[r,t] − s[r,t−1] + R`` and the accrual is written as
 ``s[r,t] − s[r,t−1] + R[r,t]``. The balances carry over (no reset at the year's end) and
 
     Σ_p a[p,t] = s[r,t] − S_dead         at every t,
@@ -51,7 +52,10 @@ def add_to_model(m: pyo.ConcreteModel, spec, out_links: dict[str, list[str]], s_
     m.ACC_R = pyo.Set(initialize=sorted({r for r, _ in ks}), ordered=True)
     m.acc_share = pyo.Param(m.ACC, initialize=share)  # fixed: part of the structure (solver.structure_key)
     m.acc0 = pyo.Param(m.ACC, initialize=0.0, mutable=True, within=pyo.Reals)
-    m.acc = pyo.Var(m.ACC, m.T, within=pyo.NonNegativeReals)  # balance at the end of the month [hm³]
+    # lowest balance: 0 when the agreement is enforced; -inf in status-quo operation, where the accounts are only
+    # reported (a negative balance is an overdraft: water released for a party beyond what it owns)
+    m.acc_lb = pyo.Param(initialize=0.0, mutable=True, within=pyo.Reals)
+    m.acc = pyo.Var(m.ACC, m.T, bounds=lambda m, r, p, t: (m.acc_lb, None))  # balance, end of month [hm³]
     m.acc_rel = pyo.Var(m.ACC, m.T, within=pyo.NonNegativeReals)  # release made for the party [hm³]
 
     def release(m, r, t):
@@ -74,6 +78,7 @@ def set_data(m: pyo.ConcreteModel, inp) -> None:
         initial_balances(inp.basin.spec, inp.initial_storage)
     for k in m.ACC:
         m.acc0[k] = float(start[k])
+    m.acc_lb = 0.0 if inp.rules_enforced else -float("inf")
 
 
 def extract(m: pyo.ConcreteModel, prim, T: int) -> tuple[np.ndarray, np.ndarray]:

@@ -500,6 +500,8 @@ def border_party(ds) -> str:
 def fig_costs(costs: pd.DataFrame) -> go.Figure:
     """O&M cost of each facility split between the parties (USD over the horizon)."""
     fig = go.Figure()
+    if "item" in costs:  # use of facilities: the O&M rows (capital works are one-off costs in their currency)
+        costs = costs[costs["item"] == "O&M"]
     for p in sorted(costs["party"].unique()) if len(costs) else []:
         sub = costs[costs["party"] == p]
         fig.add_bar(x=sub["name"], y=sub["cost_usd"], name=p, marker_color=PARTY_COLOURS.get(p),

@@ -260,11 +260,35 @@ def print_result(r, out: TextIO) -> None:
     print("\nEnd storage [hm3]:", file=out)
     _table([[k, _fmt_hm3(v)] for k, v in r.end_storage().items()], ["reservoir", "end storage"], out, right={1})
     print_accounts(r, out)
-    if len(r.cost_sharing):
+    if len(r.cost_sharing) and "item" in r.cost_sharing:  # use of facilities (optimizer/core/cost_sharing.py)
+        print_costs(r.cost_sharing, out)
+    elif len(r.cost_sharing):
         print("\nO&M cost sharing (2000 Agreement, in proportion to water received) [USD]:", file=out)
         rows = [[c.facility, c.party, _fmt_hm3(c.water_hm3), f"{c.share:.1%}" if c.share == c.share else "-",
                  f"{c.cost_usd:,.0f}" if c.cost_usd == c.cost_usd else "-"] for c in r.cost_sharing.itertuples()]
         _table(rows, ["facility", "party", "water hm3", "share", "cost USD"], out, right={2, 3, 4})
+
+
+def print_costs(costs, out: TextIO) -> None:
+    """O&M split by use of facilities (facility names, the facility's water reaching each party) and the
+    capital works with their shares."""
+    from optimizer.interfaces.ui_text import t
+
+    pct = lambda v: f"{v:.1%}" if v == v else "-"  # noqa: E731
+    om = costs[costs["item"] == "O&M"]
+    print("\n" + t("cli_costs"), file=out)
+    rows = [[c.name, c.party, _fmt_hm3(c.facility_water_hm3), _fmt_hm3(c.water_hm3), _fmt_hm3(c.unattributed_hm3),
+             pct(c.share), f"{c.cost_usd:,.0f}"] for c in om.itertuples()]
+    _table(rows, ["facility", "party", "facility water hm3", "reaching party hm3", "reaching nobody hm3", "share",
+                  "cost USD"], out, right={2, 3, 4, 5, 6})
+    for fid, g in om.groupby("facility", sort=False):
+        print(f"    {g['name'].iloc[0]}: {g['basis'].iloc[0]}", file=out)
+    cap = costs[costs["item"] != "O&M"]
+    if len(cap):
+        print("\n" + t("cli_capital"), file=out)
+        rows = [[c.item, c.party, f"{c.cost:,.0f} {c.currency}" if c.cost == c.cost else "cost not published",
+                 pct(c.share), c.share_basis] for c in cap.itertuples()]
+        _table(rows, ["work", "party", "party's cost", "share", "share from"], out, right={2, 3})
 
 
 def print_accounts(r, out: TextIO) -> None:

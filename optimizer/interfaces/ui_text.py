@@ -115,7 +115,7 @@ EN: dict[str, str] = {
     "chart_border_caption": "The treaty share is set per year; the line spreads it over the months as the "
                             "resource runs. {party} also counts its other receipts (see the ledger).",
     "no_border": "This basin has no border node.",
-    "chart_costs": "O&M cost of the intergovernmental facilities split by water received (USD)",
+    "chart_costs": "O&M cost of the intergovernmental facilities split by the use of each facility (USD)",
     "chart_water_values": "Water values: cost saved by one more hm³ of natural water (node × month)",
     "chart_water_values_caption": "Units: objective cost units per hm³ (1 unit = 1 hm³ of shortage at "
                                   "priority 10). High values mark where and when water is scarce.",
