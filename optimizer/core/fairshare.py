@@ -89,3 +89,47 @@ def extract(m: pyo.ConcreteModel, prim, T: int):
     import numpy as np
 
     return np.array([[prim[m.fair[c, t]] for c in m.FC] for t in m.T]).reshape(T, len(m.FC))
+
+
+def fractions(ds, inp):
+    """The common fraction of every class and month [-] recomputed from an allocation (``delivery_hm3``): the
+    largest f the rows allow, which is the LP's f at an optimum (the reward is positive wherever the class has
+    demand). Returns {priority: array over time}."""
+    import numpy as np
+
+    spec = inp.basin.spec
+    kind = rule(spec)
+    out = {}
+    if kind == "none":
+        return out
+    party = {d.node: d.party for d in spec.demands}
+    q = ds["delivery_hm3"]
+    for c, ds_ in classes(spec).items():
+        f = np.ones(inp.T)
+        for t in range(inp.T):
+            dem = {d: float(inp.demand[d].iloc[t]) for d in ds_}
+            if kind == "equal-fraction":
+                ratios = [float(q.sel(demand=d)[t]) / v for d, v in dem.items() if v > 0]
+            else:
+                sh = _shares(spec)
+                total = sum(dem.values())
+                ratios = []
+                for p in sorted({party[d] for d in ds_}):
+                    kappa = min(sh.get(p, 0.0) * total, sum(v for d, v in dem.items() if party[d] == p))
+                    if kappa > 0:
+                        ratios.append(sum(float(q.sel(demand=d)[t]) for d in ds_ if party[d] == p) / kappa)
+            f[t] = min([1.0] + ratios)
+        out[c] = f
+    return out
+
+
+def reward(ds, inp) -> float:
+    """The objective's equal-priority term (cost units) recomputed from an allocation; 0 in status quo."""
+    if not inp.rules_enforced:
+        return 0.0
+    spec = inp.basin.spec
+    total = 0.0
+    for c, f in fractions(ds, inp).items():
+        scale = inp.demand[classes(spec)[c]].sum(axis=1).to_numpy()
+        total += EQUITY_WEIGHT * float((f * scale).sum())
+    return total

@@ -280,6 +280,9 @@ def objective(ds: xr.Dataset, inp: Inputs, led: pd.DataFrame) -> float:
     cost += ENV_PENALTY * float(ds["min_flow_shortfall_hm3"].sum())
     cost += SPILL_PENALTY * float(ds["spill_hm3"].sum()) + FLOW_COST * float(ds["flow_hm3"].sum())
     cost += LOSS_COST * float((ds["flow_hm3"] - ds["delivered_hm3"]).sum())
+    from optimizer.core import fairshare
+
+    cost -= fairshare.reward(ds, inp)  # equal-priority rule (optimizer/core/fairshare.py)
     if inp.rules_enforced:
         pen = {}
         for row in inp.basin.spec.agreement.share_rules + inp.basin.spec.agreement.quotas + \
