@@ -425,6 +425,8 @@ def render_reservoirs(entry: dict) -> None:
     ds = entry["result"].dataset
     if ds.sizes.get("reservoir", 0):
         st.plotly_chart(figure(entry, "storage", lambda r: sup.fig_storage(r.dataset)), key="chart_storage")
+        if "account_hm3" in ds:  # storage ownership accounts (optimizer/core/accounts.py)
+            st.plotly_chart(figure(entry, "accounts", lambda r: sup.fig_accounts(r.dataset)), key="chart_accounts")
     T = ds.sizes["time"]
     stamps = [f"{MONTHS[ts.month - 1]} {ts.year}" for ts in sup._times(ds)]
     month = st.selectbox(t("network_month"), [-1, *range(T)], key=f"network_month_{T}",

@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from . import graph, semantics
 from .errors import Problem
 from .schema import BasinSpec, Receipt
+from .schema import MAX_VOLUME
 from .series import m3s_to_hm3
 
 
@@ -293,9 +294,72 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
             check_receipt(f"facility {f.id!r}", f"receipts.{p}", r)
         semantics.check_receipts_of_parties(f"facility {f.id!r}", f.receipts, add)
     semantics.check_tolerances(spec, add)
+    check_accounts_and_costs(spec, add, seen_res, links)
     if spec.calibration is not None:
         check_calibration(spec, file, add, nodes, links)
     return P
+
+
+def check_accounts_and_costs(spec: BasinSpec, add, reservoirs: set, links: dict) -> None:
+    """Storage accounts, facility mappings and capital works name existing entries and add up."""
+    ag = spec.agreement
+    parties = set(ag.parties)
+    res = {r.node: r for r in spec.reservoirs}
+    seen: set[str] = set()
+    for a in ag.storage_accounts:
+        e = f"storage account {a.id!r}"
+        if a.reservoir not in reservoirs:
+            add(e, "reservoir", f"{a.reservoir!r} is not a declared reservoir")
+        elif a.reservoir in seen:
+            add(e, "reservoir", f"{a.reservoir!r} already has storage accounts; one account entry per reservoir")
+        seen.add(a.reservoir)
+        total = sum(a.shares.values())
+        if abs(total - 1.0) > 1e-9:
+            add(e, "shares", f"shares sum to {total:g}, not 1; make them add up to 1 (e.g. 0.88 + 0.12)")
+        for p, v in a.shares.items():
+            if not 0 <= v <= 1:
+                add(e, f"shares.{p}", f"{v} is not a fraction in [0, 1]")
+            if p not in parties:
+                add(e, f"shares.{p}", f"{p} is not a party of the agreement {sorted(parties)}")
+            if p not in a.initial_balance_hm3:
+                add(e, "initial_balance_hm3", f"party {p} has a share but no initial balance; give it in hm3")
+            if not a.release_to.get(p):
+                add(e, "release_to", f"party {p} has a share but no release_to links; name the links its water takes")
+        for p, v in a.initial_balance_hm3.items():
+            if p not in a.shares:
+                add(e, f"initial_balance_hm3.{p}", f"{p} has no share in this account")
+            if not 0 <= v <= MAX_VOLUME:
+                add(e, f"initial_balance_hm3.{p}", f"{v} is not a volume in [0, {MAX_VOLUME:g}] hm3")
+        if a.reservoir in res:
+            r = res[a.reservoir]
+            above = r.initial_storage_hm3 - r.dead_storage_hm3
+            bal = sum(a.initial_balance_hm3.values())
+            if abs(bal - above) > 1e-6 * max(1.0, above):
+                add(e, "initial_balance_hm3", f"the balances add up to {bal:g} hm3, but the reservoir starts with "
+                    f"{above:g} hm3 above dead storage ({r.initial_storage_hm3:g} - {r.dead_storage_hm3:g}); the "
+                    "accounts must own exactly the water above dead storage")
+        for p, ls in a.release_to.items():
+            for lid in ls:
+                if lid not in links:
+                    add(e, f"release_to.{p}", f"unknown link {lid!r}")
+    fac = {f.id for f in ag.facilities}
+    for f in ag.facilities:
+        e = f"facility {f.id!r}"
+        if f.reservoir is not None and f.reservoir not in reservoirs:
+            add(e, "reservoir", f"{f.reservoir!r} is not a declared reservoir")
+        for lid in f.controls:
+            if lid not in links:
+                add(e, "controls", f"unknown link {lid!r}")
+        if ag.cost_sharing == "use_of_facilities" and f.reservoir is None and not f.controls:
+            add(e, "controls", "use-of-facilities cost sharing needs the facility's water: set reservoir or controls")
+    for w in ag.capital_works:
+        e = f"capital work {w.id!r}"
+        if w.facility not in fac:
+            add(e, "facility", f"{w.facility!r} is not a facility id of agreement.facilities")
+        if w.shares is not None:
+            total = sum(w.shares.values())
+            if abs(total - 1.0) > 1e-9:
+                add(e, "shares", f"shares sum to {total:g}, not 1")
 
 
 def check_calibration(spec: BasinSpec, file: str, add, nodes: dict, links: dict) -> None:

@@ -250,13 +250,58 @@ class StorageSplit(_HasRoles, Entry):
 
 
 class Facility(Entry):
-    """An intergovernmental facility (2000 Agreement, Art. 2) and the water each party receives from it."""
+    """An intergovernmental facility (2000 Agreement, Art. 2) and the water each party receives from it.
+
+    Cost sharing by use of facilities (optimizer/core/cost_sharing.py): the facility's water is the flow at
+    the head of the links in ``controls`` and, for a reservoir facility, everything ``reservoir`` releases
+    (links + spill); it is traced downstream and its cost split by how much of it reaches each party.
+    ``receipts`` is the former attribution (all water of the listed links), kept for comparison."""
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
     name: str
     host: Country
     om_cost_usd_per_year: float = Field(ge=0, description="annual operation and maintenance cost [USD/yr]")
-    receipts: dict[Country, Receipt]
+    receipts: dict[Country, Receipt] = Field(default_factory=dict)
+    source: str = ""
+    # ---- use-of-facilities attribution (issue 11 item 7) ----
+    article_2: str = Field(default="", description="the facility as Article 2 of the 2000 Agreement names it")
+    reservoir: str | None = Field(default=None, description="reservoir facility: its releases are its water")
+    controls: list[str] = Field(default_factory=list, description=(
+        "links whose flow (at the head) passes through the facility; traced downstream to the parties"))
+    mapping: str = Field(default="", description="how the facility is mapped to the network, in words")
+
+
+class StorageAccount(Entry):
+    """Ownership accounts of a reservoir (after RiverWare's accounting; docs/accounts.md).
+
+    Each party's balance [hm³] a[p,t] = a[p,t-1] + share_p * (inflow_t - evaporation_t) - release_p[t] >= 0,
+    where inflow_t is the water entering the reservoir and release_p the part of the reservoir's release
+    (links + spill) made for p, which must flow on p's ``release_to`` links. The balances carry over
+    from year to year; their sum is the storage above dead storage."""
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    description: str = ""
+    reservoir: str
+    shares: dict[Country, float]
+    initial_balance_hm3: dict[Country, float] = Field(description=(
+        "balance of each party at the start [hm3]; must add up to initial storage - dead storage"))
+    release_to: dict[Country, list[str]] = Field(description=(
+        "links (below the reservoir) whose flow carries the water released for each party"))
+    source: str = ""
+
+
+class CapitalWork(Entry):
+    """A repair or capital work on an intergovernmental facility, with its cost and (if published) agreed shares."""
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    name: str
+    facility: str = Field(description="id of the facility (agreement.facilities) it belongs to")
+    cost: float | None = Field(default=None, ge=0, le=1e12, description="cost in `currency` (None: not published)")
+    currency: Literal["USD", "EUR", "KZT", "KGS"] = "USD"
+    cost_mark: Literal["[P]", "[E]", "[D]", "not published"] = "not published"
+    shares: dict[Country, float] | None = Field(default=None, description=(
+        "agreed (published) shares of the cost; None: split like the facility's O&M (use of facilities)"))
+    status: str = ""
     source: str = ""
 
 
@@ -266,8 +311,14 @@ class Agreement(Entry):
     quotas: list[Quota] = Field(default_factory=list)
     storage_splits: list[StorageSplit] = Field(default_factory=list)
     facilities: list[Facility] = Field(default_factory=list)
-    cost_sharing: Literal["proportional_to_water_received"] = "proportional_to_water_received"
+    cost_sharing: Literal["proportional_to_water_received", "use_of_facilities"] = "proportional_to_water_received"
     source: str = ""
+    # ---- issue 11 items 4, 5, 7 ----
+    storage_accounts: list[StorageAccount] = Field(default_factory=list)
+    equal_priority: Literal["equal-fraction", "proportional-to-entitlement", "none"] = Field(
+        default="equal-fraction", description=(
+            "how demands of equal priority in different parties share a shortage (optimizer/core/fairshare.py)"))
+    capital_works: list[CapitalWork] = Field(default_factory=list)
 
 
 class SeriesFiles(Entry):

@@ -194,7 +194,7 @@ def test_basin_switch_to_talas_and_back_keeps_edits():
     assert any(d.key.startswith("ed_inflow_normal_hm3|talas") for d in at.data_editor)
     open_tab(at, "tab_compliance")
     ledger = at.table[0].value
-    assert "kirov_storage_split" in set(ledger["rule"])
+    assert "talas_1983_shares" in set(ledger["rule"])  # (the Kirov 88/12 is now storage accounts)
     at.radio(key="basin").set_value("chu")
     run(at)
     assert metric(at, "Natural inflow") == pytest.approx(chu_inflow)

@@ -101,7 +101,8 @@ def test_agreement_figures(chu, talas):
     assert talas.spec.agreement.share_rules[0].shares == {"KZ": 0.5, "KG": 0.5}
     assert [q.volume_hm3 for q in chu.spec.agreement.quotas] == [370]
     assert [q.volume_hm3 for q in talas.spec.agreement.quotas] == [590]
-    assert talas.spec.agreement.storage_splits[0].shares == {"KZ": 0.88, "KG": 0.12}
+    assert talas.spec.agreement.storage_accounts[0].shares == {"KZ": 0.88, "KG": 0.12}
+    assert talas.spec.agreement.storage_splits == []  # replaced by the accounts (docs/accounts.md)
 
 
 def test_demand_is_area_times_duty(chu, talas):

@@ -94,10 +94,13 @@ def test_check_chu_summary(capsys):
     assert len(out.splitlines()) < 60  # one screen
 
 
-def test_check_talas_storage_split(capsys):
+def test_check_talas_storage_accounts(capsys):
+    # the Kirov 88/12 is a split of the accumulated water (storage accounts), no longer of all releases
     assert main(["check", "talas"]) == 0
     out = capsys.readouterr().out
-    assert "storage split kirov_storage_split: releases of TA_R_KIR: KZ 88%, KG 12%" in out
+    assert ("storage accounts kirov_accounts: water accumulated in TA_R_KIR: KZ 88%, KG 12%; start balances "
+            "KZ 211.2, KG 28.8 hm3") in out
+    assert "storage split" not in out
     assert any(line.split() == ["normal", "1,568"] for line in out.splitlines())
 
 

@@ -327,12 +327,12 @@ def test_largest_accepted_volumes_still_solve_to_the_balance_tolerance():
 
 
 def test_highs_log_does_not_leak_to_stdout(capfd, talas):
-    """HiGHS logs to the process's stdout unless told not to; a changeCoeff warning (a storage split's share
+    """HiGHS logs to the process's stdout unless told not to; a changeCoeff warning (a rule's share
     set to 0 on a kept model) used to appear between solves and would corrupt `chutalas solve --json`."""
     import yaml
 
     d = yaml.safe_load(basins.dumps(talas, inline=True))
-    d["agreement"]["storage_splits"][0]["shares"] = {"KZ": 0.0, "KG": 1.0}
+    d["agreement"]["share_rules"][0]["shares"] = {"KZ": 0.0, "KG": 1.0}
     zero = basins.loads(yaml.safe_dump(d, sort_keys=False))
     capfd.readouterr()
     for b in (talas, zero, zero, talas, zero):

@@ -43,6 +43,10 @@ link) and step t of an agreed schedule, ``(1 − loss_p) x[p,t] + sched_short[p,
 ``plan`` a mutable Param and the shortfall costing SCHEDULE_PENALTY per hm³ (more than any demand's shortage, so the
 schedule at the posts is delivered first and the upstream intakes take the remainder). No post, no row.
 
+Storage ownership accounts (``acc[(r,p),t]``, ``acc_rel[(r,p),t]`` ≥ 0) and the equal-priority fraction
+``fair[c,t]`` ∈ [0, 1] are specified in :mod:`optimizer.core.accounts` and :mod:`optimizer.core.fairshare`;
+the latter adds ``− EQUITY_WEIGHT Σ f[c,t]·Σ_{d∈c} D[d,t]`` to the objective below.
+
 Objective (priorities as costs, after Pywr/WEAP)::
 
     min Σ w_d (demand[d,t] − q[d,t]) + Σ π_a excess[a] + 100 Σ env + 0.01 Σ spill + 10⁻⁴ Σ x + 0.01 Σ loss_l x
@@ -70,6 +74,7 @@ import xarray as xr
 from basins import Basin
 from basins.network import spill_node
 
+from optimizer.core import accounts, fairshare
 from optimizer.core.agreement import Row, rows
 from optimizer.core.timesteps import infer_step, m3s_to_hm3, month_fraction, step_days
 
@@ -113,6 +118,7 @@ class Inputs:
     def step_days(self) -> np.ndarray:
         """Real days of each step [d]."""
         return step_days(self.times, self.step)
+    initial_accounts: dict | None = None  # (reservoir, party) → hm³ at the start; None: the file's (accounts.py)
 
     @property
     def T(self) -> int:
@@ -135,7 +141,8 @@ def flow_to_hm3(value: float | None, unit: str, times: pd.DatetimeIndex, step: s
 
 def make_inputs(basin: Basin, times: pd.DatetimeIndex, inflow: xr.DataArray, *, end_storage="initial",
                 upstream_first: bool = False, upstream_weight: float = 100.0, storage_value: float = 0.0,
-                monthly_rules: bool = False, initial_storage: dict | None = None, step: str | None = None) -> Inputs:
+                monthly_rules: bool = False, initial_storage: dict | None = None, step: str | None = None,
+                initial_accounts: dict | None = None) -> Inputs:
     """Turn a basin and an inflow series (time × inflow node, hm³ per step) into model inputs; ``step`` is
     ``month``, ``dekad`` or ``day`` (read from ``times`` unless given)."""
     spec = basin.spec
@@ -169,7 +176,7 @@ def make_inputs(basin: Basin, times: pd.DatetimeIndex, inflow: xr.DataArray, *, 
         capacity=pd.DataFrame(caps, index=times), min_flow=pd.DataFrame(mins, index=times),
         initial_storage=s0, end_storage=s_end, weights=weights,
         rows=rows(basin, times, monthly=monthly_rules, step=step), storage_value=storage_value,
-        rules_enforced=not upstream_first, step=step,
+        rules_enforced=not upstream_first, step=step, initial_accounts=initial_accounts,
     )
 
 
@@ -214,7 +221,7 @@ def check_numbers(inp: Inputs) -> None:
                 walk(v, f"{where}[{ident if ident is not None else i}]")
 
     walk(inp.basin.spec.model_dump(exclude={"calibration": True, "series_files": True, "series_inline": True,
-                                            "agreement": {"facilities"}}), "")  # (facility costs: not in the LP)
+                                            "agreement": {"facilities", "capital_works"}}), "")  # (facility costs: not in the LP)
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise ValueError(f"the model inputs hold numbers that are not finite, >= 0 and <= {MAX_INPUT:g}: "
@@ -380,6 +387,11 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
     m.agreement = pyo.Constraint(m.A, rule=agreement_row)
     m.schedule = pyo.Constraint(m.SP, m.T, rule=lambda m, p, t: m.delivered[p, t] + m.sched_short[p, t] >= m.plan[p, t])
 
+    # --- storage ownership accounts (issue 11 item 4; optimizer/core/accounts.py) -------------------
+    accounts.add_to_model(m, spec, out_links, s_prev)
+    # --- equal priority between states (issue 11 item 5; optimizer/core/fairshare.py) --------------
+    fairshare.add_to_model(m, spec)
+
     # --- objective -----------------------------------------------------------------------------------
     m.shortage = pyo.Expression(m.D, m.T, rule=lambda m, d, t: m.demand[d, t] - m.q[d, t])
     m.cost = pyo.Objective(expr=(
@@ -392,6 +404,7 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
         - m.vstore * sum(m.s[r, m.T.last()] for r in m.R)
         + ELASTIC_PENALTY * sum(m.end_short[r] for r in m.R)
         + SCHEDULE_PENALTY * sum(m.sched_short[p, t] for p in m.SP for t in m.T)
+        - m.fair_reward  # equal-priority rule (fairshare.py)
     ), sense=pyo.minimize)
     m.spill_to = spill_to
     set_data(m, inp)
@@ -433,6 +446,8 @@ def set_data(m: pyo.ConcreteModel, inp: Inputs) -> None:
     if inp.schedule is not None:
         plan = inp.schedule.to_numpy(dtype=float)
         m.plan.store_values({(p, t): float(plan[t, j]) for j, p in enumerate(inp.schedule.columns) for t in T})
+    accounts.set_data(m, inp)  # storage accounts' start balances
+    fairshare.set_data(m, inp)  # equal-priority rule: on/off, class demand
 
 
 def set_elastic(m: pyo.ConcreteModel, inp: Inputs, on: bool) -> None:

@@ -21,6 +21,7 @@ import xarray as xr
 
 from basins.loading import atomic_output
 
+from optimizer.core import accounts
 from optimizer.core.agreement import Row, ledger_rows
 from optimizer.core.balance import LONG_NAMES
 from optimizer.core.timesteps import month_fraction
@@ -51,13 +52,17 @@ class Solution:
     row_dual: dict[str, float]
     objective: float
     g: np.ndarray | None = None  # (T, AQ) groundwater storage at month end (None: no aquifers)
+    acc: np.ndarray | None = None  # (T, accounts) storage account balances at month end (accounts.py)
+    acc_rel: np.ndarray | None = None  # (T, accounts) releases made for each account's party
 
     @staticmethod
     def concat(parts: list["Solution"]) -> "Solution":
         cat = lambda k: np.concatenate([getattr(p, k) for p in parts], axis=0)  # noqa: E731
         g = cat("g") if parts and parts[0].g is not None else None
+        acc = cat("acc") if parts and parts[0].acc is not None else None
+        rel = cat("acc_rel") if parts and parts[0].acc_rel is not None else None
         return Solution(cat("x"), cat("s"), cat("spill"), cat("q"), cat("out"), cat("env"), cat("node_dual"),
-                        {}, float(sum(p.objective for p in parts)), g)
+                        {}, float(sum(p.objective for p in parts)), g, acc, rel)
 
 
 def evaporation(inp: Inputs, s: np.ndarray) -> np.ndarray:
@@ -163,6 +168,8 @@ def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str]) -> xr.Dat
     ds["recharge_to"] = ("node", [n.recharge_to or "" for n in spec.nodes])
     add_groundwater(ds, inp, sol)
     add_party_receipts(ds, inp)
+    if sol.acc is not None:
+        accounts.add_to_dataset(ds, inp, sol.acc, sol.acc_rel)  # storage ownership accounts
     return ds
 
 
@@ -299,7 +306,12 @@ def ledger(ds: xr.Dataset, inp: Inputs, row_dual: dict[str, float]) -> pd.DataFr
 
 
 def cost_sharing(ds: xr.Dataset, inp: Inputs) -> pd.DataFrame:
-    """2000 Agreement: each facility's O&M cost over the horizon split in proportion to water received."""
+    """2000 Agreement: each facility's O&M cost over the horizon split in proportion to water received, or by
+    use of facilities (``agreement.cost_sharing: use_of_facilities``, optimizer/core/cost_sharing.py)."""
+    if inp.basin.spec.agreement.cost_sharing == "use_of_facilities":
+        from optimizer.core.cost_sharing import use_of_facilities
+
+        return use_of_facilities(ds, inp)
     out = []
     years = inp.T / 12.0
     acc = Accounts(ds)
@@ -324,6 +336,9 @@ def objective(ds: xr.Dataset, inp: Inputs, led: pd.DataFrame) -> float:
     cost += ENV_PENALTY * float(ds["min_flow_shortfall_hm3"].sum())
     cost += SPILL_PENALTY * float(ds["spill_hm3"].sum()) + FLOW_COST * float(ds["flow_hm3"].sum())
     cost += LOSS_COST * float((ds["flow_hm3"] - ds["delivered_hm3"]).sum())
+    from optimizer.core import fairshare
+
+    cost -= fairshare.reward(ds, inp)  # equal-priority rule (optimizer/core/fairshare.py)
     if inp.rules_enforced:
         pen = {}
         for row in inp.basin.spec.agreement.share_rules + inp.basin.spec.agreement.quotas + \
@@ -431,7 +446,8 @@ class Result:
         with xr.open_dataset(path, engine="h5netcdf") as f:
             ds = f.load()
         tables = {}
-        for name, cols, dim in (("ledger", LEDGER_COLUMNS, "ledger_row"), ("cost", COST_COLUMNS, "cost_row")):
+        cost_cols = [v[len("cost__"):] for v in ds.data_vars if v.startswith("cost__")] or COST_COLUMNS
+        for name, cols, dim in (("ledger", LEDGER_COLUMNS, "ledger_row"), ("cost", cost_cols, "cost_row")):
             df = pd.DataFrame({c: ds[f"{name}__{c}"].values for c in cols}) if dim in ds.dims else pd.DataFrame(columns=cols)
             tables[name] = df
             ds = ds.drop_vars([v for v in ds.data_vars if v.startswith(f"{name}__")])

@@ -28,6 +28,7 @@ import basins
 from basins import Basin
 from basins.network import spill_node
 
+from optimizer.core import accounts
 from optimizer.core import result as res
 from optimizer.core import timesteps
 from optimizer.core.errors import InfeasibleAgreement, PhysicallyInfeasible, SolverFailure, SolverLimit
@@ -101,6 +102,9 @@ def structure_key(inp: Inputs) -> str:
         "rows": [(a.key, a.period.steps, a.kind, a.receipts.model_dump_json(), a.resource_inflows, a.reservoir)
                  for a in inp.rows],
         "physics": repr(physics(inp)),
+        "accounts": [a.model_dump_json(exclude={"initial_balance_hm3", "description", "source"})
+                     for a in spec.agreement.storage_accounts],
+        "equal_priority": (spec.agreement.equal_priority, [(d.node, d.party, d.priority) for d in spec.demands]),
         "months": inp.T, "step": inp.step,
         "schedule": [] if inp.schedule is None else list(inp.schedule.columns),
     }
@@ -187,7 +191,9 @@ def _extract(m: pyo.ConcreteModel, solver: Highs, inp: Inputs) -> res.Solution:
                     nd[t, col[n]] += y * pyo.value(m.keep[a.key] * m.share[a.key])
             for n in a.receipts.inflows:
                 nd[t, col[n]] -= y
+    acc_bal, acc_rel = accounts.extract(m, prim, inp.T)
     return res.Solution(
+        acc=acc_bal, acc_rel=acc_rel,
         x=get(m.x, list(m.L)), s=get(m.s, list(m.R)), spill=get(m.spill, list(m.R)), q=get(m.q, list(m.D)),
         out=get(m.out, list(m.K)), env=get(m.env, list(m.LM)), node_dual=nd,
         row_dual={a: float(duals[m.agreement[a]]) for a in m.A}, objective=float("nan"), g=get(m.g, list(m.AQ)))
@@ -424,12 +430,13 @@ def _solve_myopic(basin: Basin, full: Inputs, inflow: xr.DataArray, timings: dic
     an operator without a forecast cannot plan for one)."""
     parts = []
     storage = dict(full.initial_storage)
+    balances = None  # storage accounts: the file's start balances, then the previous month's end
     build_s = solve_s = 0.0
     for i, ts in enumerate(full.times):
         times = full.times[i:i + 1]
         inp = make_inputs(basin, times, inflow.isel(time=[i]), end_storage="free", upstream_first=upstream_first,
                           storage_value=MYOPIC_STORAGE_VALUE, monthly_rules=True, initial_storage=storage,
-                          step=full.step)
+                          step=full.step, initial_accounts=balances)
         t: dict = {}
         entry = _persistent(inp, t)
         build_s += t["build_s"]
@@ -438,5 +445,6 @@ def _solve_myopic(basin: Basin, full: Inputs, inflow: xr.DataArray, timings: dic
         solve_s += time.perf_counter() - t0
         parts.append(sol)
         storage = dict(zip(list(entry.model.R), sol.s[-1])) | dict(zip(list(entry.model.AQ), sol.g[-1]))
+        balances = dict(zip(list(entry.model.ACC), sol.acc[-1]))
     timings.update(build_s=build_s, solve_s=solve_s)
     return res.Solution.concat(parts), "optimal"

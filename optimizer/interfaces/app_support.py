@@ -500,6 +500,8 @@ def border_party(ds) -> str:
 def fig_costs(costs: pd.DataFrame) -> go.Figure:
     """O&M cost of each facility split between the parties (USD over the horizon)."""
     fig = go.Figure()
+    if "item" in costs:  # use of facilities: the O&M rows (capital works are one-off costs in their currency)
+        costs = costs[costs["item"] == "O&M"]
     for p in sorted(costs["party"].unique()) if len(costs) else []:
         sub = costs[costs["party"] == p]
         fig.add_bar(x=sub["name"], y=sub["cost_usd"], name=p, marker_color=PARTY_COLOURS.get(p),
@@ -509,6 +511,38 @@ def fig_costs(costs: pd.DataFrame) -> go.Figure:
     fig.update_layout(barmode="stack")
     _layout(fig, t("chart_costs"), t("axis_usd"), x="", height=380)
     fig.update_layout(hovermode="closest")
+    return fig
+
+
+def fig_accounts(ds) -> go.Figure | None:
+    """Storage ownership accounts: each party's balance (lines) and the releases made for it (bars) per
+    reservoir with accounts, with the storage above dead storage that the balances add up to [hm³]."""
+    if "account_hm3" not in ds:
+        return None
+    times = _times(ds)
+    acc = ds["account_hm3"]
+    res = [str(r) for r in acc["reservoir"].values if np.isfinite(acc.sel(reservoir=r).values).any()]
+    names = dict(zip(map(str, ds["node"].values), map(str, ds["node_name"].values)))
+    fig = make_subplots(rows=1, cols=max(1, len(res)), subplot_titles=[names.get(r, r) for r in res])
+    for i, r in enumerate(res):
+        for p in map(str, acc["party"].values):
+            v = acc.sel(reservoir=r, party=p).values
+            if not np.isfinite(v).all():
+                continue
+            fig.add_scatter(x=times, y=v, name=t("account_balance", party=p), mode="lines+markers",
+                            line=dict(color=PARTY_COLOURS.get(p), width=3), legendgroup=f"b{p}",
+                            showlegend=i == 0, row=1, col=i + 1)
+            fig.add_bar(x=times, y=ds["account_release_hm3"].sel(reservoir=r, party=p).values,
+                        name=t("account_release", party=p), marker_color=PARTY_COLOURS.get(p), opacity=0.35,
+                        legendgroup=f"r{p}", showlegend=i == 0, row=1, col=i + 1)
+        above = (ds["storage_hm3"].sel(reservoir=r) - ds["dead_storage_hm3"].sel(reservoir=r)).values
+        fig.add_scatter(x=times, y=above, name=t("account_total"), mode="lines", line=dict(color="#7f7f7f", dash="dash"),
+                        legendgroup="tot", showlegend=i == 0, row=1, col=i + 1)
+        fig.update_yaxes(title_text=HM3, row=1, col=i + 1, rangemode="tozero")
+        fig.update_xaxes(title_text=t("axis_month"), tickformat="%b %Y", row=1, col=i + 1)
+    fig.update_layout(title=t("chart_accounts"), height=400, margin=dict(l=60, r=20, t=90, b=50),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.08, xanchor="right", x=1),
+                      hovermode="x unified", barmode="group")
     return fig
 
 

@@ -168,9 +168,14 @@ def summary(b: basins.Basin, out: TextIO) -> None:
         roles = ", ".join(f"{p} {role}" for p, role in s.party_roles.items())
         print(f"  storage split {s.id}: releases of {s.reservoir}: {shares} per {s.period}, {s.mode}; {roles}",
               file=out)
+    for a in ag.storage_accounts:  # storage ownership accounts (optimizer/core/accounts.py)
+        shares = ", ".join(f"{p} {v:.0%}" for p, v in a.shares.items())
+        start = ", ".join(f"{p} {v:,g}" for p, v in a.initial_balance_hm3.items())
+        print(f"  storage accounts {a.id}: water accumulated in {a.reservoir}: {shares}; start balances {start} hm3",
+              file=out)
     for f in ag.facilities:
         print(f"  facility {f.id}: {f.name} (host {f.host}), O&M {f.om_cost_usd_per_year:,.0f} USD/yr", file=out)
-    if not (ag.share_rules or ag.quotas or ag.storage_splits or ag.facilities):
+    if not (ag.share_rules or ag.quotas or ag.storage_splits or ag.facilities or ag.storage_accounts):
         print("  (no rules)", file=out)
 
 
@@ -270,7 +275,10 @@ def print_result(r, out: TextIO) -> None:
     print("\nEnd storage:", file=out)
     _table([[f"{spec_names.get(k, k)} ({k})", _fmt_hm3(v)] for k, v in r.end_storage().items()],
            ["reservoir", "end storage hm3"], out, right={1})
-    if len(r.cost_sharing):
+    print_accounts(r, out)
+    if len(r.cost_sharing) and "item" in r.cost_sharing:  # use of facilities (optimizer/core/cost_sharing.py)
+        print_costs(r.cost_sharing, out)
+    elif len(r.cost_sharing):
         print("\nO&M cost sharing (2000 Agreement, in proportion to water received) [USD]:", file=out)
         rows = [[c.facility, c.party, _fmt_hm3(c.water_hm3), f"{c.share:.1%}" if c.share == c.share else "-",
                  f"{c.cost_usd:,.0f}" if c.cost_usd == c.cost_usd else "-"] for c in r.cost_sharing.itertuples()]
@@ -300,6 +308,45 @@ def print_water_balance(wb, out: TextIO) -> None:
             for i, row in zip(wb.index, wb.to_numpy())]
     _table(rows, ["period", "party"] + [c.replace("_hm3", "").replace("_", " ") + " hm3" for c in cols], out,
            right=set(range(2, 2 + len(cols))))
+def print_costs(costs, out: TextIO) -> None:
+    """O&M split by use of facilities (facility names, the facility's water reaching each party) and the
+    capital works with their shares."""
+    from optimizer.interfaces.ui_text import t
+
+    pct = lambda v: f"{v:.1%}" if v == v else "-"  # noqa: E731
+    om = costs[costs["item"] == "O&M"]
+    print("\n" + t("cli_costs"), file=out)
+    rows = [[c.name, c.party, _fmt_hm3(c.facility_water_hm3), _fmt_hm3(c.water_hm3), _fmt_hm3(c.unattributed_hm3),
+             pct(c.share), f"{c.cost_usd:,.0f}"] for c in om.itertuples()]
+    _table(rows, ["facility", "party", "facility water hm3", "reaching party hm3", "reaching nobody hm3", "share",
+                  "cost USD"], out, right={2, 3, 4, 5, 6})
+    for fid, g in om.groupby("facility", sort=False):
+        print(f"    {g['name'].iloc[0]}: {g['basis'].iloc[0]}", file=out)
+    cap = costs[costs["item"] != "O&M"]
+    if len(cap):
+        print("\n" + t("cli_capital"), file=out)
+        rows = [[c.item, c.party, f"{c.cost:,.0f} {c.currency}" if c.cost == c.cost else "cost not published",
+                 pct(c.share), c.share_basis] for c in cap.itertuples()]
+        _table(rows, ["work", "party", "party's cost", "share", "share from"], out, right={2, 3})
+
+
+def print_accounts(r, out: TextIO) -> None:
+    """Month-by-month storage account balances of every reservoir with accounts (hm3)."""
+    from optimizer.core.accounts import table
+    from optimizer.interfaces.ui_text import t
+
+    ds = r.dataset
+    if "account_hm3" not in ds:
+        return
+    import numpy as np
+
+    for res in ds["reservoir"].values:
+        if not np.isfinite(ds["account_hm3"].sel(reservoir=res).values).any():
+            continue
+        df = table(ds, str(res))
+        print("\n" + t("cli_accounts", reservoir=str(res)), file=out)
+        rows = [[m] + [_fmt_hm3(v if abs(v) > 5e-7 else 0.0) for v in row] for m, row in zip(df.index, df.to_numpy())]
+        _table(rows, ["month"] + [c.replace(" hm3", "") for c in df.columns], out, right=set(range(1, df.shape[1] + 1)))
 
 
 # ---- chutalas compare --------------------------------------------------------------------------

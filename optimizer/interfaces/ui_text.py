@@ -115,7 +115,7 @@ EN: dict[str, str] = {
     "chart_border_caption": "The treaty share is set per year; the line spreads it over the months as the "
                             "resource runs. {party} also counts its other receipts (see the ledger).",
     "no_border": "This basin has no border node.",
-    "chart_costs": "O&M cost of the intergovernmental facilities split by water received (USD)",
+    "chart_costs": "O&M cost of the intergovernmental facilities split by the use of each facility (USD)",
     "chart_water_values": "Water values: cost saved by one more hm³ of natural water (node × month)",
     "chart_water_values_caption": "Units: objective cost units per hm³ (1 unit = 1 hm³ of shortage at "
                                   "priority 10). High values mark where and when water is scarce.",
@@ -336,6 +336,16 @@ EN: dict[str, str] = {
     # problems outside the tables
     "where_agreement": "Agreement",
     "where_other": "Scenario",
+    # storage ownership accounts and use-of-facilities cost sharing (issue 11 items 4, 7)
+    "chart_accounts": "Storage accounts: water of each reservoir owned by each party, end of month (hm³)",
+    "account_balance": "{party} balance",
+    "account_release": "{party} release",
+    "account_total": "storage above dead storage",
+    "cli_accounts": "Storage accounts of {reservoir} (end of month, hm3; release = water released for the party "
+                    "that month):",
+    "cli_costs": "O&M cost sharing (2000 Agreement, by use of facilities: each facility's own water reaching each "
+                 "party) [USD]:",
+    "cli_capital": "Capital works and repairs (agreed shares where published, otherwise the facility's O&M split):",
 }
 
 LANGUAGES: dict[str, dict[str, str]] = {"en": EN}

@@ -1,0 +1,134 @@
+r"""Storage ownership accounts of a reservoir (after RiverWare's accounting); see docs/accounts.md.
+
+For an account on reservoir r with shares σ_p (Σ σ_p = 1), per party p and month t (all hm³)::
+
+    a[p,t] = a[p,t−1] + σ_p · (I[r,t] − e[r,t]) − rel[p,t]          a[p,t] ≥ 0,   rel[p,t] ≥ 0
+    Σ_p rel[p,t] = R[r,t]                                              (the reservoir's release: links + spill)
+    rel[p,t] ≤ Σ_{l ∈ release_to[p]} x[l,t]                            (water released for p flows on p's links)
+
+with I[r,t] the water entering the reservoir (links, returns, spills, baseflow) and e[r,t] its evaporation,
+(``a ≥ 0`` holds in agreement operation; in status-quo operation the accounts are only reported and a
+negative balance is an overdraft), so that by the reservoir's mass balance ``I − e = s[r,t] − s[r,t−1] + R`` and the accrual is written as
+``s[r,t] − s[r,t−1] + R[r,t]``. The balances carry over (no reset at the year's end) and
+
+    Σ_p a[p,t] = s[r,t] − S_dead         at every t,
+
+because the initial balances add up to the initial storage above dead storage (checked in basins.network).
+When a caller starts the reservoir at another storage (ensembles, calibration, the month-by-month
+operator's carried state) the file's initial balances are scaled to keep their proportions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+
+
+def keys(spec) -> list[tuple[str, str]]:
+    """(reservoir, party) of every account, in file order."""
+    return [(a.reservoir, p) for a in spec.agreement.storage_accounts for p in a.shares]
+
+
+def initial_balances(spec, initial_storage: dict[str, float]) -> dict[tuple[str, str], float]:
+    """Start balances [hm³]: the file's, scaled to the run's start storage above dead storage."""
+    res = {r.node: r for r in spec.reservoirs}
+    out = {}
+    for a in spec.agreement.storage_accounts:
+        r = res[a.reservoir]
+        above = max(float(initial_storage.get(a.reservoir, r.initial_storage_hm3)) - r.dead_storage_hm3, 0.0)
+        total = sum(a.initial_balance_hm3.values())
+        for p in a.shares:
+            frac = a.initial_balance_hm3[p] / total if total > 0 else a.shares[p]
+            out[(a.reservoir, p)] = frac * above
+    return out
+
+
+def add_to_model(m: pyo.ConcreteModel, spec, out_links: dict[str, list[str]], s_prev) -> None:
+    """Account sets, variables and constraints (the block documented above)."""
+    ks = keys(spec)
+    share = {(a.reservoir, p): float(v) for a in spec.agreement.storage_accounts for p, v in a.shares.items()}
+    release_to = {(a.reservoir, p): list(a.release_to[p]) for a in spec.agreement.storage_accounts for p in a.shares}
+    m.ACC = pyo.Set(initialize=ks, dimen=2, ordered=True)
+    m.ACC_R = pyo.Set(initialize=sorted({r for r, _ in ks}), ordered=True)
+    m.acc_share = pyo.Param(m.ACC, initialize=share)  # fixed: part of the structure (solver.structure_key)
+    m.acc0 = pyo.Param(m.ACC, initialize=0.0, mutable=True, within=pyo.Reals)
+    # lowest balance: 0 when the agreement is enforced; -inf in status-quo operation, where the accounts are only
+    # reported (a negative balance is an overdraft: water released for a party beyond what it owns)
+    m.acc_lb = pyo.Param(initialize=0.0, mutable=True, within=pyo.Reals)
+    m.acc = pyo.Var(m.ACC, m.T, bounds=lambda m, r, p, t: (m.acc_lb, None))  # balance, end of month [hm³]
+    m.acc_rel = pyo.Var(m.ACC, m.T, within=pyo.NonNegativeReals)  # release made for the party [hm³]
+
+    def release(m, r, t):
+        return sum(m.x[lk, t] for lk in out_links[r]) + m.spill[r, t]
+
+    def balance(m, r, p, t):
+        prev = m.acc0[r, p] if t == 0 else m.acc[r, p, t - 1]
+        accrual = m.s[r, t] - s_prev(m, r, t) + release(m, r, t)  # = inflow − evaporation
+        return m.acc[r, p, t] == prev + m.acc_share[r, p] * accrual - m.acc_rel[r, p, t]
+
+    m.acc_balance = pyo.Constraint(m.ACC, m.T, rule=balance)
+    m.acc_release = pyo.Constraint(m.ACC_R, m.T, rule=lambda m, r, t: sum(
+        m.acc_rel[r, p, t] for (rr, p) in ks if rr == r) == release(m, r, t))
+    m.acc_reach = pyo.Constraint(m.ACC, m.T, rule=lambda m, r, p, t: m.acc_rel[r, p, t] <= sum(
+        m.x[lk, t] for lk in release_to[(r, p)]))
+
+
+def set_data(m: pyo.ConcreteModel, inp) -> None:
+    start = inp.initial_accounts if inp.initial_accounts is not None else \
+        initial_balances(inp.basin.spec, inp.initial_storage)
+    for k in m.ACC:
+        m.acc0[k] = float(start[k])
+    m.acc_lb = 0.0 if inp.rules_enforced else -float("inf")
+
+
+def extract(m: pyo.ConcreteModel, prim, T: int) -> tuple[np.ndarray, np.ndarray]:
+    """(balance, release) arrays (T, accounts) from the solver's primal values."""
+    ks = list(m.ACC)
+    bal = np.array([[prim[m.acc[k[0], k[1], t]] for k in ks] for t in m.T]).reshape(T, len(ks))
+    rel = np.array([[prim[m.acc_rel[k[0], k[1], t]] for k in ks] for t in m.T]).reshape(T, len(ks))
+    return bal, rel
+
+
+def add_to_dataset(ds, inp, bal: np.ndarray | None, rel: np.ndarray | None) -> None:
+    """``account_hm3``, ``account_start_hm3`` and ``account_release_hm3`` (reservoir, party, time); NaN where a
+    reservoir has no account for the party."""
+    spec = inp.basin.spec
+    ks = keys(spec)
+    if not ks:
+        return
+    parties = list(ds["party"].values) if "party" in ds.coords else list(spec.agreement.parties)
+    if "party" not in ds.coords:
+        ds.coords["party"] = parties
+    res = list(ds["reservoir"].values)
+    T = inp.T
+    start0 = inp.initial_accounts if inp.initial_accounts is not None else initial_balances(spec, inp.initial_storage)
+    out = {n: np.full((len(res), len(parties), T), np.nan) for n in ("end", "start", "rel")}
+    for j, (r, p) in enumerate(ks):
+        i, k = res.index(r), parties.index(p)
+        out["end"][i, k] = bal[:, j]
+        out["start"][i, k] = np.concatenate([[start0[(r, p)]], bal[:-1, j]])
+        out["rel"][i, k] = rel[:, j]
+    dims = ("reservoir", "party", "time")
+    ds["account_hm3"] = (dims, out["end"], {"units": "hm3", "long_name": "storage account balance at the end of the "
+                                            "month (water of the reservoir owned by the party, above dead storage)"})
+    ds["account_start_hm3"] = (dims, out["start"], {"units": "hm3", "long_name": "storage account balance at the "
+                                                    "start of the month"})
+    ds["account_release_hm3"] = (dims, out["rel"], {"units": "hm3/month", "long_name": "release made for the party "
+                                                    "(debited from its account)"})
+
+
+def table(ds, reservoir: str):
+    """Month-by-month balances of one reservoir's accounts as a DataFrame [hm³] (the report and the CLI)."""
+    import pandas as pd
+
+    a = ds["account_hm3"].sel(reservoir=reservoir)
+    rel = ds["account_release_hm3"].sel(reservoir=reservoir)
+    keep = [p for p in a["party"].values if np.isfinite(a.sel(party=p).values).all()]
+    df = pd.DataFrame(index=pd.DatetimeIndex(ds["time"].values).strftime("%Y-%m"))
+    df.index.name = "month"
+    for p in keep:
+        df[f"{p} release hm3"] = rel.sel(party=p).values
+        df[f"{p} balance hm3"] = a.sel(party=p).values
+    df["storage above dead hm3"] = (ds["storage_hm3"].sel(reservoir=reservoir)
+                                    - ds["dead_storage_hm3"].sel(reservoir=reservoir)).values
+    return df

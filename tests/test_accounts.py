@@ -1,0 +1,107 @@
+"""Storage ownership accounts (optimizer/core/accounts.py, docs/accounts.md)."""
+
+import numpy as np
+import pytest
+
+import basins
+import optimizer
+from optimizer.core import accounts
+
+from fixtures import demand, network, reservoir
+
+
+def two_party_reservoir(evaporation_mm=None, kg_initial=20.0, kz_initial=80.0):
+    """IN (100 hm³ in Jan, 50 in Feb) fills R (dead 10, starts at 110 hm³: 100 above dead, KZ 80 / KG 20).
+    R releases to J, where KG's canal J -> KG and the river J -> B towards KZ split. Accounts KZ 80 % / KG 20 %.
+    KG needs 30 in Mar and Apr, KZ 100 in Mar and 200 in Apr."""
+    agreement = {"storage_accounts": [{
+        "id": "acc", "reservoir": "R", "shares": {"KZ": 0.8, "KG": 0.2},
+        "initial_balance_hm3": {"KZ": kz_initial, "KG": kg_initial},
+        "release_to": {"KZ": ["J_B"], "KG": ["J_KG"]}}]}
+    return network({"IN": "inflow", "R": "reservoir", "J": "junction", "KG": "demand", "B": "border KZ",
+                    "KZ": "demand KZ", "OUT": "sink KZ"},
+                   ["IN -> R", "R -> J", "J -> KG", "J -> B", "B -> KZ", "B -> OUT"],
+                   reservoirs=[reservoir("R", 500, dead=10, initial=110)],
+                   demands=[demand("KG", "KG"), demand("KZ", "KZ")], agreement=agreement,
+                   inflow={"IN": [100, 50]}, demand={"KG": [0, 0, 30, 30], "KZ": [0, 0, 100, 200]},
+                   evaporation=evaporation_mm)
+
+
+def balances(r, party):
+    return r.dataset["account_hm3"].sel(reservoir="R", party=party).values
+
+
+def test_tiny_network_balances_equal_hand_derived_values():
+    # by hand: Jan KZ 80 + 0.8*100 = 160, KG 20 + 0.2*100 = 40; Feb +40 / +10 -> 200 / 50; Mar KZ releases its
+    # 100, KG its 30 -> 100 / 20; Apr KZ draws its last 100 of 200 asked, KG its last 20 of 30 asked -> 0 / 0
+    r = optimizer.solve(two_party_reservoir(), months=4, end_storage="free")
+    np.testing.assert_allclose(balances(r, "KZ"), [160, 200, 100, 0], atol=1e-6)
+    np.testing.assert_allclose(balances(r, "KG"), [40, 50, 20, 0], atol=1e-6)
+    rel = r.dataset["account_release_hm3"].sel(reservoir="R")
+    np.testing.assert_allclose(rel.sel(party="KZ").values, [0, 0, 100, 100], atol=1e-6)
+    np.testing.assert_allclose(rel.sel(party="KG").values, [0, 0, 30, 20], atol=1e-6)
+    # KG is short 10 in April although 80 hm3 of KZ's water passed it in the same month: it owns no more
+    np.testing.assert_allclose(r.dataset["shortage_hm3"].sel(demand="KG").values, [0, 0, 0, 10], atol=1e-6)
+    # KZ's release reaches KZ: it is what KZ receives at the border
+    np.testing.assert_allclose(r.dataset["delivered_hm3"].sel(link="J_B").values, [0, 0, 100, 100], atol=1e-6)
+
+
+def test_sum_of_accounts_is_storage_above_dead_and_recurrence_holds_with_evaporation():
+    r = optimizer.solve(two_party_reservoir(evaporation_mm={"R": [100, 100, 100, 100]}), months=4,
+                        end_storage="free")
+    ds = r.dataset
+    above = ds["storage_hm3"].sel(reservoir="R").values - 10.0
+    total = ds["account_hm3"].sel(reservoir="R").sum("party").values
+    np.testing.assert_allclose(total, above, atol=1e-6)
+    # a[p,t] = a[p,t-1] + share_p (inflow - evaporation) - release_p, from the Dataset alone
+    inflow = ds["delivered_hm3"].sel(link="IN_R").values
+    evap = ds["evaporation_hm3"].sel(reservoir="R").values
+    assert evap.min() > 0.09  # 100 mm on 1 km2 = 0.1 hm3 a month
+    for p, share in (("KZ", 0.8), ("KG", 0.2)):
+        start = ds["account_start_hm3"].sel(reservoir="R", party=p).values
+        rel = ds["account_release_hm3"].sel(reservoir="R", party=p).values
+        np.testing.assert_allclose(balances(r, p), start + share * (inflow - evap) - rel, atol=1e-6)
+        assert balances(r, p).min() >= -1e-9
+
+
+@pytest.mark.parametrize("year_type", ["normal", "dry", "very-dry"])
+def test_kirov_accounts_never_negative_and_add_up(year_type):
+    r = optimizer.solve("talas", year_type, months=24)
+    ds = r.dataset
+    acc = ds["account_hm3"].sel(reservoir="TA_R_KIR")
+    assert float(acc.min()) >= -1e-7
+    above = ds["storage_hm3"].sel(reservoir="TA_R_KIR") - ds["dead_storage_hm3"].sel(reservoir="TA_R_KIR")
+    np.testing.assert_allclose(acc.sum("party").values, above.values, atol=1e-6)
+    # the releases made for the parties are the whole release and flow on the parties' links
+    rel = ds["account_release_hm3"].sel(reservoir="TA_R_KIR")
+    out = ds["flow_hm3"].sel(link="TA_L_KIR_OUT").values + ds["spill_hm3"].sel(reservoir="TA_R_KIR").values
+    np.testing.assert_allclose(rel.sum("party").values, out, atol=1e-6)
+    assert (rel.sel(party="KZ").values <= ds["flow_hm3"].sel(link="TA_L_KIR_KZ").values + 1e-6).all()
+    assert (rel.sel(party="KG").values <= ds["flow_hm3"].sel(link="TA_L_MANAS").values + 1e-6).all()
+
+
+def test_myopic_operation_carries_the_balances_month_to_month():
+    r = optimizer.solve(two_party_reservoir(), months=4, foresight="myopic")
+    np.testing.assert_allclose(balances(r, "KZ"), [160, 200, 100, 0], atol=1e-6)
+    np.testing.assert_allclose(balances(r, "KG"), [40, 50, 20, 0], atol=1e-6)
+
+
+def test_start_storage_given_by_a_caller_scales_the_balances():
+    b = basins.load("talas")
+    start = accounts.initial_balances(b.spec, {"TA_R_KIR": 550.0})
+    assert start[("TA_R_KIR", "KZ")] == pytest.approx(0.88 * 540)
+    assert start[("TA_R_KIR", "KG")] == pytest.approx(0.12 * 540)
+
+
+def test_balances_that_do_not_add_up_to_the_storage_are_refused():
+    with pytest.raises(basins.BasinError, match="initial_balance_hm3.*add up to 90"):
+        two_party_reservoir(kz_initial=70.0)
+
+
+def test_status_quo_reports_an_overdraft_instead_of_enforcing_the_accounts():
+    # KG intakes first: KG takes its 30 in April although its account holds 20 -> balance -10 (overdraft)
+    r = optimizer.solve(two_party_reservoir(), months=4, end_storage="free", operation="status-quo")
+    assert balances(r, "KG")[-1] == pytest.approx(-10, abs=1e-6)
+    assert r.dataset["shortage_hm3"].sel(demand="KG").values[-1] == pytest.approx(0, abs=1e-6)
+    above = r.dataset["storage_hm3"].sel(reservoir="R").values - 10.0
+    np.testing.assert_allclose(r.dataset["account_hm3"].sel(reservoir="R").sum("party").values, above, atol=1e-6)
