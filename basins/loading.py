@@ -8,10 +8,12 @@ errors), validates it against :mod:`basins.schema`, checks the network
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib.resources import files
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -24,7 +26,18 @@ from .basin import Basin
 from .errors import BasinError, Problem
 from .schema import BasinSpec, SeriesFiles
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(str(files("basins"))).resolve()  # the bundled basin files (basins/*.yaml)
+
+
+def _bundled_data_dir() -> Path:
+    """The series of the bundled basins: ``data/`` at the root of a checkout; a wheel ships that folder as
+    the ``basins.data`` package (pyproject.toml maps it), i.e. ``basins/data/`` of the installed package."""
+    shipped = files("basins") / "data"
+    return Path(str(shipped)).resolve() if shipped.is_dir() else PACKAGE_DIR.parent / "data"
+
+
+DATA_DIR = _bundled_data_dir()
+BUNDLED_DATA_PREFIX = "../data/"  # how the bundled basin files name their series (relative to basins/)
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a basin file with inline series is ~100 kB; refuse anything absurd
 
 
@@ -268,6 +281,8 @@ def _series_texts(spec, file: str, base_dir: Path | None, problems: list[Problem
                                                                 "(series_inline); file paths are not followed"))
             continue
         p = (base_dir / rel).resolve()
+        if base_dir.resolve() == PACKAGE_DIR and rel.startswith(BUNDLED_DATA_PREFIX):  # a bundled basin
+            p = (DATA_DIR / rel[len(BUNDLED_DATA_PREFIX):]).resolve()
         if Path(rel).is_absolute() or not p.is_relative_to(base_dir.resolve().parent):
             problems.append(Problem(file, "series_files", kind, f"{rel!r} must be a relative path inside the "
                                                                 "basin's folder tree"))
@@ -299,35 +314,60 @@ def load(name_or_path: str | Path) -> Basin:
     return basin
 
 
+NEW_FILE_MODE = 0o644
+
+
+def _target_mode(path: Path) -> int:
+    """The permissions a written file gets: those of the file it replaces, 0644 for a new one
+    (``mkstemp`` creates 0600, which would hide a replaced basin file from its other readers)."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        return NEW_FILE_MODE
+
+
+def _require_directory(path: Path) -> None:
+    """A missing output directory is an error (a mistyped ``--out`` must not create folders)."""
+    if not path.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, f"the directory {str(path.parent)!r} does not exist; create it "
+                                              "first or give another path", str(path))
+
+
 @contextmanager
 def atomic_output(path: str | Path) -> Iterator[Path]:
     """A temporary path beside ``path`` to write to: renamed over ``path`` when the block ends normally,
-    removed on any error or interruption, so a reader never sees a half-written file."""
+    removed on any error or interruption, so a reader never sees a half-written file. The file keeps the
+    mode of the file it replaces (0644 when new); its directory must exist (FileNotFoundError)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _require_directory(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         yield Path(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; give the file the usual permissions
+        os.chmod(tmp, _target_mode(path))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def _atomic_write_all(files: dict[Path, str]) -> None:
+def _atomic_write_all(texts: dict[Path, str]) -> None:
     """Write several files all or nothing: each text goes to a temporary file beside its target first, and
     only when every one is written are they renamed over their targets. An interruption while writing leaves
-    every target as it was and no temporary file behind."""
+    every target as it was and no temporary file behind. Each file keeps the mode of the file it replaces
+    (0644 when new). The series folder of a new ``<stem>_data/`` save is created; the basin file's own
+    directory must exist (FileNotFoundError)."""
     staged: list[tuple[str, Path]] = []
     try:
-        for path, text in files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
+        for path, text in texts.items():
+            if path.parent.parent.is_dir():  # <stem>_data/ beside an existing folder: create it
+                path.parent.mkdir(exist_ok=True)
+            _require_directory(path)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             staged.append((tmp, path))
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(text)
+            os.chmod(tmp, _target_mode(path))
         for tmp, path in staged:
             os.replace(tmp, path)
     except BaseException:

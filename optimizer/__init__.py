@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from importlib import import_module
 
+__version__ = "0.1.0"  # the package version (pyproject.toml reads it from here)
+
 _LAZY = {  # public name -> module that defines it
     "solve": ".core.solver",
     "clear_cache": ".core.solver",

@@ -63,7 +63,6 @@ import xarray as xr
 
 import basins
 from basins import Basin
-from basins.loading import atomic_output
 
 from optimizer.analyses import scenarios as scen
 from optimizer.core.agreement import Row
@@ -561,16 +560,13 @@ def summary(ds: xr.Dataset) -> pd.DataFrame:
 
 
 def to_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
-    """Write an ensemble Dataset atomically (temporary file + rename); booleans are stored as int8."""
-    path = Path(path)
-    out = ds.copy()
-    for v in list(out.variables):
-        if out[v].dtype == bool:
-            out[v] = out[v].astype("int8")
-            out[v].attrs["flag"] = "boolean stored as int8 (1 = true)"
-    with atomic_output(path) as tmp:
-        out.to_netcdf(tmp, engine="h5netcdf")
-    return path
+    """Write an ensemble Dataset as a CF-1.11 file (:mod:`optimizer.core.netcdf`) atomically (temporary file +
+    rename); booleans are stored as int8 flags. ``optimizer.core.netcdf.read`` gives the Dataset back."""
+    from optimizer.core import netcdf
+
+    basin = ds.attrs.get("basin", "basin")
+    title = f"{basin}: ensemble of {ds.sizes.get('member', 0)} inflow scenarios solved under the agreement"
+    return netcdf.write(ds, path, title, f"ensemble ({ds.attrs.get('options', '')})")
 
 
 # ---- robust seasonal plan (two-stage stochastic LP) ---------------------------------------------

@@ -410,9 +410,7 @@ class Result:
         for name, df, dim in (("ledger", self.ledger, "ledger_row"), ("cost", self.cost_sharing, "cost_row")):
             for c in df.columns:
                 vals = df[c].to_numpy()
-                if df[c].dtype == bool:
-                    vals = vals.astype("int8")
-                elif df[c].dtype == object or str(df[c].dtype).startswith("str"):
+                if df[c].dtype == object or str(df[c].dtype).startswith("str"):
                     vals = vals.astype(str)
                 ds[f"{name}__{c}"] = (dim, vals)
         wb = self.water_balance
@@ -430,10 +428,16 @@ class Result:
         return ds
 
     def to_netcdf(self, path: str | Path) -> Path:
-        """Write atomically (temporary file + rename): an interrupted run leaves no half-written file."""
-        with atomic_output(path) as tmp:
-            self.to_dataset().to_netcdf(tmp, engine="h5netcdf")
-        return Path(path)
+        """Write a CF-1.11 file (:mod:`optimizer.core.netcdf`) atomically (temporary file + rename): an
+        interrupted run leaves no half-written file. The ledger and the cost split are the ``ledger__*`` and
+        ``cost__*`` variables (one per column, along ``ledger_row`` / ``cost_row``)."""
+        from optimizer.core import netcdf
+
+        o = self.manifest.get("options", {})
+        name = self.dataset.attrs.get("basin_name", self.dataset.attrs.get("basin", "basin"))
+        title = (f"{name}: water allocation under the agreement, {o.get('year_type', '')} year, "
+                 f"{o.get('months', '')} months from {str(o.get('start', ''))[:7]}")
+        return netcdf.write(self.to_dataset(), path, title, f"solve ({json.dumps(o, sort_keys=True, default=str)})")
 
     def ledger_to_csv(self, path: str | Path) -> Path:
         """Write the ledger atomically (temporary file + rename), like :meth:`to_netcdf`."""
@@ -443,8 +447,9 @@ class Result:
 
     @classmethod
     def from_netcdf(cls, path: str | Path) -> "Result":
-        with xr.open_dataset(path, engine="h5netcdf") as f:
-            ds = f.load()
+        from optimizer.core import netcdf
+
+        ds = netcdf.read(path)
         tables = {}
         cost_cols = [v[len("cost__"):] for v in ds.data_vars if v.startswith("cost__")] or COST_COLUMNS
         for name, cols, dim in (("ledger", LEDGER_COLUMNS, "ledger_row"), ("cost", cost_cols, "cost_row")):

@@ -14,9 +14,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from importlib.resources import as_file, files
 from pathlib import Path
 
-APP = Path(__file__).resolve().parents[2] / "app.py"
+APP_RESOURCE = files("optimizer.interfaces") / "streamlit_app.py"  # inside the package: a wheel ships it
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -33,10 +34,15 @@ def _get(url: str, timeout: float) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not APP.is_file():
-        print(f"chutalas app: {APP} not found; run it from a checkout (pip install -e .)", file=sys.stderr)
+    with as_file(APP_RESOURCE) as app:
+        return _serve(args, Path(app))
+
+
+def _serve(args: argparse.Namespace, app: Path) -> int:
+    if not app.is_file():
+        print(f"chutalas app: {app} not found; reinstall the package", file=sys.stderr)
         return 2
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
            "--server.port", str(args.port), "--server.address", args.address,
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
            "--server.scriptHealthCheckEnabled", "true"]

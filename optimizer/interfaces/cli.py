@@ -414,6 +414,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="chutalas",
         description="Treaty-aware monthly water-sharing optimiser for the Chu and Talas rivers (KG/KZ). "
                     "Volumes in hm3 (million m3).")
+    from optimizer import __version__
+    parser.add_argument("--version", action="version", version=f"chutalas {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for cmd in COMMANDS:
         p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
