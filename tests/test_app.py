@@ -126,7 +126,7 @@ def test_opens_on_chu_normal_year_already_solved():
 
 def test_every_label_used_exists():
     used = set()
-    for path in (ROOT / "app.py", ROOT / "optimizer" / "app_support.py"):
+    for path in (ROOT / "app.py", ROOT / "optimizer" / "interfaces" / "app_support.py"):
         used |= set(re.findall(r"""\bt\(\s*["']([A-Za-z0-9_\-]+)["']""", path.read_text()))
     assert used, "no labels found"
     assert not used - set(ui_text.EN), sorted(used - set(ui_text.EN))
@@ -367,7 +367,7 @@ def test_reservoir_network_and_compliance_tabs():
     run(at)
     open_tab(at, "tab_compliance")
     led = at.table[0].value
-    assert {"rule", "party", "required_hm3", "received_hm3", "met"} <= set(led.columns)
+    assert {t(f"ledger_col_{c}") for c in ("rule", "party", "required_hm3", "received_hm3", "met")} <= set(led.columns)
     styled = sup.ledger_styled(at.session_state["results"]["chu"]["result"].ledger).to_html()
     assert sup.MET_COLOUR in styled and sup.NOT_MET_COLOUR in styled
     assert "chart_costs" in charts(at)
