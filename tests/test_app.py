@@ -194,7 +194,7 @@ def test_basin_switch_to_talas_and_back_keeps_edits():
     assert any(d.key.startswith("ed_inflow_normal_hm3|talas") for d in at.data_editor)
     open_tab(at, "tab_compliance")
     ledger = at.table[0].value
-    assert "kirov_storage_split" in set(ledger["rule"])
+    assert "kirov_storage_split" in set(ledger[t("ledger_col_rule")])
     at.radio(key="basin").set_value("chu")
     run(at)
     assert metric(at, "Natural inflow") == pytest.approx(chu_inflow)
@@ -312,7 +312,7 @@ def test_agreement_options_share_mode_and_priorities():
     assert any("KG gets the rest: 0.50" in c.value for c in at.caption)
     assert not at.error, errors(at)
     open_tab(at, "tab_compliance")
-    led = at.table[0].value
+    led = at.table[0].value.rename(columns={t(f"ledger_col_{c}"): c for c in ("rule", "party", "required_hm3")})
     kz = led[(led["rule"] == "chu_1983_shares") & (led["party"] == "KZ")]
     total = at.session_state["results"]["chu"]["result"].dataset["natural_inflow_hm3"].sum().item()
     assert float(str(kz["required_hm3"].iloc[0]).replace(",", "")) == pytest.approx(0.5 * total, rel=1e-3)

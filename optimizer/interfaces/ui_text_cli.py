@@ -78,6 +78,9 @@ EN_CLI: dict[str, str] = {
     "cli_water_hm3": "water hm3",
     "cli_share": "share",
     "cli_cost_usd": "cost USD",
+    "cli_demand_node": "demand",
+    "cli_unit_hm3/month": "hm3/month",
+    "cli_unit_m3/s": "m3/s",
 }
 
 RU_CLI: dict[str, str] = {
@@ -152,4 +155,7 @@ RU_CLI: dict[str, str] = {
     "cli_water_hm3": "вода, млн м³",
     "cli_share": "доля",
     "cli_cost_usd": "затраты, долл. США",
+    "cli_demand_node": "водопотребитель",
+    "cli_unit_hm3/month": "млн м³/мес",
+    "cli_unit_m3/s": "м³/с",
 }
