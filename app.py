@@ -233,7 +233,8 @@ def render_inputs() -> dict:
 
     heading(t("reservoir_table"))
     boxes["reservoirs"] = st.container()
-    cfg = {"name": st.column_config.TextColumn(t("col_name"))}
+    cfg = {"_index": st.column_config.TextColumn(t("col_node")),
+           "name": st.column_config.TextColumn(t("col_name"))}
     cfg |= {f: st.column_config.NumberColumn(t(f"col_{f}"), format="%.1f") for f in sup.RESERVOIR_FIELDS}
     shown, edited = editor("ed_reservoirs", lambda: edits.reservoirs.copy(), cfg, disabled=["name"])
     edits.reservoirs = sup.apply_cell_edits(edits.reservoirs, edited, shown)
@@ -243,7 +244,8 @@ def render_inputs() -> dict:
     link_units = set(edits.canals["unit"])
     cap_label = t("col_capacity_unit", unit=t("u_m3s") if link_units == {"m3/s"} else
                   (t("unit_hm3") if link_units == {"hm3/month"} else t("col_unit")))
-    cfg = {"from": st.column_config.TextColumn(t("col_link_from")),
+    cfg = {"_index": st.column_config.TextColumn(t("col_link")),
+           "from": st.column_config.TextColumn(t("col_link_from")),
            "to": st.column_config.TextColumn(t("col_link_to")),
            "capacity": st.column_config.NumberColumn(cap_label, format="%.1f"),
            "unit": st.column_config.TextColumn(t("col_unit"))}
@@ -452,7 +454,8 @@ def render_compliance(entry: dict) -> None:
     heading(t("ledger"))
     st.caption(t("ledger_caption"))
     st.table(sup.ledger_styled(r.ledger))
-    st.download_button(t("download_ledger"), data=sup.ledger_csv(r, labelled=ui_text.get_language() != "en"), file_name=f"{basin_id}_ledger.csv",
+    st.download_button(t("download_ledger"), data=sup.ledger_csv(r, labelled=ui_text.get_language() != "en"),
+                       file_name=f"{basin_id}_ledger.csv",
                        mime="text/csv", key="dl_ledger", on_click="ignore")
     heading(t("costs"))
     if len(r.cost_sharing):

@@ -262,7 +262,7 @@ def test_app_in_russian_from_the_query_and_remembered():
     md = "\n".join(m.value for m in at.markdown)
     assert "Chu (Shu) · средний год · 12 мес. с янв 2025 · прогноз полный" in md and "решено за" in md
     labels = [m.label for m in at.metric]
-    assert "KZ получено" in labels and "Естественный приток" in labels
+    assert "KZ получено, млн м³" in labels and "Приток, млн м³" in labels
     assert at.button(key="solve").label == "Рассчитать"
     import json
     alloc = json.loads(at.get("plotly_chart")[0].proto.spec)

@@ -131,12 +131,14 @@ def summary(b: basins.Basin, out: TextIO) -> None:
         mn = f"{link.min_flow:g} {_unit(link.min_flow_unit)}" if link.min_flow is not None else "-"
         rows.append([link.id, f"{link.source} -> {link.target}", cap, f"{link.loss_fraction:.0%}", mn])
     if rows:
-        _table(rows, [t("cli_link"), t("cli_from_to"), t("cli_capacity"), t("cli_loss"), t("cli_min_flow")], out, indent="    ", right={2, 3, 4})
+        _table(rows, [t("cli_link"), t("cli_from_to"), t("cli_capacity"), t("cli_loss"), t("cli_min_flow")], out,
+               indent="    ", right={2, 3, 4})
 
     print("\n" + t("cli_reservoirs_n", n=len(spec.reservoirs)), file=out)
     if spec.reservoirs:
         _table([[r.node, f"{r.capacity_hm3:,g}", f"{r.dead_storage_hm3:,g}", f"{r.initial_storage_hm3:,g}"]
-                for r in spec.reservoirs], [t("cli_node"), t("cli_capacity_hm3"), t("cli_dead_hm3"), t("cli_initial_hm3")], out,
+                for r in spec.reservoirs],
+               [t("cli_node"), t("cli_capacity_hm3"), t("cli_dead_hm3"), t("cli_initial_hm3")], out,
                indent="    ", right={1, 2, 3})
 
     if spec.aquifers:
@@ -154,8 +156,9 @@ def summary(b: basins.Basin, out: TextIO) -> None:
     if spec.demands:
         _table([[d.node, d.party or "-", d.sector, str(d.priority), f"{d.demand_factor:g}",
                  _fmt_hm3(float(annual_demand.sel(node=d.node)))]
-                for d in spec.demands], [t("cli_node"), t("cli_party"), t("cli_sector"), t("cli_priority"), t("cli_factor"),
-                                  t("cli_demand_hm3_yr")], out,
+                for d in spec.demands],
+               [t("cli_node"), t("cli_party"), t("cli_sector"), t("cli_priority"), t("cli_factor"),
+                t("cli_demand_hm3_yr")], out,
                indent="    ", right={3, 4, 5})
 
     print("\n" + t("cli_natural_inflow"), file=out)
@@ -274,8 +277,8 @@ def print_result(r, out: TextIO) -> None:
         print("\n" + t("cli_cost_sharing"), file=out)
         rows = [[c.facility, c.party, _fmt_hm3(c.water_hm3), f"{c.share:.1%}" if c.share == c.share else "-",
                  f"{c.cost_usd:,.0f}" if c.cost_usd == c.cost_usd else "-"] for c in r.cost_sharing.itertuples()]
-        _table(rows, [t("cli_facility_col"), t("cli_party"), t("cli_water_hm3"), t("cli_share"), t("cli_cost_usd")], out,
-               right={2, 3, 4})
+        _table(rows, [t("cli_facility_col"), t("cli_party"), t("cli_water_hm3"), t("cli_share"), t("cli_cost_usd")],
+               out, right={2, 3, 4})
 
 
 # ---- chutalas compare --------------------------------------------------------------------------

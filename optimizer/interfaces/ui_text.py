@@ -175,6 +175,8 @@ EN: dict[str, str] = {
     "col_capacity_hm3": "Capacity (hm³)",
     "col_dead_storage_hm3": "Dead storage (hm³)",
     "col_initial_storage_hm3": "Initial storage (hm³)",
+    "col_node": "Node",
+    "col_link": "Link",
     "col_link_from": "From",
     "col_link_to": "To",
     "col_capacity": "Capacity",
@@ -407,8 +409,8 @@ EN: dict[str, str] = {
 }
 
 
-from optimizer.interfaces.ui_text_cli import EN_CLI, RU_CLI  # noqa: E402 - CLI summary labels
-from optimizer.interfaces.ui_text_ru import RU  # noqa: E402 - the translation needs nothing from here
+from optimizer.interfaces.ui_text_cli import EN_CLI, RU_CLI  # CLI summary labels
+from optimizer.interfaces.ui_text_ru import RU  # the translation needs nothing from here
 
 EN.update(EN_CLI)
 RU.update(RU_CLI)
