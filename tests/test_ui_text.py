@@ -120,7 +120,7 @@ DISPLAY_ARGS = {
 DISPLAY_KEYWORDS = {"label", "help", "delta", "body", "format_func", "page_title", "title", "title_text", "name",
                     "subplot_titles", "hovertemplate", "hovertext", "ticktext", "text", "show_spinner"}
 #: Calls whose arguments are labels already (their first argument is a key or a default value).
-TRANSLATORS = {"t", "month_abbr", "period_label", "label_or", "column_labels", "relabel"}
+TRANSLATORS = {"t", "month_abbr", "period_label", "label_or", "column_labels", "relabel", "_word", "_unit"}
 
 
 def _name(func: ast.expr) -> str:

@@ -99,9 +99,15 @@ def _args_check(p: argparse.ArgumentParser) -> None:
     p.add_argument("basin", metavar="BASIN_OR_PATH", help="a bundled basin id (chu, talas) or a basin file path")
 
 
+def _word(prefix: str, value: str) -> str:
+    """A data id (year type, node kind, mode, option) as the CLI prints it: the id itself in English (as
+    scripts expect), its label from ui_text in another language."""
+    return str(value) if ui_text.get_language() == "en" else ui_text.label_or(f"{prefix}{value}", str(value))
+
+
 def _unit(unit: str) -> str:
     """A data file's unit (hm3/month, m3/s) as the current language writes it."""
-    return ui_text.label_or(f"cli_unit_{unit}", unit)
+    return _word("cli_unit_", unit)
 
 
 def _receipt_str(r) -> str:
@@ -118,8 +124,9 @@ def summary(b: basins.Basin, out: TextIO) -> None:
     for n in spec.nodes:
         kinds.setdefault(n.kind, []).append(n.id)
     print("\n" + t("cli_nodes_n", n=len(spec.nodes)), file=out)
+    width = max([10] + [len(_word("kind_", k)) for k in kinds])
     for kind, ids in kinds.items():
-        print(f"  {ui_text.label_or(f'kind_{kind}', kind):<10} {len(ids):>2}  {', '.join(ids)}", file=out)
+        print(f"  {_word('kind_', kind):<{width}} {len(ids):>2}  {', '.join(ids)}", file=out)
 
     limited = [link for link in spec.links if link.capacity is not None or link.min_flow is not None]
     n_cap = sum(link.capacity is not None for link in spec.links)
@@ -163,22 +170,23 @@ def summary(b: basins.Basin, out: TextIO) -> None:
 
     print("\n" + t("cli_natural_inflow"), file=out)
     for yt, v in b.annual_inflow_hm3().items():
-        print(f"    {ui_text.label_or(f'year_type_{yt}', yt):<16} {_fmt_hm3(v):>8}", file=out)
+        print(f"    {_word('year_type_', yt):<{10 if ui_text.get_language() == 'en' else 16}} {_fmt_hm3(v):>8}",
+              file=out)
 
     ag = spec.agreement
     print("\n" + t("cli_agreement", parties=", ".join(ag.parties), cost_sharing=ag.cost_sharing), file=out)
     for r in ag.share_rules:
         shares = ", ".join(f"{p} {s:.0%}" for p, s in r.shares.items())
         print(t("cli_share_rule", id=r.id, shares=shares, n=len(r.resource_inflows), period=r.period,
-                mode=ui_text.label_or(f"mode_{r.mode}", r.mode), enforce=", ".join(r.enforce)), file=out)
+                mode=_word("mode_", r.mode), enforce=", ".join(r.enforce)), file=out)
     for q in ag.quotas:
         print(t("cli_quota", id=q.id, party=q.party, volume=f"{q.volume_hm3:,g}", period=q.period,
-                mode=ui_text.label_or(f"mode_{q.mode}", q.mode))
+                mode=_word("mode_", q.mode))
               + (t("cli_quota_penalty", penalty=q.penalty) if q.mode == "soft" else ""), file=out)
     for s in ag.storage_splits:
         shares = ", ".join(f"{p} {v:.0%}" for p, v in s.shares.items())
         print(t("cli_storage_split", id=s.id, reservoir=s.reservoir, shares=shares, period=s.period,
-                mode=ui_text.label_or(f"mode_{s.mode}", s.mode), enforce=", ".join(s.enforce)), file=out)
+                mode=_word("mode_", s.mode), enforce=", ".join(s.enforce)), file=out)
     for f in ag.facilities:
         print(t("cli_facility", id=f.id, name=f.name, host=f.host, cost=f.om_cost_usd_per_year), file=out)
     if not (ag.share_rules or ag.quotas or ag.storage_splits or ag.facilities):
@@ -245,9 +253,9 @@ def print_result(r, out: TextIO) -> None:
     m, ds = r.manifest, r.dataset
     o = m["options"]
     print(t("cli_solve_head", basin=ds.attrs["basin_name"],
-            year_type=ui_text.label_or(f"year_type_{o['year_type']}", o["year_type"]), months=o["months"],
-            start=o["start"][:7], foresight=ui_text.label_or(f"foresight_short_{o['foresight']}", o["foresight"]),
-            operation=ui_text.label_or(f"operation_{o['operation']}", o["operation"]), status=m["status"],
+            year_type=_word("year_type_", o["year_type"]), months=o["months"],
+            start=o["start"][:7], foresight=_word("foresight_short_", o["foresight"]),
+            operation=_word("operation_", o["operation"]), status=m["status"],
             objective=m["objective"]), file=out)
     print(t("cli_solve_inputs", sha=m["inputs_sha256"][:16], build=m["build_s"], solve=m["solve_s"]) + "\n",
           file=out)
@@ -265,7 +273,7 @@ def print_result(r, out: TextIO) -> None:
              _fmt_hm3(float(sh.sel(demand=d)))] for d in ds["demand"].values]
     _table(rows, [t("cli_demand_node"), t("cli_party"), t("cli_demand"), t("cli_shortage")], out, right={2, 3})
     print("\n" + t("cli_ledger"), file=out)
-    rows = [[x.rule, x.party, ui_text.period_label(x.period), ui_text.label_or(f"mode_{x.mode}", x.mode),
+    rows = [[x.rule, x.party, ui_text.period_label(x.period), _word("mode_", x.mode),
              _fmt_hm3(x.required_hm3), _fmt_hm3(x.received_hm3), _fmt_hm3(x.deficit_hm3),
              t("cli_met_yes") if x.met else t("cli_met_no")] for x in r.ledger.itertuples()]
     _table(rows, [t("cli_rule"), t("cli_party"), t("cli_period"), t("cli_mode"), t("cli_required"), t("cli_received"),
