@@ -195,7 +195,7 @@ def test_basin_switch_to_talas_and_back_keeps_edits():
     assert any(d.key.startswith("ed_inflow_normal_hm3|talas") for d in at.data_editor)
     open_tab(at, "tab_compliance")
     ledger = at.table[0].value
-    assert "talas_1983_shares" in set(ledger["rule"])  # (the Kirov 88/12 is now storage accounts)
+    assert "talas_1983_shares" in set(ledger[t("ledger_col_rule")])  # (the Kirov 88/12 is now storage accounts)
     at.radio(key="basin").set_value("chu")
     run(at)
     assert metric(at, "Natural inflow") == pytest.approx(chu_inflow)
@@ -313,7 +313,7 @@ def test_agreement_options_share_mode_and_priorities():
     assert any("KG gets the rest: 0.50" in c.value for c in at.caption)
     assert not at.error, errors(at)
     open_tab(at, "tab_compliance")
-    led = at.table[0].value
+    led = at.table[0].value.rename(columns={t(f"ledger_col_{c}"): c for c in ("rule", "party", "required_hm3")})
     kz = led[(led["rule"] == "chu_1983_shares") & (led["party"] == "KZ")]
     total = at.session_state["results"]["chu"]["result"].dataset["natural_inflow_hm3"].sum().item()
     assert float(str(kz["required_hm3"].iloc[0]).replace(",", "")) == pytest.approx(0.5 * total, rel=1e-3)
@@ -368,7 +368,7 @@ def test_reservoir_network_and_compliance_tabs():
     run(at)
     open_tab(at, "tab_compliance")
     led = at.table[0].value
-    assert {"rule", "party", "required_hm3", "received_hm3", "met"} <= set(led.columns)
+    assert {t(f"ledger_col_{c}") for c in ("rule", "party", "required_hm3", "received_hm3", "met")} <= set(led.columns)
     styled = sup.ledger_styled(at.session_state["results"]["chu"]["result"].ledger).to_html()
     assert sup.MET_COLOUR in styled and sup.NOT_MET_COLOUR in styled
     assert "chart_costs" in charts(at)

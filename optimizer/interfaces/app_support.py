@@ -29,7 +29,8 @@ from plotly.subplots import make_subplots
 import basins
 from basins import Basin, BasinError, Problem
 
-from optimizer.interfaces.ui_text import HM3, HM3_MONTH, M3S, MONTHS, t
+from optimizer.interfaces import ui_text
+from optimizer.interfaces.ui_text import M3S, month_abbr, t
 
 EDITS_FILE = "<edits>"
 UPLOAD_MAX_MB = 2
@@ -198,7 +199,7 @@ def locate(p: Problem) -> Located:
             m = _SERIES_KEY.search(p.entry)
             if m:
                 month, node, yt = int(m["m"]), m["node"], m["yt"] or ""
-                row = MONTHS[month - 1] if 1 <= month <= 12 else str(month)
+                row = month_abbr(month) if 1 <= month <= 12 else str(month)
                 prefix = t("problem_year", year_type=yt) if yt else ""
                 return Located(kind, prefix + t("problem_cell", row=row, column=node, message=p.message), yt, row,
                                node)
@@ -241,7 +242,7 @@ def series_display(df_hm3: pd.DataFrame, unit: str) -> pd.DataFrame:
     if unit == "m3/s":
         for m in out.index:
             out.loc[m] = [to_display(v, int(m), unit) for v in out.loc[m]]
-    out.index = pd.Index([MONTHS[int(m) - 1] for m in df_hm3.index], name=t("col_month"))
+    out.index = pd.Index([month_abbr(int(m)) for m in df_hm3.index], name=t("col_month"))
     return out
 
 
@@ -292,16 +293,15 @@ def solve_key(basin: Basin, options: dict) -> str:
 
 def label_or(key: str, default: str) -> str:
     """The label ``key`` if the language has it, else ``default`` (e.g. a year type the labels do not know)."""
-    from optimizer.interfaces import ui_text
-
-    return t(key) if key in ui_text.EN else default
+    return ui_text.label_or(key, default)
 
 
 def result_label(basin: Basin, options: dict) -> str:
     start = pd.Timestamp(options["start"])
     yt = options["year_type"]
     return t("status", basin=basin.name, year_type=label_or(f"year_type_{yt}", yt), months=options["months"],
-             start=f"{MONTHS[start.month - 1]} {start.year}", foresight=options["foresight"],
+             start=f"{month_abbr(start.month)} {start.year}",
+             foresight=label_or(f"foresight_short_{options['foresight']}", options["foresight"]),
              operation=label_or(f"operation_{options['operation']}", options["operation"]))
 
 
@@ -312,8 +312,24 @@ def netcdf_bytes(result) -> bytes:
         return Path(path).read_bytes()
 
 
-def ledger_csv(result) -> bytes:
-    return result.ledger.to_csv(index=False).encode("utf-8")
+def ledger_csv(result, labelled: bool = False) -> bytes:
+    """The ledger as CSV: column ids and raw values (machine-readable), or with ``labelled`` the table as
+    shown (headers, modes, periods and met in the current language)."""
+    return (ledger_display(result.ledger) if labelled else result.ledger).to_csv(index=False).encode("utf-8")
+
+
+def ledger_display(led: pd.DataFrame) -> pd.DataFrame:
+    """The ledger with its words in the current language: kind, mode, period, met, and the column headers."""
+    out = led.copy()
+    for col, prefix in (("kind", "kind_"), ("mode", "mode_")):
+        if col in out:
+            out[col] = out[col].map(lambda v, p=prefix: label_or(f"{p}{v}", str(v)))
+    if "period" in out:
+        out["period"] = out["period"].map(ui_text.period_label)
+    for col in ("met", "complete"):
+        if col in out:
+            out[col] = out[col].map(lambda v: t("yes") if bool(v) else t("no"))
+    return ui_text.relabel(out, "ledger_col_")
 
 
 def party_totals(result) -> pd.DataFrame:
@@ -370,20 +386,39 @@ def validation_table(basin_id: str):
 # ---- ledger --------------------------------------------------------------------------------------
 def ledger_styled(led: pd.DataFrame):
     """The compliance ledger with met rows green and rows not met red."""
+    met = [bool(v) for v in led["met"]]
+    shown = ledger_display(led)
+
     def colour(row):
-        c = MET_COLOUR if bool(row["met"]) else NOT_MET_COLOUR
+        c = MET_COLOUR if met[shown.index.get_loc(row.name)] else NOT_MET_COLOUR
         return [f"background-color: {c}; color: #1a1a1a"] * len(row)
 
-    fmt = {c: "{:,.1f}" for c in ("required_hm3", "received_hm3", "deficit_hm3")}
-    fmt["shadow_price"] = lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else \
-        f"{(0.0 if abs(v) < 5e-4 else v):,.3f}"  # no "-0.000"
-    fmt["tolerance"] = "{:.2f}"
-    return led.style.apply(colour, axis=1).format(fmt)
+    head = dict(zip(led.columns, shown.columns))
+    fmt = {head[c]: "{:,.1f}" for c in ("required_hm3", "received_hm3", "deficit_hm3") if c in head}
+    if "shadow_price" in head:
+        fmt[head["shadow_price"]] = lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else \
+            f"{(0.0 if abs(v) < 5e-4 else v):,.3f}"  # no "-0.000"
+    if "tolerance" in head:
+        fmt[head["tolerance"]] = "{:.2f}"
+    return shown.style.apply(colour, axis=1).format(fmt)
 
 
 # ---- figures -------------------------------------------------------------------------------------
 def _times(ds) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(ds["time"].values)
+
+
+def _date_axis(fig: go.Figure, times, **where) -> None:
+    """Month ticks "Jan 2025" on a date axis, with month names in the current language (Plotly's own %b is
+    English only): at most about 12 labelled ticks."""
+    times = pd.DatetimeIndex(times)
+    if ui_text.get_language() == "en" or not len(times):
+        fig.update_xaxes(tickformat="%b %Y", **where)
+        return
+    step = max(1, math.ceil(len(times) / 12))
+    ticks = times[::step]
+    fig.update_xaxes(tickmode="array", tickvals=list(ticks), hoverformat="%Y-%m",
+                     ticktext=[f"{month_abbr(ts.month)} {ts.year}" for ts in ticks], **where)
 
 
 def _layout(fig: go.Figure, title: str, y: str, x: str | None = None, height: int = 420) -> go.Figure:
@@ -400,7 +435,7 @@ def fig_allocation(ds) -> go.Figure:
     times = _times(ds)
     fig = go.Figure()
     if "party" not in ds.coords:
-        return _layout(fig, t("chart_allocation"), HM3_MONTH)
+        return _layout(fig, t("chart_allocation"), t("u_hm3_month"))
     for p in map(str, ds["party"].values):
         fig.add_bar(x=times, y=ds["received_hm3"].sel(party=p).values, name=t("received", party=p),
                     marker_color=PARTY_COLOURS.get(p))
@@ -408,8 +443,8 @@ def fig_allocation(ds) -> go.Figure:
         fig.add_scatter(x=times, y=ds["entitlement_hm3"].sel(party=p).values, name=t("entitlement", party=p),
                         mode="lines+markers", line=dict(color=PARTY_COLOURS.get(p), dash="dash", width=2.5))
     fig.update_layout(barmode="stack")
-    fig.update_xaxes(tickformat="%b %Y")
-    return _layout(fig, t("chart_allocation"), HM3_MONTH)
+    _date_axis(fig, times)
+    return _layout(fig, t("chart_allocation"), t("u_hm3_month"))
 
 
 def fig_demand(ds) -> go.Figure:
@@ -428,9 +463,10 @@ def fig_demand(ds) -> go.Figure:
                     row=r, col=c)
         fig.add_scatter(x=times, y=ds["demand_hm3"].sel(demand=d).values, name=t("demand"), mode="lines",
                         line=dict(color="#333", dash="dot"), showlegend=i == 0, legendgroup="demand", row=r, col=c)
-        fig.update_yaxes(title_text=HM3_MONTH, row=r, col=c)
+        fig.update_yaxes(title_text=t("u_hm3_month"), row=r, col=c)
         last = r == rows or (r == rows - 1 and c == cols and len(dem) % cols)  # lowest panel of its column
-        fig.update_xaxes(title_text=t("axis_month") if last else None, tickformat="%b %Y", row=r, col=c)
+        fig.update_xaxes(title_text=t("axis_month") if last else None, row=r, col=c)
+        _date_axis(fig, times, row=r, col=c)
     fig.update_layout(title=t("chart_demand"), height=max(300, 240 * rows), margin=dict(l=60, r=20, t=80, b=50),
                       legend=dict(orientation="h", yanchor="bottom", y=1.04, xanchor="right", x=1),
                       hovermode="x unified")
@@ -452,8 +488,9 @@ def fig_storage(ds) -> go.Figure:
             v = float(ds[var].sel(reservoir=r))
             fig.add_scatter(x=[times[0], times[-1]], y=[v, v], name=t(label), mode="lines",
                             line=dict(color=colour, dash="dash"), showlegend=i == 0, legendgroup=label, row=1, col=c)
-        fig.update_yaxes(title_text=HM3, row=1, col=c, rangemode="tozero")
-        fig.update_xaxes(title_text=t("axis_month"), tickformat="%b %Y", row=1, col=c)
+        fig.update_yaxes(title_text=t("u_hm3"), row=1, col=c, rangemode="tozero")
+        fig.update_xaxes(title_text=t("axis_month"), row=1, col=c)
+        _date_axis(fig, times, row=1, col=c)
     fig.update_layout(title=t("chart_storage"), height=400, margin=dict(l=60, r=20, t=90, b=50),
                       legend=dict(orientation="h", yanchor="bottom", y=1.08, xanchor="right", x=1),
                       hovermode="x unified")
@@ -485,8 +522,8 @@ def fig_border(ds) -> go.Figure | None:
         fig.add_scatter(x=times, y=ds["entitlement_hm3"].sel(party=down).values, mode="lines+markers",
                         name=t("border_required", party=down),
                         line=dict(color=PARTY_COLOURS.get(down), dash="dash", width=2.5))
-    fig.update_xaxes(tickformat="%b %Y")
-    return _layout(fig, t("chart_border"), HM3_MONTH)
+    _date_axis(fig, times)
+    return _layout(fig, t("chart_border"), t("u_hm3_month"))
 
 
 def border_party(ds) -> str:
@@ -506,8 +543,8 @@ def fig_costs(costs: pd.DataFrame) -> go.Figure:
         sub = costs[costs["party"] == p]
         fig.add_bar(x=sub["name"], y=sub["cost_usd"], name=p, marker_color=PARTY_COLOURS.get(p),
                     customdata=np.c_[sub["share"].fillna(0) * 100, sub["water_hm3"]],
-                    hovertemplate="%{x}<br>" + p + ": %{y:,.0f} USD (%{customdata[0]:.0f} %, "
-                                  "%{customdata[1]:,.0f} " + HM3 + ")<extra></extra>")
+                    hovertemplate="%{x}<br>" + p + ": %{y:,.0f} " + t("u_usd") + " (%{customdata[0]:.0f} %, "
+                                  "%{customdata[1]:,.0f} " + t("u_hm3") + ")<extra></extra>")
     fig.update_layout(barmode="stack")
     _layout(fig, t("chart_costs"), t("axis_usd"), x="", height=380)
     fig.update_layout(hovermode="closest")
@@ -550,7 +587,7 @@ def fig_water_values(ds) -> go.Figure:
     """Heat map of node water values (node × month)."""
     times = _times(ds)
     wv = ds["water_value"].transpose("node", "time")
-    fig = go.Figure(go.Heatmap(z=wv.values, x=[f"{MONTHS[ts.month - 1]} {ts.year}" for ts in times],
+    fig = go.Figure(go.Heatmap(z=wv.values, x=[f"{month_abbr(ts.month)} {ts.year}" for ts in times],
                                y=[str(n) for n in ds["node"].values], colorscale="YlGnBu",
                                colorbar=dict(title=dict(text=t("axis_water_value"), side="right")),
                                hovertemplate="%{y}, %{x}: %{z:,.2f}<extra></extra>"))
@@ -639,7 +676,7 @@ def fig_compare(pinned, current) -> go.Figure:
         for c, col in enumerate(("received_hm3", "shortage_hm3"), start=1):
             fig.add_bar(x=list(s.index), y=s[col].values if len(s) else [], name=label, marker_color=colour,
                         showlegend=c == 1, legendgroup=label, row=1, col=c)
-            fig.update_yaxes(title_text=HM3, row=1, col=c)
+            fig.update_yaxes(title_text=t("u_hm3"), row=1, col=c)
             fig.update_xaxes(title_text=t("axis_party"), row=1, col=c)
     fig.update_layout(title=t("chart_compare"), barmode="group", height=380, margin=dict(l=60, r=20, t=90, b=50),
                       legend=dict(orientation="h", yanchor="bottom", y=1.08, xanchor="right", x=1))
@@ -751,7 +788,7 @@ def fig_energy(energy: pd.DataFrame) -> go.Figure:
     fig.add_scatter(x=cap.index, y=cap.values, name=t("col_capacity_mw").split(" (")[0], mode="lines",
                     line=dict(dash="dash", color="#555"))
     fig.update_layout(barmode="stack")
-    fig.update_xaxes(tickformat="%b %Y")
+    _date_axis(fig, sorted(energy["time"].unique()))
     return _layout(fig, t("chart_energy"), t("axis_gwh_month"))
 
 

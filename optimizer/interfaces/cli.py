@@ -13,6 +13,7 @@ missing path, a usage error; the problems go to stderr, never a traceback).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from typing import TextIO
 
 import basins
 from basins.loading import PACKAGE_DIR
+from optimizer.interfaces import ui_text
+from optimizer.interfaces.ui_text import t
 
 EXIT_OK = 0
 EXIT_INPUT = 2
@@ -82,10 +85,11 @@ def _run_basins(args: argparse.Namespace) -> int:
         normal = _fmt_hm3(inflow["normal"]) if "normal" in inflow.index else "-"
         rows.append([b.id, b.name, str(len(b.spec.nodes)), str(len(b.spec.links)), str(len(b.spec.reservoirs)),
                      normal])
-    _table(rows, ["id", "name", "nodes", "links", "reservoirs", "normal inflow [hm3/yr]"], sys.stdout,
+    _table(rows, [t("cli_id"), t("cli_name"), t("cli_nodes"), t("cli_links"), t("cli_reservoirs"),
+                  t("cli_normal_inflow")], sys.stdout,
            indent="", right={2, 3, 4, 5})
     for bid, exc in failed:
-        print(f"bundled basin {bid!r} does not load:\n{exc}", file=sys.stderr)
+        print(t("cli_not_loaded", id=bid, error=exc), file=sys.stderr)
     return EXIT_INPUT if failed else EXIT_OK
 
 
@@ -95,88 +99,104 @@ def _args_check(p: argparse.ArgumentParser) -> None:
     p.add_argument("basin", metavar="BASIN_OR_PATH", help="a bundled basin id (chu, talas) or a basin file path")
 
 
+def _word(prefix: str, value: str) -> str:
+    """A data id (year type, node kind, mode, option) as the CLI prints it: the id itself in English (as
+    scripts expect), its label from ui_text in another language."""
+    return str(value) if ui_text.get_language() == "en" else ui_text.label_or(f"{prefix}{value}", str(value))
+
+
+def _unit(unit: str) -> str:
+    """A data file's unit (hm3/month, m3/s) as the current language writes it."""
+    return _word("cli_unit_", unit)
+
+
 def _receipt_str(r) -> str:
-    parts = list(r.links) + [f"inflow {n}" for n in r.inflows]
+    parts = list(r.links) + [t("cli_inflow_of", node=n) for n in r.inflows]
     return ", ".join(parts) if parts else "-"
 
 
 def summary(b: basins.Basin, out: TextIO) -> None:
     """One-screen summary of a validated basin."""
     spec = b.spec
-    print(f"{b.name} [{b.id}]  OK  ({b.path if b.path is not None else 'in memory'})", file=out)
+    print(t("cli_ok", name=b.name, id=b.id, path=b.path if b.path is not None else t("cli_in_memory")), file=out)
 
     kinds: dict[str, list[str]] = {}
     for n in spec.nodes:
         kinds.setdefault(n.kind, []).append(n.id)
-    print(f"\nNodes: {len(spec.nodes)}", file=out)
+    print("\n" + t("cli_nodes_n", n=len(spec.nodes)), file=out)
+    width = max([10] + [len(_word("kind_", k)) for k in kinds])
     for kind, ids in kinds.items():
-        print(f"  {kind:<10} {len(ids):>2}  {', '.join(ids)}", file=out)
+        print(f"  {_word('kind_', kind):<{width}} {len(ids):>2}  {', '.join(ids)}", file=out)
 
     limited = [link for link in spec.links if link.capacity is not None or link.min_flow is not None]
     n_cap = sum(link.capacity is not None for link in spec.links)
     n_min = sum(link.min_flow is not None for link in spec.links)
-    print(f"\nLinks: {len(spec.links)}, {n_cap} with a capacity (canals, outlets), {n_min} with a minimum flow; "
-          "the others are unlimited", file=out)
+    print("\n" + t("cli_links_n", n=len(spec.links), cap=n_cap, mins=n_min), file=out)
     rows = []
     for link in limited:
-        cap = f"{link.capacity:g} {link.capacity_unit}" if link.capacity is not None else "unlimited"
-        mn = f"{link.min_flow:g} {link.min_flow_unit}" if link.min_flow is not None else "-"
+        cap = f"{link.capacity:g} {_unit(link.capacity_unit)}" if link.capacity is not None else t("cli_unlimited")
+        mn = f"{link.min_flow:g} {_unit(link.min_flow_unit)}" if link.min_flow is not None else "-"
         rows.append([link.id, f"{link.source} -> {link.target}", cap, f"{link.loss_fraction:.0%}", mn])
     if rows:
-        _table(rows, ["link", "from -> to", "capacity", "loss", "min flow"], out, indent="    ", right={2, 3, 4})
+        _table(rows, [t("cli_link"), t("cli_from_to"), t("cli_capacity"), t("cli_loss"), t("cli_min_flow")], out,
+               indent="    ", right={2, 3, 4})
 
-    print(f"\nReservoirs: {len(spec.reservoirs)}", file=out)
+    print("\n" + t("cli_reservoirs_n", n=len(spec.reservoirs)), file=out)
     if spec.reservoirs:
         _table([[r.node, f"{r.capacity_hm3:,g}", f"{r.dead_storage_hm3:,g}", f"{r.initial_storage_hm3:,g}"]
-                for r in spec.reservoirs], ["node", "capacity hm3", "dead hm3", "initial hm3"], out,
+                for r in spec.reservoirs],
+               [t("cli_node"), t("cli_capacity_hm3"), t("cli_dead_hm3"), t("cli_initial_hm3")], out,
                indent="    ", right={1, 2, 3})
 
     if spec.aquifers:
-        print(f"\nAquifers: {len(spec.aquifers)}", file=out)
+        print("\n" + t("cli_aquifers_n", n=len(spec.aquifers)), file=out)
         recharged = {a.node: [n.id for n in spec.nodes if n.recharge_to == a.node] for a in spec.aquifers}
         returns = {a.node: [d.node for d in spec.demands if d.return_node == a.node] for a in spec.aquifers}
         _table([[a.node, f"{a.recession_per_month:g}", f"{a.initial_storage_hm3:,g}", a.discharge_to,
                  ", ".join(recharged[a.node] + returns[a.node]) or "-"] for a in spec.aquifers],
-               ["node", "recession /month", "initial hm3", "discharges to", "recharged by"], out,
+               [t("cli_node"), t("cli_recession"), t("cli_initial_hm3"), t("cli_discharges_to"),
+                t("cli_recharged_by")], out,
                indent="    ", right={1, 2})
 
     annual_demand = b.effective_demand.sum("month")
-    print(f"\nDemands: {len(spec.demands)}, total {_fmt_hm3(float(annual_demand.sum()))} hm3/yr "
-          "(series x demand_factor)", file=out)
+    print("\n" + t("cli_demands_n", n=len(spec.demands), total=_fmt_hm3(float(annual_demand.sum()))), file=out)
     if spec.demands:
         _table([[d.node, d.party or "-", d.sector, str(d.priority), f"{d.demand_factor:g}",
                  _fmt_hm3(float(annual_demand.sel(node=d.node)))]
-                for d in spec.demands], ["node", "party", "sector", "priority", "factor", "demand hm3/yr"], out,
+                for d in spec.demands],
+               [t("cli_node"), t("cli_party"), t("cli_sector"), t("cli_priority"), t("cli_factor"),
+                t("cli_demand_hm3_yr")], out,
                indent="    ", right={3, 4, 5})
 
-    print("\nNatural inflow [hm3/yr]:", file=out)
+    print("\n" + t("cli_natural_inflow"), file=out)
     for yt, v in b.annual_inflow_hm3().items():
-        print(f"    {yt:<10} {_fmt_hm3(v):>8}", file=out)
+        print(f"    {_word('year_type_', yt):<{10 if ui_text.get_language() == 'en' else 16}} {_fmt_hm3(v):>8}",
+              file=out)
 
     ag = spec.agreement
-    print(f"\nAgreement: parties {', '.join(ag.parties)}; cost sharing {ag.cost_sharing}", file=out)
+    print("\n" + t("cli_agreement", parties=", ".join(ag.parties), cost_sharing=ag.cost_sharing), file=out)
     for r in ag.share_rules:
         shares = ", ".join(f"{p} {s:.0%}" for p, s in r.shares.items())
-        roles = ", ".join(f"{p} {role}" for p, role in r.party_roles.items())
-        print(f"  share rule {r.id}: {shares} of {len(r.resource_inflows)} inflows per {r.period}, "
-              f"{r.mode}; {roles}", file=out)
+        roles = ", ".join(f"{p} {_word('role_', role)}" for p, role in r.party_roles.items())
+        print(t("cli_share_rule", id=r.id, shares=shares, n=len(r.resource_inflows), period=r.period,
+                mode=_word("mode_", r.mode), roles=roles), file=out)
     for q in ag.quotas:
-        print(f"  quota {q.id}: {q.party} >= {q.volume_hm3:,g} hm3 per {q.period}, {q.mode}"
-              + (f" (penalty {q.penalty:g} per hm3 short)" if q.mode == "soft" else ""), file=out)
+        print(t("cli_quota", id=q.id, party=q.party, volume=f"{q.volume_hm3:,g}", period=q.period,
+                mode=_word("mode_", q.mode))
+              + (t("cli_quota_penalty", penalty=q.penalty) if q.mode == "soft" else ""), file=out)
     for s in ag.storage_splits:
         shares = ", ".join(f"{p} {v:.0%}" for p, v in s.shares.items())
-        roles = ", ".join(f"{p} {role}" for p, role in s.party_roles.items())
-        print(f"  storage split {s.id}: releases of {s.reservoir}: {shares} per {s.period}, {s.mode}; {roles}",
-              file=out)
+        roles = ", ".join(f"{p} {_word('role_', role)}" for p, role in s.party_roles.items())
+        print(t("cli_storage_split", id=s.id, reservoir=s.reservoir, shares=shares, period=s.period,
+                mode=_word("mode_", s.mode), roles=roles), file=out)
     for a in ag.storage_accounts:  # storage ownership accounts (optimizer/core/accounts.py)
         shares = ", ".join(f"{p} {v:.0%}" for p, v in a.shares.items())
         start = ", ".join(f"{p} {v:,g}" for p, v in a.initial_balance_hm3.items())
-        print(f"  storage accounts {a.id}: water accumulated in {a.reservoir}: {shares}; start balances {start} hm3",
-              file=out)
+        print(t("cli_storage_accounts", id=a.id, reservoir=a.reservoir, shares=shares, start=start), file=out)
     for f in ag.facilities:
-        print(f"  facility {f.id}: {f.name} (host {f.host}), O&M {f.om_cost_usd_per_year:,.0f} USD/yr", file=out)
+        print(t("cli_facility", id=f.id, name=f.name, host=f.host, cost=f.om_cost_usd_per_year), file=out)
     if not (ag.share_rules or ag.quotas or ag.storage_splits or ag.facilities or ag.storage_accounts):
-        print("  (no rules)", file=out)
+        print(t("cli_no_rules"), file=out)
 
 
 def _run_check(args: argparse.Namespace) -> int:
@@ -245,44 +265,46 @@ def print_result(r, out: TextIO) -> None:
     """The one-screen report of a solved allocation (hm3 over the horizon unless stated)."""
     m, ds = r.manifest, r.dataset
     o = m["options"]
-    steps = "" if o.get("step", "month") == "month" else f" in {o['steps']} {o['step']}s"
-    print(f"{ds.attrs['basin_name']}: {o['year_type']}, {o['months']} months from {o['start'][:7]}{steps}, "
-          f"{o['foresight']} foresight, {o['operation']} — HiGHS {m['status']}, objective {m['objective']:,.2f}",
-          file=out)
-    print(f"inputs sha256 {m['inputs_sha256'][:16]}…  build {m['build_s']:.3f} s, solve {m['solve_s']:.3f} s\n",
+    steps = "" if o.get("step", "month") == "month" else t("cli_steps", n=o["steps"], step=_word("step_", o["step"]))
+    print(t("cli_solve_head", basin=ds.attrs["basin_name"],
+            year_type=_word("year_type_", o["year_type"]), months=o["months"],
+            start=o["start"][:7] + steps, foresight=_word("foresight_short_", o["foresight"]),
+            operation=_word("operation_", o["operation"]), status=m["status"],
+            objective=m["objective"]), file=out)
+    print(t("cli_solve_inputs", sha=m["inputs_sha256"][:16], build=m["build_s"], solve=m["solve_s"]) + "\n",
           file=out)
     spec_names = dict(zip(ds["node"].values, ds["node_name"].values))
     s = r.summary()
     if len(s):
-        print("Each party under the first share rule [hm3 over the horizon] (KZ: received at its accounting posts; "
-              "KG: use = gross withdrawals at canal heads less return flow given back):", file=out)
+        print(t("cli_party_counts"), file=out)
         rows = [[p, _fmt_hm3(v.received_hm3), _fmt_hm3(v.entitlement_hm3), _fmt_hm3(v.demand_hm3),
                  _fmt_hm3(v.delivery_hm3), _fmt_hm3(v.shortage_hm3)] for p, v in s.iterrows()]
-        _table(rows, ["party", "counted hm3", "share of resource hm3", "demand hm3", "delivered hm3",
-                      "shortage hm3"], out, right={1, 2, 3, 4, 5})
-    print("\nShortage by demand:", file=out)
+        _table(rows, [t("cli_party"), t("cli_col_counted"), t("cli_col_share_of_resource"), t("cli_col_demand"),
+                      t("cli_col_delivered"), t("cli_col_shortage")], out, right={1, 2, 3, 4, 5})
+    print("\n" + t("cli_shortage_by_demand"), file=out)
     sh = ds["shortage_hm3"].sum("time")
     rows = [[f"{spec_names.get(str(d), d)} ({d})", str(ds["demand_party"].sel(demand=d).item()),
              _fmt_hm3(float(ds["demand_hm3"].sel(demand=d).sum())), _fmt_hm3(float(sh.sel(demand=d)))]
             for d in ds["demand"].values]
-    _table(rows, ["demand", "party", "demand hm3", "shortage hm3"], out, right={2, 3})
-    print("\nCompliance ledger (each rule's test per party and period):", file=out)
+    _table(rows, [t("cli_demand_node"), t("cli_party"), t("cli_col_demand"), t("cli_col_shortage")], out, right={2, 3})
+    print("\n" + t("cli_ledger_tests"), file=out)
     print_ledger(r.ledger, out)
     wb = getattr(r, "water_balance", None)
     if wb is not None and len(wb):
-        print("\nWater balance per party territory and period [hm3] (closes: in = out + residual):", file=out)
+        print("\n" + t("cli_water_balance"), file=out)
         print_water_balance(wb, out)
-    print("\nEnd storage:", file=out)
+    print("\n" + t("cli_end_storage"), file=out)
     _table([[f"{spec_names.get(k, k)} ({k})", _fmt_hm3(v)] for k, v in r.end_storage().items()],
-           ["reservoir", "end storage hm3"], out, right={1})
+           [t("cli_reservoir"), t("cli_end_storage_col")], out, right={1})
     print_accounts(r, out)
     if len(r.cost_sharing) and "item" in r.cost_sharing:  # use of facilities (optimizer/core/cost_sharing.py)
         print_costs(r.cost_sharing, out)
     elif len(r.cost_sharing):
-        print("\nO&M cost sharing (2000 Agreement, in proportion to water received) [USD]:", file=out)
+        print("\n" + t("cli_cost_sharing"), file=out)
         rows = [[c.facility, c.party, _fmt_hm3(c.water_hm3), f"{c.share:.1%}" if c.share == c.share else "-",
                  f"{c.cost_usd:,.0f}" if c.cost_usd == c.cost_usd else "-"] for c in r.cost_sharing.itertuples()]
-        _table(rows, ["facility", "party", "water hm3", "share", "cost USD"], out, right={2, 3, 4})
+        _table(rows, [t("cli_facility_col"), t("cli_party"), t("cli_water_hm3"), t("cli_share"), t("cli_cost_usd")],
+               out, right={2, 3, 4})
 
 
 ROLE_LABEL = {"entitlement": "entitlement", "ceiling": "use ceiling", "quota": "quota", "reported": "reported"}
@@ -409,6 +431,13 @@ COMMANDS: list[Command] = [
 ]
 
 
+def _language(value: str) -> str:
+    try:
+        return ui_text.check_language(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chutalas",
@@ -416,9 +445,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "Volumes in hm3 (million m3).")
     from optimizer import __version__
     parser.add_argument("--version", action="version", version=f"chutalas {__version__}")
+    lang_help = "language of the summaries: en | ru (default: $CHUTALAS_LANG, else en)"
+    parser.add_argument("--lang", type=_language, default=None, help=lang_help)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for cmd in COMMANDS:
         p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
+        p.add_argument("--lang", type=_language, default=argparse.SUPPRESS, help=lang_help)
         cmd.add_arguments(p)
         p.set_defaults(_run=cmd.run)
     return parser
@@ -431,6 +463,12 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error (2); argparse has printed the message
         return exc.code if isinstance(exc.code, int) else EXIT_INPUT
+    env = os.environ.get("CHUTALAS_LANG", "").strip()
+    try:
+        ui_text.set_language(args.lang or (ui_text.check_language(env) if env else None))
+    except ValueError as exc:
+        print(f"chutalas: CHUTALAS_LANG: {exc}", file=sys.stderr)
+        return EXIT_INPUT
     try:
         return args._run(args)
     except basins.BasinError as exc:

@@ -19,12 +19,19 @@ import streamlit as st
 import basins
 import optimizer
 from optimizer.interfaces import app_support as sup
-from optimizer.interfaces.ui_text import MONTHS, t
+from optimizer.interfaces import ui_text
+from optimizer.interfaces.ui_text import month_abbr, t
 
 log = logging.getLogger("chutalas.app")
 
-st.set_page_config(page_title=t("page_title"), layout="wide")
 ss = st.session_state
+# The language: the sidebar's switch (kept in the session), first from ?lang=ru|en, else English. Set per
+# script run in this session's thread (ui_text keeps it in a ContextVar), so sessions do not share it.
+if ss.get("lang") not in ui_text.LANGUAGES:
+    _q = str(st.query_params.get("lang", "")).strip().lower()
+    ss.lang = _q if _q in ui_text.LANGUAGES else ui_text.DEFAULT_LANGUAGE
+ui_text.set_language(ss.lang)
+st.set_page_config(page_title=t("page_title"), layout="wide")
 
 
 @st.cache_resource(show_spinner=False)
@@ -43,7 +50,7 @@ def bundled_defaults_hash(basin_id: str) -> str:
     return sup.edits_hash(bundled_defaults(basin_id))
 
 
-@st.cache_data(show_spinner=t("validation") + " …")
+@st.cache_data(show_spinner=t("validation_running"))
 def validation_table(basin_id: str, provider: str):
     """optimizer.analyses.validation.table(basin_id), once per server and provider (it runs several solves)."""
     return sup.validation_provider()(basin_id)
@@ -116,6 +123,8 @@ def basin_label(key: str) -> str:
 
 # ---- sidebar: basin and solve options ------------------------------------------------------------
 with st.sidebar:
+    st.radio(t("language"), list(ui_text.LANGUAGES), format_func=lambda c: t(f"lang_{c}"), horizontal=True,
+             key="lang")
     st.title(t("app_title"))
     st.caption(t("app_caption"))
     options = basins.available() + list(ss.uploaded)
@@ -128,7 +137,7 @@ with st.sidebar:
     year_type = st.selectbox(t("year_type"), year_types, index=year_types.index("normal") if "normal" in
                              year_types else 0, format_func=lambda y: sup.label_or(f"year_type_{y}", y),
                              key=f"year_type_{'_'.join(year_types)}")
-    start_month = st.selectbox(t("start_month"), range(1, 13), format_func=lambda m: MONTHS[m - 1],
+    start_month = st.selectbox(t("start_month"), range(1, 13), format_func=month_abbr,
                                help=t("start_month_help"), key="start_month")
     months = st.number_input(t("months"), min_value=1, max_value=120, value=12, step=1, help=t("months_help"),
                              key="months")
@@ -183,7 +192,7 @@ def heading(text: str) -> None:
 
 def edited_caption(n: int) -> None:
     if n:
-        st.caption(t("edited_count", n=n, s="s" if n != 1 else "", verb="" if n != 1 else "s"))
+        st.caption(t("edited_count", n=n, s=t("plural_s") if n != 1 else "", verb="" if n != 1 else t("verb_s")))
 
 
 def show_problems(items: list[sup.Located]) -> None:
@@ -200,7 +209,7 @@ def render_inputs() -> dict:
     unit = st.radio(t("unit_toggle"), units, index=units.index(ss.get("unit_pref", "hm3")), horizontal=True,
                     format_func=lambda u: t("unit_hm3" if u == "hm3" else "unit_m3s"), key="unit")
     ss.unit_pref = unit
-    unit_label = t("unit_hm3") if unit == "hm3" else sup.M3S
+    unit_label = t("unit_hm3") if unit == "hm3" else t("u_m3s")
     names = {n.id: n.name for n in base.spec.nodes}
 
     for kind in ("inflow", "demand"):
@@ -224,7 +233,8 @@ def render_inputs() -> dict:
 
     heading(t("reservoir_table"))
     boxes["reservoirs"] = st.container()
-    cfg = {"name": st.column_config.TextColumn(t("col_name"))}
+    cfg = {"_index": st.column_config.TextColumn(t("col_node")),
+           "name": st.column_config.TextColumn(t("col_name"))}
     cfg |= {f: st.column_config.NumberColumn(t(f"col_{f}"), format="%.1f") for f in sup.RESERVOIR_FIELDS}
     shown, edited = editor("ed_reservoirs", lambda: edits.reservoirs.copy(), cfg, disabled=["name"])
     edits.reservoirs = sup.apply_cell_edits(edits.reservoirs, edited, shown)
@@ -232,9 +242,10 @@ def render_inputs() -> dict:
     heading(t("canal_table"))
     boxes["canals"] = st.container()
     link_units = set(edits.canals["unit"])
-    cap_label = t("col_capacity_unit", unit=sup.M3S if link_units == {"m3/s"} else
+    cap_label = t("col_capacity_unit", unit=t("u_m3s") if link_units == {"m3/s"} else
                   (t("unit_hm3") if link_units == {"hm3/month"} else t("col_unit")))
-    cfg = {"from": st.column_config.TextColumn(t("col_link_from")),
+    cfg = {"_index": st.column_config.TextColumn(t("col_link")),
+           "from": st.column_config.TextColumn(t("col_link_from")),
            "to": st.column_config.TextColumn(t("col_link_to")),
            "capacity": st.column_config.NumberColumn(cap_label, format="%.1f"),
            "unit": st.column_config.TextColumn(t("col_unit"))}
@@ -279,7 +290,7 @@ def render_agreement() -> dict:
                                 value=float(ed["shares"][p]), format="%.2f", key=widget_key(f"share_{rule.id}_{p}")))
                 else:
                     ed["volume_hm3"] = float(st.number_input(
-                        t("quota_volume", party=rule.party, unit="hm³"), min_value=0.0, step=10.0,
+                        t("quota_volume", party=rule.party, unit=t("u_hm3")), min_value=0.0, step=10.0,
                         value=float(ed["volume_hm3"]), format="%.1f", key=widget_key(f"volume_{rule.id}")))
     if base.spec.demands:
         heading(t("priorities"))
@@ -336,7 +347,7 @@ if edited_basin is not None:
         if solve_clicked or (auto and not (failed and failed["key"] == fkey)):
             t0 = time.perf_counter()
             try:
-                with st.spinner(t("solve") + " …"):
+                with st.spinner(t("solving")):
                     result = optimizer.solve(edited_basin, **opts, time_limit=time_limit)
             except optimizer.SolverLimit as exc:
                 msg = re.sub(r";\s*raise --time-limit.*$", ".", str(exc))  # the CLI's hint, not this app's
@@ -361,7 +372,7 @@ if edited_basin is not None:
 with status_box:
     if problems:
         n = len(problems)
-        st.error(t("invalid_inputs", n=n, s="s" if n != 1 else ""))
+        st.error(t("invalid_inputs", n=n, s=t("plural_s") if n != 1 else ""))
         show_problems(unshown)
     if failure:
         lines = failure["message"].splitlines()
@@ -428,7 +439,7 @@ def render_reservoirs(entry: dict) -> None:
         if "account_hm3" in ds:  # storage ownership accounts (optimizer/core/accounts.py)
             st.plotly_chart(figure(entry, "accounts", lambda r: sup.fig_accounts(r.dataset)), key="chart_accounts")
     T = ds.sizes["time"]
-    stamps = [f"{MONTHS[ts.month - 1]} {ts.year}" for ts in sup._times(ds)]
+    stamps = [f"{month_abbr(ts.month)} {ts.year}" for ts in sup._times(ds)]
     month = st.selectbox(t("network_month"), [-1, *range(T)], key=f"network_month_{T}",
                          format_func=lambda i: t("network_mean") if i < 0 else stamps[i])
     month = None if month < 0 else month
@@ -445,16 +456,15 @@ def render_compliance(entry: dict) -> None:
     heading(t("ledger"))
     st.caption(t("ledger_caption"))
     st.table(sup.ledger_styled(r.ledger))
-    st.download_button(t("download_ledger"), data=sup.ledger_csv(r), file_name=f"{basin_id}_ledger.csv",
+    st.download_button(t("download_ledger"), data=sup.ledger_csv(r, labelled=ui_text.get_language() != "en"),
+                       file_name=f"{basin_id}_ledger.csv",
                        mime="text/csv", key="dl_ledger", on_click="ignore")
     heading(t("costs"))
     if len(r.cost_sharing):
         st.plotly_chart(figure(entry, "costs", lambda r: sup.fig_costs(r.cost_sharing)), key="chart_costs")
-        st.dataframe(r.cost_sharing, hide_index=True, column_config={
-            "share": st.column_config.NumberColumn(format="%.3f"),
-            "water_hm3": st.column_config.NumberColumn(format="%.1f"),
-            "om_cost_usd": st.column_config.NumberColumn(format="%.0f"),
-            "cost_usd": st.column_config.NumberColumn(format="%.0f")})
+        st.dataframe(ui_text.relabel(r.cost_sharing, "cost_col_"), hide_index=True, column_config={
+            t(f"cost_col_{c}"): st.column_config.NumberColumn(format=f) for c, f in
+            (("share", "%.3f"), ("water_hm3", "%.1f"), ("om_cost_usd", "%.0f"), ("cost_usd", "%.0f"))})
     else:
         st.info(t("no_facilities"))
 
@@ -499,7 +509,7 @@ def render_compare() -> None:
         if vt is not None:
             heading(t("validation"))
             st.caption(t("validation_caption"))
-            st.dataframe(vt, hide_index=True)
+            st.dataframe(ui_text.relabel(vt, "val_col_"), hide_index=True)
 
 
 # ---- save / load tab -----------------------------------------------------------------------------
@@ -594,7 +604,7 @@ def render_tradeoffs() -> None:
                          year_type=year_type, points=points, rules=rules, **common)
             if f is not None:
                 st.plotly_chart(sup.fig_frontier(f), key="chart_frontier")
-                st.markdown(sup.agreement_summary(f, "hm³"))
+                st.markdown(sup.agreement_summary(f, t("u_hm3")))
                 st.caption(t("frontier_caption"))
                 table = sup.labelled(f.table, sup.FRONTIER_COLUMNS)
                 st.dataframe(table, hide_index=True, key="table_frontier",
@@ -628,7 +638,7 @@ def render_tradeoffs() -> None:
                               year_type=year_type, points=points, rules=rules, **common)
                 if ef is not None:
                     st.plotly_chart(sup.fig_frontier(ef, energy=True), key="chart_energy_frontier")
-                    st.markdown(sup.agreement_summary(ef, "GWh"))
+                    st.markdown(sup.agreement_summary(ef, t("u_gwh")))
                     table = sup.labelled(ef.table, sup.ENERGY_FRONTIER_COLUMNS)
                     st.dataframe(table, hide_index=True, key="table_energy_frontier",
                                  column_config=num_config(table, special={t("col_price_energy"): "%.4f"}))

@@ -1,22 +1,40 @@
-"""Every user-facing label of the Streamlit app (app.py), in one place so that translations can follow.
+"""Every user-facing label of the Streamlit app (app.py) and of the CLI summaries, in English (:data:`EN`) and
+Russian (:data:`RU`, in :mod:`optimizer.interfaces.ui_text_ru`).
 
 Use :func:`t` with a key and, where the text has ``{placeholders}``, their values::
 
-    >>> t("solved_in", seconds=0.06)
+    >>> t("solved_in", seconds=0.06, lang="en")
     'solved in 0.06 s'
+    >>> t("solved_in", seconds=0.06, lang="ru")
+    'решено за 0.06 с'
 
-A translation is a dict with the same keys; :data:`LANGUAGES` maps a language code to it.
-Units are written the way they are displayed (hm³, m³/s); the data files use ``hm3`` and ``m3/s``.
+Without ``lang=`` the current language is used: the one set by :func:`set_language` (or the :func:`language`
+context) in this thread/context, else the environment variable ``CHUTALAS_LANG``, else English. The current
+language lives in a :class:`contextvars.ContextVar`, so two Streamlit sessions (each its own script thread) do
+not see each other's choice.
+
+A key missing from :data:`EN` raises :class:`KeyError`. A key present in EN but missing from a translation
+falls back to English with a logged warning in use, and raises under pytest (tests fail loudly).
+Units are written the way they are displayed (hm³ = млн м³, m³/s = м³/с); the data files use ``hm3`` and ``m3/s``.
 """
 
 from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+import os
+import re
+
+log = logging.getLogger("chutalas.ui_text")
 
 HM3 = "hm³"
 HM3_MONTH = "hm³/month"
 M3S = "m³/s"
 
-#: Month abbreviations in calendar order (index 0 = January).
+#: Month abbreviations in calendar order (index 0 = January), English; see :func:`month_abbr`.
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+MONTHS_RU = ["янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"]
 
 EN: dict[str, str] = {
     # page and sidebar
@@ -157,6 +175,8 @@ EN: dict[str, str] = {
     "col_capacity_hm3": "Capacity (hm³)",
     "col_dead_storage_hm3": "Dead storage (hm³)",
     "col_initial_storage_hm3": "Initial storage (hm³)",
+    "col_node": "Node",
+    "col_link": "Link",
     "col_link_from": "From",
     "col_link_to": "To",
     "col_capacity": "Capacity",
@@ -346,15 +366,147 @@ EN: dict[str, str] = {
     "cli_costs": "O&M cost sharing (2000 Agreement, by use of facilities: each facility's own water reaching each "
                  "party) [USD]:",
     "cli_capital": "Capital works and repairs (agreed shares where published, otherwise the facility's O&M split):",
+    # language switch, units, short option names
+    "language": "Language",
+    "lang_en": "English",
+    "lang_ru": "Русский",
+    "u_hm3": "hm³",
+    "u_hm3_month": "hm³/month",
+    "u_m3s": "m³/s",
+    "u_gwh": "GWh",
+    "u_usd": "USD",
+    "plural_s": "s",
+    "verb_s": "s",
+    "foresight_short_perfect": "perfect",
+    "foresight_short_myopic": "myopic",
+    "solving": "Solving …",
+    "validation_running": "Observed vs modelled (calibration) …",
+    "yes": "yes",
+    "no": "no",
+    "mode_reported": "reported",
+    "kind_share": "share",
+    "kind_quota": "quota",
+    "kind_split": "storage split",
+    # ledger, cost split and validation columns (display headers; the data keep their ids)
+    "ledger_col_rule": "Rule",
+    "ledger_col_kind": "Kind",
+    "ledger_col_party": "Party",
+    "ledger_col_period": "Period",
+    "ledger_col_complete": "Complete period",
+    "ledger_col_mode": "Mode",
+    "ledger_col_tolerance": "Tolerance",
+    "ledger_col_required_hm3": "Required (hm³)",
+    "ledger_col_received_hm3": "Received (hm³)",
+    "ledger_col_deficit_hm3": "Deficit (hm³)",
+    "ledger_col_met": "Met",
+    "ledger_col_shadow_price": "Shadow price",
+    "cost_col_facility": "Facility",
+    "cost_col_name": "Name",
+    "cost_col_party": "Party",
+    "cost_col_water_hm3": "Water received (hm³)",
+    "cost_col_share": "Share",
+    "cost_col_om_cost_usd": "O&M cost (USD)",
+    "cost_col_cost_usd": "Party's cost (USD)",
+    "val_col_quantity": "Quantity",
+    "val_col_period": "Period",
+    "val_col_observed": "Observed",
+    "val_col_modelled": "Modelled",
+    "val_col_unit": "Unit",
+    "val_col_error_pct": "Error (%)",
+    "val_col_source": "Source",
+    "val_col_run": "Model run",
+    "val_col_fitted": "Fitted",
 }
 
-LANGUAGES: dict[str, dict[str, str]] = {"en": EN}
-TEXT: dict[str, str] = EN
+
+from optimizer.interfaces.ui_text_cli import EN_CLI, RU_CLI  # CLI summary labels
+from optimizer.interfaces.ui_text_ru import RU  # the translation needs nothing from here
+
+EN.update(EN_CLI)
+RU.update(RU_CLI)
+
+LANGUAGES: dict[str, dict[str, str]] = {"en": EN, "ru": RU}
+MONTH_NAMES: dict[str, list[str]] = {"en": MONTHS, "ru": MONTHS_RU}
+DEFAULT_LANGUAGE = "en"
+TEXT: dict[str, str] = EN  # kept for old imports: the English table
+
+_current: contextvars.ContextVar[str | None] = contextvars.ContextVar("chutalas_lang", default=None)
 
 
-def t(key: str, **values) -> str:
-    """The label ``key`` in the current language, with ``{placeholders}`` filled from ``values``."""
-    text = TEXT.get(key)
-    if text is None:  # a missing translation shows the English text rather than failing
+def check_language(lang: str) -> str:
+    """``lang`` normalised (``RU`` -> ``ru``); ValueError naming the known codes if it is not one."""
+    code = str(lang).strip().lower()
+    if code not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; use one of {', '.join(LANGUAGES)}")
+    return code
+
+
+def get_language() -> str:
+    """The current language code: set_language/language(), else $CHUTALAS_LANG, else English."""
+    code = _current.get()
+    if code:
+        return code
+    env = os.environ.get("CHUTALAS_LANG", "").strip().lower()
+    return env if env in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def set_language(lang: str | None) -> None:
+    """Set the current language for this thread/context (None: back to $CHUTALAS_LANG / English)."""
+    _current.set(check_language(lang) if lang else None)
+
+
+@contextlib.contextmanager
+def language(lang: str):
+    """``with language("ru"): ...`` – the labels inside are Russian."""
+    token = _current.set(check_language(lang))
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def t(key: str, lang: str | None = None, **values) -> str:
+    """The label ``key`` in ``lang`` (default: the current language), ``{placeholders}`` filled from ``values``."""
+    if key not in EN:
+        raise KeyError(f"no label {key!r} in optimizer/interfaces/ui_text.py (EN)")
+    code = check_language(lang) if lang else get_language()
+    text = LANGUAGES[code].get(key)
+    if text is None:
+        if "PYTEST_CURRENT_TEST" in os.environ:
+            raise KeyError(f"label {key!r} has no {code} translation")
+        log.warning("label %r has no %s translation; showing English", key, code)
         text = EN[key]
     return text.format(**values) if values else text
+
+
+def month_abbr(month: int, lang: str | None = None) -> str:
+    """The abbreviation of calendar month ``month`` (1-12) in ``lang`` (default: the current language)."""
+    return MONTH_NAMES[check_language(lang) if lang else get_language()][int(month) - 1]
+
+
+_EN_MONTH = re.compile(r"\b(" + "|".join(MONTHS) + r")\b")
+
+
+def period_label(period: str, lang: str | None = None) -> str:
+    """A ledger period such as ``2025 Apr-Sep`` with its month names in ``lang`` (``2025 апр–сен``)."""
+    code = check_language(lang) if lang else get_language()
+    if code == "en":
+        return str(period)
+    names = MONTH_NAMES[code]
+    out = _EN_MONTH.sub(lambda m: names[MONTHS.index(m.group(1))], str(period))
+    return re.sub(r"(?<=[^\W\d_])-(?=[^\W\d_])", "–", out)
+
+
+def label_or(key: str, default: str, lang: str | None = None) -> str:
+    """The label ``key`` if the tables have it, else ``default`` (e.g. a year type the labels do not know)."""
+    return t(key, lang=lang) if key in EN else default
+
+
+def column_labels(columns, prefix: str, lang: str | None = None) -> list[str]:
+    """Display headers of table ``columns`` through the keys ``{prefix}{column}`` (unknown columns unchanged)."""
+    return [label_or(f"{prefix}{c}", str(c), lang=lang) for c in columns]
+
+
+def relabel(df, prefix: str, lang: str | None = None):
+    """A copy of ``df`` with its column headers translated at display time (see :func:`column_labels`)."""
+    return df.set_axis(column_labels(df.columns, prefix, lang), axis=1)

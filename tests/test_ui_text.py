@@ -1,0 +1,282 @@
+"""Russian and English labels (optimizer/interfaces/ui_text.py): the tables agree, the current language works per
+thread, and no user-facing string of the app, its figures or the CLI summaries bypasses ``t(...)`` (an ``ast``
+scan of app.py, optimizer/interfaces/app_support.py and the summary printing of optimizer/interfaces/cli.py)."""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+import threading
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from optimizer.interfaces import cli, ui_text
+from optimizer.interfaces.ui_text import EN, RU, t
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app.py"
+SUPPORT = ROOT / "optimizer" / "interfaces" / "app_support.py"
+CLI = ROOT / "optimizer" / "interfaces" / "cli.py"
+LETTER = re.compile(r"[^\W\d_]")  # any letter, Latin, Cyrillic or Greek
+
+#: Keys whose Russian value may equal the English one: proper nouns (the language names) and ids.
+SAME_IN_RU = {"lang_en", "lang_ru", "cli_id"}
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def _non_linguistic(text: str) -> bool:
+    """True if ``text`` holds no words: only placeholders, Plotly %{…} tokens, HTML tags, printf/strftime
+    specs, digits, punctuation and symbols."""
+    s = re.sub(r"%\{[^}]*\}", "", text)
+    s = re.sub(r"\{[^}]*\}", "", s)
+    s = re.sub(r"<[^>]*>", "", s)
+    s = re.sub(r"%[-+ 0#,]*\d*(?:\.\d+)?[a-zA-Z%]", "", s)
+    s = s.replace("Δ", "")  # the difference sign
+    return not LETTER.search(s)
+
+
+# ---- the tables --------------------------------------------------------------------------------------
+def test_ru_has_exactly_the_keys_of_en():
+    assert set(RU) == set(EN), {"missing in RU": sorted(set(EN) - set(RU)), "extra in RU": sorted(set(RU) - set(EN))}
+
+
+def test_every_placeholder_matches():
+    bad = {k: (sorted(_placeholders(EN[k])), sorted(_placeholders(RU[k]))) for k in EN
+           if _placeholders(EN[k]) != _placeholders(RU[k])}
+    assert not bad, bad
+
+
+def test_no_ru_value_is_left_in_english():
+    same = sorted(k for k in EN if RU[k] == EN[k] and k not in SAME_IN_RU and not _non_linguistic(EN[k]))
+    assert not same, same
+
+
+def test_commission_terms():
+    ru = "\n".join(RU.values())
+    for term in ("млн м³", "м³/с", "вегетационный период", "межвегетационный период", "Кыргызстан", "Казахстан"):
+        assert term in ru, term
+    assert "hm³" not in ru and "m³/s" not in ru.replace("м³/с", "")  # no English unit left in Russian
+    assert [ui_text.month_abbr(m, lang="ru") for m in (1, 2, 12)] == ["янв", "фев", "дек"]
+    assert ui_text.period_label("2025 Apr-Sep", lang="ru") == "2025 апр–сен"
+    assert ui_text.period_label("2025 Apr-Sep", lang="en") == "2025 Apr-Sep"
+
+
+# ---- t(): current language, missing keys ---------------------------------------------------------------
+def test_t_in_both_languages_and_loud_failures(monkeypatch):
+    assert t("solved_in", seconds=0.5, lang="en") == "solved in 0.50 s"
+    assert t("solved_in", seconds=0.5, lang="ru") == "решено за 0.50 с"
+    with ui_text.language("ru"):
+        assert t("solve") == "Рассчитать" and ui_text.month_abbr(5) == "май"
+    assert t("solve") == "Solve"  # the context restored English
+    with pytest.raises(KeyError, match="no label 'no_such_key'"):
+        t("no_such_key")
+    monkeypatch.delitem(RU, "solve")
+    with pytest.raises(KeyError, match="no ru translation"):
+        t("solve", lang="ru")
+    with pytest.raises(ValueError, match="unknown language 'de'"):
+        t("solve", lang="de")
+    with pytest.raises(KeyError):  # a placeholder misspelt
+        t("solved_in", lang="ru", second=1)
+
+
+def test_language_is_per_thread_and_env_is_the_default(monkeypatch):
+    monkeypatch.setenv("CHUTALAS_LANG", "ru")
+    assert t("solve") == "Рассчитать"  # no language set: the environment's
+    seen = {}
+
+    def other():
+        ui_text.set_language("en")
+        seen["other"] = t("solve")
+
+    ui_text.set_language("ru")
+    try:
+        th = threading.Thread(target=other)
+        th.start()
+        th.join()
+        assert seen["other"] == "Solve" and t("solve") == "Рассчитать"  # neither thread saw the other's choice
+    finally:
+        ui_text.set_language(None)
+    monkeypatch.delenv("CHUTALAS_LANG")
+    assert t("solve") == "Solve"
+
+
+# ---- the scan: no user-facing literal outside t() -----------------------------------------------------------
+#: Display calls (by the called attribute's name) -> positions of their user-facing arguments (None: all).
+DISPLAY_ARGS = {
+    "title": (0,), "header": (0,), "subheader": (0,), "markdown": (0,), "write": None, "caption": (0,),
+    "button": (0,), "download_button": (0,), "toggle": (0,), "checkbox": (0,), "number_input": (0,),
+    "text_input": (0,), "file_uploader": (0,), "error": (0,), "warning": (0,), "info": (0,), "success": (0,),
+    "spinner": (0,), "expander": (0,), "tabs": (0,), "metric": (0, 1, 2), "TextColumn": (0,),
+    "NumberColumn": (0,), "selectbox": (0,), "radio": (0,), "multiselect": (0,), "slider": (0,),
+    "_layout": (1, 2, 3), "heading": (0,), "set_page_config": (),
+}
+#: Keywords that are user-facing in any call (Streamlit help texts, Plotly titles, trace names, hover texts).
+DISPLAY_KEYWORDS = {"label", "help", "delta", "body", "format_func", "page_title", "title", "title_text", "name",
+                    "subplot_titles", "hovertemplate", "hovertext", "ticktext", "text", "show_spinner"}
+#: Calls whose arguments are labels already (their first argument is a key or a default value).
+TRANSLATORS = {"t", "month_abbr", "period_label", "label_or", "column_labels", "relabel", "_word", "_unit"}
+
+
+def _name(func: ast.expr) -> str:
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+#: Calls whose string arguments are ids or keys, not text (``d.get("label")``, ``s.split(" (")``).
+KEY_CALLS = {"get", "pop", "split", "startswith", "endswith", "strip", "sel", "isel", "sum", "index"}
+
+
+def _literals(node: ast.AST):
+    """String constants in ``node`` that reach the reader: not produced by a translator, not a format spec of
+    an f-string, not a subscript key, a comparison or an argument of a key lookup."""
+    if isinstance(node, ast.Call) and _name(node.func) in TRANSLATORS | KEY_CALLS:
+        if _name(node.func) in KEY_CALLS and isinstance(node.func, ast.Attribute):
+            yield from _literals(node.func.value)
+        return
+    if isinstance(node, ast.Compare):
+        return
+    if isinstance(node, ast.Subscript):
+        yield from _literals(node.value)
+        return
+    if isinstance(node, ast.Call) and _name(node.func) == "dict":  # dict(text=..., side="right"): the text
+        for k in node.keywords:
+            if k.arg in DISPLAY_KEYWORDS:
+                yield from _literals(k.value)
+        return
+    if isinstance(node, ast.FormattedValue):
+        yield from _literals(node.value)  # the format spec (",.0f") is not text
+        return
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        yield node
+        return
+    for child in ast.iter_child_nodes(node):
+        yield from _literals(child)
+
+
+def _radio_options(call: ast.Call) -> list[ast.expr]:
+    """A selectbox's/radio's options are shown as they are unless a format_func translates them."""
+    if _name(call.func) in ("selectbox", "radio", "multiselect") and len(call.args) > 1 and \
+            not any(k.arg == "format_func" for k in call.keywords):
+        return [call.args[1]]
+    return []
+
+
+def scan(tree: ast.AST, where: str) -> list[str]:
+    """Every linguistic string literal passed to a display call in ``tree``, as ``where:line: 'text'``."""
+    found = []
+    for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
+        name = _name(call.func)
+        if name in TRANSLATORS or (isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)
+                                   and call.func.value.id in ("log", "logging", "logger")):
+            continue  # log lines are for the operator, in English
+        args: list[ast.AST] = []
+        if name in DISPLAY_ARGS:
+            pos = DISPLAY_ARGS[name]
+            args += [a for i, a in enumerate(call.args) if pos is None or i in pos]
+            args += _radio_options(call)
+        args += [k.value for k in call.keywords if k.arg in DISPLAY_KEYWORDS]
+        for arg in args:
+            for lit in _literals(arg):
+                if not _non_linguistic(lit.value):
+                    found.append(f"{where}:{lit.lineno}: {lit.value!r}")
+    return found
+
+
+def scan_cli_summaries() -> list[str]:
+    """print() and _table() calls of the CLI's summary functions (basins, check, solve)."""
+    tree = ast.parse(CLI.read_text(encoding="utf-8"))
+    funcs = [f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) and
+             f.name in ("_run_basins", "summary", "print_result", "_receipt_str")]
+    assert len(funcs) == 4, [f.name for f in funcs]
+    found = []
+    for f in funcs:
+        for call in (n for n in ast.walk(f) if isinstance(n, ast.Call) and _name(n.func) in ("print", "_table")):
+            for arg in call.args:
+                for lit in _literals(arg):
+                    if not _non_linguistic(lit.value):
+                        found.append(f"cli.py:{lit.lineno} ({f.name}): {lit.value!r}")
+    return found
+
+
+def test_scan_finds_literals_it_must_find():
+    """The scanner is not blind: English passed to display calls and Plotly titles is reported."""
+    bad = ast.parse('st.button("Solve")\nfig.update_layout(title="Storage (hm³)")\nst.metric(t("x"), "12 hm³")\n'
+                    'st.radio(t("a"), ["wet", "dry"])\nst.markdown(f"**{x}** solved")\n'
+                    'go.Scatter(name="border flow")\n_layout(fig, t("c"), "hm³/month")')
+    assert len(scan(bad, "x")) == 8, scan(bad, "x")  # the radio's two options count once each
+    ok = ast.parse('st.button(t("solve"), key="solve", type="primary")\nst.markdown(f"##### {text}")\n'
+                   'st.radio(t("a"), ["wet", "dry"], format_func=lambda v: t(f"year_type_{v}"))\n'
+                   'fig.add_scatter(hovertemplate="%{y}, %{x}: %{z:,.2f}<extra></extra>")\n'
+                   'st.caption(f"{v:,.1f} · {t(\'solved_in\', seconds=1)}")')
+    assert scan(ok, "x") == []
+    cli_bad = ast.parse('def summary(b, out):\n    print("Nodes:", file=out)\n')
+    assert scan_cli_summaries  # the CLI scan uses the same literal test:
+    assert [lit.value for lit in _literals(cli_bad.body[0].body[0].value.args[0])] == ["Nodes:"]
+
+
+@pytest.mark.parametrize("path", [APP, SUPPORT], ids=["app.py", "app_support.py"])
+def test_no_user_facing_literal_outside_t(path):
+    found = scan(ast.parse(path.read_text(encoding="utf-8")), path.name)
+    assert not found, "\n".join(found)
+
+
+def test_no_cli_summary_literal_outside_t():
+    found = scan_cli_summaries()
+    assert not found, "\n".join(found)
+
+
+# ---- the CLI and the app in Russian ------------------------------------------------------------------------
+def test_cli_solve_and_check_in_russian(capsys, monkeypatch):
+    assert cli.main(["--lang", "ru", "solve", "chu"]) == 0
+    out = capsys.readouterr().out
+    for words in ("Журнал соблюдения соглашения [млн м³]", "выполнено", "получено", "дефицит", "средний",
+                  "2025 апр–сен"):
+        assert words in out, words
+    for english in ("Compliance ledger", "received", "shortage", "months from", "Apr-Sep"):
+        assert english not in out, english
+    monkeypatch.setenv("CHUTALAS_LANG", "ru")
+    assert cli.main(["check", "talas"]) == 0
+    out = capsys.readouterr().out
+    assert "Водохранилища: 1" in out and "Естественный приток [млн м³/год]" in out and "маловодный" in out
+    assert cli.main(["basins", "--lang", "en"]) == 0  # the option wins over the environment
+    assert "normal inflow [hm3/yr]" in capsys.readouterr().out
+    ui_text.set_language(None)
+    monkeypatch.setenv("CHUTALAS_LANG", "fr")
+    assert cli.main(["basins"]) == 2
+    assert "unknown language 'fr'" in capsys.readouterr().err
+    assert cli.main(["--lang", "xx", "basins"]) == 2
+    ui_text.set_language(None)
+
+
+def test_app_in_russian_from_the_query_and_remembered():
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params["lang"] = "ru"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.session_state["lang"] == "ru" and at.radio(key="lang").value == "ru"
+    md = "\n".join(m.value for m in at.markdown)
+    assert "Chu (Shu) · средний год · 12 мес. с янв 2025 · прогноз полный" in md and "решено за" in md
+    labels = [m.label for m in at.metric]
+    assert "KZ получено, млн м³" in labels and "Приток, млн м³" in labels
+    assert at.button(key="solve").label == "Рассчитать"
+    import json
+    alloc = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert alloc["layout"]["yaxis"]["title"]["text"] == "млн м³/мес"
+    assert alloc["layout"]["xaxis"]["ticktext"][:2] == ["янв 2025", "фев 2025"]
+    at.session_state["tab"] = t("tab_compliance", lang="ru")
+    with ui_text.language("ru"):  # AppTest calls the app's format functions in this thread, to find the value
+        at.run()
+    led = at.table[0].value
+    assert {"Правило", "Сторона", "Требуется (млн м³)", "Выполнено"} <= set(led.columns)
+    assert set(led["Выполнено"]) <= {"да", "нет"}
+    at.radio(key="lang").set_value("en")  # switching back: English on the next run, kept in the session
+    with ui_text.language("ru"):
+        at.run()
+    assert at.session_state["lang"] == "en" and at.button(key="solve").label == "Solve"
+    at.run()
+    assert at.button(key="solve").label == "Solve"
