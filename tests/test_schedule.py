@@ -261,6 +261,7 @@ def test_cli_schedule_against_measured_gauges(tmp_path, capsys):
     assert main(["schedule", "talas", "--year", "2024", "--gauges", str(g), "--out", str(out)]) == 0
     cap = capsys.readouterr()
     assert "TA_L_BORDER: 1 gap(s) on 2024-04-15" in cap.err
+    assert "received unknown (a gap in the measured series)" in cap.out
     pf = pd.read_csv(out.with_suffix(".plan_fact.csv"), encoding="utf-8-sig")
     actual = pf[HEADERS["actual_hm3"]].tolist()
     # 20 m3/s for the 10 days of dekad 1 = 17.28 hm3; dekad 2 has a gap: not filled, NaN; dekad 3 17.28

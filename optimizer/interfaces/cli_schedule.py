@@ -121,9 +121,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"  plan against measured receipts ({args.gauges}) to {pf.step_start.max():%Y-%m-%d}:", file=out)
     last = pf.groupby("post").tail(1).set_index("post")
     for p, r in last.iterrows():
-        print(f"  {p}: planned {r.cum_plan_hm3:,.1f} hm3, received {r.cum_actual_hm3:,.1f} hm3 "
-              f"({r.fulfilment_pct:.0f} %)" if r.cum_plan_hm3 > 0 else f"  {p}: nothing planned, received "
-              f"{r.cum_actual_hm3:,.1f} hm3", file=out)
+        if pd.isna(r.cum_actual_hm3):
+            print(f"  {p}: planned {r.cum_plan_hm3:,.1f} hm3, received unknown (a gap in the measured series)", file=out)
+        elif r.cum_plan_hm3 > 0:
+            print(f"  {p}: planned {r.cum_plan_hm3:,.1f} hm3, received {r.cum_actual_hm3:,.1f} hm3 "
+                  f"({r.fulfilment_pct:.0f} %)", file=out)
+        else:
+            print(f"  {p}: nothing planned, received {r.cum_actual_hm3:,.1f} hm3", file=out)
     print("  storage gain over the season: " + ", ".join(f"{k} {v:+,.1f} hm3" for k, v in gain.items()), file=out)
     for c in checks:
         print(f"  published [{c['status']}] {c['label']} {c['from']}..{c['to']}: {c['published_hm3']:,.1f} hm3; "
