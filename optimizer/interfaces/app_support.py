@@ -628,8 +628,9 @@ def fig_network(ds, month: int | None = None) -> go.Figure:
                         line=dict(width=1, color="#222")))
     fig.update_yaxes(title_text=t("axis_lat"))
     fig.update_xaxes(title_text=t("axis_lon"))
-    fig.update_layout(title=t("chart_network"), height=660, margin=dict(l=60, r=20, t=110, b=50),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0),
+    # the legend below the plot: its node kinds take three rows in Russian and would cover the title above
+    fig.update_layout(title=t("chart_network"), height=700, margin=dict(l=60, r=20, t=60, b=150),
+                      legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0),
                       hovermode="closest", plot_bgcolor="#f7f9fb")
     return fig
 
