@@ -408,14 +408,14 @@ def _times(ds) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(ds["time"].values)
 
 
-def _date_axis(fig: go.Figure, times, **where) -> None:
+def _date_axis(fig: go.Figure, times, most: int = 12, **where) -> None:
     """Month ticks "Jan 2025" on a date axis, with month names in the current language (Plotly's own %b is
     English only): at most about 12 labelled ticks."""
     times = pd.DatetimeIndex(times)
     if ui_text.get_language() == "en" or not len(times):
         fig.update_xaxes(tickformat="%b %Y", **where)
         return
-    step = max(1, math.ceil(len(times) / 12))
+    step = max(1, math.ceil(len(times) / most))
     ticks = times[::step]
     fig.update_xaxes(tickmode="array", tickvals=list(ticks), hoverformat="%Y-%m",
                      ticktext=[f"{month_abbr(ts.month)} {ts.year}" for ts in ticks], **where)
@@ -466,7 +466,7 @@ def fig_demand(ds) -> go.Figure:
         fig.update_yaxes(title_text=t("u_hm3_month"), row=r, col=c)
         last = r == rows or (r == rows - 1 and c == cols and len(dem) % cols)  # lowest panel of its column
         fig.update_xaxes(title_text=t("axis_month") if last else None, row=r, col=c)
-        _date_axis(fig, times, row=r, col=c)
+        _date_axis(fig, times, most=12 // cols, row=r, col=c)
     fig.update_layout(title=t("chart_demand"), height=max(300, 240 * rows), margin=dict(l=60, r=20, t=80, b=50),
                       legend=dict(orientation="h", yanchor="bottom", y=1.04, xanchor="right", x=1),
                       hovermode="x unified")
@@ -490,7 +490,7 @@ def fig_storage(ds) -> go.Figure:
                             line=dict(color=colour, dash="dash"), showlegend=i == 0, legendgroup=label, row=1, col=c)
         fig.update_yaxes(title_text=t("u_hm3"), row=1, col=c, rangemode="tozero")
         fig.update_xaxes(title_text=t("axis_month"), row=1, col=c)
-        _date_axis(fig, times, row=1, col=c)
+        _date_axis(fig, times, most=12 // len(res) if len(res) > 1 else 12, row=1, col=c)
     fig.update_layout(title=t("chart_storage"), height=400, margin=dict(l=60, r=20, t=90, b=50),
                       legend=dict(orientation="h", yanchor="bottom", y=1.08, xanchor="right", x=1),
                       hovermode="x unified")
@@ -662,8 +662,9 @@ def fig_network(ds, month: int | None = None) -> go.Figure:
                         line=dict(width=1, color="#222")))
     fig.update_yaxes(title_text=t("axis_lat"))
     fig.update_xaxes(title_text=t("axis_lon"))
-    fig.update_layout(title=t("chart_network"), height=620, margin=dict(l=60, r=20, t=60, b=50),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0),
+    # the legend below the plot: its node kinds take three rows in Russian and would cover the title above
+    fig.update_layout(title=t("chart_network"), height=700, margin=dict(l=60, r=20, t=60, b=150),
+                      legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0),
                       hovermode="closest", plot_bgcolor="#f7f9fb")
     return fig
 
@@ -717,7 +718,11 @@ ENERGY_FRONTIER_COLUMNS = {
 def labelled(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     """The columns of ``df`` named in ``columns`` (in that order), renamed to their labels."""
     keep = [c for c in columns if c in df.columns]
-    return df[keep].rename(columns={c: t(columns[c]) for c in keep})
+    out = df[keep].copy()
+    for col, prefix in (("kind", "point_"), ("status", "status_")):  # a frontier point's kind and solver status
+        if col in out and out[col].dtype == object:
+            out[col] = out[col].map(lambda v, p=prefix: label_or(f"{p}{v}", v) if isinstance(v, str) else v)
+    return out.rename(columns={c: t(columns[c]) for c in keep})
 
 
 def fig_frontier(frontier, energy: bool = False) -> go.Figure:

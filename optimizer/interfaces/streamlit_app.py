@@ -88,6 +88,7 @@ def on_reset() -> None:
 
 
 def on_upload() -> None:
+    ui_text.set_language(ss.get("lang"))  # callbacks run before the script sets it in this thread
     f = ss.get("upload")
     if f is None:
         return
