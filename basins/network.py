@@ -42,11 +42,6 @@ def spill_node(spec: BasinSpec, reservoir: str) -> str | None:
     return next((t for t in targets if kinds.get(t) != "demand"), targets[0] if targets else None)
 
 
-def reachable(adj: dict[str, list[str]], start: str) -> set[str]:
-    """Nodes reachable from ``start`` (excluding it unless on a cycle)."""
-    return graph.reach(adj, adj.get(start, []))
-
-
 def _repeated(ids: list[str]) -> list[str]:
     return sorted(i for i, c in Counter(ids).items() if c > 1)
 

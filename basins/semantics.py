@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from itertools import pairwise
 
 from . import graph
 from .schema import BasinSpec, Node, Receipt
@@ -68,7 +69,7 @@ def check_cycles(spec: BasinSpec, nodes: dict[str, Node], add: Add) -> None:
             link_of.setdefault((lk.source, lk.target), lk.id)
     users = receipt_users(spec)
     for cyc in graph.cycles(link_adj, nodes):
-        ids = [link_of[(a, b)] for a, b in zip(cyc, cyc[1:])]
+        ids = [link_of[(a, b)] for a, b in pairwise(cyc)]
         counted = [lid for lid in ids if lid in users]
         where = f"the cycle {_arrows(cyc)} (links {', '.join(ids)})"
         if counted:

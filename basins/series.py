@@ -73,7 +73,7 @@ def step_days(times, step: str = "month") -> np.ndarray:
     return np.where(day == 21, month_days - 20, 10).astype(np.int64)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def days_in_month(month: int, year: int | None = None) -> int:
     """Days [d] in ``month`` (1-12) of ``year`` (:func:`step_days`); a typical (undated) year is
     :data:`TYPICAL_YEAR`, not a leap year, so a typical February has 28 days."""
