@@ -465,7 +465,7 @@ def test_network_check_is_near_linear():
 def test_a_file_near_the_2_mb_upload_limit_validates_within_10_s():
     # the 400-canal network with inflow series for 140 year types (69,000 series rows), written as basins.dumps
     # writes a file (series as literal blocks): what a large upload looks like
-    from optimizer.app_support import UPLOAD_MAX_BYTES
+    from optimizer.interfaces.app_support import UPLOAD_MAX_BYTES
 
     spec = canal_network(400, year_types=tuple(f"y{i}" for i in range(140)))
     text = yaml.dump(spec, Dumper=loading._BlockDumper, sort_keys=False, width=120)

@@ -19,9 +19,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-STEPS = ("month", "dekad", "day")
+from basins.series import DEKAD_STARTS, STEPS
+from basins.series import step_days as series_step_days
+
 SECONDS_PER_DAY = 86_400
-DEKAD_STARTS = (1, 11, 21)
 #: How a monthly series is spread over finer steps (manifest text).
 DISAGGREGATION = "[D] monthly volume spread over the month's steps in proportion to their days (uniform in time)"
 
@@ -49,18 +50,10 @@ def horizon(start: str | pd.Timestamp, months: int, step: str = "month") -> pd.D
 
 
 def step_days(times: pd.DatetimeIndex, step: str) -> np.ndarray:
-    """Real number of days of each step [d] (a dekad 3 runs from day 21 to the month's last day)."""
+    """Real number of days of each step [d] (a dekad 3 runs from day 21 to the month's last day): the one
+    day count of the project, :func:`basins.series.step_days`, as floats."""
     check_step(step)
-    times = pd.DatetimeIndex(times)
-    if step == "month":
-        return np.asarray(times.days_in_month, dtype=float)
-    if step == "day":
-        return np.ones(len(times))
-    day = np.asarray(times.day)
-    if not np.isin(day, DEKAD_STARTS).all():
-        bad = times[~np.isin(day, DEKAD_STARTS)][0]
-        raise ValueError(f"a dekad starts on day 1, 11 or 21 of a month, not on {bad:%Y-%m-%d}")
-    return np.where(day < 21, 10.0, np.asarray(times.days_in_month, dtype=float) - 20.0)
+    return series_step_days(pd.DatetimeIndex(times), step).astype(float)
 
 
 def month_fraction(times: pd.DatetimeIndex, step: str) -> np.ndarray:
