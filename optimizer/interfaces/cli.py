@@ -283,8 +283,9 @@ def print_ledger(led, out: TextIO) -> None:
                      f"{price:.3g}" if price == price and abs(price) > 1e-9 else "0"])
     _table(rows, ["rule", "party", "role", "period", "mode", "share/limit hm3", "counted hm3", "test",
                   "shadow price*"], out, right={5, 6, 8})
-    print("  * shadow price: hm3 of weighted shortage (priority-10 equivalent) per hm3 more entitlement, quota or "
-          "ceiling asked for; 0 where the row does not bind", file=out)
+    print("  * shadow price, in hm3 of weighted shortage (priority-10 equivalent): per hm3 of entitlement or quota, "
+          "what one more hm3 owed would cost; per hm3 of a use ceiling, what one more hm3 allowed would save; "
+          "0 where the row does not bind", file=out)
 
 
 def print_water_balance(wb, out: TextIO) -> None:
