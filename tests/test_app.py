@@ -316,7 +316,7 @@ def test_agreement_options_share_mode_and_priorities():
     led = at.table[0].value.rename(columns={t(f"ledger_col_{c}"): c for c in ("rule", "party", "required_hm3")})
     kz = led[(led["rule"] == "chu_1983_shares") & (led["party"] == "KZ")]
     total = at.session_state["results"]["chu"]["result"].dataset["natural_inflow_hm3"].sum().item()
-    # (one row per hydrological year in the horizon: together they share the horizon's resource)
+    # the share rule runs by hydrological year: Jan–Dec holds two partial ones, whose entitlements add up to 50 %
     assert sum(float(str(v).replace(",", "")) for v in kz["required_hm3"]) == pytest.approx(0.5 * total, rel=1e-3)
     open_tab(at, "tab_agreement")
     widget(at, "radio", "mode_chu_1983_shares").set_value("soft")
@@ -371,7 +371,8 @@ def test_reservoir_network_and_compliance_tabs():
     led = at.table[0].value
     assert {t(f"ledger_col_{c}") for c in ("rule", "party", "required_hm3", "received_hm3", "met")} <= set(led.columns)
     styled = sup.ledger_styled(at.session_state["results"]["chu"]["result"].ledger).to_html()
-    assert sup.MET_COLOUR in styled and sup.NOT_MET_COLOUR in styled
+    # no red row in the default solve: KG's 58 % is a use ceiling, within it (before: painted red as "not met")
+    assert sup.MET_COLOUR in styled and sup.NOT_MET_COLOUR not in styled
     assert "chart_costs" in charts(at)
     assert [b for b in at.get("download_button") if b.proto.id.endswith("dl_ledger")]
 
@@ -466,7 +467,7 @@ def test_download_buttons_and_their_contents(chu):
     nc = sup.netcdf_bytes(entry["result"])
     assert nc[:4] == b"\x89HDF"  # NetCDF-4 is HDF5
     csv = sup.ledger_csv(entry["result"]).decode()
-    assert csv.splitlines()[0].startswith("rule,kind,party,period")
+    assert csv.splitlines()[0].startswith("rule,kind,party,role,period")
     # the scenario text of an edited basin re-validates and carries the edits
     e = sup.edits_from_basin(chu)
     e.reservoirs.at["CH_R_OT", "capacity_hm3"] = 480.0

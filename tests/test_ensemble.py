@@ -5,6 +5,7 @@ that does at least as well as planning on the normal year."""
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 
@@ -80,17 +81,24 @@ def test_the_dataset_carries_the_variables_of_a_single_run(serial):
 
 
 def test_rule_probabilities_come_from_the_members_ledgers(serial):
+    """Reliability only where the operation does not enforce the rule (issue 11): a hard rule of the agreement
+    operation is a constraint, so its P(met) would only say that the optimiser obeyed it; it is NaN and
+    reported as enforced. (Before: P(talas_1983_shares met) = 1.0 for KZ, by construction.)"""
     met = serial["ledger_met"]
     for r in serial["rule"].values:
         for p in serial["party"].values:
-            cols = (serial["ledger_rule"] == r) & (serial["ledger_party"] == p)
+            cols = (serial["ledger_rule"] == r) & (serial["ledger_party"] == p) & serial["ledger_applies"]
             got = float(serial["p_rule_met"].sel(rule=r, party=p))
-            if not cols.any():
+            enforced = bool(serial["rule_enforced"].sel(rule=r, party=p))
+            if not cols.any() or enforced or str(serial["rule_role"].sel(rule=r, party=p).values) == "reported":
                 assert np.isnan(got)
                 continue
             assert got == pytest.approx(float(met.isel(ledger_row=np.flatnonzero(cols.values)).mean()))
-    # Kazakhstan's half of the Talas is a hard rule: it holds in every member
-    assert float(serial["p_rule_met"].sel(rule="talas_1983_shares", party="KZ")) == 1.0
+    # Kazakhstan's half of the Talas is a hard rule: enforced, not a reliability; the soft quota has one
+    assert bool(serial["rule_enforced"].sel(rule="talas_1983_shares", party="KZ"))
+    assert np.isnan(float(serial["p_rule_met"].sel(rule="talas_1983_shares", party="KZ")))
+    assert not bool(serial["rule_enforced"].sel(rule="talas_vegetation_kz", party="KZ"))
+    assert 0.0 <= float(serial["p_rule_met"].sel(rule="talas_vegetation_kz", party="KZ")) <= 1.0
 
 
 def test_shortage_percentiles_and_minimum_storage(serial):
@@ -116,7 +124,13 @@ def test_a_member_without_an_allocation_is_reported_not_fatal():
     assert np.isnan(ds["storage_hm3"].isel(member=1)).all() if ds.sizes["reservoir"] else True
     assert np.isnan(ds["flow_hm3"].isel(member=1)).all()
     assert ds.attrs["members_failed"] == 1 and ds.attrs["members_solved"] == 2
-    assert float(ds["p_rule_met"].sel(rule="kz_quota", party="KZ")) == 1.0  # over the solved members
+    # the hard quota is enforced: reported as feasible in 2 of 3 members with the infeasible one's diagnosis
+    assert bool(ds["rule_enforced"].sel(rule="kz_quota", party="KZ"))
+    assert np.isnan(float(ds["p_rule_met"].sel(rule="kz_quota", party="KZ")))
+    buf = io.StringIO()
+    en.print_statistics(ds, buf)
+    assert "kz_quota, seasonal quota (floor on receipts): enforced" in buf.getvalue()
+    assert "feasible in 2 of 3 members" in buf.getvalue() and "member 1: " in buf.getvalue()
 
 
 @pytest.mark.parametrize("bad, match", [
@@ -151,7 +165,9 @@ def test_the_command_line_prints_party_statistics_and_writes_the_file(tmp_path, 
                          "synchronous", "--out", str(out), "--no-progress"])
     assert en.run(args) == 0
     text = capsys.readouterr().out
-    assert "P(talas_1983_shares met)" in text and "shortage over the horizon" in text and "TA_R_KIR" in text
+    assert "talas_1983_shares, entitlement (floor on receipts): enforced" in text
+    assert "talas_1983_shares, use ceiling: enforced" in text and "P(talas_1983_shares met)" not in text
+    assert "shortage over the horizon" in text and "Kirov reservoir (TA_R_KIR)" in text
     with xr.open_dataset(out, engine="h5netcdf") as ds:
         assert ds.sizes["member"] == 4
         assert json.loads(ds.attrs["scenario_climate"])["target_year"] == 2050

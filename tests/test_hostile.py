@@ -626,7 +626,7 @@ def test_cli_ledger_csv_is_atomic(tmp_path, capsys, monkeypatch, solved_args, in
     led = tmp_path / "ledger.csv"
     assert main(solved_args + ["--ledger", str(led), "--json"]) == 0
     before = _snapshot(tmp_path)
-    assert before["ledger.csv"].startswith(b"rule,kind,party,period")
+    assert before["ledger.csv"].startswith(b"rule,kind,party,role,period")
     real = pd.DataFrame.to_csv
 
     def midway(self, path_or_buf=None, *a, **k):

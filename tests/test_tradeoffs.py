@@ -136,7 +136,7 @@ def test_variant_specs():
     assert talas["commission_2023"][1].spec.agreement.quotas[0].volume_hm3 == 344.7
     assert talas["commission_2024"][1].spec.agreement.quotas[0].volume_hm3 == 380.0
     # the original is untouched
-    assert chu.spec.agreement.share_rules[0].period == "year" and chu.spec.agreement.quotas[0].volume_hm3 == 370
+    assert chu.spec.agreement.share_rules[0].period == "hydro-year" and chu.spec.agreement.quotas[0].volume_hm3 == 370
 
 
 @pytest.mark.parametrize("bid,year_type", [("chu", "normal"), ("talas", "dry")])

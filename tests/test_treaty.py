@@ -270,3 +270,19 @@ def test_ensemble_reports_enforced_rules_not_reliabilities():
     ensemble.print_statistics(sq, out)
     assert "use ceiling: P(within the ceiling)" in out.getvalue()
     assert "Orto-Tokoy reservoir (CH_R_OT)" in out.getvalue()
+
+
+def test_app_ledger_colours_follow_the_test_not_the_role():
+    """Red only for short or over: in the Chu status quo KZ is short and KG over its ceiling (both red); in the
+    agreement operation nothing is red; reported-only rows are grey, never green or red."""
+    from optimizer.interfaces import app_support as sup
+
+    chu = basins.load("chu")
+    sq = optimizer.solve(chu, "normal", operation="status-quo").ledger
+    assert {"short", "over"} <= set(sq["status"])
+    assert sup.NOT_MET_COLOUR in sup.ledger_styled(sq).to_html()
+    r = optimizer.solve(tiny({"KZ": "reported", "KG": "ceiling"}), "normal", months=1)
+    html = sup.ledger_styled(r.ledger).to_html()
+    assert sup.INFO_COLOUR in html and sup.NOT_MET_COLOUR not in html
+    fig = sup.fig_water_balance(r.water_balance)
+    assert {tr.name for tr in fig.data} >= {"natural inflow", "use (withdrawals less returns)"}

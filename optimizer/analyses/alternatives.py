@@ -180,9 +180,9 @@ def alternatives(basin: Basin | str, year_type: str = "normal", *, start: str = 
 def _clauses(basin: Basin) -> list[tuple[str, str, list[str]]]:
     """(kind, id, protected parties) of every allocation clause (share rules, quotas, storage splits)."""
     ag = basin.spec.agreement
-    return ([("share", r.id, list(r.enforce)) for r in ag.share_rules]
+    return ([("share", r.id, list(r.enforced)) for r in ag.share_rules]
             + [("quota", q.id, [q.party]) for q in ag.quotas]
-            + [("split", s.id, list(s.enforce)) for s in ag.storage_splits])
+            + [("split", s.id, list(s.enforced)) for s in ag.storage_splits])
 
 
 def without(basin: Basin | str, rule_id: str) -> Basin:
@@ -212,6 +212,9 @@ def _margins(ds: xr.Dataset, base: Basin, rule_id: str, inp_rows: list[Row]) -> 
         received = float(acc.received(row)[steps].sum())
         monthly = acc.requirement(row)
         required = float(monthly[steps].sum()) if monthly is not None else row.volume_hm3 * row.scale
+        if row.ceiling:  # a cap on use: the margin is the allowed use left
+            out[row.key] = (1.0 + row.tolerance if row.mode == "soft" else 1.0) * required - received
+            continue
         keep = 1.0 - row.tolerance if row.mode == "soft" else 1.0
         out[row.key] = received - keep * required
     return out
@@ -257,7 +260,10 @@ def clause_values(basin: Basin | str, year_type: str = "normal", *, start: str =
         row.update({f"d_{c}": o[c] - base[c] for c in ALT_DELTAS})
         row.update({
             "d_objective": r.objective - full.objective,
-            "margin_before_hm3": sum(before.values()), "margin_after_hm3": sum(after.values()),
+            # margins over the rule's binding rows (all its rows when none binds): with several periods and a
+            # ceiling beside an entitlement, the rows that do not bind keep a slack that says nothing of the clause
+            "margin_before_hm3": sum(v for k, v in before.items() if prices.get(k, 0.0) > PRICE_TOL or not row["binding"]),
+            "margin_after_hm3": sum(v for k, v in after.items() if prices.get(k, 0.0) > PRICE_TOL or not row["binding"]),
             "consistent": sum(prices.get(k, 0.0) * after[k] for k in after) <= 1e-6 * max(1.0, full.objective),
             "status": "optimal"})
         rows.append(row)

@@ -6,7 +6,8 @@ the cost saved by one more hm³ there. At an inflow node "water added" is one mo
 so the value includes its effect on agreement rows (a share's requirement grows with the resource) and
 its channel_fraction; elsewhere it is one more hm³ entering the node's balance (objective units per hm³:
 one unit = one hm³ of shortage at priority 10). ``rule_price[row] = ∂(objective)/∂(requirement)`` ≥ 0,
-the cost of asking one more hm³ for that agreement row (0 when it does not bind).
+the cost of asking one more hm³ for that agreement row (0 when it does not bind); for a use ceiling it is
+the cost of allowing one hm³ *less* (−∂objective/∂ceiling), i.e. what one more hm³ of allowed use saves.
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ PARTY_COLOURS = {"KG": "#c8102e", "KZ": "#0090b8"}
 KIND_SYMBOLS = {"inflow": "triangle-down", "reservoir": "square", "junction": "circle", "demand": "diamond",
                 "border": "x", "sink": "star", "aquifer": "hexagon"}
 MET_COLOUR, NOT_MET_COLOUR = "#d4edda", "#f8d7da"
+INFO_COLOUR = "#eef0f3"  # reported-only and not-applicable rows: no test, neither green nor red
 RESERVOIR_FIELDS = ["capacity_hm3", "dead_storage_hm3", "initial_storage_hm3"]
 
 
@@ -387,10 +388,13 @@ def validation_table(basin_id: str):
 def ledger_styled(led: pd.DataFrame):
     """The compliance ledger with met rows green and rows not met red."""
     met = [bool(v) for v in led["met"]]
+    status = [str(v) for v in led["status"]] if "status" in led else [""] * len(led)
     shown = ledger_display(led)
 
     def colour(row):
-        c = MET_COLOUR if met[shown.index.get_loc(row.name)] else NOT_MET_COLOUR
+        i = shown.index.get_loc(row.name)
+        c = INFO_COLOUR if status[i] in ("reported", "not applicable") else (
+            MET_COLOUR if met[i] else NOT_MET_COLOUR)  # a ceiling not reached is "within": green
         return [f"background-color: {c}; color: #1a1a1a"] * len(row)
 
     head = dict(zip(led.columns, shown.columns))
@@ -401,6 +405,23 @@ def ledger_styled(led: pd.DataFrame):
     if "tolerance" in head:
         fmt[head["tolerance"]] = "{:.2f}"
     return shown.style.apply(colour, axis=1).format(fmt)
+
+
+def fig_water_balance(wb: pd.DataFrame) -> go.Figure:
+    """Water balance per party territory and period (Result.water_balance): what comes in (positive) and
+    where it goes (negative bars), in hm³; the bars of each party and period sum to zero."""
+    from optimizer.core.balance import IN_TERMS, OUT_TERMS
+
+    x = [f"{party} — {period}" for period, party in wb.index]
+    fig = go.Figure()
+    for c in IN_TERMS + OUT_TERMS:
+        sign = 1.0 if c in IN_TERMS else -1.0
+        vals = sign * wb[c].to_numpy(dtype=float)
+        if np.abs(vals).max(initial=0.0) < 1e-6:
+            continue
+        fig.add_bar(x=x, y=vals, name=t(f"wb_{c}"))
+    fig.update_layout(barmode="relative")
+    return _layout(fig, t("wb_title"), t("axis_hm3_period"), x="")
 
 
 # ---- figures -------------------------------------------------------------------------------------

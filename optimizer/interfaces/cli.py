@@ -254,7 +254,8 @@ def _run_solve(args: argparse.Namespace) -> int:
         doc = {"manifest": r.manifest, "parties": r.summary().reset_index().to_dict("records"),
                "end_storage_hm3": r.end_storage().to_dict(),
                "ledger": r.ledger.replace({float("nan"): None}).to_dict("records"),
-               "cost_sharing": r.cost_sharing.to_dict("records")}
+               "cost_sharing": r.cost_sharing.to_dict("records"),
+               "water_balance_hm3": r.water_balance.reset_index().to_dict("records")}
         print(json.dumps(doc, indent=2, default=str))
         return EXIT_OK
     print_result(r, sys.stdout)
@@ -320,8 +321,9 @@ def print_ledger(led, out: TextIO) -> None:
                      f"{price:.3g}" if price == price and abs(price) > 1e-9 else "0"])
     _table(rows, ["rule", "party", "role", "period", "mode", "share/limit hm3", "counted hm3", "test",
                   "shadow price*"], out, right={5, 6, 8})
-    print("  * shadow price: hm3 of weighted shortage (priority-10 equivalent) per hm3 more entitlement, quota or "
-          "ceiling asked for; 0 where the row does not bind", file=out)
+    print("  * shadow price, in hm3 of weighted shortage (priority-10 equivalent): per hm3 of entitlement or quota, "
+          "what one more hm3 owed would cost; per hm3 of a use ceiling, what one more hm3 allowed would save; "
+          "0 where the row does not bind", file=out)
 
 
 def print_water_balance(wb, out: TextIO) -> None:

@@ -457,6 +457,7 @@ def render_compliance(entry: dict) -> None:
     heading(t("ledger"))
     st.caption(t("ledger_caption"))
     st.table(sup.ledger_styled(r.ledger))
+    st.plotly_chart(sup.fig_water_balance(r.water_balance), key="fig_water_balance")  # issue 11: balance per party
     st.download_button(t("download_ledger"), data=sup.ledger_csv(r, labelled=ui_text.get_language() != "en"),
                        file_name=f"{basin_id}_ledger.csv",
                        mime="text/csv", key="dl_ledger", on_click="ignore")

@@ -154,8 +154,22 @@ EN: dict[str, str] = {
     "network_discharge_hover": "{aquifer} → {target}: groundwater discharge (baseflow)<br>{flow:,.1f} hm³/month",
     # compliance
     "ledger": "Compliance ledger",
-    "ledger_caption": "One row per rule, party and period. Green: met; red: not met. Mode 'reported' means "
-                      "the party's share is reported but not enforced.",
+    "ledger_caption": "One row per rule, party and period; 'test' says in words what the rule compares. An "
+                      "entitlement is a floor on what the party receives at its accounting posts (green: met, "
+                      "red: short); a use ceiling a cap on its withdrawals at canal heads (green: within, red: "
+                      "over; a ceiling not reached is never a failure); grey: reported only or not applicable.",
+    "wb_title": "Water balance per party and period (in: up; where it goes: down)",
+    "axis_hm3_period": "hm³ over the period",
+    "wb_natural_inflow_hm3": "natural inflow",
+    "wb_received_from_other_hm3": "received from the other party",
+    "wb_net_use_hm3": "use (withdrawals less returns)",
+    "wb_conveyance_loss_hm3": "conveyance loss",
+    "wb_evaporation_hm3": "evaporation",
+    "wb_storage_change_hm3": "storage change",
+    "wb_groundwater_change_hm3": "groundwater storage change",
+    "wb_infiltration_out_hm3": "infiltration leaving the basin",
+    "wb_outflow_hm3": "outflow from the basin",
+    "wb_passed_to_other_hm3": "passed to the other party",
     "download_ledger": "Download the ledger (CSV)",
     "costs": "O&M cost split",
     "no_facilities": "The agreement names no facilities.",
