@@ -308,30 +308,33 @@ def print_result(r, out: TextIO) -> None:
                out, right={2, 3, 4})
 
 
-ROLE_LABEL = {"entitlement": "entitlement", "ceiling": "use ceiling", "quota": "quota", "reported": "reported"}
-
-
 def print_ledger(led, out: TextIO) -> None:
     """The ledger in the Commission's words: role, period, the two volumes compared, and the test's verdict."""
+    en = ui_text.get_language() == "en"
     rows = []
     for x in led.itertuples():
         price = x.shadow_price
-        rows.append([x.rule, x.party, ROLE_LABEL.get(x.role, x.role), x.period_name, x.mode,
-                     _fmt_hm3(x.required_hm3), _fmt_hm3(x.received_hm3), x.test,
+        test = x.test if en else ui_text.ledger_test(x.role, x.status, x.required_hm3, x.received_hm3, x.deficit_hm3)
+        rows.append([x.rule, x.party, t(f"role_{x.role}"), x.period_name if en else ui_text.period_label(x.period),
+                     _word("mode_", x.mode), _fmt_hm3(x.required_hm3), _fmt_hm3(x.received_hm3), test,
                      f"{price:.3g}" if price == price and abs(price) > 1e-9 else "0"])
-    _table(rows, ["rule", "party", "role", "period", "mode", "share/limit hm3", "counted hm3", "test",
-                  "shadow price*"], out, right={5, 6, 8})
-    print("  * shadow price, in hm3 of weighted shortage (priority-10 equivalent): per hm3 of entitlement or quota, "
-          "what one more hm3 owed would cost; per hm3 of a use ceiling, what one more hm3 allowed would save; "
-          "0 where the row does not bind", file=out)
+    _table(rows, t("cli_ledger_cols").split("|"), out, right={5, 6, 8})
+    print(t("cli_shadow_note"), file=out)
 
 
 def print_water_balance(wb, out: TextIO) -> None:
     cols = [c for c in wb.columns]
     rows = [[str(i[0]), str(i[1])] + [_fmt_hm3(float(v)) if abs(float(v)) >= 5e-7 else "0" for v in row]
             for i, row in zip(wb.index, wb.to_numpy())]
-    _table(rows, ["period", "party"] + [c.replace("_hm3", "").replace("_", " ") + " hm3" for c in cols], out,
-           right=set(range(2, 2 + len(cols))))
+    en = ui_text.get_language() == "en"
+    rows = [[r[0] if en else ui_text.period_label(r[0].replace(" hydrological year (Oct–Sep)", " hydro-year")
+                                                  .replace(" — part in the horizon", t("period_partial")))] + r[1:]
+            for r in rows]
+    heads = [c.replace("_hm3", "").replace("_", " ") + " hm3" if en else ui_text.label_or(f"wb_{c}", c) + ", " + t("u_hm3")
+             for c in cols]
+    _table(rows, [t("cli_wb_period"), t("cli_party")] + heads, out, right=set(range(2, 2 + len(cols))))
+
+
 def print_costs(costs, out: TextIO) -> None:
     """O&M split by use of facilities (facility names, the facility's water reaching each party) and the
     capital works with their shares."""
@@ -342,16 +345,15 @@ def print_costs(costs, out: TextIO) -> None:
     print("\n" + t("cli_costs"), file=out)
     rows = [[c.name, c.party, _fmt_hm3(c.facility_water_hm3), _fmt_hm3(c.water_hm3), _fmt_hm3(c.unattributed_hm3),
              pct(c.share), f"{c.cost_usd:,.0f}"] for c in om.itertuples()]
-    _table(rows, ["facility", "party", "facility water hm3", "reaching party hm3", "reaching nobody hm3", "share",
-                  "cost USD"], out, right={2, 3, 4, 5, 6})
+    _table(rows, t("cli_cost_cols").split("|"), out, right={2, 3, 4, 5, 6})
     for fid, g in om.groupby("facility", sort=False):
         print(f"    {g['name'].iloc[0]}: {g['basis'].iloc[0]}", file=out)
     cap = costs[costs["item"] != "O&M"]
     if len(cap):
         print("\n" + t("cli_capital"), file=out)
-        rows = [[c.item, c.party, f"{c.cost:,.0f} {c.currency}" if c.cost == c.cost else "cost not published",
+        rows = [[c.item, c.party, f"{c.cost:,.0f} {c.currency}" if c.cost == c.cost else t("cli_cost_unpublished"),
                  pct(c.share), c.share_basis] for c in cap.itertuples()]
-        _table(rows, ["work", "party", "party's cost", "share", "share from"], out, right={2, 3})
+        _table(rows, t("cli_capital_cols").split("|"), out, right={2, 3})
 
 
 def print_accounts(r, out: TextIO) -> None:

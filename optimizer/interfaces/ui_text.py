@@ -511,7 +511,8 @@ def period_label(period: str, lang: str | None = None) -> str:
     if code == "en":
         return str(period)
     names = MONTH_NAMES[code]
-    out = _EN_MONTH.sub(lambda m: names[MONTHS.index(m.group(1))], str(period))
+    out = str(period).replace(" hydro-year", " " + t("period_hydro_year", lang=code))
+    out = _EN_MONTH.sub(lambda m: names[MONTHS.index(m.group(1))], out)
     return re.sub(r"(?<=[^\W\d_])-(?=[^\W\d_])", "–", out)
 
 
@@ -528,3 +529,18 @@ def column_labels(columns, prefix: str, lang: str | None = None) -> list[str]:
 def relabel(df, prefix: str, lang: str | None = None):
     """A copy of ``df`` with its column headers translated at display time (see :func:`column_labels`)."""
     return df.set_axis(column_labels(df.columns, prefix, lang), axis=1)
+
+
+def ledger_test(role: str, status: str, required: float, received: float, deficit: float,
+                lang: str | None = None) -> str:
+    """A ledger row's test in words in ``lang`` ("entitled 2,761, received 2,761 hm³ — met"), from its numbers."""
+    def v(x: float) -> str:
+        x = 0.0 if abs(x) < 5e-7 else x
+        return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+    vals = dict(req=v(required), rec=v(received), d=v(deficit), unused=v(max(0.0, required - received)), lang=lang)
+    if status in ("reported", "not applicable", "within", "over"):
+        return t(f"test_{status.replace(' ', '_')}", **vals)
+    what = "entitlement" if role == "entitlement" else "quota"
+    return t(f"test_{what}_{status}", **vals)
+

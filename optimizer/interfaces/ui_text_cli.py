@@ -99,7 +99,30 @@ EN_CLI: dict[str, str] = {
     "cli_col_shortage": "shortage hm3",
     "cli_ledger_tests": "Compliance ledger (each rule's test per party and period):",
     "cli_water_balance": "Water balance per party territory and period [hm3] (closes: in = out + residual):",
+    # ledger tests in words (optimizer.core.result.verdict gives the English; these are built from the numbers)
+    "period_hydro_year": "hydro-year",
+    "test_reported": "share {req}, counted {rec} hm³ — reported only",
+    "test_not_applicable": "{req} hm³ due over the complete period; the horizon holds only part of it — not applicable",
+    "test_within": "allowed {req}, used {rec} hm³ — within the ceiling ({unused} unused)",
+    "test_over": "allowed {req}, used {rec} hm³ — over by {d}",
+    "test_entitlement_met": "entitled {req}, received {rec} hm³ — met",
+    "test_entitlement_short": "entitled {req}, received {rec} hm³ — short by {d}",
+    "test_quota_met": "quota {req}, received {rec} hm³ — met",
+    "test_quota_short": "quota {req}, received {rec} hm³ — short by {d}",
+    "cli_ledger_cols": "rule|party|role|period|mode|share/limit hm3|counted hm3|test|shadow price*",
+    "cli_shadow_note": "  * shadow price: hm3 of weighted shortage (priority-10 equivalent) per hm3 more entitlement, quota "
+                       "or ceiling asked for; 0 where the row does not bind",
+    "cli_wb_period": "period",
+    "wb_residual_hm3": "residual",
+    "wb_counted_hm3": "counted under the share rule",
+    "period_partial": " — part in the horizon",
+    "cli_cost_cols": "facility|party|facility water hm3|reaching party hm3|reaching nobody hm3|share|cost USD",
+    "cli_capital_cols": "work|party|party's cost|share|share from",
+    "cli_cost_unpublished": "cost not published",
 }
+
+
+
 
 
 RU_CLI: dict[str, str] = {
@@ -196,5 +219,30 @@ RU_CLI: dict[str, str] = {
     "cli_col_shortage": "дефицит, млн м³",
     "cli_ledger_tests": "Журнал соблюдения соглашения (проверка каждого правила по сторонам и периодам):",
     "cli_water_balance": "Водный баланс по территории стороны и периоду [млн м³] (сходится: приход = расход + невязка):",
+    # проверки журнала словами
+    "period_hydro_year": "гидрологический год (окт–сен)",
+    "test_reported": "доля {req}, учтено {rec} млн м³ — только для отчёта",
+    "test_not_applicable": "{req} млн м³ причитается за полный период; горизонт охватывает лишь его часть — не "
+                           "применяется",
+    "test_within": "допустимо {req}, использовано {rec} млн м³ — в пределах ({unused} не использовано)",
+    "test_over": "допустимо {req}, использовано {rec} млн м³ — превышение на {d}",
+    "test_entitlement_met": "положено {req}, получено {rec} млн м³ — выполнено",
+    "test_entitlement_short": "положено {req}, получено {rec} млн м³ — недодано {d}",
+    "test_quota_met": "квота {req}, получено {rec} млн м³ — выполнено",
+    "test_quota_short": "квота {req}, получено {rec} млн м³ — недодано {d}",
+    "cli_ledger_cols": "правило|сторона|роль|период|режим|доля/предел, млн м³|учтено, млн м³|проверка|теневая цена*",
+    "cli_shadow_note": "  * теневая цена: млн м³ взвешенного дефицита (в эквиваленте приоритета 10) на каждый "
+                       "дополнительный млн м³ права, квоты или предела; 0, где строка не ограничивает",
+    "cli_wb_period": "период",
+    "wb_residual_hm3": "невязка",
+    "wb_counted_hm3": "учтено по правилу долей",
+    "period_partial": " — часть в горизонте расчёта",
+    "cli_cost_cols": "сооружение|сторона|вода сооружения, млн м³|дошло до стороны, млн м³|не дошло ни до кого, млн м³|"
+                     "доля|затраты, долл. США",
+    "cli_capital_cols": "работы|сторона|затраты стороны|доля|основание доли",
+    "cli_cost_unpublished": "стоимость не опубликована",
 }
+
+
+
 
