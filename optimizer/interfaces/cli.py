@@ -278,7 +278,8 @@ def print_ledger(led, out: TextIO) -> None:
     rows = []
     for x in led.itertuples():
         price = x.shadow_price
-        rows.append([x.rule, x.party, ROLE_LABEL.get(x.role, x.role), x.period_name, x.mode,
+        period = x.period_name + ("" if x.complete else " — part in the horizon")
+        rows.append([x.rule, x.party, ROLE_LABEL.get(x.role, x.role), period, x.mode,
                      _fmt_hm3(x.required_hm3), _fmt_hm3(x.received_hm3), x.test,
                      f"{price:.3g}" if price == price and abs(price) > 1e-9 else "0"])
     _table(rows, ["rule", "party", "role", "period", "mode", "share/limit hm3", "counted hm3", "test",
