@@ -22,9 +22,13 @@ the solved members only.
 
 **Statistics** (added by :func:`statistics`): ``party_shortage_hm3`` (member × party, horizon total),
 its mean and quantiles (P50/P90/P95) ``shortage_quantile_hm3``, the same per 12-month year
-(``annual_shortage_quantile_hm3``, over member-years), ``p_rule_met`` (rule × party: share of
-member-periods in which the ledger row is met, applicable periods only), ``p_rule_met_every_period``
-(share of members meeting it in every period), ``member_min_storage_hm3`` and ``min_storage_hm3``.
+(``annual_shortage_quantile_hm3``, over member-years), ``rule_role`` (entitlement, ceiling, quota,
+reported) and ``rule_enforced`` (rule × party: a hard row of the agreement operation), ``p_rule_met``
+(rule × party: share of member-periods in which the row's test holds — for a ceiling, use within it —,
+applicable periods only, and **only where the operation does not enforce the rule**: an enforced rule is
+a constraint, reported as "enforced — feasible in N of M members", never as a reliability),
+``p_rule_met_every_period`` (share of members passing it in every period), ``rule_deficit_quantile_hm3``
+(shortfall, or use over a ceiling, per member-period), ``member_min_storage_hm3`` and ``min_storage_hm3``.
 
 **Robust seasonal plan** (:func:`robust_plan`). First stage: a delivery schedule u[t] ≥ 0 to the
 downstream party at its receipt points (the border links of its seasonal quota) for the plan months

@@ -315,7 +315,8 @@ def print_ledger(led, out: TextIO) -> None:
     for x in led.itertuples():
         price = x.shadow_price
         test = x.test if en else ui_text.ledger_test(x.role, x.status, x.required_hm3, x.received_hm3, x.deficit_hm3)
-        rows.append([x.rule, x.party, t(f"role_{x.role}"), x.period_name if en else ui_text.period_label(x.period),
+        period = (x.period_name if en else ui_text.period_label(x.period)) + ("" if x.complete else t("period_partial"))
+        rows.append([x.rule, x.party, t(f"role_{x.role}"), period,
                      _word("mode_", x.mode), _fmt_hm3(x.required_hm3), _fmt_hm3(x.received_hm3), test,
                      f"{price:.3g}" if price == price and abs(price) > 1e-9 else "0"])
     _table(rows, t("cli_ledger_cols").split("|"), out, right={5, 6, 8})
