@@ -105,3 +105,26 @@ def test_status_quo_reports_an_overdraft_instead_of_enforcing_the_accounts():
     assert r.dataset["shortage_hm3"].sel(demand="KG").values[-1] == pytest.approx(0, abs=1e-6)
     above = r.dataset["storage_hm3"].sel(reservoir="R").values - 10.0
     np.testing.assert_allclose(r.dataset["account_hm3"].sel(reservoir="R").sum("party").values, above, atol=1e-6)
+
+
+def test_caller_start_balances_keep_their_proportions():
+    # 30 / 70 of the 100 hm3 above dead storage, instead of the file's 20 / 80
+    r = optimizer.solve(two_party_reservoir(), months=4, end_storage="free",
+                        initial_accounts={("R", "KG"): 3.0, ("R", "KZ"): 7.0})
+    start = r.dataset["account_start_hm3"].sel(reservoir="R").isel(time=0)
+    assert float(start.sel(party="KG")) == pytest.approx(30) and float(start.sel(party="KZ")) == pytest.approx(70)
+    np.testing.assert_allclose(balances(r, "KG"), [50, 60, 30, 0], atol=1e-6)  # Apr: KG's 30 asked, all owned
+    with pytest.raises(ValueError, match="not storage accounts"):
+        optimizer.solve(two_party_reservoir(), months=1, initial_accounts={("X", "KG"): 1.0})
+
+
+def test_accounts_chart_shows_each_party_and_the_storage():
+    from optimizer.interfaces.app_support import fig_accounts
+
+    r = optimizer.solve("talas", "dry")
+    fig = fig_accounts(r.dataset)
+    names = [tr.name for tr in fig.data]
+    assert {"KZ balance", "KG balance", "KZ release", "KG release", "storage above dead storage"} <= set(names)
+    kz = next(tr for tr in fig.data if tr.name == "KZ balance")
+    np.testing.assert_allclose(kz.y, r.dataset["account_hm3"].sel(reservoir="TA_R_KIR", party="KZ").values)
+    assert fig_accounts(optimizer.solve("chu", "normal").dataset) is None  # no accounts on the Chu

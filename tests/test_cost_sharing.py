@@ -78,3 +78,16 @@ def test_cost_table_survives_netcdf(tmp_path):
     assert list(back.cost_sharing.columns) == list(r.cost_sharing.columns)
     np.testing.assert_allclose(back.cost_sharing["water_hm3"].to_numpy(dtype=float),
                                r.cost_sharing["water_hm3"].to_numpy(dtype=float))
+
+
+def test_cli_prints_facility_names_shares_and_capital_works(capsys):
+    from optimizer.interfaces.cli import main
+
+    assert main(["solve", "chu"]) == 0
+    text = capsys.readouterr().out.split("by use of facilities")[1]
+    r = optimizer.solve("chu", "normal")
+    ot = r.cost_sharing[(r.cost_sharing["facility"] == "orto_tokoy") & (r.cost_sharing["party"] == "KZ")].iloc[0]
+    line = next(ln for ln in text.splitlines() if ln.strip().startswith("Orto-Tokoy reservoir") and " KZ " in ln)
+    assert f"{ot.share:.1%}" in line and f"{ot.cost_usd:,.0f}" in line
+    assert "Chumysh hydroscheme" in text and "Eastern Big Chu Canal" in text
+    assert "Lining of the Western Big Chu Canal (EBRD)" in text and "EUR" in text

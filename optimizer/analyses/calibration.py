@@ -123,6 +123,18 @@ def _section(basin: Basin):
 
 # ---- the status-quo run -------------------------------------------------------------------------
 
+def _end_balances(r) -> dict | None:
+    """End-of-horizon storage account balances (reservoir, party) → hm³ (an overdraft, possible in status-quo
+    operation, carried as 0), or None without accounts."""
+    ds = r.dataset
+    if "account_hm3" not in ds:
+        return None
+    end = ds["account_hm3"].isel(time=-1)
+    return {(str(res), str(p)): max(float(end.sel(reservoir=res, party=p)), 0.0)
+            for res in end["reservoir"].values for p in end["party"].values
+            if np.isfinite(float(end.sel(reservoir=res, party=p)))}
+
+
 def steady_storage(basin: Basin, year_type: str = "normal", operation: str = "status-quo", *,
                    tol: float = 0.5, max_iter: int = 30):
     """Cyclic start storages of a typical year, reservoirs and aquifers: each ends the year where it started.
@@ -144,8 +156,11 @@ def steady_storage(basin: Basin, year_type: str = "normal", operation: str = "st
     S = {r.node: float(r.capacity_hm3) for r in basin.spec.reservoirs}
     aq = {a.node: (1.0 - a.recession_per_month) ** 12 for a in basin.spec.aquifers}
     S.update({k: 0.0 for k in aq})
+    balances = None  # storage accounts: the file's start balances, then each year's end (they carry over too)
     for i in range(1, max_iter + 1):
-        r = solve(basin, year_type, operation=operation, initial_storage=S, end_storage="free")
+        r = solve(basin, year_type, operation=operation, initial_storage=S, end_storage="free",
+                  initial_accounts=balances)
+        balances = _end_balances(r)
         end = {k: float(v) for k, v in r.end_storage().items()}
         if aq:
             end.update({k: float(v) for k, v in r.dataset["groundwater_hm3"].isel(time=-1).to_series().items()})

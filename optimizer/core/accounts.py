@@ -43,6 +43,33 @@ def initial_balances(spec, initial_storage: dict[str, float]) -> dict[tuple[str,
     return out
 
 
+def check_initial(spec, given: dict | None, initial_storage: dict[str, float]) -> dict | None:
+    """A caller's start balances, (reservoir, party) → hm³, scaled to the start storage above dead storage
+    (their proportions are kept); None when not given. Unknown accounts or non-finite / negative values are
+    refused."""
+    if given is None:
+        return None
+    ks = keys(spec)
+    unknown = sorted(set(given) - set(ks))
+    if unknown:
+        raise ValueError(f"initial account balances given for {unknown}, which are not storage accounts of "
+                         f"{spec.id}; its accounts are {ks}")
+    res = {r.node: r for r in spec.reservoirs}
+    base = initial_balances(spec, initial_storage)
+    out = {}
+    for r in sorted({r for r, _ in ks}):
+        mine = [k for k in ks if k[0] == r]
+        vals = {k: float(given.get(k, base[k])) for k in mine}
+        if any(not np.isfinite(v) or v < -1e-6 for v in vals.values()):
+            raise ValueError(f"initial account balances of {r} must be finite and >= 0 hm3, got {vals}")
+        vals = {k: max(v, 0.0) for k, v in vals.items()}
+        above = max(float(initial_storage.get(r, res[r].initial_storage_hm3)) - res[r].dead_storage_hm3, 0.0)
+        total = sum(vals.values())
+        for k in mine:
+            out[k] = vals[k] / total * above if total > 0 else base[k]
+    return out
+
+
 def add_to_model(m: pyo.ConcreteModel, spec, out_links: dict[str, list[str]], s_prev) -> None:
     """Account sets, variables and constraints (the block documented above)."""
     ks = keys(spec)

@@ -324,7 +324,8 @@ def _check_initial_storage(basin: Basin, initial_storage: dict) -> dict:
 def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray | None = None,
           start: str = "2025-01", months: int = 12, foresight: str = "perfect", operation: str = "agreement",
           end_storage: str | dict | None = None, initial_storage: dict | None = None,
-          time_limit: float | None = 60.0, step: str | None = None, schedule=None) -> res.Result:
+          time_limit: float | None = 60.0, step: str | None = None, schedule=None,
+          initial_accounts: dict | None = None) -> res.Result:
     """Allocate water month by month over a horizon and return a :class:`~optimizer.core.result.Result`.
 
     Parameters
@@ -344,6 +345,8 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     end_storage : ``initial`` (end ≥ start storage; the default with perfect foresight), ``free`` (the default,
         and the only choice, when myopic), or a dict reservoir → hm³.
     time_limit : HiGHS time limit per LP [s].
+    initial_accounts : start balances of the storage accounts, (reservoir, party) → hm³; their proportions are
+        kept and scaled to the start storage above dead storage (optimizer.core.accounts). Default: the file's.
 
     Raises :class:`~optimizer.core.errors.InfeasibleAgreement` naming the rules that conflict (hm³ short).
     """
@@ -385,8 +388,10 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
                "operation": operation, "end_storage": end_storage, "initial_storage": initial_storage}
     t_all = time.perf_counter()
     timings: dict = {}
+    start_accounts = accounts.check_initial(basin.spec, initial_accounts, full_storage := (
+        start_storage if start_storage is not None else {r.node: r.initial_storage_hm3 for r in basin.spec.reservoirs}))
     full = make_inputs(basin, times, inflow, end_storage=end_storage, upstream_first=upstream_first,
-                       initial_storage=start_storage, step=step)
+                       initial_storage=start_storage, step=step, initial_accounts=start_accounts)
     if schedule is not None:
         from optimizer.core.schedule import plan_table
         full.schedule = plan_table(schedule, basin, times)
@@ -430,8 +435,9 @@ def _solve_myopic(basin: Basin, full: Inputs, inflow: xr.DataArray, timings: dic
     an operator without a forecast cannot plan for one)."""
     parts = []
     storage = dict(full.initial_storage)
-    balances = None  # storage accounts: the file's start balances, then the previous month's end
+    # storage accounts: the caller's or the file's start balances, then the previous month's end
     build_s = solve_s = 0.0
+    balances = full.initial_accounts
     for i, ts in enumerate(full.times):
         times = full.times[i:i + 1]
         inp = make_inputs(basin, times, inflow.isel(time=[i]), end_storage="free", upstream_first=upstream_first,

@@ -254,7 +254,7 @@ def _run_solve(args: argparse.Namespace) -> int:
         doc = {"manifest": r.manifest, "parties": r.summary().reset_index().to_dict("records"),
                "end_storage_hm3": r.end_storage().to_dict(),
                "ledger": r.ledger.replace({float("nan"): None}).to_dict("records"),
-               "cost_sharing": r.cost_sharing.to_dict("records"),
+               "cost_sharing": r.cost_sharing.astype(object).where(r.cost_sharing.notna(), None).to_dict("records"),
                "water_balance_hm3": r.water_balance.reset_index().to_dict("records")}
         print(json.dumps(doc, indent=2, default=str))
         return EXIT_OK
