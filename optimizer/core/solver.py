@@ -20,14 +20,13 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 import xarray as xr
-from pyomo.contrib.solver.common.results import TerminationCondition
-from pyomo.contrib.solver.solvers.highs import Highs
 
 import basins
 from basins import Basin
 from basins.network import spill_node
 
 from optimizer.core import result as res
+from optimizer.core.highs_adapter import PersistentLP, TerminationCondition
 from optimizer.core.errors import InfeasibleAgreement, PhysicallyInfeasible, SolverFailure, SolverLimit
 from optimizer.core.model import MAX_INPUT, Inputs, build, check_numbers, make_inputs, physics, set_data, set_elastic
 
@@ -36,8 +35,8 @@ _CACHE_SIZE = 8
 
 
 class _Entry:
-    def __init__(self, model: pyo.ConcreteModel, solver: Highs):
-        self.model, self.solver, self.lock, self.solves = model, solver, threading.Lock(), 0
+    def __init__(self, model: pyo.ConcreteModel, lp: PersistentLP):
+        self.model, self.lp, self.lock = model, lp, threading.Lock()
 
 
 _cache: "OrderedDict[str, _Entry]" = OrderedDict()
@@ -94,20 +93,7 @@ def _persistent(inp: Inputs, timings: dict) -> _Entry:
     if entry is None:
         t0 = time.perf_counter()
         m = build(inp)
-        solver = Highs()
-        cfg = solver.config.auto_updates
-        # only numbers change between solves of one structure: skip the costly scans
-        cfg.check_for_new_or_removed_constraints = False
-        cfg.check_for_new_or_removed_vars = False
-        cfg.check_for_new_or_removed_params = False
-        cfg.check_for_new_objective = False
-        cfg.update_constraints = False
-        cfg.update_vars = False
-        cfg.update_named_expressions = False
-        cfg.update_objective = False
-        cfg.update_parameters = True
-        solver.set_instance(m)
-        entry = _Entry(m, solver)
+        entry = _Entry(m, PersistentLP(m))
         timings["build_s"] = time.perf_counter() - t0
         timings["rebuilt"] = True
         with _cache_lock:
@@ -121,26 +107,16 @@ def _persistent(inp: Inputs, timings: dict) -> _Entry:
 
 
 def _run(entry: _Entry, time_limit: float | None):
-    # drop the previous solve's basis: the LP has ties (equal-cost routes, degenerate duals), and a warm
-    # start can land on another optimal vertex than a freshly built model, so results would depend on
-    # what was solved before. Solving from the same start keeps re-solves identical to a new process.
-    entry.solver._solver_model.clearSolver()
-    # a model just handed to HiGHS (set_instance) already holds the current numbers: skip the update pass
-    entry.solver.config.auto_updates.update_parameters = entry.solves > 0
-    entry.solves += 1
-    return entry.solver.solve(entry.model, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                              # time_limit always set: a kept model must not inherit an earlier call's limit;
-                              # output_flag off: HiGHS otherwise keeps logging to the process's stdout after a
-                              # solve (e.g. a changeCoeff warning in the next parameter update), which would
-                              # corrupt `chutalas ... --json` output
-                              solver_options={"random_seed": 0, "threads": 1, "output_flag": False,
-                                              "time_limit": float("inf") if time_limit is None else float(time_limit)})
+    # cold: drop the previous solve's basis. The LP has ties (equal-cost routes, degenerate duals), and a warm
+    # start can land on another optimal vertex than a freshly built model, so results would depend on what
+    # was solved before. Solving from the same start keeps re-solves identical to a new process.
+    return entry.lp.solve(time_limit, cold=True)
 
 
-def _extract(m: pyo.ConcreteModel, solver: Highs, inp: Inputs) -> res.Solution:
-    prim = solver._get_primals()
+def _extract(m: pyo.ConcreteModel, lp: PersistentLP, inp: Inputs) -> res.Solution:
+    prim = lp.values()
     get = lambda var, keys: np.array([[prim[var[k, t]] for k in keys] for t in m.T]).reshape(inp.T, len(keys))  # noqa: E731
-    duals = solver._get_duals()
+    duals = lp.duals()
     nd = np.array([[duals[m.balance[n, t]] for n in m.N] for t in m.T]).reshape(inp.T, len(m.N))
     # natural inflow also enters agreement rows (a share's requirement, receipts at inflow nodes): add those
     # terms so that −node_dual is ∂objective/∂inflow as documented, not only the balance's part of it
@@ -170,7 +146,7 @@ def _solve_entry(entry: _Entry, inp: Inputs, time_limit: float | None) -> tuple[
         r = _run(entry, time_limit)
         tc = r.termination_condition
         if tc == TerminationCondition.convergenceCriteriaSatisfied:
-            sol = _extract(entry.model, entry.solver, inp)
+            sol = _extract(entry.model, entry.lp, inp)
             sol.objective = float(r.incumbent_objective)
             return sol, "optimal"
         if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
@@ -202,7 +178,7 @@ def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
                 "No allocation meets the physical limits even with every agreement rule and the end-of-horizon "
                 "storage relaxed: check that reservoirs can hold their dead storage against evaporation and that "
                 "inflows are not negative.")
-        prim = entry.solver._get_primals()
+        prim = entry.lp.values([m.excess[a.key] for a in inp.rows] + [m.end_short[r] for r in m.R])
         rows = []
         for a in inp.rows:
             short = prim[m.excess[a.key]]
@@ -348,7 +324,7 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     h.update(inflow.values.astype("<f8").tobytes())
     manifest = {
         "inputs_sha256": h.hexdigest(), "basin": basin.id, "basin_sha256": basin.sha256(),
-        "options": options, "versions": dict(versions()), "solver": "HiGHS (pyomo.contrib.solver persistent)",
+        "options": options, "versions": dict(versions()), "solver": "HiGHS (Pyomo persistent interface, optimizer.core.highs_adapter)",
         "status": status, "objective": objective,
         "objective_units": "cost units (1 = one hm3 of shortage at priority 10)",
         "build_s": round(timings.get("build_s", 0.0), 6), "solve_s": round(timings.get("solve_s", 0.0), 6),
