@@ -7,7 +7,7 @@ results object's public ``solution_loader`` (``get_vars`` / ``get_duals``).
 One private call remains, in :meth:`PersistentLP.forget_basis`: Pyomo 6.8–6.10 give no public way to
 drop the basis HiGHS keeps from the previous solve, and the allocation LP has ties (equal-cost routes),
 so a warm start can land on another optimal vertex than a fresh model. Until the allocation is made
-unique (issue 15, item 1), every solve starts cold; the call is kept here, and only here, so that a
+unique (issue 15, item 1), every solve of the allocation starts cold; the call is kept here, and only here, so that a
 Pyomo upgrade breaks one method (``pyproject.toml`` caps Pyomo to the tested versions).
 """
 
@@ -78,3 +78,45 @@ class PersistentLP:
     def duals(self, constraints: Iterable | None = None):
         """Row duals of the last solve (a ComponentMap constraint → dual; all rows when None)."""
         return self.results.solution_loader.get_duals(None if constraints is None else list(constraints))
+
+
+def iis(model, time_limit: float | None = 60.0) -> tuple[list, list] | None:
+    """An irreducible infeasible subset of ``model`` (its active constraints and variable bounds), from HiGHS's
+    ``getIis`` on the LP that Pyomo's public standard-form compiler produces. Returns (constraints, variables)
+    as Pyomo component data, or None when HiGHS finds none (e.g. the model is feasible, or the limit is hit)."""
+    import highspy
+    import numpy as np
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+    from pyomo.common.errors import InfeasibleConstraintException
+
+    try:
+        info = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
+    except InfeasibleConstraintException:  # a row with no variables left that cannot hold: no matrix to ask
+        return None
+    A = info.A.tocsc()
+    lo = np.array([-np.inf if v.lb is None else v.lb for v in info.columns], float)
+    hi = np.array([np.inf if v.ub is None else v.ub for v in info.columns], float)
+    rl, ru = np.full(A.shape[0], -np.inf), np.full(A.shape[0], np.inf)
+    for i, (_, mult) in enumerate(info.rows):
+        if mult <= 0:
+            rl[i] = info.rhs[i]
+        if mult >= 0:
+            ru[i] = info.rhs[i]
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = np.zeros(A.shape[1]), lo, hi
+    lp.row_lower_, lp.row_upper_ = rl, ru
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float("inf") if time_limit is None else float(time_limit))
+    h.passModel(lp)
+    h.setOptionValue("iis_strategy", 4)  # find a true (irreducible) IIS; the default light test finds none here
+    status, found = h.getIis()
+    if status != highspy.HighsStatus.kOk or not found.valid_ or not (len(found.row_index_) or len(found.col_index_)):
+        return None
+    rows = list({id(info.rows[i][0]): info.rows[i][0] for i in found.row_index_}.values())
+    cols = list({id(info.columns[j]): info.columns[j] for j in found.col_index_}.values())
+    return rows, cols

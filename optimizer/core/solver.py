@@ -26,7 +26,7 @@ from basins import Basin
 from basins.network import spill_node
 
 from optimizer.core import result as res
-from optimizer.core.highs_adapter import PersistentLP, TerminationCondition
+from optimizer.core.highs_adapter import PersistentLP, TerminationCondition, iis
 from optimizer.core.errors import InfeasibleAgreement, PhysicallyInfeasible, SolverFailure, SolverLimit
 from optimizer.core.model import MAX_INPUT, Inputs, build, check_numbers, make_inputs, physics, set_data, set_elastic
 
@@ -174,10 +174,13 @@ def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
             return SolverFailure(f"HiGHS ended the infeasibility diagnosis with status {tc.name}; the inputs may be "
                                  "badly scaled (check capacities and inflows for absurd values).")
         if tc != TerminationCondition.convergenceCriteriaSatisfied:
+            set_elastic(m, inp, False)
+            found = iis(m, time_limit)
+            where = "" if found is None else " HiGHS's irreducible infeasible set: " + "; ".join(_iis_words(m, inp, *found)) + "."
             return PhysicallyInfeasible(
                 "No allocation meets the physical limits even with every agreement rule and the end-of-horizon "
                 "storage relaxed: check that reservoirs can hold their dead storage against evaporation and that "
-                "inflows are not negative.")
+                "inflows are not negative." + where)
         prim = entry.lp.values([m.excess[a.key] for a in inp.rows] + [m.end_short[r] for r in m.R])
         rows = []
         for a in inp.rows:
@@ -196,6 +199,30 @@ def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
         return InfeasibleAgreement(conflicts)
     finally:
         set_elastic(m, inp, False)
+
+
+_ROW_WORDS = {"balance": "water balance at {0}", "min_flow": "minimum flow on {0}", "end_storage": "end storage of {0}"}
+_VAR_WORDS = {"x": "flow limits of {0}", "s": "storage limits of {0} (dead storage to capacity)", "q": "delivery to {0}",
+              "spill": "spill of {0} (not negative)", "out": "outflow at {0}", "g": "groundwater storage of {0}",
+              "env": "minimum-flow shortfall on {0}", "excess": "slack of {0}", "end_short": "end-storage slack of {0}"}
+
+
+def _iis_words(m, inp: Inputs, rows: list, cols: list) -> list[str]:
+    """HiGHS's IIS in words: "water balance at Toktogul (R) in 2025-03", "storage limits of ... in 2025-03"."""
+    names = {n.id: f"{n.name} ({n.id})" for n in inp.basin.spec.nodes} | {lk.id: f"link {lk.id}"
+                                                                          for lk in inp.basin.spec.links}
+
+    def say(table, comp) -> str:
+        name, idx = comp.parent_component().local_name, comp.index()
+        idx = idx if isinstance(idx, tuple) else (idx,)
+        month = f" in {inp.times[idx[-1]]:%Y-%m}" if len(idx) == 2 and isinstance(idx[-1], int) else ""
+        if name == "agreement" and idx[0] in m.rows:
+            row = m.rows[idx[0]]
+            return f"agreement rule {row.rule} ({row.party}, {row.period.label})"
+        what = ", ".join(names.get(str(k), str(k)) for k in (idx[:-1] if month else idx))
+        return table.get(name, name + " {0}").format(what) + month
+
+    return [say(_ROW_WORDS, c) for c in rows] + [say(_VAR_WORDS, v) for v in cols]
 
 
 @functools.lru_cache(maxsize=64)
