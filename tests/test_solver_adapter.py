@@ -65,3 +65,22 @@ def _const(expr):
     from pyomo.repn import generate_standard_repn
 
     return generate_standard_repn(expr, compute_values=True).constant
+
+
+def test_build_leaves_the_garbage_collector_as_it_found_it():
+    import gc
+
+    import optimizer
+
+    b = basins.load("talas")
+    optimizer.clear_cache()
+    assert gc.isenabled()
+    optimizer.solve(b, months=2)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        optimizer.clear_cache()
+        optimizer.solve(b, months=2)
+        assert not gc.isenabled()  # a caller that had switched it off keeps it off
+    finally:
+        gc.enable()
