@@ -194,6 +194,11 @@ def test_physically_infeasible_is_typed_and_says_why():
         optimizer.solve(b, months=1, end_storage="free")
     assert "dead storage against evaporation" in str(exc.value)
     assert not isinstance(exc.value, optimizer.InfeasibleAgreement)
+    # HiGHS's IIS in words: the reservoir's balance and its storage limits in that month
+    msg = str(exc.value)
+    assert "irreducible infeasible set" in msg
+    assert "water balance at " in msg and "(R) in 2025-01" in msg
+    assert "storage limits of " in msg and "R" in msg.split("storage limits of ", 1)[1][:40]
 
 
 # ---- numbers that must never reach HiGHS ------------------------------------------------------------------

@@ -668,24 +668,15 @@ def _extensive(basin: Basin, inflows: np.ndarray, times: pd.DatetimeIndex, plan_
 
 
 def _solve_extensive(m, time_limit):
-    from pyomo.contrib.solver.common.results import TerminationCondition
-    from pyomo.contrib.solver.solvers.highs import Highs
+    from optimizer.core.highs_adapter import PersistentLP, TerminationCondition
 
-    s = getattr(m, "_highs", None)
-    if s is None:
-        s = Highs()
-        cfg = s.config.auto_updates  # between the two solves only variable bounds change (the schedule)
-        for flag in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
-                     "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
-                     "update_named_expressions", "update_objective", "update_parameters"):
-            setattr(cfg, flag, False)
-        cfg.update_vars = True
-        m._highs = s
-    r = s.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False, time_limit=time_limit,
-                solver_options={"random_seed": 0, "threads": 1})
+    lp = getattr(m, "_highs", None)
+    if lp is None:
+        lp = m._highs = PersistentLP(m, updates="variables")  # between the two solves only bounds change
+    r = lp.solve(time_limit, cold=False)
     if r.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
         return r.termination_condition.name
-    r.solution_loader.load_vars()
+    lp.load()
     return None
 
 

@@ -151,7 +151,7 @@ class EpsilonLP:
 
     def __init__(self, inp: Inputs, primary: Callable, metric: Callable, extend: Callable | None = None):
         import pyomo.environ as pyo
-        from pyomo.contrib.solver.solvers.highs import Highs
+        from optimizer.core.highs_adapter import PersistentLP
 
         from optimizer.core.model import build
 
@@ -173,30 +173,20 @@ class EpsilonLP:
         m.cost.deactivate()
         m.tr_obj = pyo.Objective(expr=-m.tr_a * m.tr_P + m.tr_b * m.cost.expr + m.tr_c * m.tr_G,
                                  sense=pyo.minimize)
-        solver = Highs()
-        cfg = solver.config.auto_updates
-        for k in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
-                  "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
-                  "update_vars", "update_named_expressions", "update_objective"):
-            setattr(cfg, k, False)
-        cfg.update_parameters = True
-        solver.set_instance(m)
-        self.m, self.solver = m, solver
+        self.m, self.lp = m, PersistentLP(m)
         self.build_s = time.perf_counter() - t0
         self.solve_s = 0.0
         self.solves = 0
 
     def solve(self, *, a=0.0, b=0.0, c=0.0, eps=0.0, floor=0.0, time_limit: float | None = 60.0,
               extract: bool = False) -> _Run:
-        from pyomo.contrib.solver.common.results import TerminationCondition
+        from optimizer.core.highs_adapter import TerminationCondition
 
         m = self.m
         m.tr_a, m.tr_b, m.tr_c, m.tr_eps, m.tr_floor = a, b, c, eps, floor
         # cold start each time (as optimizer.core.solver does): results do not depend on what was solved before
-        self.solver._solver_model.clearSolver()
         t0 = time.perf_counter()
-        r = self.solver.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                              time_limit=time_limit, solver_options={"random_seed": 0, "threads": 1})
+        r = self.lp.solve(time_limit, cold=True)
         self.solve_s += time.perf_counter() - t0
         self.solves += 1
         tc = r.termination_condition
@@ -206,13 +196,13 @@ class EpsilonLP:
             raise SolverLimit(f"HiGHS stopped at its limit ({tc.name}, time limit {time_limit} s) on a frontier point")
         if tc != TerminationCondition.convergenceCriteriaSatisfied:
             raise SolverFailure(f"HiGHS ended with status {tc.name} on a frontier point")
-        prim = self.solver._get_primals()
+        prim = self.lp.values()
         out = _Run("optimal", primary=_eval(m.tr_P.expr, prim), metric=_eval(m.tr_G.expr, prim),
-                   dual=float(self.solver._get_duals()[m.tr_eps_row]), objective=float(r.incumbent_objective))
+                   dual=float(self.lp.duals([m.tr_eps_row])[m.tr_eps_row]), objective=float(r.incumbent_objective))
         if extract:
             from optimizer.core.solver import _extract
 
-            out.solution = _extract(m, self.solver, self.inp)
+            out.solution = _extract(m, self.lp, self.inp)
             out.solution.objective = out.objective
         return out
 

@@ -8,6 +8,7 @@ ensembles do on every change.
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import json
 import os
@@ -21,8 +22,6 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 import xarray as xr
-from pyomo.contrib.solver.common.results import TerminationCondition
-from pyomo.contrib.solver.solvers.highs import Highs
 
 import basins
 from basins import Basin
@@ -31,6 +30,7 @@ from basins.network import spill_node
 from optimizer.core import accounts
 from optimizer.core import result as res
 from optimizer.core import timesteps
+from optimizer.core.highs_adapter import PersistentLP, TerminationCondition, iis
 from optimizer.core.errors import InfeasibleAgreement, PhysicallyInfeasible, SolverFailure, SolverLimit
 from optimizer.core.model import MAX_INPUT, Inputs, build, check_numbers, make_inputs, physics, set_data, set_elastic
 
@@ -52,8 +52,8 @@ _HIGHS_IO = threading.Lock()
 
 
 class _Entry:
-    def __init__(self, model: pyo.ConcreteModel, solver: Highs):
-        self.model, self.solver, self.lock, self.solves = model, solver, threading.Lock(), 0
+    def __init__(self, model: pyo.ConcreteModel, lp: PersistentLP):
+        self.model, self.lp, self.lock = model, lp, threading.Lock()
         self.mb = (model.nvariables() + model.nconstraints()) * _KB_PER_VAR_OR_ROW / 1024
 
 
@@ -119,22 +119,17 @@ def _persistent(inp: Inputs, timings: dict) -> _Entry:
             _cache.move_to_end(key)
     if entry is None:
         t0 = time.perf_counter()
-        m = build(inp)
-        solver = Highs()
-        cfg = solver.config.auto_updates
-        # only numbers change between solves of one structure: skip the costly scans
-        cfg.check_for_new_or_removed_constraints = False
-        cfg.check_for_new_or_removed_vars = False
-        cfg.check_for_new_or_removed_params = False
-        cfg.check_for_new_objective = False
-        cfg.update_constraints = False
-        cfg.update_vars = False
-        cfg.update_named_expressions = False
-        cfg.update_objective = False
-        cfg.update_parameters = True
-        with _HIGHS_IO:
-            solver.set_instance(m)
-        entry = _Entry(m, solver)
+        # the build allocates ~10⁵ Pyomo objects and no reference cycles that matter: the cyclic garbage
+        # collector's passes over them are pure overhead (issue 15: 1.59× on the build alone)
+        gc_was_on = gc.isenabled()
+        gc.disable()
+        try:
+            m = build(inp)
+            with _HIGHS_IO:  # Pyomo's output redirection is process-wide: one hand-off or solve at a time
+                entry = _Entry(m, PersistentLP(m))
+        finally:
+            if gc_was_on:
+                gc.enable()
         timings["build_s"] = time.perf_counter() - t0
         timings["rebuilt"] = True
         with _cache_lock:
@@ -149,31 +144,17 @@ def _persistent(inp: Inputs, timings: dict) -> _Entry:
 
 
 def _run(entry: _Entry, time_limit: float | None):
-    # drop the previous solve's basis: the LP has ties (equal-cost routes, degenerate duals), and a warm
-    # start can land on another optimal vertex than a freshly built model, so results would depend on
-    # what was solved before. Solving from the same start keeps re-solves identical to a new process.
-    entry.solver._solver_model.clearSolver()
-    # a model just handed to HiGHS (set_instance) already holds the current numbers: skip the update pass
-    entry.solver.config.auto_updates.update_parameters = entry.solves > 0
-    entry.solves += 1
+    # cold: drop the previous solve's basis. The LP has ties (equal-cost routes, degenerate duals), and a warm
+    # start can land on another optimal vertex than a freshly built model, so results would depend on what
+    # was solved before. Solving from the same start keeps re-solves identical to a new process.
     with _HIGHS_IO:
-        return _solve_call(entry, time_limit)
+        return entry.lp.solve(time_limit, cold=True)
 
 
-def _solve_call(entry: _Entry, time_limit: float | None):
-    return entry.solver.solve(entry.model, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                              # time_limit always set: a kept model must not inherit an earlier call's limit;
-                              # output_flag off: HiGHS otherwise keeps logging to the process's stdout after a
-                              # solve (e.g. a changeCoeff warning in the next parameter update), which would
-                              # corrupt `chutalas ... --json` output
-                              solver_options={"random_seed": 0, "threads": 1, "output_flag": False,
-                                              "time_limit": float("inf") if time_limit is None else float(time_limit)})
-
-
-def _extract(m: pyo.ConcreteModel, solver: Highs, inp: Inputs) -> res.Solution:
-    prim = solver._get_primals()
+def _extract(m: pyo.ConcreteModel, lp: PersistentLP, inp: Inputs) -> res.Solution:
+    prim = lp.values()
     get = lambda var, keys: np.array([[prim[var[k, t]] for k in keys] for t in m.T]).reshape(inp.T, len(keys))  # noqa: E731
-    duals = solver._get_duals()
+    duals = lp.duals()
     nd = np.array([[duals[m.balance[n, t]] for n in m.N] for t in m.T]).reshape(inp.T, len(m.N))
     # natural inflow also enters agreement rows (a share's requirement, receipts at inflow nodes): add those
     # terms so that −node_dual is ∂objective/∂inflow as documented, not only the balance's part of it
@@ -205,7 +186,7 @@ def _solve_entry(entry: _Entry, inp: Inputs, time_limit: float | None) -> tuple[
         r = _run(entry, time_limit)
         tc = r.termination_condition
         if tc == TerminationCondition.convergenceCriteriaSatisfied:
-            sol = _extract(entry.model, entry.solver, inp)
+            sol = _extract(entry.model, entry.lp, inp)
             sol.objective = float(r.incumbent_objective)
             return sol, "optimal"
         if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
@@ -237,11 +218,14 @@ def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
             return SolverFailure(f"HiGHS ended the infeasibility diagnosis with status {tc.name}; the inputs may be "
                                  "badly scaled (check capacities and inflows for absurd values).")
         if tc != TerminationCondition.convergenceCriteriaSatisfied:
+            set_elastic(m, inp, False)
+            found = iis(m, time_limit)
+            where = "" if found is None else " HiGHS's irreducible infeasible set: " + "; ".join(_iis_words(m, inp, *found)) + "."
             return PhysicallyInfeasible(
                 "No allocation meets the physical limits even with every agreement rule and the end-of-horizon "
                 "storage relaxed: check that reservoirs can hold their dead storage against evaporation and that "
-                "inflows are not negative.")
-        prim = entry.solver._get_primals()
+                "inflows are not negative." + where)
+        prim = entry.lp.values([m.excess[a.key] for a in inp.rows] + [m.end_short[r] for r in m.R])
         rows = []
         for a in inp.rows:
             short = prim[m.excess[a.key]]
@@ -259,6 +243,30 @@ def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
         return InfeasibleAgreement(conflicts)
     finally:
         set_elastic(m, inp, False)
+
+
+_ROW_WORDS = {"balance": "water balance at {0}", "min_flow": "minimum flow on {0}", "end_storage": "end storage of {0}"}
+_VAR_WORDS = {"x": "flow limits of {0}", "s": "storage limits of {0} (dead storage to capacity)", "q": "delivery to {0}",
+              "spill": "spill of {0} (not negative)", "out": "outflow at {0}", "g": "groundwater storage of {0}",
+              "env": "minimum-flow shortfall on {0}", "excess": "slack of {0}", "end_short": "end-storage slack of {0}"}
+
+
+def _iis_words(m, inp: Inputs, rows: list, cols: list) -> list[str]:
+    """HiGHS's IIS in words: "water balance at Toktogul (R) in 2025-03", "storage limits of ... in 2025-03"."""
+    names = {n.id: f"{n.name} ({n.id})" for n in inp.basin.spec.nodes} | {lk.id: f"link {lk.id}"
+                                                                          for lk in inp.basin.spec.links}
+
+    def say(table, comp) -> str:
+        name, idx = comp.parent_component().local_name, comp.index()
+        idx = idx if isinstance(idx, tuple) else (idx,)
+        month = f" in {inp.times[idx[-1]]:%Y-%m}" if len(idx) == 2 and isinstance(idx[-1], int) else ""
+        if name == "agreement" and idx[0] in m.rows:
+            row = m.rows[idx[0]]
+            return f"agreement rule {row.rule} ({row.party}, {row.period.label})"
+        what = ", ".join(names.get(str(k), str(k)) for k in (idx[:-1] if month else idx))
+        return table.get(name, name + " {0}").format(what) + month
+
+    return [say(_ROW_WORDS, c) for c in rows] + [say(_VAR_WORDS, v) for v in cols]
 
 
 @functools.lru_cache(maxsize=64)
@@ -416,7 +424,7 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     h.update(inflow.values.astype("<f8").tobytes())
     manifest = {
         "inputs_sha256": h.hexdigest(), "basin": basin.id, "basin_sha256": basin.sha256(),
-        "options": options, "versions": dict(versions()), "solver": "HiGHS (pyomo.contrib.solver persistent)",
+        "options": options, "versions": dict(versions()), "solver": "HiGHS (Pyomo persistent interface, optimizer.core.highs_adapter)",
         "status": status, "objective": objective,
         "series": ("explicit series per " + step if label == "explicit series" else
                    "typical year per month" + ("" if step == "month" else f", spread over {step}s: "

@@ -1,0 +1,122 @@
+"""The one place that talks to Pyomo's HiGHS interface (``pyomo.contrib.solver.solvers.highs.Highs``).
+
+The rest of :mod:`optimizer.core` sees only :class:`PersistentLP`: hand a built model to HiGHS once,
+re-solve it after its mutable Params changed, and read primal values and duals back through the
+results object's public ``solution_loader`` (``get_vars`` / ``get_duals``).
+
+One private call remains, in :meth:`PersistentLP.forget_basis`: Pyomo 6.8–6.10 give no public way to
+drop the basis HiGHS keeps from the previous solve, and the allocation LP has ties (equal-cost routes),
+so a warm start can land on another optimal vertex than a fresh model. Until the allocation is made
+unique (issue 15, item 1), every solve of the allocation starts cold; the call is kept here, and only here, so that a
+Pyomo upgrade breaks one method (``pyproject.toml`` caps Pyomo to the tested versions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pyomo.contrib.solver.common.results import Results, TerminationCondition
+from pyomo.contrib.solver.solvers.highs import Highs
+
+__all__ = ["PersistentLP", "TerminationCondition"]
+
+
+class PersistentLP:
+    """A Pyomo model handed to HiGHS once and re-solved after parameter changes."""
+
+    def __init__(self, model, updates: str = "parameters"):
+        """``updates``: what may change between solves and is pushed to HiGHS before each one,
+        ``"parameters"`` (mutable Params: the allocation model) or ``"variables"`` (variable bounds)."""
+        if updates not in ("parameters", "variables"):
+            raise ValueError(f"updates must be 'parameters' or 'variables', not {updates!r}")
+        self.model, self.updates = model, updates
+        self.solver = Highs()
+        cfg = self.solver.config.auto_updates
+        # only numbers change between solves of one structure: skip the costly scans
+        cfg.check_for_new_or_removed_constraints = False
+        cfg.check_for_new_or_removed_vars = False
+        cfg.check_for_new_or_removed_params = False
+        cfg.check_for_new_objective = False
+        cfg.update_constraints = False
+        cfg.update_vars = updates == "variables"
+        cfg.update_named_expressions = False
+        cfg.update_objective = False
+        cfg.update_parameters = updates == "parameters"
+        self.solver.set_instance(model)
+        self.solves = 0
+        self.results: Results | None = None
+
+    def forget_basis(self) -> None:
+        """Drop the previous solve's basis so that the next solve starts as a freshly built model would."""
+        self.solver._solver_model.clearSolver()  # the one private call (no public equivalent in Pyomo <= 6.10)
+
+    def solve(self, time_limit: float | None, *, cold: bool = True) -> Results:
+        """Push changed Params to HiGHS (not needed right after hand-off) and solve; returns Pyomo's results."""
+        if cold:
+            self.forget_basis()
+        # a model just handed to HiGHS (set_instance) already holds the current numbers: skip the update pass
+        if self.updates == "parameters":
+            self.solver.config.auto_updates.update_parameters = self.solves > 0
+        self.solves += 1
+        self.results = self.solver.solve(
+            self.model, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+            # time_limit always set: a kept model must not inherit an earlier call's limit; output_flag off:
+            # HiGHS otherwise keeps logging to the process's stdout after a solve (e.g. a changeCoeff warning
+            # in the next parameter update), which would corrupt `chutalas ... --json` output
+            solver_options={"random_seed": 0, "threads": 1, "output_flag": False,
+                            "time_limit": float("inf") if time_limit is None else float(time_limit)})
+        return self.results
+
+    def load(self) -> None:
+        """Load the last solve's primal values into the model's variables."""
+        self.results.solution_loader.load_vars()
+
+    def values(self, variables: Iterable | None = None):
+        """Primal values of the last solve (a ComponentMap var → value; all variables when None)."""
+        return self.results.solution_loader.get_vars(None if variables is None else list(variables))
+
+    def duals(self, constraints: Iterable | None = None):
+        """Row duals of the last solve (a ComponentMap constraint → dual; all rows when None)."""
+        return self.results.solution_loader.get_duals(None if constraints is None else list(constraints))
+
+
+def iis(model, time_limit: float | None = 60.0) -> tuple[list, list] | None:
+    """An irreducible infeasible subset of ``model`` (its active constraints and variable bounds), from HiGHS's
+    ``getIis`` on the LP that Pyomo's public standard-form compiler produces. Returns (constraints, variables)
+    as Pyomo component data, or None when HiGHS finds none (e.g. the model is feasible, or the limit is hit)."""
+    import highspy
+    import numpy as np
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+    from pyomo.common.errors import InfeasibleConstraintException
+
+    try:
+        info = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
+    except InfeasibleConstraintException:  # a row with no variables left that cannot hold: no matrix to ask
+        return None
+    A = info.A.tocsc()
+    lo = np.array([-np.inf if v.lb is None else v.lb for v in info.columns], float)
+    hi = np.array([np.inf if v.ub is None else v.ub for v in info.columns], float)
+    rl, ru = np.full(A.shape[0], -np.inf), np.full(A.shape[0], np.inf)
+    for i, (_, mult) in enumerate(info.rows):
+        if mult <= 0:
+            rl[i] = info.rhs[i]
+        if mult >= 0:
+            ru[i] = info.rhs[i]
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = np.zeros(A.shape[1]), lo, hi
+    lp.row_lower_, lp.row_upper_ = rl, ru
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float("inf") if time_limit is None else float(time_limit))
+    h.passModel(lp)
+    h.setOptionValue("iis_strategy", 4)  # find a true (irreducible) IIS; the default light test finds none here
+    status, found = h.getIis()
+    if status != highspy.HighsStatus.kOk or not found.valid_ or not (len(found.row_index_) or len(found.col_index_)):
+        return None
+    rows = list({id(info.rows[i][0]): info.rows[i][0] for i in found.row_index_}.values())
+    cols = list({id(info.columns[j]): info.columns[j] for j in found.col_index_}.values())
+    return rows, cols
