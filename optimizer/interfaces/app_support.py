@@ -523,28 +523,42 @@ def border_links(ds) -> list[str]:
     return [str(lk) for lk, tgt in zip(ds["link"].values, ds["link_target"].values) if kinds.get(str(tgt)) == "border"]
 
 
-def fig_border(ds) -> go.Figure | None:
-    """Flow delivered across the border against the downstream party's monthly share and any minimum flow."""
+def first_rule_period(basin: Basin) -> str:
+    """The period kind of the basin's first share rule (what the border chart accumulates over)."""
+    rules = basin.spec.agreement.share_rules
+    return rules[0].period if rules else "year"
+
+
+def fig_border(ds, period: str = "hydro-year") -> go.Figure | None:
+    """What the first share rule compares: the downstream party's receipts at its posts against its
+    entitlement, each accumulated over the rule's period (restarting at every period start), with the monthly
+    flow across the border as bars."""
     links = border_links(ds)
     if not links:
         return None
+    from optimizer.core.agreement import periods
+
     times = _times(ds)
     countries = dict(zip(map(str, ds["node"].values), map(str, ds["node_country"].values)))
     fig = go.Figure()
     for lk in links:
         fig.add_bar(x=times, y=ds["delivered_hm3"].sel(link=lk).values, name=t("border_flow", link=lk),
-                    marker_color="#6baed6")
-        mf = ds["min_flow_hm3"].sel(link=lk).values
-        if np.isfinite(mf).any():
-            fig.add_scatter(x=times, y=mf, name=t("border_min_flow", link=lk), mode="lines",
-                            line=dict(color="#7f7f7f", dash="dot"))
+                    marker_color="#c6dbef")
     down = countries.get(str(ds["link_target"].sel(link=links[0]).item()), "KZ")
     if "party" in ds.coords and down in map(str, ds["party"].values):
-        fig.add_scatter(x=times, y=ds["entitlement_hm3"].sel(party=down).values, mode="lines+markers",
-                        name=t("border_required", party=down),
-                        line=dict(color=PARTY_COLOURS.get(down), dash="dash", width=2.5))
+        rec = ds["received_hm3"].sel(party=down).values
+        ent = ds["entitlement_hm3"].sel(party=down).values
+        cum_rec, cum_ent = np.full(len(times), np.nan), np.full(len(times), np.nan)
+        for g in periods(period, pd.DatetimeIndex(ds["time"].values)):
+            idx = list(g.steps)
+            cum_rec[idx], cum_ent[idx] = np.cumsum(rec[idx]), np.cumsum(ent[idx])
+        colour = PARTY_COLOURS.get(down)
+        fig.add_scatter(x=times, y=cum_rec, mode="lines+markers", name=t("border_cum_received", party=down),
+                        line=dict(color=colour, width=2.5))
+        fig.add_scatter(x=times, y=cum_ent, mode="lines", name=t("border_cum_required", party=down),
+                        line=dict(color=colour, dash="dash", width=2))
     _date_axis(fig, times)
-    return _layout(fig, t("chart_border"), t("u_hm3_month"))
+    return _layout(fig, t("chart_border_cumulative", period=t(f"period_kind_{period}")), t("u_hm3"))
 
 
 def border_party(ds) -> str:
@@ -880,3 +894,36 @@ def shadow_prices(ledger: pd.DataFrame) -> pd.DataFrame:
     col = t("col_shadow_price")
     out[col] = out[col].map(lambda v: 0.0 if v is None or not np.isfinite(v) or abs(v) < 5e-4 else float(v))
     return out.reset_index(drop=True)
+
+
+def party_verdicts(led: pd.DataFrame) -> dict[str, str]:
+    """Per party, the first share rule's test over the horizon in a few words: "met", "short by 120",
+    "within the ceiling (1,547 unused)", "over by 40" (the rows of all its periods added up)."""
+    from optimizer.interfaces.ui_text import ledger_test
+
+    share = led[led["kind"] == "share"]
+    if share.empty:
+        return {}
+    first = share[share["rule"] == share["rule"].iloc[0]]
+    out = {}
+    for party, g in first.groupby("party", sort=False):
+        bad = g[g["status"].isin(["short", "over"])]
+        row = bad.iloc[0] if len(bad) else g.iloc[0]
+        status = row["status"] if len(bad) else ("within" if row["role"] == "ceiling" else
+                                                 "reported" if row["role"] == "reported" else "met")
+        req, rec = float(g["required_hm3"].sum()), float(g["received_hm3"].sum())
+        deficit = float(bad["deficit_hm3"].sum()) if len(bad) else 0.0
+        out[str(party)] = ledger_test(str(row["role"]), status, req, rec, deficit)
+    return out
+
+
+def rules_in_words(led: pd.DataFrame) -> str:
+    """Every ledger row's test as a markdown list: rule, party, role, period, and whether it holds."""
+    from optimizer.interfaces.ui_text import ledger_test, period_label
+
+    lines = []
+    for x in led.itertuples():
+        words = ledger_test(x.role, x.status, x.required_hm3, x.received_hm3, x.deficit_hm3)
+        lines.append(f"- **{x.rule}** · {x.party} · {t(f'role_{x.role}')} · {period_label(x.period)}: {words}")
+    return "\n".join(lines)
+

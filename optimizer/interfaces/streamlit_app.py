@@ -394,17 +394,17 @@ with status_box:
             else:
                 st.warning(t("showing_last", label=entry["label"]))
         totals = sup.party_totals(r)
+        verdicts = sup.party_verdicts(r.ledger)  # the first share rule's test per party, in words
         cols = st.columns(len(totals) * 2 + 1)
         for i, (p, row) in enumerate(totals.iterrows()):
-            above = int(round(row["received_hm3"] - row["entitlement_hm3"]))  # no "-0"
             cols[2 * i].metric(t("metric_received", party=p), t("hm3_value", value=row["received_hm3"]),
-                               delta=t("metric_entitlement_delta", delta=above, entitlement=row["entitlement_hm3"]),
-                               delta_color="normal", help=t("metric_received_help", party=p))
+                               delta=verdicts.get(p), delta_color="off", help=t("metric_received_help", party=p))
             cols[2 * i + 1].metric(t("metric_shortage", party=p), t("hm3_value", value=row["shortage_hm3"]),
                                    delta=t("metric_of_demand", demand=row["demand_hm3"]), delta_color="off",
                                    help=t("metric_shortage_help", party=p))
         cols[-1].metric(t("metric_inflow"), t("hm3_value", value=float(r.dataset["natural_inflow_hm3"].sum())),
                         help=t("metric_inflow_help"))
+        st.markdown(sup.rules_in_words(r.ledger))
 
 
 # ---- result tabs ---------------------------------------------------------------------------------
@@ -421,7 +421,7 @@ def render_allocation(entry: dict) -> None:
     st.plotly_chart(figure(entry, "allocation", lambda r: sup.fig_allocation(r.dataset)), key="chart_allocation")
     rule = ds["received_hm3"].attrs.get("rule", "") if "received_hm3" in ds else ""
     st.caption(t("chart_allocation_caption", rule=rule))
-    fig = figure(entry, "border", lambda r: sup.fig_border(r.dataset))
+    fig = figure(entry, "border", lambda r: sup.fig_border(r.dataset, sup.first_rule_period(base)))
     if fig is None:
         st.info(t("no_border"))
     else:

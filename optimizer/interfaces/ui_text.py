@@ -127,11 +127,23 @@ EN: dict[str, str] = {
     "dead_storage": "dead storage",
     "full_storage": "full (capacity)",
     "chart_border": "Flow across the border vs required (hm³/month)",
+    "chart_border_cumulative": "What the share rule compares: receipts against entitlement, cumulative over each {period} (hm³)",
+    "border_cum_received": "{party} received at its posts, cumulative",
+    "border_cum_required": "{party} entitlement, cumulative",
+    "period_kind_hydro-year": "hydrological year (Oct–Sep)",
+    "period_kind_year": "calendar year",
+    "period_kind_apr-sep": "vegetation period (Apr–Sep)",
+    "period_kind_vegetation": "vegetation period (Apr–Sep)",
+    "period_kind_oct-mar": "non-vegetation period (Oct–Mar)",
+    "period_kind_non-vegetation": "non-vegetation period (Oct–Mar)",
+    "period_kind_month": "month",
     "border_flow": "border flow ({link})",
     "border_required": "{party} share of the basin resource",
     "border_min_flow": "minimum flow ({link})",
-    "chart_border_caption": "The treaty share is set per year; the line spreads it over the months as the "
-                            "resource runs. {party} also counts its other receipts (see the ledger).",
+    "chart_border_caption": "The share rule is tested over its period, not month by month: the lines add up "
+                            "{party}'s receipts at all its accounting posts and its entitlement from the start of "
+                            "each period; the rule holds where the solid line ends on or above the dashed one. "
+                            "Bars: the monthly flow across the border.",
     "no_border": "This basin has no border node.",
     "chart_costs": "O&M cost of the intergovernmental facilities split by the use of each facility (USD)",
     "chart_water_values": "Water values: cost saved by one more hm³ of natural water (node × month)",
