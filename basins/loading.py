@@ -355,14 +355,12 @@ def _atomic_write_all(texts: dict[Path, str]) -> None:
     """Write several files all or nothing: each text goes to a temporary file beside its target first, and
     only when every one is written are they renamed over their targets. An interruption while writing leaves
     every target as it was and no temporary file behind. Each file keeps the mode of the file it replaces
-    (0644 when new). The series folder of a new ``<stem>_data/`` save is created; the basin file's own
-    directory must exist (FileNotFoundError)."""
+    (0644 when new). Missing folders are created (``Basin.save`` writes a folder tree; a result file's
+    missing directory, by contrast, is an error: :func:`atomic_output`)."""
     staged: list[tuple[str, Path]] = []
     try:
         for path, text in texts.items():
-            if path.parent.parent.is_dir():  # <stem>_data/ beside an existing folder: create it
-                path.parent.mkdir(exist_ok=True)
-            _require_directory(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             staged.append((tmp, path))
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:

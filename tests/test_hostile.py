@@ -509,7 +509,7 @@ BANNED_ATTRS = {("os", "system"), ("os", "popen"), ("os", "execv"), ("os", "exec
 
 
 #: the one module that starts a process: `chutalas app` starts Streamlit with a fixed argument list, no shell
-SUBPROCESS_ALLOWED = {"optimizer/app_launch.py"}
+SUBPROCESS_ALLOWED = {"optimizer/interfaces/app_launch.py"}
 
 
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: f"{p.parent.name}/{p.name}")
