@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import xarray as xr
 import yaml
@@ -145,7 +146,8 @@ def _located(exc: ValidationError, raw: dict, file: str) -> list[Problem]:
     out = []
     for err in exc.errors():
         loc = list(err["loc"])
-        entry_parts, obj, i = [], raw, 0
+        entry_parts: list[str] = []
+        obj, i = raw, 0
         while i < len(loc) and isinstance(obj, (dict, list)):
             key = loc[i]
             try:
@@ -230,10 +232,14 @@ def _series_view(raw: dict) -> SimpleNamespace | None:
         entries = raw.get(section) or []
         return [e[key] for e in entries if isinstance(e, dict) and isinstance(e.get(key), str)
                 and (kind is None or e.get("kind") == kind)] if isinstance(entries, list) else []
+    def adapter(name: str) -> TypeAdapter:
+        annotation: Any = fields[name].annotation  # a field's type, read at run time from the model
+        return TypeAdapter(annotation)
+
     try:
-        where = {name: TypeAdapter(fields[name].annotation).validate_python(raw.get(name)) if name in raw else None
+        where = {name: adapter(name).validate_python(raw.get(name)) if name in raw else None
                  for name in ("series_files", "series_inline")}
-        year_types = TypeAdapter(fields["year_types"].annotation).validate_python(
+        year_types = adapter("year_types").validate_python(
             raw.get("year_types", fields["year_types"].get_default(call_default_factory=True)))
     except ValidationError:
         return None
