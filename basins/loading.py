@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import xarray as xr
 import yaml
@@ -145,7 +146,8 @@ def _located(exc: ValidationError, raw: dict, file: str) -> list[Problem]:
     out = []
     for err in exc.errors():
         loc = list(err["loc"])
-        entry_parts, obj, i = [], raw, 0
+        entry_parts: list[str] = []
+        obj, i = raw, 0
         while i < len(loc) and isinstance(obj, (dict, list)):
             key = loc[i]
             try:
@@ -230,10 +232,14 @@ def _series_view(raw: dict) -> SimpleNamespace | None:
         entries = raw.get(section) or []
         return [e[key] for e in entries if isinstance(e, dict) and isinstance(e.get(key), str)
                 and (kind is None or e.get("kind") == kind)] if isinstance(entries, list) else []
+    def adapter(name: str) -> TypeAdapter:
+        annotation: Any = fields[name].annotation  # a field's type, read at run time from the model
+        return TypeAdapter(annotation)
+
     try:
-        where = {name: TypeAdapter(fields[name].annotation).validate_python(raw.get(name)) if name in raw else None
+        where = {name: adapter(name).validate_python(raw.get(name)) if name in raw else None
                  for name in ("series_files", "series_inline")}
-        year_types = TypeAdapter(fields["year_types"].annotation).validate_python(
+        year_types = adapter("year_types").validate_python(
             raw.get("year_types", fields["year_types"].get_default(call_default_factory=True)))
     except ValidationError:
         return None
@@ -355,14 +361,12 @@ def _atomic_write_all(texts: dict[Path, str]) -> None:
     """Write several files all or nothing: each text goes to a temporary file beside its target first, and
     only when every one is written are they renamed over their targets. An interruption while writing leaves
     every target as it was and no temporary file behind. Each file keeps the mode of the file it replaces
-    (0644 when new). The series folder of a new ``<stem>_data/`` save is created; the basin file's own
-    directory must exist (FileNotFoundError)."""
+    (0644 when new). Missing folders are created (``Basin.save`` writes a folder tree; a result file's
+    missing directory, by contrast, is an error: :func:`atomic_output`)."""
     staged: list[tuple[str, Path]] = []
     try:
         for path, text in texts.items():
-            if path.parent.parent.is_dir():  # <stem>_data/ beside an existing folder: create it
-                path.parent.mkdir(exist_ok=True)
-            _require_directory(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             staged.append((tmp, path))
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:

@@ -456,7 +456,7 @@ class Result:
         for name, cols, dim in (("ledger", LEDGER_COLUMNS, "ledger_row"), ("cost", cost_cols, "cost_row")):
             df = pd.DataFrame({c: ds[f"{name}__{c}"].values for c in cols}) if dim in ds.dims else pd.DataFrame(columns=cols)
             tables[name] = df
-            ds = ds.drop_vars([v for v in ds.data_vars if v.startswith(f"{name}__")])
+            ds = ds.drop_vars([v for v in ds.data_vars if str(v).startswith(f"{name}__")])
             if dim in ds.dims:
                 ds = ds.drop_dims(dim)
         ds = ds.drop_vars([v for v in ds.data_vars if v.startswith("water_balance__")])
