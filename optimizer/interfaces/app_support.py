@@ -610,7 +610,7 @@ def fig_accounts(ds) -> go.Figure | None:
         above = (ds["storage_hm3"].sel(reservoir=r) - ds["dead_storage_hm3"].sel(reservoir=r)).values
         fig.add_scatter(x=times, y=above, name=t("account_total"), mode="lines", line=dict(color="#7f7f7f", dash="dash"),
                         legendgroup="tot", showlegend=i == 0, row=1, col=i + 1)
-        fig.update_yaxes(title_text=HM3, row=1, col=i + 1, rangemode="tozero")
+        fig.update_yaxes(title_text=t("u_hm3"), row=1, col=i + 1, rangemode="tozero")
         fig.update_xaxes(title_text=t("axis_month"), tickformat="%b %Y", row=1, col=i + 1)
     fig.update_layout(title=t("chart_accounts"), height=400, margin=dict(l=60, r=20, t=90, b=50),
                       legend=dict(orientation="h", yanchor="bottom", y=1.08, xanchor="right", x=1),
