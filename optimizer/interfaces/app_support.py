@@ -322,11 +322,17 @@ def ledger_csv(result, labelled: bool = False) -> bytes:
 def ledger_display(led: pd.DataFrame) -> pd.DataFrame:
     """The ledger with its words in the current language: kind, mode, period, met, and the column headers."""
     out = led.copy()
-    for col, prefix in (("kind", "kind_"), ("mode", "mode_")):
+    if "test" in out:  # the test in words in the current language, from the row's numbers
+        out["test"] = [ui_text.ledger_test(x.role, x.status, x.required_hm3, x.received_hm3, x.deficit_hm3)
+                       for x in led.itertuples()]
+    if "period_name" in out:  # the period once, in the Commission's words
+        out["period"] = out["period_name"] if ui_text.get_language() == "en" else out["period"].map(ui_text.period_label)
+        out = out.drop(columns=["period_name"])
+    elif "period" in out:
+        out["period"] = out["period"].map(ui_text.period_label)
+    for col, prefix in (("kind", "kind_"), ("mode", "mode_"), ("role", "role_"), ("status", "status_")):
         if col in out:
             out[col] = out[col].map(lambda v, p=prefix: label_or(f"{p}{v}", str(v)))
-    if "period" in out:
-        out["period"] = out["period"].map(ui_text.period_label)
     for col in ("met", "complete"):
         if col in out:
             out[col] = out[col].map(lambda v: t("yes") if bool(v) else t("no"))
@@ -397,7 +403,7 @@ def ledger_styled(led: pd.DataFrame):
             MET_COLOUR if met[i] else NOT_MET_COLOUR)  # a ceiling not reached is "within": green
         return [f"background-color: {c}; color: #1a1a1a"] * len(row)
 
-    head = dict(zip(led.columns, shown.columns))
+    head = dict(zip([c for c in led.columns if c != "period_name"], shown.columns))  # (period_name folded in)
     fmt = {head[c]: "{:,.1f}" for c in ("required_hm3", "received_hm3", "deficit_hm3") if c in head}
     if "shadow_price" in head:
         fmt[head["shadow_price"]] = lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else \
@@ -421,7 +427,10 @@ def fig_water_balance(wb: pd.DataFrame) -> go.Figure:
             continue
         fig.add_bar(x=x, y=vals, name=t(f"wb_{c}"))
     fig.update_layout(barmode="relative")
-    return _layout(fig, t("wb_title"), t("axis_hm3_period"), x="")
+    fig = _layout(fig, t("wb_title"), t("axis_hm3_period"), x="", height=520)
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0),  # 11 terms:
+                      margin=dict(l=60, r=20, t=60, b=160))  # below the plot, clear of the title
+    return fig
 
 
 # ---- figures -------------------------------------------------------------------------------------
@@ -548,15 +557,14 @@ def fig_border(ds, period: str = "hydro-year") -> go.Figure | None:
     if "party" in ds.coords and down in map(str, ds["party"].values):
         rec = ds["received_hm3"].sel(party=down).values
         ent = ds["entitlement_hm3"].sel(party=down).values
-        cum_rec, cum_ent = np.full(len(times), np.nan), np.full(len(times), np.nan)
-        for g in periods(period, pd.DatetimeIndex(ds["time"].values)):
-            idx = list(g.steps)
-            cum_rec[idx], cum_ent[idx] = np.cumsum(rec[idx]), np.cumsum(ent[idx])
         colour = PARTY_COLOURS.get(down)
-        fig.add_scatter(x=times, y=cum_rec, mode="lines+markers", name=t("border_cum_received", party=down),
-                        line=dict(color=colour, width=2.5))
-        fig.add_scatter(x=times, y=cum_ent, mode="lines", name=t("border_cum_required", party=down),
-                        line=dict(color=colour, dash="dash", width=2))
+        for k, g in enumerate(periods(period, pd.DatetimeIndex(ds["time"].values))):  # one pair of lines a period
+            idx = list(g.steps)
+            x = [times[i] for i in idx]
+            fig.add_scatter(x=x, y=np.cumsum(rec[idx]), mode="lines+markers", legendgroup="rec", showlegend=k == 0,
+                            name=t("border_cum_received", party=down), line=dict(color=colour, width=2.5))
+            fig.add_scatter(x=x, y=np.cumsum(ent[idx]), mode="lines", legendgroup="ent", showlegend=k == 0,
+                            name=t("border_cum_required", party=down), line=dict(color=colour, dash="dash", width=2))
     _date_axis(fig, times)
     return _layout(fig, t("chart_border_cumulative", period=t(f"period_kind_{period}")), t("u_hm3"))
 
@@ -896,34 +904,14 @@ def shadow_prices(ledger: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def party_verdicts(led: pd.DataFrame) -> dict[str, str]:
-    """Per party, the first share rule's test over the horizon in a few words: "met", "short by 120",
-    "within the ceiling (1,547 unused)", "over by 40" (the rows of all its periods added up)."""
-    from optimizer.interfaces.ui_text import ledger_test
-
-    share = led[led["kind"] == "share"]
-    if share.empty:
-        return {}
-    first = share[share["rule"] == share["rule"].iloc[0]]
-    out = {}
-    for party, g in first.groupby("party", sort=False):
-        bad = g[g["status"].isin(["short", "over"])]
-        row = bad.iloc[0] if len(bad) else g.iloc[0]
-        status = row["status"] if len(bad) else ("within" if row["role"] == "ceiling" else
-                                                 "reported" if row["role"] == "reported" else "met")
-        req, rec = float(g["required_hm3"].sum()), float(g["received_hm3"].sum())
-        deficit = float(bad["deficit_hm3"].sum()) if len(bad) else 0.0
-        out[str(party)] = ledger_test(str(row["role"]), status, req, rec, deficit)
-    return out
-
-
 def rules_in_words(led: pd.DataFrame) -> str:
     """Every ledger row's test as a markdown list: rule, party, role, period, and whether it holds."""
-    from optimizer.interfaces.ui_text import ledger_test, period_label
+    from optimizer.interfaces.ui_text import get_language, ledger_test, period_label
 
     lines = []
     for x in led.itertuples():
         words = ledger_test(x.role, x.status, x.required_hm3, x.received_hm3, x.deficit_hm3)
-        lines.append(f"- **{x.rule}** · {x.party} · {t(f'role_{x.role}')} · {period_label(x.period)}: {words}")
+        period = x.period_name if get_language() == "en" else period_label(x.period)
+        lines.append(f"- **{x.rule}** · {x.party} · {t(f'role_{x.role}')} · {period}: {words}")
     return "\n".join(lines)
 

@@ -394,11 +394,11 @@ with status_box:
             else:
                 st.warning(t("showing_last", label=entry["label"]))
         totals = sup.party_totals(r)
-        verdicts = sup.party_verdicts(r.ledger)  # the first share rule's test per party, in words
         cols = st.columns(len(totals) * 2 + 1)
         for i, (p, row) in enumerate(totals.iterrows()):
+            # no delta against the share here: a ceiling is not a target (each rule's test is listed below in words)
             cols[2 * i].metric(t("metric_received", party=p), t("hm3_value", value=row["received_hm3"]),
-                               delta=verdicts.get(p), delta_color="off", help=t("metric_received_help", party=p))
+                               help=t("metric_received_help", party=p))
             cols[2 * i + 1].metric(t("metric_shortage", party=p), t("hm3_value", value=row["shortage_hm3"]),
                                    delta=t("metric_of_demand", demand=row["demand_hm3"]), delta_color="off",
                                    help=t("metric_shortage_help", party=p))

@@ -422,4 +422,13 @@ RU: dict[str, str] = {
     "period_kind_oct-mar": "межвегетационный период (окт–мар)",
     "period_kind_non-vegetation": "межвегетационный период (окт–мар)",
     "period_kind_month": "месяц",
+    "ledger_col_role": "Роль",
+    "ledger_col_status": "Статус",
+    "ledger_col_test": "Проверка",
+    "status_met": "выполнено",
+    "status_short": "недодано",
+    "status_within": "в пределах",
+    "status_over": "превышение",
+    "status_reported": "только для отчёта",
+    "status_not applicable": "не применяется",
 }
