@@ -254,10 +254,36 @@ def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
 
 
 @functools.lru_cache(maxsize=64)
-def horizon(start: str | pd.Timestamp, months: int) -> pd.DatetimeIndex:
+def horizon(start: str | pd.Timestamp, months: int, round_start: bool = False) -> pd.DatetimeIndex:
+    """``months`` month starts from ``start``. A start inside a month is an error (a horizon is never moved
+    silently) unless ``round_start`` asks for the 1st of that month."""
     if not 1 <= int(months) <= 1200:
         raise ValueError(f"months must be between 1 and 1200, got {months}")
-    return pd.date_range(pd.Timestamp(start).to_period("M").to_timestamp(), periods=int(months), freq="MS")
+    try:
+        ts = pd.Timestamp(start)
+    except (ValueError, TypeError):
+        raise ValueError(f"start {start!r} is not a date; give the first month as YYYY-MM") from None
+    first = ts.to_period("M").to_timestamp()
+    if ts != first and not round_start:
+        raise ValueError(f"start {start!r} is inside a month (the model steps by calendar month); give "
+                         f"{first:%Y-%m}, or ask for rounding to {first:%Y-%m-%d} (--round-start, "
+                         "round_start=True)")
+    return pd.date_range(first, periods=int(months), freq="MS")
+
+
+def _check_steps(times: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """An explicit series' time stamps as month starts: consecutive months, each once, in order."""
+    if times.hasnans:
+        raise ValueError(f"inflow time has a missing stamp at position {int(np.flatnonzero(times.isna())[0])}")
+    months = times.to_period("M")
+    for i in range(1, len(months)):
+        if months[i] != months[i - 1] + 1:
+            what = ("repeats" if months[i] == months[i - 1] else "goes back before" if months[i] < months[i - 1]
+                    else f"skips {(months[i] - months[i - 1]).n - 1} month(s) after")
+            raise ValueError(f"inflow time step {i} ({months[i]}) {what} step {i - 1} ({months[i - 1]}); an "
+                             "explicit series needs consecutive months, each once, in order (nothing is sorted, "
+                             "dropped or filled in)")
+    return months.to_timestamp()
 
 
 def inflow_series(basin: Basin, times: pd.DatetimeIndex, year_type: str) -> xr.DataArray:
@@ -312,7 +338,7 @@ def _check_initial_storage(basin: Basin, initial_storage: dict) -> dict:
 def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray | None = None,
           start: str = "2025-01", months: int = 12, foresight: str = "perfect", operation: str = "agreement",
           end_storage: str | dict | None = None, initial_storage: dict | None = None,
-          time_limit: float | None = 60.0) -> res.Result:
+          time_limit: float | None = 60.0, round_start: bool = False) -> res.Result:
     """Allocate water month by month over a horizon and return a :class:`~optimizer.core.result.Result`.
 
     Parameters
@@ -320,7 +346,8 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     basin : a validated :class:`basins.Basin` or a bundled id / basin file path.
     year_type : typical year repeated over the horizon (``wet``, ``normal``, ``dry``, ``very-dry``).
     inflow : explicit natural inflow [hm³/month] with dims (time, node); overrides year_type, start, months.
-    start, months : first month (``YYYY-MM``) and length (1–1,200) of the horizon.
+    start, months : first month (``YYYY-MM``) and length (1–1,200) of the horizon; a start inside a month is
+        an error unless ``round_start`` (then the horizon starts on the 1st of that month).
     foresight : ``perfect`` (one LP over the horizon) or ``myopic`` (each month alone, storage carried).
     operation : ``agreement`` (rules enforced) or ``status-quo`` (upstream intakes first; rules only reported).
     end_storage : ``initial`` (end ≥ start storage; the default with perfect foresight), ``free`` (the default,
@@ -345,12 +372,12 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     start_storage = None if initial_storage is None else _check_initial_storage(basin, initial_storage)
     if inflow is not None:
         inflow = _check_inflow(basin, inflow)
-        times = pd.DatetimeIndex(inflow["time"].values).to_period("M").to_timestamp()
+        times = _check_steps(pd.DatetimeIndex(inflow["time"].values))
         inflow = inflow.assign_coords(time=times)
         horizon(times[0], len(times))
         label = "explicit series"
     else:
-        times = horizon(start, months)
+        times = horizon(start, months, round_start)
         inflow = inflow_series(basin, times, year_type)
         label = year_type
     upstream_first = operation == "status-quo"
