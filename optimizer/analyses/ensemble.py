@@ -52,7 +52,7 @@ import json
 import logging
 import math
 import sys
-import os
+import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -882,10 +882,15 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     if args.out:  # before hours of solving: the file must be writable where it goes
         parent = Path(args.out).resolve().parent
-        if Path(args.out).is_dir() or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-            raise CliError(f"cannot write {args.out}: " + ("it is a directory" if Path(args.out).is_dir() else
-                           f"the directory {parent} does not exist" if not parent.is_dir() else
-                           f"the directory {parent} is not writable") + "; nothing was solved")
+        why = ("it is a directory" if Path(args.out).is_dir() else
+               f"the directory {parent} does not exist" if not parent.is_dir() else None)
+        if why is None:
+            try:  # a real probe: permissions, read-only mounts, quotas (os.access is always true for root)
+                tempfile.TemporaryFile(dir=parent).close()
+            except OSError as exc:
+                why = f"the directory {parent} is not writable ({exc.strerror or exc})"
+        if why:
+            raise CliError(f"cannot write {args.out}: {why}; nothing was solved")
     try:
         ds = solve_ensemble(basin, q, scheduler=args.scheduler, workers=args.workers, chunk_size=args.chunk_size,
                             operation=args.operation, progress=not args.no_progress)
