@@ -28,6 +28,10 @@ with the terms present only where they apply, ``s[n,−1]`` the initial storage 
 ``e[r,t] = E[r,t]·10⁻³·(A_dead + α_r·((s[r,t−1]+s[r,t])/2 − S_dead))`` [hm³] from the evaporation depth
 E [mm/month] and a surface area linear in storage (α = (A_full − A_dead)/(S_full − S_dead), km²/hm³).
 
+Days: every m³/s ↔ hm³ conversion uses ``step_days(t)``, the real days of step t (29 in a leap February); a
+typical-year inflow or demand is a mean rate per calendar month, so on a dated horizon it is scaled by
+step_days(t) / days of that month in a 365-day year (``typical_to_steps``).
+
 Bounds: ``x[l,t] ≤ C_l·days(t)`` for canals (capacity in m³/s converted with the month's real days);
 ``S_dead ≤ s[r,t] ≤ S_full``; ``q[d,t] ≤ demand[d,t]``; ``s[r,T−1] + end_short[r] ≥ S_end`` (the initial
 storage unless told otherwise). Minimum flows are soft: ``x[l,t] + env[l,t] ≥ m_l(t)``. Agreement rows:
@@ -101,8 +105,32 @@ class Inputs:
         return len(self.times)
 
 
+def step_days(times: pd.DatetimeIndex, step: str = "month") -> np.ndarray:
+    """Real days of each step starting at ``times`` (``month``: the calendar month, 29 in a leap February;
+    ``dekad``: days 1-10, 11-20, 21-end of the month). The one day count of every m³/s ↔ hm³ conversion of
+    the model. Stand-in with the same signature for ``basins.series.step_days`` (being added on another
+    branch); replace this body by that import when it lands."""
+    times = pd.DatetimeIndex(times)
+    if step == "month":
+        return np.asarray(times.days_in_month, dtype=float)
+    if step == "dekad":
+        d = np.asarray(times.day)
+        if not np.isin(d, (1, 11, 21)).all():
+            raise ValueError("dekad steps start on day 1, 11 or 21 of a month")
+        return np.where(d < 21, 10.0, np.asarray(times.days_in_month, dtype=float) - 20.0)
+    raise ValueError(f"unknown step {step!r}; use 'month' or 'dekad'")
+
+
 def days(times: pd.DatetimeIndex) -> np.ndarray:
-    return np.asarray(times.days_in_month, dtype=float)
+    return step_days(times, "month")
+
+
+def typical_to_steps(times: pd.DatetimeIndex) -> np.ndarray:
+    """Factor from a typical-year month (365-day year, February 28 days, as basins.series converts m³/s) to
+    the dated steps of ``times``: a typical-year series is a mean rate per calendar month, so a leap
+    February carries 29/28 of the typical February's volume, as its capacities and minimum flows do."""
+    typical = np.array([pd.Period(f"2001-{m:02d}").days_in_month for m in pd.DatetimeIndex(times).month], float)
+    return days(times) / typical
 
 
 def flow_to_hm3(value: float | None, unit: str, times: pd.DatetimeIndex) -> np.ndarray:
@@ -119,6 +147,7 @@ def make_inputs(basin: Basin, times: pd.DatetimeIndex, inflow: xr.DataArray, *, 
     spec = basin.spec
     month = times.month
     dem = basin.effective_demand.sel(month=xr.DataArray(month, dims="time")).transpose("time", "node")
+    dem = dem * xr.DataArray(typical_to_steps(times), dims="time")  # a typical-year rate over the real days
     ev = basin.evaporation.sel(month=xr.DataArray(month, dims="time")).transpose("time", "node")
     caps = {lk.id: flow_to_hm3(lk.capacity, lk.capacity_unit, times) for lk in spec.links if lk.capacity is not None}
     mins = {lk.id: flow_to_hm3(lk.min_flow, lk.min_flow_unit, times) for lk in spec.links if lk.min_flow is not None}

@@ -30,7 +30,8 @@ from basins.network import spill_node
 
 from optimizer.core import result as res
 from optimizer.core.errors import InfeasibleAgreement, PhysicallyInfeasible, SolverFailure, SolverLimit
-from optimizer.core.model import MAX_INPUT, Inputs, build, check_numbers, make_inputs, physics, set_data, set_elastic
+from optimizer.core.model import (MAX_INPUT, Inputs, build, check_numbers, make_inputs, physics, set_data, set_elastic,
+                                  typical_to_steps)
 
 MYOPIC_STORAGE_VALUE = 0.1  # cost units per hm³ kept in storage at the end of each month (myopic operator)
 _CACHE_SIZE = 64  # kept models at most ...
@@ -287,11 +288,15 @@ def _check_steps(times: pd.DatetimeIndex) -> pd.DatetimeIndex:
 
 
 def inflow_series(basin: Basin, times: pd.DatetimeIndex, year_type: str) -> xr.DataArray:
-    """The typical year of ``year_type`` repeated over ``times`` (time × inflow node, hm³/month)."""
+    """The typical year of ``year_type`` repeated over ``times`` (time × inflow node, hm³/month; a leap
+    February gets 29/28 of the typical February, see :func:`optimizer.core.model.typical_to_steps`)."""
     if year_type not in basin.year_types:
         raise ValueError(f"unknown year type {year_type!r}; the basin has {basin.year_types}")
     da = basin.inflow.sel(year_type=year_type, drop=True).sel(month=xr.DataArray(times.month, dims="time"))
-    return da.drop_vars("month").assign_coords(time=times).transpose("time", "node")
+    # a typical-year month's mean rate over the real days of each dated month (29/28 in a leap February),
+    # the day count capacities and minimum flows use (optimizer.core.model.step_days)
+    da = da * xr.DataArray(typical_to_steps(times), dims="time")
+    return da.drop_vars("month").assign_coords(time=times).transpose("time", "node").assign_attrs(units="hm3/month")
 
 
 def _check_inflow(basin: Basin, inflow: xr.DataArray) -> xr.DataArray:
