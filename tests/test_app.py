@@ -126,7 +126,7 @@ def test_opens_on_chu_normal_year_already_solved():
 
 def test_every_label_used_exists():
     used = set()
-    for path in (ROOT / "app.py", ROOT / "optimizer" / "app_support.py"):
+    for path in (ROOT / "app.py", ROOT / "optimizer" / "interfaces" / "app_support.py"):
         used |= set(re.findall(r"""\bt\(\s*["']([A-Za-z0-9_\-]+)["']""", path.read_text()))
     assert used, "no labels found"
     assert not used - set(ui_text.EN), sorted(used - set(ui_text.EN))
