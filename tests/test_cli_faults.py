@@ -4,7 +4,6 @@ code (2 bad input, 1 only for "runs differ" in compare, 130 interrupted), no tra
 from __future__ import annotations
 
 import json
-import math
 import os
 import signal
 import socket
@@ -113,7 +112,7 @@ def test_busy_port_is_reported_before_serving(capsys):
         s.close()
     out, err = capsys.readouterr()
     assert rc == 2 and f"port {port} on 127.0.0.1 is already in use" in err and "serving" not in out
-    assert app_launch.port_problem("127.0.0.1", 0) is None or True  # port 0 binds anywhere
+    assert app_launch.port_problem("127.0.0.1", 0) is None  # port 0: any free port, always available
     assert "not a TCP port" in app_launch.port_problem("127.0.0.1", 70000)
 
 
@@ -222,4 +221,29 @@ def test_lost_dask_worker_is_reported_by_member():
         assert exc.value.members == [2, 3]
     finally:
         dd.as_completed = orig
-    assert not math.isnan(1.0)
+
+
+def test_an_interrupted_highs_solve_is_an_interruption_not_bad_scaling(monkeypatch):
+    from types import SimpleNamespace
+
+    from pyomo.contrib.solver.common.results import TerminationCondition
+
+    from optimizer.core import solver
+
+    solver.clear_cache()
+    monkeypatch.setattr(solver, "_solve_call", lambda entry, limit: SimpleNamespace(
+        termination_condition=TerminationCondition.interrupted))  # what HiGHS reports after a Ctrl-C
+    with pytest.raises(KeyboardInterrupt):
+        optimizer.solve("chu", months=3)
+    monkeypatch.undo()
+    assert optimizer.solve("chu", months=3).manifest["status"] == "optimal"  # the kept model still solves
+
+
+def test_a_successful_ensemble_shuts_dask_down_quietly(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    p = subprocess.run([sys.executable, "-m", "optimizer", "ensemble", "chu", "--members", "8", "--workers", "2",
+                        "--no-progress", "--out", "e.nc"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                       timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert "Traceback" not in p.stderr and "CommClosedError" not in p.stderr, p.stderr
+    assert [f.name for f in tmp_path.iterdir()] == ["e.nc"]
