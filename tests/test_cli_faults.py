@@ -112,7 +112,9 @@ def test_busy_port_is_reported_before_serving(capsys):
         s.close()
     out, err = capsys.readouterr()
     assert rc == 2 and f"port {port} on 127.0.0.1 is already in use" in err and "serving" not in out
-    assert app_launch.port_problem("127.0.0.1", 0) is None  # port 0: any free port, always available
+    s, port = _busy_port()
+    s.close()
+    assert app_launch.port_problem("127.0.0.1", port) is None  # free again
     assert "not a TCP port" in app_launch.port_problem("127.0.0.1", 70000)
 
 

@@ -7,11 +7,13 @@ ensembles do on every change.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import os
 import platform
+import signal
 import threading
 import time
 from collections import OrderedDict
@@ -151,8 +153,31 @@ def _run(entry: _Entry, time_limit: float | None):
     # a model just handed to HiGHS (set_instance) already holds the current numbers: skip the update pass
     entry.solver.config.auto_updates.update_parameters = entry.solves > 0
     entry.solves += 1
-    with _HIGHS_IO:
+    with _HIGHS_IO, _sigint_cancels(entry):
         return _solve_call(entry, time_limit)
+
+
+@contextlib.contextmanager
+def _sigint_cancels(entry: _Entry):
+    """In the main thread, a Ctrl-C during the HiGHS call cancels the solve and then raises KeyboardInterrupt
+    (HiGHS's own interrupt callback would swallow it and end with a solve error that reads like bad data)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    hit: list[int] = []
+
+    def handler(signum, frame):
+        hit.append(signum)
+        with contextlib.suppress(Exception):
+            entry.solver._solver_model.cancelSolve()
+
+    prev = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, prev if prev is not None else signal.default_int_handler)
+    if hit:
+        raise KeyboardInterrupt
 
 
 def _solve_call(entry: _Entry, time_limit: float | None):
@@ -206,10 +231,24 @@ def _solve_entry(entry: _Entry, inp: Inputs, time_limit: float | None) -> tuple[
         if tc in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit):
             raise SolverLimit(f"HiGHS stopped at its limit ({tc.name}, time limit {time_limit} s) before proving the "
                               "allocation optimal; raise --time-limit or shorten the horizon.")
-        if tc == TerminationCondition.interrupted:  # Ctrl-C caught by HiGHS: an interruption, not bad data
+        if _interrupted(entry, tc):  # Ctrl-C caught by HiGHS: an interruption, not bad data
             raise KeyboardInterrupt
         raise SolverFailure(f"HiGHS ended with status {tc.name}; the inputs may be badly scaled "
                             "(check capacities and inflows for absurd values).")
+
+
+def _interrupted(entry: _Entry, tc) -> bool:
+    """HiGHS stopped on a Ctrl-C (it catches SIGINT during a solve; Pyomo 6.10 reports that as ``error``, so
+    HiGHS's own model status is asked too)."""
+    if tc == TerminationCondition.interrupted:
+        return True
+    import highspy
+
+    kinterrupt = getattr(highspy.HighsModelStatus, "kInterrupt", None)
+    try:
+        return kinterrupt is not None and entry.solver._solver_model.getModelStatus() == kinterrupt
+    except AttributeError:
+        return False
 
 
 def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
@@ -223,7 +262,7 @@ def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
             return SolverLimit(f"HiGHS found the hard rules infeasible but stopped at its limit ({tc.name}, time "
                                f"limit {time_limit} s) while finding which rules conflict; raise --time-limit or "
                                "shorten the horizon.")
-        if tc == TerminationCondition.interrupted:
+        if _interrupted(entry, tc):
             raise KeyboardInterrupt
         if tc not in (TerminationCondition.convergenceCriteriaSatisfied, TerminationCondition.provenInfeasible,
                       TerminationCondition.infeasibleOrUnbounded):
