@@ -48,7 +48,7 @@ def _session(months: int, out: dict, barrier: threading.Barrier) -> None:
         assert not at.exception, [e.value for e in at.exception]
         out["edited"] = at.session_state["results"]["chu"]["result"]
         out["errors"] = [e.value for e in at.error]
-    except BaseException as exc:  # reported by the main thread
+    except BaseException as exc:  # noqa: BLE001 - reported by the main thread
         out["exc"] = exc
 
 
@@ -67,7 +67,7 @@ def test_eight_concurrent_sessions_each_get_their_own_numbers():
     warm.run()
     assert not warm.exception
     months = [13 + i for i in range(SESSIONS)]
-    outs = [dict() for _ in months]
+    outs: list[dict] = [{} for _ in months]
     barrier = threading.Barrier(SESSIONS)
     threads = [threading.Thread(target=_session, args=(m, o, barrier), daemon=True) for m, o in zip(months, outs)]
     t0 = time.perf_counter()

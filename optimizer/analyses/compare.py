@@ -67,7 +67,7 @@ def load_result(path: str | Path) -> Result:
     except KeyError as exc:  # a NetCDF file without the manifest or the ledger of a result
         raise NotAResult(f"{path}: is a NetCDF file but not a chutalas result (no {exc.args[0]!r}); compare "
                          "files written by `chutalas solve --out`") from None
-    except Exception as exc:  # h5py/h5netcdf/xarray raise OSError, ValueError and others on a non-NetCDF file
+    except Exception as exc:  # noqa: BLE001 - h5py, h5netcdf and xarray raise many types on a non-NetCDF file
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise NotAResult(f"{path}: cannot be read as a result NetCDF file ({type(exc).__name__}: {first[:160]}); "
                          "it may be truncated or not NetCDF") from None

@@ -33,7 +33,7 @@ def distributed(client, task, bar, basin, inflow, times, chunks, opts) -> list[d
         for fut in as_completed(futures):
             try:
                 part = fut.result()
-            except Exception as exc:  # KilledWorker, CancelledError, ...: reported by member, not a traceback
+            except Exception as exc:  # noqa: BLE001 - KilledWorker, CancelledError, ...: reported by member
                 lost.extend(members[fut.key])
                 reason = reason or f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
                 continue

@@ -65,7 +65,6 @@ import xarray as xr
 import basins
 from basins import Basin
 from basins.loading import atomic_output
-
 from optimizer.analyses import scenarios as scen
 from optimizer.analyses.dask_run import WorkerLost
 from optimizer.analyses.dask_run import distributed as _distributed

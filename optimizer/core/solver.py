@@ -29,11 +29,24 @@ from pyomo.contrib.solver.solvers.highs import Highs
 import basins
 from basins import Basin
 from basins.network import spill_node
-
 from optimizer.core import result as res
-from optimizer.core.errors import InfeasibleAgreement, PhysicallyInfeasible, SolverFailure, SolverLimit
-from optimizer.core.model import (MAX_INPUT, Inputs, build, check_numbers, make_inputs, physics, set_data, set_elastic,
-                                  typical_to_steps)
+from optimizer.core.errors import (
+    InfeasibleAgreement,
+    PhysicallyInfeasible,
+    SolverFailure,
+    SolverLimit,
+)
+from optimizer.core.model import (
+    MAX_INPUT,
+    Inputs,
+    build,
+    check_numbers,
+    make_inputs,
+    physics,
+    set_data,
+    set_elastic,
+    typical_to_steps,
+)
 
 MYOPIC_STORAGE_VALUE = 0.1  # cost units per hm³ kept in storage at the end of each month (myopic operator)
 _CACHE_SIZE = 64  # kept models at most ...
