@@ -176,7 +176,7 @@ def test_sigint_during_a_long_solve(tmp_path):
 
 
 def test_sigint_during_an_ensemble(tmp_path):
-    rc, text = _run_and_interrupt(["ensemble", "chu", "--members", "400", "--years", "5", "--workers", "2",
+    rc, text = _run_and_interrupt(["ensemble", "chu", "--members", "3000", "--years", "5", "--workers", "2",
                                    "--no-progress", "--out", "e.nc"], tmp_path, 12)
     assert rc == 130, text
     assert "interrupted" in text and "Traceback" not in text and "CommClosedError" not in text
