@@ -458,6 +458,26 @@ def test_upload_of_a_saved_scenario_becomes_a_basin(chu):
     assert metric(at, "Natural inflow") == pytest.approx(before)
 
 
+def test_a_second_upload_of_one_basin_id_is_kept_beside_the_first(chu):
+    first, second = chu.copy(), chu.copy()
+    first.inflow.loc[{"year_type": "normal", "month": 1, "node": "CH_IN_OT"}] = 300.0
+    second.inflow.loc[{"year_type": "normal", "month": 1, "node": "CH_IN_OT"}] = 50.0
+    at = start()
+    open_tab(at, "tab_files")
+    upload(at, "a.yaml", basins.dumps(first, inline=True).encode())
+    inflow_first = metric(at, "Natural inflow")
+    upload(at, "b.yaml", basins.dumps(second, inline=True).encode())
+    radio = at.radio(key="basin")
+    assert radio.value == "upload:chu (2)"
+    assert {"Chu (Shu) (uploaded: a.yaml)", "Chu (Shu) (2) (uploaded: b.yaml)"} <= set(radio.options)
+    assert any("Chu (Shu) (2)" in s.value for s in at.success)
+    assert metric(at, "Natural inflow") == pytest.approx(inflow_first - 250.0, abs=1)
+    # the first upload is still open with its own numbers
+    at.radio(key="basin").set_value("upload:chu")
+    run(at)
+    assert metric(at, "Natural inflow") == pytest.approx(inflow_first)
+
+
 def test_download_buttons_and_their_contents(chu):
     at = start()
     open_tab(at, "tab_files")

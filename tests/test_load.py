@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
 import optimizer
@@ -41,14 +42,14 @@ def _session(months: int, out: dict, barrier: threading.Barrier) -> None:
         out["first_s"] = time.perf_counter() - t0
         assert not at.exception, [e.value for e in at.exception]
         out["first"] = at.session_state["results"]["chu"]["result"]
-        _year_type_box(at).set_value("dry")
+        at.session_state[_year_type_box(at).key] = "dry"  # the edit, as the browser sends a widget value
         t0 = time.perf_counter()
         at.run()
         out["edit_s"] = time.perf_counter() - t0
         assert not at.exception, [e.value for e in at.exception]
         out["edited"] = at.session_state["results"]["chu"]["result"]
         out["errors"] = [e.value for e in at.error]
-    except BaseException as exc:  # reported by the main thread
+    except BaseException as exc:  # noqa: BLE001 - reported by the main thread
         out["exc"] = exc
 
 
@@ -61,13 +62,41 @@ def _same(a, b) -> None:
                                rtol=1e-7, atol=1e-6)
 
 
-def test_eight_concurrent_sessions_each_get_their_own_numbers():
+@pytest.fixture
+def one_runtime(monkeypatch):
+    """One Streamlit runtime for all sessions, as in a real server. AppTest gives each run its own mock
+    runtime and sets the process-wide ``Runtime._instance`` back to None when the run ends; with several
+    AppTests in threads that resets it under a running session (a harness race: "Runtime hasn't been
+    created!"). Here AppTest's assignments go to a subclass and every session shares one mock runtime."""
+    from unittest.mock import MagicMock
+
+    from streamlit.components.v2.component_manager import BidiComponentManager
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.caching.storage.dummy_cache_storage import MemoryCacheStorageManager
+    from streamlit.runtime.dataframe_source_manager import DataframeSourceManager
+    from streamlit.runtime.media_file_manager import MediaFileManager
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+    from streamlit.testing.v1 import app_test
+
+    rt = MagicMock(spec=Runtime)
+    rt.media_file_mgr = MediaFileManager(MemoryMediaFileStorage("/mock/media"))
+    rt.dataframe_source_mgr = DataframeSourceManager()
+    rt.cache_storage_manager = MemoryCacheStorageManager()
+    components = BidiComponentManager()
+    components.discover_and_register_components(start_file_watching=False)
+    rt.bidi_component_registry = components
+    monkeypatch.setattr(app_test, "Runtime", type("PerRunRuntime", (Runtime,), {}))
+    monkeypatch.setattr(Runtime, "_instance", rt)
+    yield rt
+
+
+def test_eight_concurrent_sessions_each_get_their_own_numbers(one_runtime):
     # a warmed server: imports done, the app's script and the default model (Chu, normal, 12 months) ran once
     warm = AppTest.from_file(APP, default_timeout=TIMEOUT)
     warm.run()
     assert not warm.exception
     months = [13 + i for i in range(SESSIONS)]
-    outs = [dict() for _ in months]
+    outs: list[dict] = [{} for _ in months]
     barrier = threading.Barrier(SESSIONS)
     threads = [threading.Thread(target=_session, args=(m, o, barrier), daemon=True) for m, o in zip(months, outs)]
     t0 = time.perf_counter()

@@ -49,9 +49,34 @@ def differences(a: Result, b: Result, rtol: float = 1e-6, atol: float = 1e-6) ->
     return df.sort_values("abs_diff", ascending=False, kind="stable").reset_index(drop=True)
 
 
+class NotAResult(ValueError):
+    """A file that is not a result of ``chutalas solve --out`` (missing, unreadable, not NetCDF, no manifest)."""
+
+
+def load_result(path: str | Path) -> Result:
+    """:meth:`Result.from_netcdf` with every way of failing as one :class:`NotAResult` naming the file."""
+    p = Path(path)
+    if not p.exists():
+        raise NotAResult(f"{path}: no such file")
+    if p.is_dir():
+        raise NotAResult(f"{path}: is a directory, not a result file")
+    if p.stat().st_size == 0:
+        raise NotAResult(f"{path}: is empty, not a result file")
+    try:
+        return Result.from_netcdf(p)
+    except KeyError as exc:  # a NetCDF file without the manifest or the ledger of a result
+        raise NotAResult(f"{path}: is a NetCDF file but not a chutalas result (no {exc.args[0]!r}); compare "
+                         "files written by `chutalas solve --out`") from None
+    except Exception as exc:  # noqa: BLE001 - h5py, h5netcdf and xarray raise many types on a non-NetCDF file
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise NotAResult(f"{path}: cannot be read as a result NetCDF file ({type(exc).__name__}: {first[:160]}); "
+                         "it may be truncated or not NetCDF") from None
+
+
 def compare_files(a: str | Path, b: str | Path, rtol: float, atol: float, top: int, out: TextIO) -> int:
-    """Print the comparison; 0 when equal within tolerance, 1 when not."""
-    ra, rb = Result.from_netcdf(a), Result.from_netcdf(b)
+    """Print the comparison; 0 when equal within tolerance, 1 when not; :class:`NotAResult` when a file is
+    not a result (the CLI exits 2)."""
+    ra, rb = load_result(a), load_result(b)
     diff = differences(ra, rb, rtol=rtol, atol=atol)
     ha, hb = ra.manifest["inputs_sha256"], rb.manifest["inputs_sha256"]
     print(f"A {a}: inputs {ha[:16]}…, objective {ra.objective:,.6f}", file=out)

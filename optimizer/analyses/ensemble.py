@@ -56,6 +56,7 @@ import json
 import logging
 import math
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -67,8 +68,10 @@ import xarray as xr
 
 import basins
 from basins import Basin
-
 from optimizer.analyses import scenarios as scen
+from optimizer.analyses.dask_run import WorkerLost
+from optimizer.analyses.dask_run import distributed as _distributed
+from optimizer.analyses.dask_run import quiet_close as _quiet_close
 from optimizer.core.agreement import Row
 from optimizer.core.errors import SolveError
 
@@ -329,12 +332,9 @@ def solve_ensemble(basin: Basin | str, scenarios: xr.DataArray, client=None, *, 
             n_workers = max(1, len(client.scheduler_info().get("workers", {})))
             size = chunk_size or min(MAX_CHUNK, max(1, math.ceil(n / (4 * n_workers))))
             chunks = _chunks(n, size)
-            items = _distributed(client, basin, inflow, times, chunks, opts, progress)
+            items = _distributed(client, _solve_chunk, _bar(progress, n), basin, inflow, times, chunks, opts)
         finally:
-            if own_client is not None:
-                own_client.close()
-            if cluster is not None:
-                cluster.close()
+            _quiet_close(own_client, cluster)
     ds = _assemble(basin, q, items, opts)
     ds.attrs.update({
         "scheduler": mode, "workers": n_workers, "chunk_size": size, "chunks": len(chunks),
@@ -348,24 +348,6 @@ def _bar(progress: bool, total: int):
     from tqdm import tqdm
 
     return tqdm(total=total, unit="member", disable=not progress, file=sys.stderr, desc="members")
-
-
-def _distributed(client, basin, inflow, times, chunks, opts, progress) -> list[dict]:
-    from distributed import as_completed
-
-    b = client.scatter(basin, broadcast=True, hash=False)  # the basin goes to each worker once
-    data = client.scatter([inflow[c] for c in chunks], hash=False)
-    futures = [client.submit(_solve_chunk, b, d, times, c, opts, pure=False) for d, c in zip(data, chunks)]
-    items = []
-    bar = _bar(progress, sum(map(len, chunks)))
-    try:
-        for _, part in as_completed(futures, with_results=True):
-            items.extend(part)
-            bar.update(len(part))
-    finally:
-        bar.close()
-        client.cancel(futures + data + [b])
-    return items
 
 
 def _static(basin: Basin, times: pd.DatetimeIndex, inp) -> xr.Dataset:
@@ -956,9 +938,22 @@ def run(args: argparse.Namespace) -> int:
                           climate=climate, **({"cv": args.cv} if args.cv is not None else {}))
     except ValueError as exc:
         raise CliError(str(exc)) from None
+    if args.out:  # before hours of solving: the file must be writable where it goes
+        parent = Path(args.out).resolve().parent
+        why = ("it is a directory" if Path(args.out).is_dir() else
+               f"the directory {parent} does not exist" if not parent.is_dir() else None)
+        if why is None:
+            try:  # a real probe: permissions, read-only mounts, quotas (os.access is always true for root)
+                tempfile.TemporaryFile(dir=parent).close()
+            except OSError as exc:
+                why = f"the directory {parent} is not writable ({exc.strerror or exc})"
+        if why:
+            raise CliError(f"cannot write {args.out}: {why}; nothing was solved")
     try:
         ds = solve_ensemble(basin, q, scheduler=args.scheduler, workers=args.workers, chunk_size=args.chunk_size,
                             operation=args.operation, progress=not args.no_progress)
+    except WorkerLost as exc:
+        raise CliError(str(exc)) from None
     except (OSError, TimeoutError) as exc:
         raise CliError(f"cannot reach the Dask scheduler {args.scheduler!r}: {exc}") from None
     except ValueError as exc:
@@ -971,6 +966,9 @@ def run(args: argparse.Namespace) -> int:
         except (SolveError, ValueError) as exc:
             print(f"robust plan: {exc}", file=sys.stderr)
     if args.out:
-        path = to_netcdf(ds, args.out)
+        try:
+            path = to_netcdf(ds, args.out)
+        except OSError as exc:
+            raise CliError(f"cannot write {args.out} ({exc.strerror or exc}); nothing was written there") from None
         print(f"\nwrote {path}")
     return 0 if ds.attrs["members_solved"] else 1

@@ -48,7 +48,15 @@ class PersistentLP:
 
     def forget_basis(self) -> None:
         """Drop the previous solve's basis so that the next solve starts as a freshly built model would."""
-        self.solver._solver_model.clearSolver()  # the one private call (no public equivalent in Pyomo <= 6.10)
+        self.solver._solver_model.clearSolver()  # private: no public equivalent in Pyomo <= 6.10
+
+    def cancel(self) -> None:
+        """Ask HiGHS to stop the running solve (Ctrl-C in the main thread, optimizer.core.solver)."""
+        self.solver._solver_model.cancelSolve()
+
+    def model_status(self):
+        """HiGHS's own model status of the last solve (highspy.HighsModelStatus)."""
+        return self.solver._solver_model.getModelStatus()
 
     def solve(self, time_limit: float | None, *, cold: bool = True) -> Results:
         """Push changed Params to HiGHS (not needed right after hand-off) and solve; returns Pyomo's results."""

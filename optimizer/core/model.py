@@ -30,6 +30,10 @@ with the terms present only where they apply, ``s[n,−1]`` the initial storage 
 ``e[r,t] = E[r,t]·10⁻³·(A_dead + α_r·((s[r,t−1]+s[r,t])/2 − S_dead))`` [hm³] from the evaporation depth
 E [mm/month] and a surface area linear in storage (α = (A_full − A_dead)/(S_full − S_dead), km²/hm³).
 
+Days: every m³/s ↔ hm³ conversion uses ``step_days(t)``, the real days of step t (29 in a leap February); a
+typical-year inflow or demand is a mean rate per calendar month, so on a dated horizon it is scaled by
+step_days(t) / days of that month in a 365-day year (``typical_to_steps``).
+
 Bounds: ``x[l,t] ≤ C_l·days(t)`` for canals (capacity in m³/s converted with the month's real days);
 ``S_dead ≤ s[r,t] ≤ S_full``; ``q[d,t] ≤ demand[d,t]``; ``s[r,T−1] + end_short[r] ≥ S_end`` (the initial
 storage unless told otherwise). Minimum flows are soft: ``x[l,t] + env[l,t] ≥ m_l(t)``. Agreement rows:
@@ -76,7 +80,8 @@ from basins.network import spill_node
 
 from optimizer.core import accounts, fairshare
 from optimizer.core.agreement import Row, rows
-from optimizer.core.timesteps import infer_step, m3s_to_hm3, month_fraction, step_days
+from optimizer.core.timesteps import infer_step, m3s_to_hm3, month_fraction, typical_fraction
+from optimizer.core.timesteps import step_days as _step_days
 
 ENV_PENALTY = 100.0  # cost per hm³ below a minimum flow
 SPILL_PENALTY = 0.01  # cost per hm³ spilled
@@ -127,7 +132,20 @@ class Inputs:
 
 def days(times: pd.DatetimeIndex, step: str | None = None) -> np.ndarray:
     """Real days of each step of ``times`` (the step read from the index unless given)."""
-    return step_days(times, step or infer_step(times))
+    return _step_days(times, step or infer_step(times))
+
+
+def step_days(times: pd.DatetimeIndex, step: str = "month") -> np.ndarray:
+    """Real days of each step starting at ``times`` [d]: the one day count of every m³/s ↔ hm³ conversion
+    (:func:`basins.series.step_days`)."""
+    return _step_days(times, step)
+
+
+def typical_to_steps(times: pd.DatetimeIndex, step: str = "month") -> np.ndarray:
+    """Factor from a typical-year month's volume to each dated step of ``times`` (see
+    :func:`optimizer.core.timesteps.typical_fraction`): a leap February carries 29/28 of the typical February,
+    as its capacities and minimum flows do; a dekad its days' share."""
+    return typical_fraction(times, step)
 
 
 def flow_to_hm3(value: float | None, unit: str, times: pd.DatetimeIndex, step: str | None = None) -> np.ndarray:
@@ -148,7 +166,7 @@ def make_inputs(basin: Basin, times: pd.DatetimeIndex, inflow: xr.DataArray, *, 
     spec = basin.spec
     step = step or infer_step(times)
     month = times.month
-    frac = xr.DataArray(month_fraction(times, step), dims="time")  # monthly volumes → volume per step [D]
+    frac = xr.DataArray(typical_fraction(times, step), dims="time")  # typical-year months → volume per step [D]
     dem = (basin.effective_demand.sel(month=xr.DataArray(month, dims="time")) * frac).transpose("time", "node")
     ev = (basin.evaporation.sel(month=xr.DataArray(month, dims="time")) * frac).transpose("time", "node")
     caps = {lk.id: flow_to_hm3(lk.capacity, lk.capacity_unit, times, step) for lk in spec.links

@@ -7,12 +7,14 @@ ensembles do on every change.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import hashlib
 import json
 import os
 import platform
+import signal
 import threading
 import time
 from collections import OrderedDict
@@ -147,8 +149,36 @@ def _run(entry: _Entry, time_limit: float | None):
     # cold: drop the previous solve's basis. The LP has ties (equal-cost routes, degenerate duals), and a warm
     # start can land on another optimal vertex than a freshly built model, so results would depend on what
     # was solved before. Solving from the same start keeps re-solves identical to a new process.
-    with _HIGHS_IO:
-        return entry.lp.solve(time_limit, cold=True)
+    with _HIGHS_IO, _sigint_cancels(entry):
+        return _solve_call(entry, time_limit)
+
+
+def _solve_call(entry: _Entry, time_limit: float | None):
+    """The HiGHS call itself (a seam for the tests of non-optimal statuses)."""
+    return entry.lp.solve(time_limit, cold=True)
+
+
+@contextlib.contextmanager
+def _sigint_cancels(entry: _Entry):
+    """In the main thread, a Ctrl-C during the HiGHS call cancels the solve and then raises KeyboardInterrupt
+    (HiGHS's own interrupt callback would swallow it and end with a solve error that reads like bad data)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    hit: list[int] = []
+
+    def handler(signum, frame):
+        hit.append(signum)
+        with contextlib.suppress(Exception):
+            entry.lp.cancel()
+
+    prev = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, prev if prev is not None else signal.default_int_handler)
+    if hit:
+        raise KeyboardInterrupt
 
 
 def _extract(m: pyo.ConcreteModel, lp: PersistentLP, inp: Inputs) -> res.Solution:
@@ -194,10 +224,24 @@ def _solve_entry(entry: _Entry, inp: Inputs, time_limit: float | None) -> tuple[
         if tc in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit):
             raise SolverLimit(f"HiGHS stopped at its limit ({tc.name}, time limit {time_limit} s) before proving the "
                               "allocation optimal; raise --time-limit or shorten the horizon.")
-        if tc == TerminationCondition.interrupted:  # Ctrl-C caught by HiGHS: an interruption, not bad data
+        if _interrupted(entry, tc):  # Ctrl-C caught by HiGHS: an interruption, not bad data
             raise KeyboardInterrupt
         raise SolverFailure(f"HiGHS ended with status {tc.name}; the inputs may be badly scaled "
                             "(check capacities and inflows for absurd values).")
+
+
+def _interrupted(entry: _Entry, tc) -> bool:
+    """HiGHS stopped on a Ctrl-C (it catches SIGINT during a solve; Pyomo 6.10 reports that as ``error``, so
+    HiGHS's own model status is asked too)."""
+    if tc == TerminationCondition.interrupted:
+        return True
+    import highspy
+
+    kinterrupt = getattr(highspy.HighsModelStatus, "kInterrupt", None)
+    try:
+        return kinterrupt is not None and entry.lp.model_status() == kinterrupt
+    except AttributeError:
+        return False
 
 
 def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
@@ -211,7 +255,7 @@ def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
             return SolverLimit(f"HiGHS found the hard rules infeasible but stopped at its limit ({tc.name}, time "
                                f"limit {time_limit} s) while finding which rules conflict; raise --time-limit or "
                                "shorten the horizon.")
-        if tc == TerminationCondition.interrupted:
+        if _interrupted(entry, tc):
             raise KeyboardInterrupt
         if tc not in (TerminationCondition.convergenceCriteriaSatisfied, TerminationCondition.provenInfeasible,
                       TerminationCondition.infeasibleOrUnbounded):
@@ -270,19 +314,44 @@ def _iis_words(m, inp: Inputs, rows: list, cols: list) -> list[str]:
 
 
 @functools.lru_cache(maxsize=64)
-def horizon(start: str | pd.Timestamp, months: int, step: str = "month") -> pd.DatetimeIndex:
-    """Step starts of ``months`` calendar months from ``start`` (see :func:`optimizer.core.timesteps.horizon`)."""
-    return timesteps.horizon(start, months, step)
+def horizon(start: str | pd.Timestamp, months: int, step: str = "month", round_start: bool = False) -> pd.DatetimeIndex:
+    """Step starts of ``months`` calendar months from ``start`` (see :func:`optimizer.core.timesteps.horizon`). A
+    start inside a month is an error (a horizon is never moved silently) unless ``round_start`` asks for the 1st."""
+    try:
+        ts = pd.Timestamp(start)
+    except (ValueError, TypeError):
+        raise ValueError(f"start {start!r} is not a date; give the first month as YYYY-MM") from None
+    first = ts.to_period("M").to_timestamp()
+    if ts != first and not round_start:
+        raise ValueError(f"start {start!r} is inside a month (a horizon starts on the 1st of a month); give "
+                         f"{first:%Y-%m}, or ask for rounding to {first:%Y-%m-%d} (--round-start, "
+                         "round_start=True)")
+    return timesteps.horizon(first, months, step)
+
+
+def _check_steps(times: pd.DatetimeIndex) -> None:
+    """Why an explicit series' time stamps are not consecutive months, each once, in order (raises)."""
+    if times.hasnans:
+        raise ValueError(f"inflow time has a missing stamp at position {int(np.flatnonzero(times.isna())[0])}")
+    months = times.to_period("M")
+    for i in range(1, len(months)):
+        if months[i] != months[i - 1] + 1:
+            what = ("repeats" if months[i] == months[i - 1] else "goes back before" if months[i] < months[i - 1]
+                    else f"skips {(months[i] - months[i - 1]).n - 1} month(s) after")
+            raise ValueError(f"inflow time step {i} ({months[i]}) {what} step {i - 1} ({months[i - 1]}); an "
+                             "explicit series needs consecutive months (or dekads, or days), each once, in order "
+                             "(nothing is sorted, dropped or filled in)")
 
 
 def inflow_series(basin: Basin, times: pd.DatetimeIndex, year_type: str, step: str | None = None) -> xr.DataArray:
-    """The typical year of ``year_type`` repeated over ``times`` (time × inflow node, hm³ per step): a month's
-    volume spread over its steps in proportion to their days (:data:`optimizer.core.timesteps.DISAGGREGATION`)."""
+    """The typical year of ``year_type`` repeated over ``times`` (time × inflow node, hm³ per step): a typical
+    month's volume over the real days of each dated step (29/28 in a leap February; a dekad its days' share),
+    :func:`optimizer.core.timesteps.typical_fraction`, [D] for dekads and days."""
     if year_type not in basin.year_types:
         raise ValueError(f"unknown year type {year_type!r}; the basin has {basin.year_types}")
     step = step or timesteps.infer_step(times)
     da = basin.inflow.sel(year_type=year_type, drop=True).sel(month=xr.DataArray(times.month, dims="time"))
-    da = da * xr.DataArray(timesteps.month_fraction(times, step), dims="time")
+    da = da * xr.DataArray(timesteps.typical_fraction(times, step), dims="time")
     out = da.drop_vars("month").assign_coords(time=times).transpose("time", "node")
     out.attrs["units"] = "hm3"
     return out
@@ -333,7 +402,7 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
           start: str = "2025-01", months: int = 12, foresight: str = "perfect", operation: str = "agreement",
           end_storage: str | dict | None = None, initial_storage: dict | None = None,
           time_limit: float | None = 60.0, step: str | None = None, schedule=None,
-          initial_accounts: dict | None = None) -> res.Result:
+          initial_accounts: dict | None = None, round_start: bool = False) -> res.Result:
     """Allocate water month by month over a horizon and return a :class:`~optimizer.core.result.Result`.
 
     Parameters
@@ -341,7 +410,8 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     basin : a validated :class:`basins.Basin` or a bundled id / basin file path.
     year_type : typical year repeated over the horizon (``wet``, ``normal``, ``dry``, ``very-dry``).
     inflow : explicit natural inflow [hm³/month] with dims (time, node); overrides year_type, start, months.
-    start, months : first month (``YYYY-MM``) and length (1–1,200 calendar months) of the horizon.
+    start, months : first month (``YYYY-MM``) and length (1–1,200 calendar months) of the horizon; a start inside
+        a month is an error unless ``round_start`` (then the horizon starts on the 1st of that month).
     step : ``month`` (default), ``dekad`` (days 1–10, 11–20, 21–end) or ``day``; every step has its real length.
         With ``inflow`` the step is read from its time coordinate unless given.
     foresight : ``perfect`` (one LP over the horizon) or ``myopic`` (each month alone, storage carried).
@@ -379,14 +449,19 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     if inflow is not None:
         inflow = _check_inflow(basin, inflow)
         times = pd.DatetimeIndex(inflow["time"].values)
-        inferred = timesteps.infer_step(times)  # consecutive steps from the 1st of a month, or an error
+        try:
+            inferred = timesteps.infer_step(times)  # consecutive steps from the 1st of a month, or an error
+        except ValueError:
+            if len(times) and (times.day == 1).all():
+                _check_steps(times)  # a monthly series: say which month repeats, goes back or skips
+            raise
         if step is not None and timesteps.check_step(step) != inferred:
             raise ValueError(f"the inflow series is given per {inferred}, not per {step}")
         step = inferred
         label = "explicit series"
     else:
         step = timesteps.check_step(step or "month")
-        times = horizon(start, months, step)
+        times = horizon(start, months, step, round_start)
         inflow = inflow_series(basin, times, year_type, step)
         label = year_type
     upstream_first = operation == "status-quo"

@@ -61,6 +61,16 @@ def month_fraction(times: pd.DatetimeIndex, step: str) -> np.ndarray:
     return step_days(times, step) / np.asarray(pd.DatetimeIndex(times).days_in_month, dtype=float)
 
 
+def typical_fraction(times: pd.DatetimeIndex, step: str) -> np.ndarray:
+    """Factor from a typical-year month's volume (a typical year has 365 days: February 28, as basins.series
+    converts m³/s) to each dated step of ``times``: the step's real days over the typical month's days, so that a
+    typical-year series is a mean rate over the real days (29/28 of February in a leap year, as capacities and
+    minimum flows there), and a month's steps share its volume by their days (uniform in time, [D])."""
+    times = pd.DatetimeIndex(times)
+    typical = np.array([pd.Period(f"2001-{m:02d}").days_in_month for m in times.month], dtype=float)
+    return step_days(times, step) / typical
+
+
 def m3s_to_hm3(q_m3s, times: pd.DatetimeIndex, step: str) -> np.ndarray:
     """A flow [m³/s] (scalar or one per step) as the volume of each step [hm³]."""
     return np.asarray(q_m3s, dtype=float) * step_days(times, step) * SECONDS_PER_DAY / 1e6
@@ -74,7 +84,7 @@ def infer_step(times: pd.DatetimeIndex) -> str:
     times = pd.DatetimeIndex(times)
     if len(times) and times[0].day == 1 and times[0] == times[0].normalize():
         months = len(pd.period_range(times[0], times[-1], freq="M"))
-        for step in STEPS:
+        for step in STEPS if 1 <= months <= 1200 else ():
             full = horizon(times[0], months, step)
             if len(full) >= len(times) and full[:len(times)].equals(times):
                 return step

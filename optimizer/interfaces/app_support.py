@@ -281,6 +281,21 @@ def read_upload(name: str, data: bytes) -> tuple[Basin | None, list[Problem]]:
         return None, list(exc.problems)
 
 
+def upload_key(uploaded: dict, basin_id: str) -> str:
+    """The session key of a new upload: ``upload:<id>``, or ``upload:<id> (2)``, ``(3)``, ... when an upload
+    with that id is already open, so an upload never replaces an earlier one (nor the user's edits on it)."""
+    key, n = f"upload:{basin_id}", 2
+    while key in uploaded:
+        key, n = f"upload:{basin_id} ({n})", n + 1
+    return key
+
+
+def upload_suffix(key: str) -> str:
+    """`` (2)`` for the second upload of one basin id (see :func:`upload_key`), else ``""``."""
+    m = re.search(r" \((\d+)\)$", key)
+    return f" ({m.group(1)})" if m else ""
+
+
 # ---- solving -------------------------------------------------------------------------------------
 def solve_options(year_type: str, start_month: int, months: int, foresight: str, operation: str,
                   end_storage: str) -> dict:

@@ -3,7 +3,8 @@
 Every subcommand is a pair of functions, ``_args_<name>(parser)`` adding its
 arguments and ``_run_<name>(args) -> int`` doing the work, registered once in
 :data:`COMMANDS`. Exit codes: 0 success, 2 bad input (an invalid basin file, a
-missing path, a usage error; the problems go to stderr, never a traceback).
+missing path, a usage error; the problems go to stderr, never a traceback), 130 interrupted (Ctrl-C; no
+partial file is left). ``compare`` exits 1 when the runs differ.
 
     chutalas basins             # the bundled basins
     chutalas check chu          # validate a basin and summarise it
@@ -27,6 +28,7 @@ from optimizer.interfaces.ui_text import t
 
 EXIT_OK = 0
 EXIT_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 
 class CliError(Exception):
@@ -209,7 +211,9 @@ def _run_check(args: argparse.Namespace) -> int:
 def _args_solve(p: argparse.ArgumentParser) -> None:
     p.add_argument("basin", help="bundled basin id (chu, talas) or a basin file")
     p.add_argument("--year-type", default="normal", help="wet | normal | dry | very-dry (default normal)")
-    p.add_argument("--start", default="2025-01", help="first month, YYYY-MM (default 2025-01)")
+    p.add_argument("--start", default="2025-01", help="first month, YYYY-MM (default 2025-01); a date inside a "
+                                                      "month is an error unless --round-start")
+    p.add_argument("--round-start", action="store_true", help="start on the 1st of the month --start falls in")
     p.add_argument("--months", type=int, default=12, help="horizon length, 1-1200 months (default 12)")
     p.add_argument("--step", choices=("month", "dekad", "day"), default="month",
                    help="time step of the LP: month, dekad (days 1-10, 11-20, 21-end: 36 a year) or day; "
@@ -228,35 +232,106 @@ def _args_solve(p: argparse.ArgumentParser) -> None:
                    "published figures in data/observed (overrides --year-type, --start, --months)")
 
 
+def _same_file(a: str, b: str) -> bool:
+    pa, pb = Path(a), Path(b)
+    if pa.exists() and pb.exists():
+        return pa.samefile(pb)
+    return pa.resolve() == pb.resolve()
+
+
+def _strict_json(obj):
+    """``obj`` with every NaN/infinity as ``None`` and numpy scalars as Python numbers (strict JSON)."""
+    import math
+
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): _strict_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_strict_json(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def write_all(outputs: list[tuple[str, Callable[[str], object]]]) -> None:
+    """Write several result files all or nothing: each goes to a temporary file beside its target, and only
+    when every one is written are they renamed over their targets. A failure raises a :class:`CliError` that
+    says which files were written (renamed before the failure) and which were not."""
+    import os
+    import tempfile
+
+    staged: list[tuple[str, str]] = []
+    done: list[str] = []
+    current = ""
+    try:
+        for path, write in outputs:
+            current = path
+            parent = Path(path).resolve().parent
+            if Path(path).is_dir():
+                raise IsADirectoryError(21, "is a directory", path)
+            fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{Path(path).name}.", suffix=".part")
+            os.close(fd)
+            staged.append((tmp, path))
+            write(tmp)
+        for tmp, path in staged:
+            current = path
+            mode = os.stat(path).st_mode & 0o777 if Path(path).is_file() else 0o644
+            os.chmod(tmp, mode)  # the file keeps the permissions of the one it replaces (0644 when new)
+            os.replace(tmp, path)
+            done.append(path)
+    except OSError as exc:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+        not_written = [p for p, _ in outputs if p not in done]
+        msg = f"cannot write {current} ({exc.strerror or exc}); "
+        msg += (f"written: {', '.join(done)}; " if done else "nothing was written; ")
+        msg += f"not written: {', '.join(not_written)}" + (" (they are as they were)" if not done else "")
+        raise CliError(msg) from None
+    except BaseException:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _run_solve(args: argparse.Namespace) -> int:
     import json
 
     import optimizer
 
+    outputs = [(p, w) for p, w in ((args.out, "to_netcdf"), (args.ledger, "ledger_to_csv")) if p]
+    if args.out and args.ledger and _same_file(args.out, args.ledger):
+        raise CliError(f"--out and --ledger are the same file ({args.out}); give two different paths "
+                       "(nothing was solved or written)")
+    for path, _ in outputs:
+        parent = Path(path).resolve().parent
+        if Path(path).is_dir():
+            raise CliError(f"cannot write {path}: it is a directory (nothing was solved or written)")
+        if not parent.is_dir():
+            raise CliError(f"cannot write {path}: the directory {parent} does not exist (nothing was solved or "
+                           "written)")
     basin = _load(args.basin)
     if getattr(args, "year", None) is not None:  # a named season (optimizer.interfaces.cli_schedule)
         return _lazy("optimizer.interfaces.cli_schedule", "run_solve_year")(args, basin)
     try:
-        r = optimizer.solve(basin, args.year_type, start=args.start, months=args.months, step=args.step, foresight=args.foresight,
-                            operation=args.operation, end_storage=args.end_storage, time_limit=args.time_limit)
+        r = optimizer.solve(basin, args.year_type, start=args.start, months=args.months, step=args.step,
+                            foresight=args.foresight, operation=args.operation, end_storage=args.end_storage,
+                            time_limit=args.time_limit, round_start=args.round_start)
     except optimizer.SolveError as exc:
         print(f"chutalas solve: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    for path, write in ((args.out, r.to_netcdf), (args.ledger, r.ledger_to_csv)):
-        if path:
-            try:
-                write(path)  # atomic: on failure the file is as it was and no temporary file is left
-            except OSError as exc:
-                raise CliError(f"cannot write {path} ({exc.strerror or exc}); nothing was written there") from None
+    write_all([(p, getattr(r, w)) for p, w in outputs])
     if args.json:
         doc = {"manifest": r.manifest, "parties": r.summary().reset_index().to_dict("records"),
                "end_storage_hm3": r.end_storage().to_dict(),
-               "ledger": r.ledger.replace({float("nan"): None}).to_dict("records"),
-               "cost_sharing": r.cost_sharing.astype(object).where(r.cost_sharing.notna(), None).to_dict("records"),
+               "ledger": r.ledger.to_dict("records"),
+               "cost_sharing": r.cost_sharing.to_dict("records"),
                "water_balance_hm3": r.water_balance.reset_index().to_dict("records")}
-        print(json.dumps(doc, indent=2, default=str))
+        print(json.dumps(_strict_json(doc), indent=2, default=str, allow_nan=False))
         return EXIT_OK
     print_result(r, sys.stdout)
     return EXIT_OK
@@ -388,9 +463,12 @@ def _args_compare(p: argparse.ArgumentParser) -> None:
 
 
 def _run_compare(args: argparse.Namespace) -> int:
-    from optimizer.analyses.compare import compare_files
+    from optimizer.analyses.compare import NotAResult, compare_files
 
-    return compare_files(args.a, args.b, rtol=args.rtol, atol=args.atol, top=args.top, out=sys.stdout)
+    try:
+        return compare_files(args.a, args.b, rtol=args.rtol, atol=args.atol, top=args.top, out=sys.stdout)
+    except NotAResult as exc:
+        raise CliError(str(exc)) from None
 
 
 def _lazy(module: str, func: str) -> Callable:
@@ -482,6 +560,9 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         print(f"chutalas {args.command}: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    except KeyboardInterrupt:  # Ctrl-C: results are written atomically, so no partial file is left
+        print(f"\nchutalas {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # e.g. `chutalas check chu | head`
         sys.stderr.close()
         return EXIT_OK

@@ -96,14 +96,14 @@ def on_upload() -> None:
     if problems:
         ss.upload_msg = ("error", f.name, problems)
         return
-    key = f"upload:{basin.id}"
+    key = sup.upload_key(ss.uploaded, basin.id)  # a second upload of one id is kept beside the first
     defaults = sup.edits_from_basin(basin)
     ss.uploaded[key] = {"basin": basin, "defaults": defaults, "defaults_hash": sup.edits_hash(defaults),
                         "file": f.name}
     forget_edits(key)
     ss.results.pop(key, None)
     ss.basin = key
-    ss.upload_msg = ("ok", f.name, basin.name)
+    ss.upload_msg = ("ok", f.name, basin.name + sup.upload_suffix(key))
 
 
 def on_pin() -> None:
@@ -118,7 +118,8 @@ def on_unpin() -> None:
 
 def basin_label(key: str) -> str:
     if key in ss.uploaded:
-        return t("basin_uploaded", name=ss.uploaded[key]["basin"].name, file=ss.uploaded[key]["file"])
+        return t("basin_uploaded", name=ss.uploaded[key]["basin"].name + sup.upload_suffix(key),
+                 file=ss.uploaded[key]["file"])
     return bundled(key).name
 
 
