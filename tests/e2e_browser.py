@@ -200,7 +200,7 @@ def run_e2e(url: str, out_dir: str | Path, server_log: str | Path | None = None)
                 csv_path = out / "ledger.csv"
                 dl_info.value.save_as(str(csv_path))
                 header = csv_path.read_text(encoding="utf-8").splitlines()[0]
-                if not header.startswith("rule,kind,party,period"):
+                if not header.startswith("rule,kind,party,role,period"):
                     raise E2EFailure(f"unexpected ledger CSV header: {header!r}")
                 report["ledger_csv"] = str(csv_path)
                 page.screenshot(path=str(out / "compliance.png"))

@@ -608,9 +608,10 @@ def test_cli_out_netcdf_is_atomic(tmp_path, capsys, monkeypatch, solved_args, in
         assert main(solved_args + ["--out", str(out)]) == 2
         err = capsys.readouterr().err
         assert f"chutalas solve: cannot write {out} (No space left on device)" in err and "Traceback" not in err
-    else:
-        with pytest.raises(KeyboardInterrupt):
-            main(solved_args + ["--out", str(out)])
+    else:  # Ctrl-C: "interrupted", exit 130, no traceback (issue 16.4)
+        assert main(solved_args + ["--out", str(out)]) == 130
+        err = capsys.readouterr().err
+        assert "interrupted" in err and "Traceback" not in err, err
     assert _snapshot(tmp_path) == before  # the old x.nc byte for byte (or none), and no temporary file
     if existing:
         monkeypatch.undo()
@@ -640,9 +641,10 @@ def test_cli_ledger_csv_is_atomic(tmp_path, capsys, monkeypatch, solved_args, in
     if interruption is OSError:
         assert main(solved_args + ["--ledger", str(led)]) == 2
         assert f"cannot write {led} (No space left on device)" in capsys.readouterr().err
-    else:
-        with pytest.raises(KeyboardInterrupt):
-            main(solved_args + ["--ledger", str(led)])
+    else:  # Ctrl-C: "interrupted", exit 130, no traceback (issue 16.4)
+        assert main(solved_args + ["--ledger", str(led)]) == 130
+        err = capsys.readouterr().err
+        assert "interrupted" in err and "Traceback" not in err, err
     assert _snapshot(tmp_path) == before
 
 
