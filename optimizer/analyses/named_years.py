@@ -105,7 +105,6 @@ def scenario(basin: str, year: int) -> NamedYear:
     if basin not in ("talas", "chu") or int(year) not in YEARS:
         raise ValueError(f"named years are {', '.join(map(str, YEARS))} for the talas and chu basins, not {basin} {year}")
     year = int(year)
-    y = str(year)
     if basin == "chu" and year == 2023:
         f = figure("chu", 2023, "flow % of norm", "8 gauges")
         ny = NamedYear(basin, year, "normal", f.value / 100,

@@ -74,7 +74,7 @@ def facility_water(ds, spec, facility) -> tuple[dict[str, float], float, float]:
         for j, n in enumerate(aq_to):
             water[n] += float(disch[t, j])
 
-        def send(frm: str, to: str, volume: float, share: float) -> None:
+        def send(frm: str, to: str, volume: float, share: float, water=water, tracer=tracer) -> None:
             water[to] += volume
             tracer[to] += share * volume
             if nodes[to].country == "KZ" and nodes[frm].country != "KZ":

@@ -471,7 +471,7 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
                "operation": operation, "end_storage": end_storage, "initial_storage": initial_storage}
     t_all = time.perf_counter()
     timings: dict = {}
-    start_accounts = accounts.check_initial(basin.spec, initial_accounts, full_storage := (
+    start_accounts = accounts.check_initial(basin.spec, initial_accounts, (
         start_storage if start_storage is not None else {r.node: r.initial_storage_hm3 for r in basin.spec.reservoirs}))
     full = make_inputs(basin, times, inflow, end_storage=end_storage, upstream_first=upstream_first,
                        initial_storage=start_storage, step=step, initial_accounts=start_accounts)

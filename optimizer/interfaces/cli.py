@@ -422,7 +422,7 @@ def print_costs(costs, out: TextIO) -> None:
     rows = [[c.name, c.party, _fmt_hm3(c.facility_water_hm3), _fmt_hm3(c.water_hm3), _fmt_hm3(c.unattributed_hm3),
              pct(c.share), f"{c.cost_usd:,.0f}"] for c in om.itertuples()]
     _table(rows, t("cli_cost_cols").split("|"), out, right={2, 3, 4, 5, 6})
-    for fid, g in om.groupby("facility", sort=False):
+    for _, g in om.groupby("facility", sort=False):
         print(f"    {g['name'].iloc[0]}: {g['basis'].iloc[0]}", file=out)
     cap = costs[costs["item"] != "O&M"]
     if len(cap):

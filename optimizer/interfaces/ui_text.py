@@ -458,8 +458,8 @@ EN: dict[str, str] = {
 }
 
 
-from optimizer.interfaces.ui_text_cli import EN_CLI, RU_CLI  # CLI summary labels
-from optimizer.interfaces.ui_text_ru import RU  # the translation needs nothing from here
+from optimizer.interfaces.ui_text_cli import EN_CLI, RU_CLI  # noqa: E402 - CLI summary labels
+from optimizer.interfaces.ui_text_ru import RU  # noqa: E402 - the translation needs nothing from here
 
 EN.update(EN_CLI)
 RU.update(RU_CLI)
