@@ -17,9 +17,9 @@ import time
 import highspy
 import numpy as np
 import scipy.sparse as sp
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 import basins
+from optimizer.core.highs_adapter import standard_form
 from optimizer.core.model import build, make_inputs
 from optimizer.core.solver import horizon, inflow_series
 
@@ -56,17 +56,8 @@ def main(argv=None):
     b = basins.load(a.basin)
     for months in a.months:
         times = horizon("2025-01", months)
-        info = LinearStandardFormCompiler().write(build(make_inputs(b, times, inflow_series(b, times, "normal"))),
-                                                  mixed_form=True, set_sense=None)
-        A, n = info.A, info.A.shape[1]
-        lo = np.array([-np.inf if v.lb is None else v.lb for v in info.columns], float)
-        hi = np.array([np.inf if v.ub is None else v.ub for v in info.columns], float)
-        rl, ru = np.full(A.shape[0], -np.inf), np.full(A.shape[0], np.inf)
-        for i, (_, mult) in enumerate(info.rows):
-            if mult <= 0:
-                rl[i] = info.rhs[i]
-            if mult >= 0:
-                ru[i] = info.rhs[i]
+        info, A, rl, ru, lo, hi = standard_form(build(make_inputs(b, times, inflow_series(b, times, "normal"))))
+        n = A.shape[1]
         c = info.c.toarray().ravel()
         h, t = _highs(A, rl, ru, lo, hi, c)
         z, x = h.getInfo().objective_function_value, np.array(h.getSolution().col_value)

@@ -88,20 +88,13 @@ class PersistentLP:
         return self.results.solution_loader.get_duals(None if constraints is None else list(constraints))
 
 
-def iis(model, time_limit: float | None = 60.0) -> tuple[list, list] | None:
-    """An irreducible infeasible subset of ``model`` (its active constraints and variable bounds), from HiGHS's
-    ``getIis`` on the LP that Pyomo's public standard-form compiler produces. Returns (constraints, variables)
-    as Pyomo component data, or None when HiGHS finds none (e.g. the model is feasible, or the limit is hit)."""
-    import highspy
+def standard_form(model):
+    """Pyomo's public standard form of ``model`` as arrays for HiGHS: (compiler info, A (CSC), row lower, row
+    upper, column lower, column upper); the costs are ``info.c``."""
     import numpy as np
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-    from pyomo.common.errors import InfeasibleConstraintException
-
-    try:
-        info = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
-    except InfeasibleConstraintException:  # a row with no variables left that cannot hold: no matrix to ask
-        return None
+    info = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
     A = info.A.tocsc()
     lo = np.array([-np.inf if v.lb is None else v.lb for v in info.columns], float)
     hi = np.array([np.inf if v.ub is None else v.ub for v in info.columns], float)
@@ -111,6 +104,22 @@ def iis(model, time_limit: float | None = 60.0) -> tuple[list, list] | None:
             rl[i] = info.rhs[i]
         if mult >= 0:
             ru[i] = info.rhs[i]
+    return info, A, rl, ru, lo, hi
+
+
+def iis(model, time_limit: float | None = 60.0) -> tuple[list, list] | None:
+    """An irreducible infeasible subset of ``model`` (its active constraints and variable bounds), from HiGHS's
+    ``getIis`` on the LP that Pyomo's public standard-form compiler produces. Returns (constraints, variables)
+    as Pyomo component data, or None when HiGHS finds none (e.g. the model is feasible, or the limit is hit)."""
+    import highspy
+    import numpy as np
+
+    from pyomo.common.errors import InfeasibleConstraintException
+
+    try:
+        info, A, rl, ru, lo, hi = standard_form(model)
+    except InfeasibleConstraintException:  # a row with no variables left that cannot hold: no matrix to ask
+        return None
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
     lp.col_cost_, lp.col_lower_, lp.col_upper_ = np.zeros(A.shape[1]), lo, hi
