@@ -151,8 +151,11 @@ def table(ds, reservoir: str):
     a = ds["account_hm3"].sel(reservoir=reservoir)
     rel = ds["account_release_hm3"].sel(reservoir=reservoir)
     keep = [p for p in a["party"].values if np.isfinite(a.sel(party=p).values).all()]
-    df = pd.DataFrame(index=pd.DatetimeIndex(ds["time"].values).strftime("%Y-%m"))
-    df.index.name = "month"
+    from optimizer.core.timesteps import step_label
+
+    step = ds.attrs.get("time_step", "month")
+    df = pd.DataFrame(index=[step_label(ts, step) for ts in pd.DatetimeIndex(ds["time"].values)])
+    df.index.name = step
     for p in keep:
         df[f"{p} release hm3"] = rel.sel(party=p).values
         df[f"{p} balance hm3"] = a.sel(party=p).values

@@ -448,7 +448,8 @@ def print_accounts(r, out: TextIO) -> None:
         df = table(ds, str(res))
         print("\n" + t("cli_accounts", reservoir=str(res)), file=out)
         rows = [[m] + [_fmt_hm3(v if abs(v) > 5e-7 else 0.0) for v in row] for m, row in zip(df.index, df.to_numpy())]
-        _table(rows, ["month"] + [c.replace(" hm3", "") for c in df.columns], out, right=set(range(1, df.shape[1] + 1)))
+        _table(rows, [t(f"step_{df.index.name}")] + [c.replace(" hm3", "") for c in df.columns], out,
+               right=set(range(1, df.shape[1] + 1)))
 
 
 # ---- chutalas compare --------------------------------------------------------------------------
