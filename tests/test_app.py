@@ -104,7 +104,7 @@ def test_opens_on_chu_normal_year_already_solved():
     assert widget(at, "selectbox", "year_type").value == "normal"
     assert "Chu (Shu) · normal year · 12 months from Jan 2025" in status(at)
     assert not at.error and not at.warning
-    for label in ("KG received", "KZ received", "KG shortage", "KZ shortage", "Natural inflow"):
+    for label in ("KG use", "KZ received", "KG shortage", "KZ shortage", "Natural inflow"):
         assert metric(at, label) >= 0
     specs = charts(at)
     assert set(specs) == {"chart_allocation", "chart_border"}

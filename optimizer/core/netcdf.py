@@ -63,11 +63,11 @@ LONG_NAMES = {
     "fraction of groundwater storage discharged per month", "reservoir_country": "country of the reservoir",
     "status": "solver status of the member", "message": "solver message of the member (empty when solved)",
     "objective": "objective value of the member's linear programme (model cost units)",
-    "storage_hm3": "reservoir storage at the end of the month", "flow_hm3": "flow entering the link at its upstream end",
+    "storage_hm3": "reservoir storage at the end of the time step", "flow_hm3": "flow entering the link at its upstream end",
     "delivered_hm3": "flow arriving at the link's target", "natural_inflow_hm3": "natural inflow at the node",
     "spill_hm3": "uncontrolled spill to the spill node", "evaporation_hm3": "reservoir evaporation",
     "outflow_hm3": "water leaving the basin at a sink", "min_flow_shortfall_hm3": "flow missing under the minimum flow",
-    "received_hm3": "water received by each party", "entitlement_hm3": "entitlement of each party",
+    "received_hm3": "each party's count under the first share rule (KZ: received at its posts; KG: use at canal heads less returns)", "entitlement_hm3": "each party's share of the resource (KZ: entitlement; KG: use ceiling)",
     "member_min_storage_hm3": "lowest end-of-month storage of the member",
     "annual_shortage_mean_hm3": "expected shortage per 12-month year from the start",
     "ledger_applies": "the ledger row applies to this horizon",
@@ -76,8 +76,9 @@ LONG_NAMES = {
 LEDGER_LONG = {
     "rule": "agreement rule id", "kind": "kind of rule row", "party": "party the row concerns",
     "period": "period of the row", "complete": "the period lies wholly inside the horizon", "mode": "how the row "
-    "is enforced", "tolerance": "tolerance of the comparison", "required_hm3": "water required by the rule",
-    "received_hm3": "water received", "deficit_hm3": "water missing under the requirement", "met":
+    "is enforced", "tolerance": "tolerance of the comparison",
+    "required_hm3": "the entitlement, quota or ceiling (allowed use)",
+    "received_hm3": "the party's count: receipts at its posts, or its use for a ceiling", "deficit_hm3": "shortfall under an entitlement or quota, or use over a ceiling", "met":
     "the rule row is met", "shadow_price": "cost of one more hm3 required (model cost units per hm3)",
     "applies": "the ledger row applies to this horizon",
 }

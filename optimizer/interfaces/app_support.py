@@ -919,6 +919,13 @@ def shadow_prices(ledger: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def first_rule_role(led: pd.DataFrame, party: str) -> str:
+    """The role (entitlement, ceiling, reported) of ``party`` in the ledger's first share rule ("" if none)."""
+    share = led[led["kind"] == "share"]
+    rows = share[(share["rule"] == share["rule"].iloc[0]) & (share["party"] == party)] if len(share) else share
+    return str(rows["role"].iloc[0]) if len(rows) else ""
+
+
 def rules_in_words(led: pd.DataFrame) -> str:
     """Every ledger row's test as a markdown list: rule, party, role, period, and whether it holds."""
     from optimizer.interfaces.ui_text import get_language, ledger_test, period_label

@@ -398,8 +398,10 @@ with status_box:
         cols = st.columns(len(totals) * 2 + 1)
         for i, (p, row) in enumerate(totals.iterrows()):
             # no delta against the share here: a ceiling is not a target (each rule's test is listed below in words)
-            cols[2 * i].metric(t("metric_received", party=p), t("hm3_value", value=row["received_hm3"]),
-                               help=t("metric_received_help", party=p))
+            used = sup.first_rule_role(r.ledger, p) == "ceiling"  # KG's count is its use, not a receipt
+            cols[2 * i].metric(t("metric_used" if used else "metric_received", party=p),
+                               t("hm3_value", value=row["received_hm3"]),
+                               help=t("metric_used_help" if used else "metric_received_help", party=p))
             cols[2 * i + 1].metric(t("metric_shortage", party=p), t("hm3_value", value=row["shortage_hm3"]),
                                    delta=t("metric_of_demand", demand=row["demand_hm3"]), delta_color="off",
                                    help=t("metric_shortage_help", party=p))

@@ -33,10 +33,16 @@ HEADERS = {
     "deviation_hm3": "Отклонение нараст., млн м³ / Deviation carried forward, hm³",
 }
 LEDGER_HEADERS = {
-    "rule": "Правило / Rule", "party": "Сторона / Party", "period": "Период / Period",
-    "received_hm3": "Получено, млн м³ / Received, hm³", "required_hm3": "Положено, млн м³ / Required, hm³",
-    "deficit_hm3": "Недодано, млн м³ / Shortfall, hm³", "mode": "Режим / Mode", "met": "Выполнено / Met",
+    "rule": "Правило / Rule", "party": "Сторона / Party", "role": "Роль / Role", "period": "Период / Period",
+    "required_hm3": "Доля или предел, млн м³ / Share or limit, hm³",
+    "received_hm3": "Учтено (получено или использовано), млн м³ / Counted (received or used), hm³",
+    "deficit_hm3": "Недодано или превышение, млн м³ / Short or over, hm³", "mode": "Режим / Mode",
+    "met": "Выполнено / Met", "test": "Проверка / Test",
 }
+
+ROLE_EN = {"entitlement": "entitlement", "ceiling": "use ceiling", "quota": "quota", "reported": "reported only"}
+ROLE_RU = {"entitlement": "право на долю", "ceiling": "предел использования", "quota": "квота",
+           "reported": "только для отчёта"}
 
 
 def step_name(ts: pd.Timestamp, step: str) -> str:
@@ -59,8 +65,18 @@ def bilingual(df: pd.DataFrame, step: str, headers: dict = HEADERS) -> pd.DataFr
 
 
 def ledger_table(ledger: pd.DataFrame) -> pd.DataFrame:
+    """The ledger as exchanged: each row's role (entitlement, use ceiling, quota) and its test in words, in
+    Russian and English, so that a ceiling not reached never reads as a shortfall."""
+    from optimizer.interfaces.ui_text import ledger_test
+
     keep = [c for c in LEDGER_HEADERS if c in ledger.columns]
     out = ledger[keep].copy()
+    if "role" in out:
+        out["role"] = [f"{t_ru} / {t_en}" for t_ru, t_en in zip(
+            (ROLE_RU.get(r, r) for r in ledger["role"]), (ROLE_EN.get(r, r) for r in ledger["role"]))]
+    if "test" in out:
+        out["test"] = [ledger_test(x.role, x.status, x.required_hm3, x.received_hm3, x.deficit_hm3, lang="ru")
+                       + " / " + x.test for x in ledger.itertuples()]
     for c in out.columns:
         if pd.api.types.is_float_dtype(out[c]):
             out[c] = out[c].round(3)

@@ -85,6 +85,9 @@ EN: dict[str, str] = {
     "solve_failed_unexpected": "The optimiser stopped with an unexpected error ({kind}): {message}",
     "conflicts_caption": "Rules that had to give way in the closest feasible allocation (hm³).",
     "metric_received": "{party} received",
+    "metric_used": "{party} use",
+    "metric_used_help": "Water used by {party} over the horizon as the share rule counts it (withdrawals at the canal "
+                        "heads less the return flow given back); its share is a ceiling on this use, not a target.",
     "metric_received_help": "Water received by {party} over the horizon under the first share rule's receipts, "
                             "against its share of the basin resource (entitlement).",
     "metric_entitlement_delta": "{delta:+,.0f} hm³ vs share",
@@ -387,8 +390,8 @@ EN: dict[str, str] = {
     "account_balance": "{party} balance",
     "account_release": "{party} release",
     "account_total": "storage above dead storage",
-    "cli_accounts": "Storage accounts of {reservoir} (end of month, hm3; release = water released for the party "
-                    "that month):",
+    "cli_accounts": "Storage accounts of {reservoir} (end of each step, hm3; release = water released for the party "
+                    "in that step):",
     "cli_costs": "O&M cost sharing (2000 Agreement, by use of facilities: each facility's own water reaching each "
                  "party) [USD]:",
     "cli_capital": "Capital works and repairs (agreed shares where published, otherwise the facility's O&M split):",
