@@ -16,7 +16,7 @@ def differences(a: Result, b: Result, rtol: float = 1e-6, atol: float = 1e-6) ->
     largest first: variable, index, a, b, abs_diff. Differences in shape or coordinates are rows too."""
     rows = []
     da_, db_ = a.dataset, b.dataset
-    for name in sorted(set(da_.data_vars) | set(db_.data_vars)):
+    for name in sorted({str(v) for v in da_.data_vars} | {str(v) for v in db_.data_vars}):
         if name not in da_ or name not in db_:
             rows.append({"variable": name, "index": "(missing in one file)", "a": np.nan, "b": np.nan,
                          "abs_diff": np.inf})

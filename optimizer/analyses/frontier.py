@@ -47,16 +47,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 import basins
 from basins import Basin
-from basins.schema import ShareRule
+from basins.schema import Country, ShareRule
 
-from optimizer.core.agreement import Row
+from optimizer.core.agreement import Period, Row
 from optimizer.core.errors import InfeasibleAgreement, PhysicallyInfeasible, SolverFailure, SolverLimit
 
 # Pyomo, HiGHS and the model/result modules are imported inside the functions that need them, so that
@@ -65,8 +65,10 @@ if TYPE_CHECKING:
     import xarray as xr
 
     from optimizer.core.model import Inputs
+    from optimizer.core.result import Solution
 
-UPSTREAM, DOWNSTREAM = "KG", "KZ"
+UPSTREAM: Country = "KG"
+DOWNSTREAM: Country = "KZ"
 FLOOR_TOL = 1e-6  # hm³ (or GWh) given up from V(ε) in stage 2, so that stage 2 stays feasible in floating point
 PRICE_TOL = 1e-7  # a dual below this is "not binding"
 
@@ -109,12 +111,13 @@ def _party_delivery_expr(m, basin: Basin, party: str):
     return sum(m.q[d.node, t] for d in basin.spec.demands if d.party == party for t in m.T)
 
 
-def receipts(ds: xr.Dataset, basin: Basin, party: str, months: tuple[int, ...] | None = None) -> float:
+def receipts(ds: xr.Dataset, basin: Basin, party: Country, months: tuple[int, ...] | None = None) -> float:
     """A party's receipts [hm³] under the basin's first share rule, over the horizon (or its ``months``)."""
     from optimizer.core import result as res
 
     rule = _first_share_rule(basin)
-    row = Row(rule.id, "share", party, None, rule.receipts[party], rule.mode, 0.0, 0.0)
+    horizon = Period("horizon", tuple(range(ds.sizes["time"])), True)  # (received() reads only the posts)
+    row = Row(rule.id, "share", party, horizon, rule.receipts[party], rule.mode, 0.0, 0.0)
     monthly = res.Accounts(ds).received(row)
     if months is not None:
         monthly = monthly[np.isin(pd.DatetimeIndex(ds["time"].values).month, months)]
@@ -136,7 +139,7 @@ class _Run:
     metric: float = np.nan
     dual: float = np.nan
     objective: float = np.nan
-    solution: object = None  # optimizer.core.result.Solution
+    solution: Solution | None = None
 
 
 class EpsilonLP:
@@ -297,6 +300,7 @@ def _frontier(basin: Basin, inp: Inputs, *, points: int, primary, metric, extend
 
     # the agreement's own point (ordinary solve, rules enforced)
     r = agreement_result
+    agreement: dict[str, Any]
     if isinstance(r, InfeasibleAgreement):
         agreement = {"status": "infeasible", "note": str(r).splitlines()[0]}
     else:
@@ -327,6 +331,7 @@ def _frontier(basin: Basin, inp: Inputs, *, points: int, primary, metric, extend
             rows.append({**row, y: s1.primary, price: _clean_dual(s1.dual), "objective": np.nan,
                          "status": "stage 2 " + s2.status})
             continue
+        assert s2.solution is not None  # extract=True
         ds = res.make_dataset(inp, s2.solution, spill_to)
         allocations[i] = ds
         rows.append({**row, y: s1.primary, **values(ds), price: _clean_dual(s1.dual), "objective": s2.objective,

@@ -84,8 +84,8 @@ def table() -> pd.DataFrame:
     return pd.read_csv(DATA, dtype=str)
 
 
-def figure(basin: str, year: int, quantity: str, post: str = "", date: str = "") -> Figure:
-    """The one row of named_years.csv for basin, year, quantity (exact) and post / date (substrings)."""
+def figure(basin: str, year: int | str, quantity: str, post: str = "", date: str = "") -> Figure:
+    """The one row of named_years.csv for basin, year (a number or the table's text, e.g. "2022 or 2023"), quantity (exact) and post / date (substrings)."""
     df = table()
     sel = df[(df.basin == basin) & (df.year == str(year)) & (df.quantity == quantity)
              & df.post_or_object.str.contains(post, regex=False) & df.date_or_period.str.contains(date, regex=False)]

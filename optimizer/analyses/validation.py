@@ -220,7 +220,7 @@ def _inflow_to(result, node: str, month: int) -> float:
 
 def _target_observations(basin: Basin) -> list[Observation]:
     """One row per calibration target (fitted), compared with the calibrated normal-year status-quo run."""
-    out = []
+    out: list[Observation] = []
     c = basin.spec.calibration
     if c is None:
         return out

@@ -123,6 +123,7 @@ def add_to_dataset(ds, inp, bal: np.ndarray | None, rel: np.ndarray | None) -> N
     ks = keys(spec)
     if not ks:
         return
+    assert bal is not None and rel is not None, "the basin has storage accounts but the solution has no account values"
     parties = list(ds["party"].values) if "party" in ds.coords else list(spec.agreement.parties)
     if "party" not in ds.coords:
         ds.coords["party"] = parties

@@ -31,9 +31,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from basins import Basin
-from basins.schema import Receipt
+from basins.schema import Country, Receipt
 
 from optimizer.core.timesteps import infer_step, month_fraction, step_days
+
+#: a party id read as a str (a rule's ``enforced``, ``party_roles``) → the schema's ``Country`` (KeyError if unknown)
+PARTY: dict[str, Country] = {"KG": "KG", "KZ": "KZ"}
 
 SEASON_MONTHS = {"apr-sep": (4, 5, 6, 7, 8, 9), "oct-mar": (10, 11, 12, 1, 2, 3)}
 #: the Commission's names of the seasons (the vegetation and non-vegetation periods)
@@ -162,7 +165,7 @@ def rows(basin: Basin, times: pd.DatetimeIndex, monthly: bool = False, step: str
         return one if monthly else periods(kind, times, step)
 
     for r in ag.share_rules:
-        for p in r.enforced:
+        for p in map(PARTY.__getitem__, r.enforced):
             for g in groups(r.period):
                 out.append(Row(r.id, "share", p, g, r.receipts[p], r.mode, r.tolerance, r.penalty,
                                share=r.shares[p], resource_inflows=list(r.resource_inflows),
@@ -179,7 +182,7 @@ def rows(basin: Basin, times: pd.DatetimeIndex, monthly: bool = False, step: str
             out.append(Row(q.id, "quota", q.party, g, q.receipts, q.mode, q.tolerance, q.penalty,
                            volume_hm3=q.volume_hm3, scale=scale, applies=applies))
     for s in ag.storage_splits:
-        for p in s.enforced:
+        for p in map(PARTY.__getitem__, s.enforced):
             for g in groups(s.period):
                 out.append(Row(s.id, "split", p, g, s.receipts[p], s.mode, s.tolerance, s.penalty,
                                share=s.shares[p], reservoir=s.reservoir,
@@ -193,7 +196,7 @@ def ledger_rows(basin: Basin, times: pd.DatetimeIndex) -> list[Row]:
     ag = basin.spec.agreement
     out: list[Row] = []
     for r in ag.share_rules:
-        for p, role in r.party_roles.items():
+        for p, role in ((PARTY[k], v) for k, v in r.party_roles.items()):
             for g in periods(r.period, times):
                 out.append(Row(r.id, "share", p, g, r.receipts[p], r.mode if role != "reported" else "reported",
                                r.tolerance, r.penalty, share=r.shares[p], resource_inflows=list(r.resource_inflows),
@@ -203,7 +206,7 @@ def ledger_rows(basin: Basin, times: pd.DatetimeIndex) -> list[Row]:
             out.append(Row(q.id, "quota", q.party, g, q.receipts, q.mode, q.tolerance, q.penalty,
                            volume_hm3=q.volume_hm3, applies=g.complete))
     for s in ag.storage_splits:
-        for p, role in s.party_roles.items():
+        for p, role in ((PARTY[k], v) for k, v in s.party_roles.items()):
             for g in periods(s.period, times):
                 out.append(Row(s.id, "split", p, g, s.receipts[p], s.mode if role != "reported" else "reported",
                                s.tolerance, s.penalty, share=s.shares[p], reservoir=s.reservoir, role=role))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -43,7 +43,7 @@ def _fmt_hm3(v: float) -> str:
 
 
 def _table(rows: list[list[str]], header: list[str], out: TextIO, indent: str = "  ",
-           right: set[int] = frozenset()) -> None:
+           right: Set[int] = frozenset()) -> None:
     """Print ``rows`` as aligned columns; columns in ``right`` are right-aligned (numbers)."""
     cells = [header] + rows
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
@@ -76,12 +76,13 @@ def _args_basins(p: argparse.ArgumentParser) -> None:
 
 
 def _run_basins(args: argparse.Namespace) -> int:
-    rows, failed = [], []
+    rows: list[list[str]] = []
+    failed: list[tuple[str, basins.BasinError]] = []
     for bid in basins.available():
         try:
             b = basins.load(bid)
-        except basins.BasinError as exc:
-            failed.append((bid, exc))
+        except basins.BasinError as err:
+            failed.append((bid, err))
             continue
         inflow = b.annual_inflow_hm3()
         normal = _fmt_hm3(inflow["normal"]) if "normal" in inflow.index else "-"
