@@ -114,6 +114,9 @@ class Reservoir(Entry):
     area_km2_at_dead: float = Field(ge=0, le=MAX_AREA_KM2)
     area_km2_at_full: float = Field(gt=0, le=MAX_AREA_KM2)
     spill_to: str | None = Field(default=None, description="node receiving uncontrolled spill; default: target of the first outgoing link")
+    level_volume: str | None = Field(default=None, description=(
+        "level-area-volume table: a CSV path relative to the basin file (columns level_m [m a.s.l.], area_km2, "
+        "volume_hm3, mark, source; basins.level_volume), used to convert measured levels to volumes"))
     source: str = ""
 
 

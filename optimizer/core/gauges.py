@@ -15,16 +15,23 @@ date and never filled. Aggregation to the model step (:func:`optimizer.core.time
 averaged by duration, volumes passed are summed, storage and level readings take the step's last reading (the
 state at the end of the step); a model step touched by a gap is NaN, never estimated. A finer step is never made
 up from a coarser one.
+
+A reservoir post recorded as a water level (``m``, m a.s.l.) is converted to volume (quantity ``storage``, hm³)
+when its level–area–volume table is given (``level_tables``: post → :class:`basins.level_volume.LevelVolume`,
+e.g. :func:`basins.level_volume.for_reservoir`): linear between the table's rows; a level outside the table is an
+error naming the post, date, row and the table's range (never extrapolated); a gap stays a gap.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from basins.level_volume import LevelVolume
 from optimizer.core import timesteps
 
 UNITS = {"m3/s": "flow", "hm3": "volume", "m": "level"}
@@ -116,14 +123,28 @@ def _fail(file, row, fld, problem, fix):
     raise GaugeError(f"{file}, row {row}, field {fld!r}: {problem}; {fix}")
 
 
-def read(path: str | Path) -> Gauges:
+def read(path: str | Path, level_tables: Mapping[str, LevelVolume] | None = None) -> Gauges:
     path = Path(path)
     if not path.exists():
         raise GaugeError(f"{path}: no such file; give the path of a gauge CSV (post,date,value,unit)")
-    return from_table(pd.read_csv(path, dtype={"post": str, "unit": str}), str(path))
+    return from_table(pd.read_csv(path, dtype={"post": str, "unit": str}), str(path), level_tables)
 
 
-def from_table(df: pd.DataFrame, file: str = "<table>") -> Gauges:
+def _level_to_volume(file: str, post: str, g: pd.DataFrame, s: pd.Series, table: LevelVolume) -> pd.Series:
+    """A post's levels [m a.s.l.] as volumes [hm³] through its table; NaN (a gap) stays NaN."""
+    lv = s.to_numpy(float)
+    out = (lv < table.lowest_m) | (lv > table.highest_m)  # (NaN compares False: a gap is not out of range)
+    if out.any():
+        ts = s.index[int(np.argmax(out))]
+        row = int(g.loc[g["date"] == ts, "row"].iloc[0])
+        _fail(file, row, "value", f"post {post!r} on {ts:%Y-%m-%d}: level {lv[out][0]:g} m is outside the "
+              f"level-volume table of {table.reservoir} ({table.range_text()}, {table.file})",
+              "check the reading and its datum (m a.s.l.), or extend the table")
+    return pd.Series(table.volume(lv), index=s.index)
+
+
+def from_table(df: pd.DataFrame, file: str = "<table>",
+               level_tables: Mapping[str, LevelVolume] | None = None) -> Gauges:
     df = df.rename(columns=lambda c: str(c).strip())
     for col in ("post", "date", "value", "unit"):
         if col not in df.columns:
@@ -182,5 +203,15 @@ def from_table(df: pd.DataFrame, file: str = "<table>") -> Gauges:
                 gaps.append(Gap(post, ts, "no record"))
             elif np.isnan(s[ts]):
                 gaps.append(Gap(post, ts, "empty value"))
-        series[post], units[post], quantities[post], steps[post] = s, g["unit"].iloc[0], g["quantity"].iloc[0], step
+        unit, q = g["unit"].iloc[0], g["quantity"].iloc[0]
+        if level_tables and post in level_tables and q != "level":
+            _fail(file, int(g.row.iloc[0]), "unit", f"post {post!r} is recorded as {q} ({unit}), not as a level (m)",
+                  "give a level-volume table only for a post recorded in m a.s.l.")
+        if q == "level" and level_tables and post in level_tables:
+            s, unit, q = _level_to_volume(file, post, g, s, level_tables[post]), "hm3", "storage"
+        series[post], units[post], quantities[post], steps[post] = s, unit, q, step
+    unknown = sorted(set(level_tables or {}) - set(series))
+    if unknown:
+        _fail(file, 1, "post", f"level-volume tables given for posts not in the file: {unknown}",
+              f"name the posts as the file does ({sorted(series)})")
     return Gauges(series, units, quantities, steps, gaps, file)
