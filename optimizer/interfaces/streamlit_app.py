@@ -18,7 +18,7 @@ import streamlit as st
 import basins
 from optimizer.interfaces import ui_text
 from optimizer.interfaces.app import edits as E
-from optimizer.interfaces.app import page_results, page_tools
+from optimizer.interfaces.app import page_results, page_season, page_tools
 from optimizer.interfaces.app.files import read_upload, upload_key, upload_suffix
 from optimizer.interfaces.app.page_common import Page, show_problems
 from optimizer.interfaces.app.page_inputs import render_agreement, render_inputs
@@ -153,9 +153,10 @@ with st.sidebar:
 status_box = st.container()
 # Lazy tabs: only the open tab's content runs and is sent (the browser draws far less on every run).
 # Edits live in session state, not in the widgets, so a closed tab loses nothing.
-tabs = st.tabs([t("tab_allocation"), t("tab_demands"), t("tab_reservoirs"), t("tab_compliance"), t("tab_inputs"),
-                t("tab_agreement"), t("tab_compare"), t("tab_tradeoffs"), t("tab_files")], key="tab", on_change="rerun")
-tab_alloc, tab_dem, tab_res, tab_comp, tab_inputs, tab_agree, tab_compare, tab_trade, tab_files = tabs
+tabs = st.tabs([t("tab_allocation"), t("tab_demands"), t("tab_reservoirs"), t("tab_compliance"), t("tab_schedule"),
+                t("tab_inputs"), t("tab_agreement"), t("tab_compare"), t("tab_tradeoffs"), t("tab_files")], key="tab",
+               on_change="rerun")
+tab_alloc, tab_dem, tab_res, tab_comp, tab_season, tab_inputs, tab_agree, tab_compare, tab_trade, tab_files = tabs
 
 if key not in ss.edits:
     ss.edits[key] = defaults_of(key).copy()
@@ -206,6 +207,9 @@ for tab, render in ((tab_alloc, page_results.render_allocation), (tab_dem, page_
                 st.info(t("no_solution"))
             else:
                 render(page, page.entry)
+if tab_season.open:
+    with tab_season:
+        page_season.render_season(page)
 if tab_compare.open:
     with tab_compare:
         page_tools.render_compare(page, validation_table)
