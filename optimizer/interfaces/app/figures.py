@@ -23,12 +23,23 @@ KIND_SYMBOLS = {"inflow": "triangle-down", "reservoir": "square", "junction": "c
                 "border": "x", "sink": "star", "aquifer": "hexagon"}
 
 
+def balance_period_label(name: str) -> str:
+    """A water-balance period (``2024/25 hydrological year (Oct–Sep) — part in the horizon``, as
+    optimizer.core.balance names it) in the current language."""
+    if ui_text.get_language() == "en":
+        return name
+    out = name.replace(" — part in the horizon", t("period_partial"))
+    for key in ("hydro-year", "year", "apr-sep", "oct-mar"):
+        out = out.replace(ui_text.t(f"period_kind_{key}", lang="en"), t(f"period_kind_{key}"))
+    return ui_text.period_label(out)
+
+
 def fig_water_balance(wb: pd.DataFrame) -> go.Figure:
     """Water balance per party territory and period (Result.water_balance): what comes in (positive) and
     where it goes (negative bars), in hm³; the bars of each party and period sum to zero."""
     from optimizer.core.balance import IN_TERMS, OUT_TERMS
 
-    x = [f"{party} — {period}" for period, party in wb.index]
+    x = [f"{party}<br>{balance_period_label(period).replace(' — ', '<br>')}" for period, party in wb.index]
     fig = go.Figure()
     for c in IN_TERMS + OUT_TERMS:
         sign = 1.0 if c in IN_TERMS else -1.0
@@ -38,6 +49,7 @@ def fig_water_balance(wb: pd.DataFrame) -> go.Figure:
         fig.add_bar(x=x, y=vals, name=t(f"wb_{c}"))
     fig.update_layout(barmode="relative")
     fig = _layout(fig, t("wb_title"), t("axis_hm3_period"), x="", height=520)
+    fig.update_xaxes(tickangle=0)  # (the period on lines of its own under the party)
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0),  # 11 terms:
                       margin=dict(l=60, r=20, t=60, b=160))  # below the plot, clear of the title
     return fig

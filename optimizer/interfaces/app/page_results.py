@@ -158,7 +158,10 @@ def render_compliance(page: Page, entry: dict) -> None:
     heading(t("costs"))
     if len(r.cost_sharing):
         st.plotly_chart(figure(entry, "costs", lambda r: fig_costs(r.cost_sharing)), key="chart_costs")
-        st.dataframe(ui_text.relabel(r.cost_sharing, "cost_col_"), hide_index=True, column_config={
+        costs = r.cost_sharing.copy()
+        if "item" in costs:  # O&M in words; a capital work's item is its name (data)
+            costs["item"] = costs["item"].map(lambda v: t("cost_item_om") if v == "O&M" else v)
+        st.dataframe(ui_text.relabel(costs, "cost_col_"), hide_index=True, column_config={
             t(f"cost_col_{c}"): st.column_config.NumberColumn(format=f) for c, f in
             (("share", "%.3f"), ("water_hm3", "%.1f"), ("om_cost_usd", "%.0f"), ("cost_usd", "%.0f"))})
     else:

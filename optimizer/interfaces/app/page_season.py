@@ -63,6 +63,7 @@ def render_season(page: Page) -> None:
     names = A.post_names(basin, posts)
     st.caption(t("season_quota", quota=season.operative_quota_hm3, regulation=season.regulation_quota_hm3,
                  posts=", ".join(names.values())))
+    result_box = st.container()  # plan against fact first, above the editor it follows from
     state, skey = _state(page), _season_key(page, year, forecast)
     plans = state["plans"]
     if skey not in plans:
@@ -132,13 +133,16 @@ def render_season(page: Page) -> None:
     shown_key = rkey if rkey in runs else state.get("last")
     if shown_key not in runs or runs[shown_key]["season"] != skey:
         return
-    if shown_key != rkey:
-        st.warning(t("season_stale"))
-    render_plan_fact(runs[shown_key], names)
+    run = runs[shown_key]
+    with result_box:
+        if shown_key != rkey:
+            st.warning(t("season_stale"))
+        render_plan_fact(run, names)
+    render_plan_fact_table(run, names)
 
 
 def render_plan_fact(run: dict[str, Any], names: dict[str, str]) -> None:
-    """Plan against fact at the season's end (one metric per post), the cumulative chart and the table."""
+    """Plan against fact at the season's end (one metric per post) and the cumulative chart."""
     pf = run["pf"]
     last = pd.Timestamp(pf["step_start"].max())
     heading(t("season_result", date=A.dekad_label(last)))
@@ -152,6 +156,11 @@ def render_plan_fact(run: dict[str, Any], names: dict[str, str]) -> None:
                            plan=row["cum_plan_hm3"], fact=row["cum_actual_hm3"]),
                    delta_color="normal" if row["deviation_hm3"] < -0.05 else "off", help=t("season_metric_help"))
     st.plotly_chart(A.fig_plan_fact(pf, names), key="chart_plan_fact")
+
+
+def render_plan_fact_table(run: dict[str, Any], names: dict[str, str]) -> None:
+    """Plan against fact per post and dekad, and its download."""
+    pf = run["pf"]
     heading(t("season_table"))
     table = A.plan_fact_display(pf, names)
     st.dataframe(table, hide_index=True, key="table_plan_fact", column_config={

@@ -23,7 +23,7 @@ from basins import Basin
 from optimizer.core import schedule as sched_mod
 from optimizer.core import timesteps
 from optimizer.core.schedule import Schedule, ScheduleError
-from optimizer.interfaces.app.figures import PARTY_COLOURS, _date_axis, _layout
+from optimizer.interfaces.app.figures import PARTY_COLOURS, _layout
 from optimizer.interfaces.tables import HEADERS
 from optimizer.interfaces.ui_text import label_or, month_abbr, t
 
@@ -205,8 +205,13 @@ def fig_plan_fact(pf: pd.DataFrame, names: dict[str, str]) -> go.Figure:
         fig.add_scatter(x=x, y=g["cum_actual_hm3"], name=t("season_fact_line", post=names.get(p, p)),
                         mode="lines+markers", line=dict(color=colour, width=2.5), customdata=labels,
                         hovertemplate="%{customdata}: %{y:,.1f}<extra></extra>")
-    _date_axis(fig, sorted(pd.DatetimeIndex(pf["step_start"]).unique()))
-    return _layout(fig, t("season_chart"), t("axis_cum_hm3"), t("axis_dekad"))
+    months = [ts for ts in sorted(pd.DatetimeIndex(pf["step_start"]).unique()) if ts.day == 1]
+    fig.update_xaxes(tickmode="array", tickvals=months, ticktext=[f"{month_abbr(ts.month)} {ts.year}" for ts in months])
+    fig = _layout(fig, t("season_chart"), t("axis_cum_hm3"), t("axis_dekad"), height=460)
+    fig.update_yaxes(rangemode="tozero")
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0),  # below the plot:
+                      margin=dict(l=60, r=20, t=60, b=120), hovermode="closest")  # two lines a post
+    return fig
 
 
 def plan_fact_csv(schedule: Schedule, pf: pd.DataFrame) -> bytes:
