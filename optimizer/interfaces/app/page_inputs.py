@@ -80,7 +80,8 @@ def render_agreement(page: Page) -> dict:
         ed = page.edits.rules[rule.id]
         kind_label = {"share": t("rule_share"), "quota": t("rule_quota"), "split": t("rule_split")}[ed["kind"]]
         with st.container(border=True):
-            st.markdown(t("rule_header", kind=kind_label, id=rule.id, period=rule.period))
+            st.markdown(t("rule_header", kind=kind_label, id=rule.id,
+                           period=label_or(f"period_kind_{rule.period}", rule.period)))
             if rule.description:
                 st.caption(rule.description)
             c1, c2 = st.columns([1, 2])
@@ -109,6 +110,7 @@ def render_agreement(page: Page) -> dict:
                         t("quota_volume", party=rule.party, unit=t("u_hm3")), min_value=0.0, step=10.0,
                         value=float(ed["volume_hm3"]), format="%.1f", key=page.widget_key(f"volume_{rule.id}")))
     if page.base.spec.demands:
+        node_names = {n.id: n.name for n in page.base.spec.nodes}
         heading(t("priorities"))
         st.caption(t("priorities_caption"))
         boxes["priorities"] = st.container()
@@ -117,8 +119,6 @@ def render_agreement(page: Page) -> dict:
             with cols[i % len(cols)]:
                 page.edits.priorities[d.node] = int(st.number_input(
                     t("priority_of", node=d.node, party=d.party or "-"), min_value=1, max_value=10, step=1,
-                    value=int(page.edits.priorities[d.node]), key=page.widget_key(f"priority_{d.node}")))
+                    value=int(page.edits.priorities[d.node]), key=page.widget_key(f"priority_{d.node}"),
+                    help=node_names.get(d.node, d.node)))
     return boxes
-
-
-boxes: dict = {}
