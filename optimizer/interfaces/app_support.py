@@ -9,7 +9,7 @@ import basins  # noqa: F401 - (the module whose loads() the upload path calls; t
 from optimizer.interfaces.app.edits import (
     EDITS_FILE, RESERVOIR_FIELDS, Edits, edits_from_basin, edits_hash, count_changes,
     scenario_text, validate_edits, Located, locate, problems_by_table,
-    to_display, to_hm3, series_display, apply_cell_edits
+    to_display, to_hm3, series_display, apply_cell_edits, revalidate_series
 )
 from optimizer.interfaces.app.results import (
     START_YEAR, MET_COLOUR, NOT_MET_COLOUR, INFO_COLOUR, solve_options, solve_key, label_or, result_label,
@@ -34,7 +34,7 @@ from optimizer.interfaces.ui_text import M3S
 __all__ = [
     'EDITS_FILE', 'RESERVOIR_FIELDS', 'Edits', 'edits_from_basin', 'edits_hash', 'count_changes', 'scenario_text',
     'validate_edits', 'Located', 'locate', 'problems_by_table', 'to_display', 'to_hm3', 'series_display',
-    'apply_cell_edits', 'START_YEAR', 'MET_COLOUR', 'NOT_MET_COLOUR', 'INFO_COLOUR', 'solve_options', 'solve_key',
+    'apply_cell_edits', 'revalidate_series', 'START_YEAR', 'MET_COLOUR', 'NOT_MET_COLOUR', 'INFO_COLOUR', 'solve_options', 'solve_key',
     'label_or', 'result_label', 'ledger_display', 'party_totals', 'compare_table', 'validation_provider',
     'provider_id', 'validation_table', 'ledger_styled', 'first_rule_role', 'rules_in_words', 'UPLOAD_MAX_MB',
     'UPLOAD_MAX_BYTES', 'read_upload', 'upload_key', 'upload_suffix', 'netcdf_bytes', 'ledger_csv', 'PARTY_COLOURS',

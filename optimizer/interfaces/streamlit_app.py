@@ -179,11 +179,12 @@ ek = E.edits_hash(page.edits)
 cached = ss.validated.get(key)
 if cached is None or cached[0] != ek:
     if ek == defaults_hash(key):  # unedited: the basin as loaded, validated already
-        cached = (ek, base, [])
-    else:
-        cached = (ek, *E.validate_edits(base, page.edits))
+        cached = (ek, base, [], page.defaults)
+    else:  # only the changed series cells, when nothing else changed since a valid state; else the whole basin
+        quick = None if cached is None or cached[1] is None else E.revalidate_series(cached[1], cached[3], page.edits)
+        cached = (ek, *(quick or E.validate_edits(base, page.edits)), page.edits.copy())
     ss.validated[key] = cached
-_, page.edited_basin, problems = cached
+_, page.edited_basin, problems, _ = cached
 unshown: list[E.Located] = []
 for table, items in E.problems_by_table(problems).items():
     box = boxes.get(table) or (boxes.get("agreement") if table in ("agreement", "other") else None)

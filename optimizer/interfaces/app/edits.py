@@ -21,6 +21,8 @@ import yaml
 
 import basins
 from basins import Basin, BasinError, Problem
+from basins.schema import SERIES_MAX, SeriesFiles
+from basins.series import from_dataarray
 
 from optimizer.interfaces.ui_text import month_abbr, t
 
@@ -161,6 +163,46 @@ def validate_edits(base: Basin, e: Edits) -> tuple[Basin | None, list[Problem]]:
         return basins.loads(scenario_text(base, e), file=EDITS_FILE), []
     except BasinError as exc:
         return None, list(exc.problems)
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
+    """Cell by cell: equal, or both NaN (``b`` aligned on ``a``'s labels)."""
+    x, y = a.to_numpy(dtype=float), b.reindex(index=a.index, columns=a.columns).to_numpy(dtype=float)
+    return (x == y) | (np.isnan(x) & np.isnan(y))
+
+
+def revalidate_series(checked: Basin, before: Edits, e: Edits) -> tuple[Basin, list[Problem]] | None:
+    """The fast path of an edit (issue 15): when ``e`` differs from ``before`` (the edits that gave the valid basin
+    ``checked``) only in inflow or demand values, check only the changed cells — the same test the loader applies
+    to a series value (a finite number, >= 0, at most SERIES_MAX) — and return ``checked`` with the new series.
+    None when anything else changed or a changed cell fails: then :func:`validate_edits` checks the whole basin
+    and words the problems exactly as for a basin file."""
+    if set(e.inflow) != set(before.inflow) or e.rules != before.rules or e.priorities != before.priorities:
+        return None
+    if not (_same(e.reservoirs[RESERVOIR_FIELDS], before.reservoirs[RESERVOIR_FIELDS]).all()
+            and _same(e.canals[["capacity"]], before.canals[["capacity"]]).all()):
+        return None
+    changed = {("inflow", yt): df for yt, df in e.inflow.items() if not _same(df, before.inflow[yt]).all()}
+    if not _same(e.demand, before.demand).all():
+        changed[("demand", "")] = e.demand
+    for (kind, _), df in changed.items():
+        if df.shape != (12, len(df.columns)) or list(df.index) != list(range(1, 13)):
+            return None
+        v = df.to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            if not (np.isfinite(v) & (v >= 0) & (v <= SERIES_MAX[kind])).all():
+                return None
+    b = checked.copy()
+    for (kind, yt), df in changed.items():
+        if kind == "inflow":
+            b.inflow.loc[{"year_type": yt}] = _table_to(b.inflow.sel(year_type=yt), df)
+        else:
+            b.demand.values[...] = _table_to(b.demand, df)
+    # the form validate_edits gives (a basin read from text: inline series saying what the arrays hold, no path)
+    b.spec = b.spec.model_copy(update={"series_files": None, "series_inline": SeriesFiles(
+        **{k: from_dataarray(getattr(b, k), k) for k in ("inflow", "demand", "evaporation")})})
+    b.path = None
+    return b, []
 
 
 # ---- problems located in the app's tables ---------------------------------------------------------
