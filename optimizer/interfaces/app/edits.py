@@ -21,8 +21,7 @@ import yaml
 
 import basins
 from basins import Basin, BasinError, Problem
-from basins.schema import SERIES_MAX, SeriesFiles
-from basins.series import from_dataarray
+from basins.schema import SERIES_MAX
 
 from optimizer.interfaces.ui_text import month_abbr, t
 
@@ -198,9 +197,9 @@ def revalidate_series(checked: Basin, before: Edits, e: Edits) -> tuple[Basin, l
             b.inflow.loc[{"year_type": yt}] = _table_to(b.inflow.sel(year_type=yt), df)
         else:
             b.demand.values[...] = _table_to(b.demand, df)
-    # the form validate_edits gives (a basin read from text: inline series saying what the arrays hold, no path)
-    b.spec = b.spec.model_copy(update={"series_files": None, "series_inline": SeriesFiles(
-        **{k: from_dataarray(getattr(b, k), k) for k in ("inflow", "demand", "evaporation")})})
+    # the series live in the arrays only (no file, no stale inline text): basins.dumps writes them from the arrays,
+    # and neither the model nor sha256() reads these two fields
+    b.spec = b.spec.model_copy(update={"series_files": None, "series_inline": None})
     b.path = None
     return b, []
 
