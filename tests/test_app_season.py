@@ -104,7 +104,7 @@ def test_a_typed_plan_the_river_can_meet_shows_100_percent(talas_season):
     assert first_row[t("pf_col_plan_hm3")] == pytest.approx((first - 20.0) * 10 * HM3_PER_M3S_DAY, abs=1e-3)
     last = table.iloc[-1]
     assert last[t("pf_col_cum_plan_hm3")] == pytest.approx(plan, abs=0.1)
-    assert last[t("pf_col_fulfilment_pct")] == pytest.approx(100.0, abs=0.05)
+    assert float(last[t("pf_col_fulfilment_pct")]) == pytest.approx(100.0, abs=0.05)
 
 
 def test_a_plan_larger_than_the_river_shows_the_shortfall(talas_season):
@@ -184,3 +184,14 @@ def test_season_tab_in_russian():
         table = plan_fact_table(at)
         assert {t("pf_col_plan_m3s"), t("pf_col_cum_plan_hm3"), t("pf_col_fulfilment_pct")} <= set(table.columns)
         assert "План, м³/с" in table.columns and "Выполнение, %" in table.columns
+
+
+def test_no_plan_yet_reads_as_a_dash_not_a_number(talas_season):
+    q = pd.DataFrame({POST: [0.0, 0.0] + [10.0] * 16}, index=talas_season.times)
+    sched = sched_mod.Schedule.from_m3s(q, "dekad")
+    actual = sched.plan_hm3 * 0.5  # half of the plan arrives
+    table = A.plan_fact_display(S.plan_vs_fact(sched, actual), {POST: "Talas at the border"})
+    pct = table[t("pf_col_fulfilment_pct")].tolist()
+    assert pct[:2] == ["—", "—"] and pct[2:] == ["50.0"] * 16
+    assert table[t("pf_col_deviation_hm3")].iloc[-1] == pytest.approx(
+        -0.5 * 10.0 * (183 - 20) * HM3_PER_M3S_DAY, abs=0.01)  # half of 10 m³/s over 163 days: -70.4 hm³

@@ -164,6 +164,6 @@ def render_plan_fact_table(run: dict[str, Any], names: dict[str, str]) -> None:
     heading(t("season_table"))
     table = A.plan_fact_display(pf, names)
     st.dataframe(table, hide_index=True, key="table_plan_fact", column_config={
-        c: st.column_config.NumberColumn(format="%.1f" if "%" in c else "%.3f") for c in table.columns[2:]})
+        c: st.column_config.NumberColumn(format="%.3f") for c in table.columns[2:] if table[c].dtype.kind == "f"})
     st.download_button(t("season_download"), data=A.plan_fact_csv(run["schedule"], pf),
                        file_name="plan_fact.csv", mime="text/csv", key="dl_plan_fact", on_click="ignore")
