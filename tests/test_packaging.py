@@ -66,7 +66,7 @@ def test_wheel_contents(installed):
         assert f"basins/{basin}.yaml" in names
         for f in ("inflow.csv", "demand.csv", "evaporation.csv", "SOURCES.md"):
             assert f"basins/data/{basin}/{f}" in names, f
-    for f in ("optimizer/interfaces/streamlit_app.py", "basins/py.typed", "optimizer/py.typed"):
+    for f in ("optimizer/interfaces/streamlit_app.py", "optimizer/interfaces/app/page_results.py", "basins/py.typed", "optimizer/py.typed"):
         assert f in names, f
     # the licence file: dist-info/LICENSE, or dist-info/licenses/LICENSE with setuptools >= 77 (PEP 639)
     assert names & {"chutalas-0.1.0.dist-info/LICENSE", "chutalas-0.1.0.dist-info/licenses/LICENSE"}, sorted(

@@ -1,6 +1,6 @@
 """Russian and English labels (optimizer/interfaces/ui_text.py): the tables agree, the current language works per
 thread, and no user-facing string of the app, its figures or the CLI summaries bypasses ``t(...)`` (an ``ast``
-scan of app.py, optimizer/interfaces/app_support.py and the summary printing of optimizer/interfaces/cli.py)."""
+scan of app.py, optimizer/interfaces/streamlit_app.py, every module of optimizer/interfaces/app/ and the summary printing of optimizer/interfaces/cli.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ from optimizer.interfaces.ui_text import EN, RU, t
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
 SUPPORT = ROOT / "optimizer" / "interfaces" / "app_support.py"
+APP_SCRIPT = ROOT / "optimizer" / "interfaces" / "streamlit_app.py"
+#: the app's modules: plain-data support (edits, figures, tables) and the page sections that draw the tabs
+APP_MODULES = sorted((ROOT / "optimizer" / "interfaces" / "app").glob("*.py"))
 CLI = ROOT / "optimizer" / "interfaces" / "cli.py"
 LETTER = re.compile(r"[^\W\d_]")  # any letter, Latin, Cyrillic or Greek
 
@@ -219,7 +222,8 @@ def test_scan_finds_literals_it_must_find():
     assert [lit.value for lit in _literals(cli_bad.body[0].body[0].value.args[0])] == ["Nodes:"]
 
 
-@pytest.mark.parametrize("path", [APP, SUPPORT], ids=["app.py", "app_support.py"])
+@pytest.mark.parametrize("path", [APP, SUPPORT, APP_SCRIPT, *APP_MODULES],
+                         ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_user_facing_literal_outside_t(path):
     found = scan(ast.parse(path.read_text(encoding="utf-8")), path.name)
     assert not found, "\n".join(found)

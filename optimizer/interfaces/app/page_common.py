@@ -1,0 +1,75 @@
+"""What every page section of the app shares: the :class:`Page` it draws (basin, edits, options, solution), the
+fixed-table data editor, headings, captions and located problems, and figures cached per solution."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from basins import Basin
+
+from optimizer.interfaces.app.edits import Edits, Located
+from optimizer.interfaces.ui_text import t
+
+
+@dataclass
+class Page:
+    """One run of the script: the basin shown (``key``: a bundled id or an upload's key), its edits and options;
+    ``edited_basin`` (None while the edits are invalid) and ``entry`` (the solution shown) once known."""
+
+    key: str
+    base: Basin
+    edits: Edits
+    defaults: Edits
+    version: int
+    year_type: str
+    uploaded: bool
+    labels: dict[str, str]
+    time_limit: float
+    opts: dict[str, Any] = field(default_factory=dict)
+    edited_basin: Basin | None = None
+    entry: dict[str, Any] | None = None
+
+    def widget_key(self, name: str) -> str:
+        """One widget namespace per basin and reset (a reset gives fresh widgets, no stale editor state)."""
+        return f"{name}|{self.key}|v{self.version}"
+
+
+def editor(page: Page, name: str, make_shown: Callable[[], pd.DataFrame], column_config: dict,
+           disabled: list[str] | None = None, key: str | None = None) -> tuple[pd.DataFrame, dict]:
+    """A data editor whose table is fixed while it lives; returns (shown table, edited rows)."""
+    ss = st.session_state
+    k = key or page.widget_key(name)
+    if k not in ss or k not in ss.snapshots:
+        ss.snapshots[k] = make_shown()
+    rows = len(ss.snapshots[k])
+    shown = st.data_editor(ss.snapshots[k], key=k, num_rows="fixed", column_config=column_config,
+                           disabled=disabled or False, width="stretch", height=35 * (rows + 1) + 3)
+    state = ss.get(k) or {}
+    return shown, state.get("edited_rows", {})
+
+
+def heading(text: str) -> None:
+    st.markdown(f"##### {text}")
+
+
+def edited_caption(n: int) -> None:
+    if n:
+        st.caption(t("edited_count", n=n, s=t("plural_s") if n != 1 else "", verb="" if n != 1 else t("verb_s")))
+
+
+def show_problems(items: list[Located]) -> None:
+    if items:
+        st.error(t("problems_here") + "\n" + "\n".join(f"- {loc.text}" for loc in items))
+
+
+def figure(entry: dict[str, Any], name: str, build: Callable[[Any], Any]) -> Any:
+    """A result's figure, built once per solution (tab switches and reruns reuse it)."""
+    figs = entry.setdefault("figures", {})
+    if name not in figs:
+        figs[name] = build(entry["result"])
+    return figs[name]

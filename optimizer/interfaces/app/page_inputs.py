@@ -1,0 +1,124 @@
+"""The inputs and agreement tabs: the edit tables (inflow and demand series, reservoirs, canals) and the
+agreement's rules (modes, shares, quota volumes) and demand priorities. Every edit is kept in the page's
+:class:`~optimizer.interfaces.app.edits.Edits` (session state), never in the widgets."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import streamlit as st
+
+from basins.schema import Quota
+
+from optimizer.interfaces.app.edits import RESERVOIR_FIELDS, apply_cell_edits, count_changes, series_display, to_hm3
+from optimizer.interfaces.app.page_common import Page, edited_caption, editor, heading
+from optimizer.interfaces.ui_text import label_or, t
+
+
+def render_inputs(page: Page) -> dict:
+    """The edit tables; returns the containers where each table's problems are shown."""
+    boxes: dict = {}
+    st.caption(t("inputs_intro"))
+    units = ["hm3", "m3/s"]
+    unit = st.radio(t("unit_toggle"), units, index=units.index(st.session_state.get("unit_pref", "hm3")), horizontal=True,
+                    format_func=lambda u: t("unit_hm3" if u == "hm3" else "unit_m3s"), key="unit")
+    st.session_state.unit_pref = unit
+    unit_label = t("unit_hm3") if unit == "hm3" else t("u_m3s")
+    names = {n.id: n.name for n in page.base.spec.nodes}
+
+    for kind in ("inflow", "demand"):
+        if kind == "inflow":
+            heading(t("inflow_table", year_type=label_or(f"year_type_{page.year_type}", page.year_type),
+                           unit=unit_label))
+            yt = page.year_type
+            current, name, count = page.edits.inflow[yt], f"ed_inflow_{yt}_{unit}", f"inflow:{yt}"
+        else:
+            heading(t("demand_table", unit=unit_label))
+            current, name, count = page.edits.demand, f"ed_demand_{unit}", "demand"
+        boxes[kind] = st.container()
+        cfg = {n: st.column_config.NumberColumn(t("col_series", node=n, unit=unit_label), help=names.get(n, n),
+                                                format="%.2f") for n in current.columns}
+        shown, edited = editor(page, name, partial(series_display, current, unit), cfg)
+        new = apply_cell_edits(current, edited, shown, lambda v, pos: to_hm3(v, pos + 1, unit))
+        if kind == "inflow":
+            page.edits.inflow[page.year_type] = new
+        else:
+            page.edits.demand = new
+        edited_caption(count_changes(page.edits, page.defaults).get(count, 0))
+
+    heading(t("reservoir_table"))
+    boxes["reservoirs"] = st.container()
+    cfg = {"_index": st.column_config.TextColumn(t("col_node")),
+           "name": st.column_config.TextColumn(t("col_name"))}
+    cfg |= {f: st.column_config.NumberColumn(t(f"col_{f}"), format="%.1f") for f in RESERVOIR_FIELDS}
+    shown, edited = editor(page, "ed_reservoirs", lambda: page.edits.reservoirs.copy(), cfg, disabled=["name"])
+    page.edits.reservoirs = apply_cell_edits(page.edits.reservoirs, edited, shown)
+    edited_caption(count_changes(page.edits, page.defaults)["reservoirs"])
+    heading(t("canal_table"))
+    boxes["canals"] = st.container()
+    link_units = set(page.edits.canals["unit"])
+    cap_label = t("col_capacity_unit", unit=t("u_m3s") if link_units == {"m3/s"} else
+                  (t("unit_hm3") if link_units == {"hm3/month"} else t("col_unit")))
+    cfg = {"_index": st.column_config.TextColumn(t("col_link")),
+           "from": st.column_config.TextColumn(t("col_link_from")),
+           "to": st.column_config.TextColumn(t("col_link_to")),
+           "capacity": st.column_config.NumberColumn(cap_label, format="%.1f"),
+           "unit": st.column_config.TextColumn(t("col_unit"))}
+    shown, edited = editor(page, "ed_canals", lambda: page.edits.canals.copy(), cfg, disabled=["from", "to", "unit"])
+    page.edits.canals = apply_cell_edits(page.edits.canals, edited, shown)
+    edited_caption(count_changes(page.edits, page.defaults)["canals"])
+    return boxes
+
+
+
+# ---- agreement tab: rule modes, shares, quota volumes, priorities ---------------------------------
+def render_agreement(page: Page) -> dict:
+    st.caption(t("agreement_intro"))
+    boxes = {"agreement": st.container()}
+    ag = page.base.spec.agreement
+    for rule in list(ag.share_rules) + list(ag.quotas) + list(ag.storage_splits):
+        ed = page.edits.rules[rule.id]
+        kind_label = {"share": t("rule_share"), "quota": t("rule_quota"), "split": t("rule_split")}[ed["kind"]]
+        with st.container(border=True):
+            st.markdown(t("rule_header", kind=kind_label, id=rule.id,
+                           period=label_or(f"period_kind_{rule.period}", rule.period)))
+            if rule.description:
+                st.caption(rule.description)
+            c1, c2 = st.columns([1, 2])
+            with c1:
+                ed["mode"] = st.radio(t("mode"), ["hard", "soft"], index=["hard", "soft"].index(ed["mode"]),
+                                      format_func=lambda m: t(f"mode_{m}"), horizontal=True,
+                                      key=page.widget_key(f"mode_{rule.id}"))
+            with c2:
+                if not isinstance(rule, Quota):  # a share rule or a storage split
+                    parties = list(ed["shares"])
+                    first = rule.enforce[0] if rule.enforce and rule.enforce[0] in parties else parties[0]
+                    others = [p for p in parties if p != first]
+                    if len(others) == 1:  # two parties: one input, the other gets the rest
+                        v = st.number_input(t("share_of", party=first), min_value=0.0, max_value=1.0, step=0.01,
+                                            value=float(ed["shares"][first]), format="%.2f",
+                                            key=page.widget_key(f"share_{rule.id}"))
+                        ed["shares"] = {first: float(v), others[0]: round(1.0 - float(v), 12)}
+                        st.caption(t("share_other", party=others[0], share=ed["shares"][others[0]]))
+                    else:
+                        for p in parties:
+                            ed["shares"][p] = float(st.number_input(
+                                t("share_of", party=p), min_value=0.0, max_value=1.0, step=0.01,
+                                value=float(ed["shares"][p]), format="%.2f", key=page.widget_key(f"share_{rule.id}_{p}")))
+                else:  # a quota
+                    ed["volume_hm3"] = float(st.number_input(
+                        t("quota_volume", party=rule.party, unit=t("u_hm3")), min_value=0.0, step=10.0,
+                        value=float(ed["volume_hm3"]), format="%.1f", key=page.widget_key(f"volume_{rule.id}")))
+    if page.base.spec.demands:
+        node_names = {n.id: n.name for n in page.base.spec.nodes}
+        heading(t("priorities"))
+        st.caption(t("priorities_caption"))
+        boxes["priorities"] = st.container()
+        cols = st.columns(min(len(page.base.spec.demands), 5))
+        for i, d in enumerate(page.base.spec.demands):
+            with cols[i % len(cols)]:
+                page.edits.priorities[d.node] = int(st.number_input(
+                    t("priority_of", node=d.node, party=d.party or "-"), min_value=1, max_value=10, step=1,
+                    value=int(page.edits.priorities[d.node]), key=page.widget_key(f"priority_{d.node}"),
+                    help=node_names.get(d.node, d.node)))
+    return boxes

@@ -1,0 +1,162 @@
+"""What the app shows of a solve besides figures: solve options and cache keys, result labels, the compliance
+ledger in words and colours, party totals, the pinned-vs-current comparison and the validation table.
+
+No Streamlit here: plain data (Basin, Result, pandas). Labels from :mod:`optimizer.interfaces.ui_text`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from typing import Any
+
+import pandas as pd
+
+from basins import Basin
+
+from optimizer.interfaces import ui_text
+from optimizer.interfaces.ui_text import month_abbr, t
+
+START_YEAR = 2025
+MET_COLOUR, NOT_MET_COLOUR = "#d4edda", "#f8d7da"
+INFO_COLOUR = "#eef0f3"  # reported-only and not-applicable rows: no test, neither green nor red
+
+
+# ---- solving -------------------------------------------------------------------------------------
+def solve_options(year_type: str, start_month: int, months: int, foresight: str, operation: str,
+                  end_storage: str) -> dict:
+    return {"year_type": year_type, "start": f"{START_YEAR}-{int(start_month):02d}", "months": int(months),
+            "foresight": foresight, "operation": operation, "end_storage": end_storage}
+
+
+def solve_key(basin: Basin, options: dict) -> str:
+    return hashlib.sha256((basin.sha256() + json.dumps(options, sort_keys=True)).encode()).hexdigest()
+
+
+def label_or(key: str, default: str) -> str:
+    """The label ``key`` if the language has it, else ``default`` (e.g. a year type the labels do not know)."""
+    return ui_text.label_or(key, default)
+
+
+def result_label(basin: Basin, options: dict) -> str:
+    start = pd.Timestamp(options["start"])
+    yt = options["year_type"]
+    return t("status", basin=basin.name, year_type=label_or(f"year_type_{yt}", yt), months=options["months"],
+             start=f"{month_abbr(start.month)} {start.year}",
+             foresight=label_or(f"foresight_short_{options['foresight']}", options["foresight"]),
+             operation=label_or(f"operation_{options['operation']}", options["operation"]))
+
+
+def ledger_display(led: pd.DataFrame) -> pd.DataFrame:
+    """The ledger with its words in the current language: kind, mode, period, met, and the column headers."""
+    out = led.copy()
+    if "test" in out:  # the test in words in the current language, from the row's numbers
+        out["test"] = [ui_text.ledger_test(x.role, x.status, x.required_hm3, x.received_hm3, x.deficit_hm3)
+                       for x in led.itertuples()]
+    if "period_name" in out:  # the period once, in the Commission's words
+        out["period"] = out["period_name"] if ui_text.get_language() == "en" else out["period"].map(ui_text.period_label)
+        out = out.drop(columns=["period_name"])
+    elif "period" in out:
+        out["period"] = out["period"].map(ui_text.period_label)
+    for col, prefix in (("kind", "kind_"), ("mode", "mode_"), ("role", "role_"), ("status", "status_")):
+        if col in out:
+            out[col] = out[col].map(lambda v, p=prefix: label_or(f"{p}{v}", str(v)))
+    for col in ("met", "complete"):
+        if col in out:
+            out[col] = out[col].map(lambda v: t("yes") if bool(v) else t("no"))
+    return ui_text.relabel(out, "ledger_col_")
+
+
+def party_totals(result) -> pd.DataFrame:
+    """Per party over the horizon: received, entitlement, demand, delivery, shortage [hm³]."""
+    s = result.summary()
+    return s if len(s) else pd.DataFrame(columns=["received_hm3", "entitlement_hm3", "demand_hm3",
+                                                  "delivery_hm3", "shortage_hm3"])
+
+
+def compare_table(pinned, current) -> pd.DataFrame:
+    """Pinned vs current per party, with differences (current − pinned) [hm³ over the horizon]."""
+    a, b = party_totals(pinned), party_totals(current)
+    parties = [p for p in b.index if p in a.index] + [p for p in b.index if p not in a.index] + \
+        [p for p in a.index if p not in b.index]
+    rows = []
+    for p in parties:
+        row = {t("axis_party"): p}
+        for col, label in (("received_hm3", "compare_received"), ("shortage_hm3", "compare_shortage"),
+                           ("entitlement_hm3", "compare_entitlement"), ("delivery_hm3", "compare_delivery")):
+            va = float(a.at[p, col]) if p in a.index else math.nan
+            vb = float(b.at[p, col]) if p in b.index else math.nan
+            row[f"{t(label)} {t('compare_pinned')}"] = va
+            row[f"{t(label)} {t('compare_current')}"] = vb
+            row[f"{t(label)} {t('compare_difference')}"] = vb - va
+        rows.append(row)
+    return pd.DataFrame(rows).set_index(t("axis_party"))
+
+
+def validation_provider():
+    """``optimizer.analyses.validation.table`` if the calibration work provides it, else None."""
+    import importlib
+
+    try:
+        mod = importlib.import_module("optimizer.analyses.validation")
+    except ModuleNotFoundError as exc:
+        if exc.name == "optimizer.analyses.validation":
+            return None
+        raise
+    table = getattr(mod, "table", None)
+    return table if callable(table) else None
+
+
+def provider_id(fn) -> str:
+    """Identifies a provider function for caching (a replaced module gives a new id)."""
+    return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', '')}:{id(fn)}"
+
+
+def validation_table(basin_id: str):
+    """Observed vs modelled, if the calibration work provides ``optimizer.analyses.validation.table``; else None."""
+    table = validation_provider()
+    return table(basin_id) if table is not None else None
+
+
+# ---- ledger --------------------------------------------------------------------------------------
+def ledger_styled(led: pd.DataFrame):
+    """The compliance ledger with met rows green and rows not met red."""
+    met = [bool(v) for v in led["met"]]
+    status = [str(v) for v in led["status"]] if "status" in led else [""] * len(led)
+    shown = ledger_display(led)
+
+    def colour(row):
+        i = shown.index.get_loc(row.name)
+        c = INFO_COLOUR if status[i] in ("reported", "not applicable") else (
+            MET_COLOUR if met[i] else NOT_MET_COLOUR)  # a ceiling not reached is "within": green
+        return [f"background-color: {c}; color: #1a1a1a"] * len(row)
+
+    head = dict(zip([c for c in led.columns if c != "period_name"], shown.columns))  # (period_name folded in)
+    fmt: dict[str, Any] = {head[c]: "{:,.1f}" for c in ("required_hm3", "received_hm3", "deficit_hm3") if c in head}
+    if "shadow_price" in head:
+        fmt[head["shadow_price"]] = lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else \
+            f"{(0.0 if abs(v) < 5e-4 else v):,.3f}"  # no "-0.000"
+    if "tolerance" in head:
+        fmt[head["tolerance"]] = "{:.2f}"
+    return shown.style.apply(colour, axis=1).format(fmt)
+
+
+def first_rule_role(led: pd.DataFrame, party: str) -> str:
+    """The role (entitlement, ceiling, reported) of ``party`` in the ledger's first share rule ("" if none)."""
+    share = led[led["kind"] == "share"]
+    rows = share[(share["rule"] == share["rule"].iloc[0]) & (share["party"] == party)] if len(share) else share
+    return str(rows["role"].iloc[0]) if len(rows) else ""
+
+
+def rules_in_words(led: pd.DataFrame) -> str:
+    """Every ledger row's test as a markdown list: rule, party, role, period, and whether it holds."""
+    from optimizer.interfaces.ui_text import get_language, ledger_test, period_label
+
+    lines = []
+    for x in led.itertuples():
+        words = ledger_test(x.role, x.status, x.required_hm3, x.received_hm3, x.deficit_hm3)
+        period = x.period_name if get_language() == "en" else period_label(x.period)
+        lines.append(f"- **{x.rule}** · {x.party} · {t(f'role_{x.role}')} · {period}: {words}")
+    return "\n".join(lines)
+
