@@ -1,8 +1,11 @@
 """Solve the allocation LP with HiGHS through a persistent Pyomo interface.
 
 ``solve`` builds a model the first time a network/horizon is seen and keeps it: a later call on the
-same structure only rewrites the mutable parameters and re-solves (warm), which is what the app and
-ensembles do on every change.
+same structure only rewrites the mutable parameters and re-solves warm (from the previous basis), which is what
+the app and ensembles do on every change. Every solve has two stages (:mod:`optimizer.core.second_stage`): the
+priority-cost LP, whose duals are the water values and whose optimum is the reported objective, then the
+tie-break that picks one allocation among the optimal ones; the reported flows and ledger are stage 2's, the same
+whatever the build order, the HiGHS seed or the start basis (to 1e-6 hm³), so a warm start is safe.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import basins
 from basins import Basin
 from basins.network import spill_node
 
-from optimizer.core import accounts
+from optimizer.core import accounts, second_stage
 from optimizer.core import result as res
 from optimizer.core import timesteps
 from optimizer.core.highs_adapter import PersistentLP, TerminationCondition, iis
@@ -128,7 +131,7 @@ def _persistent(inp: Inputs, timings: dict) -> _Entry:
         try:
             m = build(inp)
             with _HIGHS_IO:  # Pyomo's output redirection is process-wide: one hand-off or solve at a time
-                entry = _Entry(m, PersistentLP(m))
+                entry = _Entry(m, PersistentLP(m, unique=True))
         finally:
             if gc_was_on:
                 gc.enable()
@@ -146,16 +149,15 @@ def _persistent(inp: Inputs, timings: dict) -> _Entry:
 
 
 def _run(entry: _Entry, time_limit: float | None):
-    # cold: drop the previous solve's basis. The LP has ties (equal-cost routes, degenerate duals), and a warm
-    # start can land on another optimal vertex than a freshly built model, so results would depend on what
-    # was solved before. Solving from the same start keeps re-solves identical to a new process.
+    # warm: HiGHS starts from the previous solve's basis. Stage 2 (optimizer.core.second_stage) makes the reported
+    # allocation independent of the start, so a re-solve gives what a freshly built model gives (to 1e-6 hm³).
     with _HIGHS_IO, _sigint_cancels(entry):
         return _solve_call(entry, time_limit)
 
 
 def _solve_call(entry: _Entry, time_limit: float | None):
     """The HiGHS call itself (a seam for the tests of non-optimal statuses)."""
-    return entry.lp.solve(time_limit, cold=True)
+    return entry.lp.solve(time_limit, cold=False)
 
 
 @contextlib.contextmanager
@@ -216,8 +218,11 @@ def _solve_entry(entry: _Entry, inp: Inputs, time_limit: float | None) -> tuple[
         r = _run(entry, time_limit)
         tc = r.termination_condition
         if tc == TerminationCondition.convergenceCriteriaSatisfied:
+            _check_stage2(entry, time_limit)
             sol = _extract(entry.model, entry.lp, inp)
-            sol.objective = float(r.incumbent_objective)
+            sol.objective = float(r.incumbent_objective)  # stage 1's optimum (the priority cost)
+            if entry.lp.stage2 is not None:
+                sol.stage2_s, sol.cost_above_optimum = entry.lp.stage2.seconds, entry.lp.stage2.cost_above_optimum
             return sol, "optimal"
         if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
             raise _diagnose(entry, inp, time_limit)
@@ -228,6 +233,23 @@ def _solve_entry(entry: _Entry, inp: Inputs, time_limit: float | None) -> tuple[
             raise KeyboardInterrupt
         raise SolverFailure(f"HiGHS ended with status {tc.name}; the inputs may be badly scaled "
                             "(check capacities and inflows for absurd values).")
+
+
+def _check_stage2(entry: _Entry, time_limit: float | None) -> None:
+    """Stage 2 (the tie-break among optimal allocations) must have been solved too; raises otherwise."""
+    st = entry.lp.stage2
+    if st is None or st.optimal:
+        return
+    import highspy
+
+    if st.status in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kIterationLimit):
+        raise SolverLimit(f"HiGHS found the optimal priority cost but stopped at its limit ({st.status.name}, time "
+                          f"limit {time_limit} s) in the tie-break that makes the allocation unique; raise "
+                          "--time-limit or shorten the horizon.")
+    if st.status == getattr(highspy.HighsModelStatus, "kInterrupt", None):
+        raise KeyboardInterrupt
+    raise SolverFailure(f"HiGHS found the optimal priority cost but ended the tie-break that makes the allocation "
+                        f"unique with status {st.status.name}; the inputs may be badly scaled.")
 
 
 def _interrupted(entry: _Entry, tc) -> bool:
@@ -500,6 +522,12 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     manifest = {
         "inputs_sha256": h.hexdigest(), "basin": basin.id, "basin_sha256": basin.sha256(),
         "options": options, "versions": dict(versions()), "solver": "HiGHS (Pyomo persistent interface, optimizer.core.highs_adapter)",
+        "stages": ("1: the priority-cost LP (objective and water values are its optimum and duals); 2: the same LP "
+                   f"with a tie-break cost of {second_stage.TIE_COST:g}-{second_stage.TIE_COST * (1 + second_stage.TIE_SPREAD):g}"
+                   " per hm3 on every variable, derived from its name (flows, storage and ledger are its optimum: "
+                   "the same whatever the build order, seed or start basis; optimizer.core.second_stage)"),
+        "stage2_s": round(sol.stage2_s, 6),
+        "stage2_cost_above_optimum": sol.cost_above_optimum,
         "status": status, "objective": objective,
         "series": ("explicit series per " + step if label == "explicit series" else
                    "typical year per month" + ("" if step == "month" else f", spread over {step}s: "

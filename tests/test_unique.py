@@ -1,0 +1,130 @@
+"""One allocation whatever the build order, HiGHS's seed or the start basis (issue 15 item 1;
+optimizer/core/second_stage.py).
+
+Dry and very-dry years are where the priority-cost LP alone is ambiguous on the bundled basins: before stage 2,
+the same 600-month Chu LP with its columns in another order moved single flows by up to 300 hm³.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+import basins
+import optimizer
+from basins.loading import resolve
+from fixtures import demand, network
+from optimizer.core import highs_adapter, second_stage
+from optimizer.core.model import FLOW_COST
+
+TOL = 1e-6  # hm³
+
+
+def permuted(basin_id: str, seed: int) -> basins.Basin:
+    """The bundled basin with its nodes, links, reservoirs, demands and aquifers listed in another order."""
+    path = resolve(basin_id)
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    rng = random.Random(seed)
+    for key in ("nodes", "links", "reservoirs", "demands", "aquifers"):
+        if raw.get(key):
+            rng.shuffle(raw[key])
+    text = yaml.safe_dump(raw, sort_keys=False, allow_unicode=True)
+    return basins.loads(text, str(path), base_dir=path.parent)
+
+
+def largest_differences(a: optimizer.Result, b: optimizer.Result) -> dict[str, float]:
+    """Largest |a − b| of every hm³ figure of the dataset (aligned by element ids, not positions) and of the
+    ledger's numbers (rows matched by rule and period). Water values and shadow prices are stage 1's duals, which
+    a degenerate LP does not fix: they are left out."""
+    out = {}
+    for name, x in a.dataset.data_vars.items():
+        if x.dtype.kind != "f" or name == "water_value" or "time" not in x.dims:
+            continue
+        y = b.dataset[name].transpose(*x.dims).sel({d: x[d] for d in x.dims})
+        out[name] = float(np.nanmax(np.abs(x.values - y.values))) if x.size else 0.0
+    key = ["rule", "party", "period"]
+    la = a.ledger.sort_values(key).reset_index(drop=True)
+    lb = b.ledger.sort_values(key).reset_index(drop=True)
+    assert la[key + ["status", "met"]].equals(lb[key + ["status", "met"]])
+    for col in ("required_hm3", "received_hm3", "deficit_hm3"):
+        out[f"ledger {col}"] = float(np.nanmax(np.abs(la[col].to_numpy(float) - lb[col].to_numpy(float))))
+    return out
+
+
+@pytest.mark.parametrize("basin_id, year_type, months", [("chu", "very-dry", 120), ("chu", "dry", 600),
+                                                         ("talas", "dry", 600)])
+def test_same_allocation_whatever_the_build_order_and_seed(basin_id, year_type, months, monkeypatch):
+    optimizer.clear_cache()
+    ref = optimizer.solve(basin_id, year_type, months=months)
+    optimizer.clear_cache()
+    monkeypatch.setitem(highs_adapter.HIGHS_OPTIONS, "random_seed", 12345)
+    other = optimizer.solve(permuted(basin_id, seed=7), year_type, months=months)
+    optimizer.clear_cache()
+    assert list(other.dataset["link"].values) != list(ref.dataset["link"].values)  # really another order
+    assert other.objective == pytest.approx(ref.objective, rel=1e-9)
+    worst = largest_differences(ref, other)
+    assert max(worst.values()) < TOL, {k: v for k, v in worst.items() if v >= TOL}
+    # stage 2 is a tie-break: the reported allocation costs no more than 1e-6 of the optimum above it
+    assert 0 <= ref.manifest["stage2_cost_above_optimum"] < 1e-6 * abs(ref.objective)
+
+
+def test_a_warm_re_solve_gives_the_cold_allocation():
+    optimizer.clear_cache()
+    cold = optimizer.solve("chu", "dry", months=120)
+    for other in ("wet", "very-dry"):  # other numbers on the kept model: its basis is theirs
+        optimizer.solve("chu", other, months=120)
+    warm = optimizer.solve("chu", "dry", months=120)
+    assert warm.manifest["model_reused"] and not cold.manifest["model_reused"]
+    worst = largest_differences(cold, warm)
+    assert max(worst.values()) < TOL, {k: v for k, v in worst.items() if v >= TOL}
+
+
+# ---- two equal-cost routes: stage 1 is indifferent, stage 2 picks by the documented rule ----------------------
+
+def two_routes(first: str = "A", second: str = "B", reverse: bool = False) -> basins.Basin:
+    """100 hm³ at IN reach a 60 hm³ demand D by IN → A → D or IN → B → D (same cost, no loss, no capacity);
+    the rest leaves by IN → OUT (one link: cheaper than by A → OUT or B → OUT, the junctions' escapes)."""
+    links = [f"IN -> {first}", f"{first} -> D", f"IN -> {second}", f"{second} -> D", "IN -> OUT",
+             f"{first} -> OUT", f"{second} -> OUT"]
+    nodes = {"IN": "inflow", first: "junction", second: "junction", "D": "demand", "OUT": "sink"}
+    if reverse:
+        links, nodes = links[::-1], dict(reversed(list(nodes.items())))
+    return network(nodes, links, demands=[demand("D")], inflow={"IN": [100]}, demand={"D": [60]})
+
+
+def route_tie_cost(j: str) -> float:
+    """Stage 2's added cost of one hm³ sent IN → j → D in January (step 0), from the documented formula."""
+    return float(second_stage.tie_costs([f"x[IN_{j},0]", f"x[{j}_D,0]"]).sum())
+
+
+@pytest.mark.parametrize("names", [("A", "B"), ("B", "A"), ("P", "Q"), ("Q", "P")])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_equal_cost_routes_take_the_documented_route(names, reverse):
+    r = optimizer.solve(two_routes(*names, reverse=reverse), start="2025-01", months=1)
+    # stage 1 cannot tell the routes apart: any split of the 60 hm³ costs two links' flow cost per hm³
+    assert r.objective == pytest.approx((2 * 60 + 40) * FLOW_COST, abs=1e-9)
+    # stage 2, by hand: every hm³ of either route pays the tie cost of its two links; the cheaper route takes all
+    cheap, dear = sorted(names, key=route_tie_cost)
+    assert route_tie_cost(cheap) < route_tie_cost(dear)
+    flow = r.dataset["flow_hm3"].sel(time=pd.Timestamp("2025-01"))
+    assert float(flow.sel(link=f"IN_{cheap}")) == pytest.approx(60, abs=TOL)
+    assert float(flow.sel(link=f"{cheap}_D")) == pytest.approx(60, abs=TOL)
+    assert float(flow.sel(link=f"IN_{dear}")) == pytest.approx(0, abs=TOL)
+    assert float(flow.sel(link="IN_OUT")) == pytest.approx(40, abs=TOL)
+    assert float(flow.sel(link=[f"{j}_OUT" for j in names]).sum()) == pytest.approx(0, abs=TOL)
+    assert float(r.dataset["delivery_hm3"].sel(demand="D")[0]) == pytest.approx(60, abs=TOL)
+    # the tie-break cost nothing in priority cost: both routes cost the same in stage 1
+    assert r.manifest["stage2_cost_above_optimum"] == pytest.approx(0, abs=1e-9)
+
+
+def test_tie_factor_is_a_fixed_function_of_the_name():
+    # the first 52 bits of SHA-256 as a fraction: the same on every machine and in every process
+    assert second_stage.tie_factor("x[IN_A,0]") == pytest.approx(0.24436920199503098, abs=1e-15)
+    u = np.array([second_stage.tie_factor(f"x[L{i},0]") for i in range(2000)])
+    assert ((0 <= u) & (u < 1)).all() and len(set(u)) == len(u)
+    costs = second_stage.tie_costs(["x[a,0]", "x[b,0]"])
+    assert ((costs >= second_stage.TIE_COST) & (costs < second_stage.TIE_COST * (1 + second_stage.TIE_SPREAD))).all()
