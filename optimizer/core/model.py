@@ -154,7 +154,7 @@ def typical_to_steps(times: pd.DatetimeIndex, step: str = "month") -> np.ndarray
     return typical_fraction(times, step)
 
 
-def flow_to_hm3(value: float | None, unit: str, times: pd.DatetimeIndex, step: str | None = None) -> np.ndarray:
+def flow_to_hm3(value: float, unit: str, times: pd.DatetimeIndex, step: str | None = None) -> np.ndarray:
     """A constant flow in ``unit`` → hm³ in each step of ``times`` (real days of each step); a volume given
     per month (``hm3/month``) is spread over a month's steps in proportion to their days."""
     step = step or infer_step(times)
@@ -448,8 +448,8 @@ def set_data(m: pyo.ConcreteModel, inp: Inputs) -> None:
         param.store_values({(k, t): float(values[t, j]) for j, k in enumerate(table.columns) for t in T})
     for d in m.D:
         m.w[d] = inp.weights[d]
-    for a in spec.aquifers:
-        m.g0[a.node] = inp.initial_storage[a.node]
+    for aq in spec.aquifers:
+        m.g0[aq.node] = inp.initial_storage[aq.node]
     for r in spec.reservoirs:
         m.s0[r.node] = inp.initial_storage[r.node]
         m.smax[r.node] = r.capacity_hm3

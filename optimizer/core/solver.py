@@ -575,6 +575,7 @@ def _solve_myopic(basin: Basin, full: Inputs, inflow: xr.DataArray, timings: dic
         sol, _ = _solve_entry(entry, inp, time_limit, warm)
         solve_s += time.perf_counter() - t0
         parts.append(sol)
+        assert sol.g is not None and sol.acc is not None  # _extract always fills them (empty without aquifers)
         storage = dict(zip(list(entry.model.R), sol.s[-1])) | dict(zip(list(entry.model.AQ), sol.g[-1]))
         balances = dict(zip(list(entry.model.ACC), sol.acc[-1]))
     timings.update(build_s=build_s, solve_s=solve_s)
