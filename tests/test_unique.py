@@ -136,3 +136,53 @@ def test_tie_factor_is_a_fixed_function_of_the_name():
     assert ((0 <= u) & (u < 1)).all() and len(set(u)) == len(u)
     costs = second_stage.tie_costs(["x[a,0]", "x[b,0]"])
     assert ((costs >= second_stage.TIE_COST) & (costs < second_stage.TIE_COST * (1 + second_stage.TIE_SPREAD))).all()
+
+
+# ---- stage 2 on a bare highspy.Highs: the LP's rows and columns shuffled ----------------------------------
+
+def _bare_highs(A, rl, ru, lo, hi, c, seed: int):
+    import highspy
+
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
+    lp.col_cost_, lp.col_lower_, lp.col_upper_, lp.row_lower_, lp.row_upper_ = c, lo, hi, rl, ru
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("random_seed", seed)
+    h.passModel(lp)
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    return h
+
+
+def test_stage_two_on_a_bare_highs_instance_with_rows_and_columns_shuffled():
+    # (600 months: at 120 very-dry months these shuffles happen to leave stage 1 on one vertex)
+    months = 600
+    from optimizer.core.highs_adapter import standard_form
+    from optimizer.core.model import build, make_inputs
+    from optimizer.core.solver import horizon, inflow_series
+
+    b = basins.load("chu")
+    times = horizon("2025-01", months)
+    info, A, rl, ru, lo, hi = standard_form(build(make_inputs(b, times, inflow_series(b, times, "very-dry"))))
+    c = info.c.toarray().ravel()
+    names = [v.name for v in info.columns]
+    n = A.shape[1]
+    rng = np.random.default_rng(3)
+    stage1, stage2 = [], []
+    for k in range(3):
+        p = np.arange(n) if k == 0 else rng.permutation(n)  # column p[i] of the original is column i here
+        r = np.arange(A.shape[0]) if k == 0 else rng.permutation(A.shape[0])
+        h = _bare_highs(A[r][:, p].tocsc(), rl[r], ru[r], lo[p], hi[p], c[p], seed=k)
+        x1 = np.empty(n)
+        x1[p] = np.array(h.getSolution().col_value)
+        out = second_stage.run(h, second_stage.tie_costs([names[j] for j in p]))
+        assert out.optimal
+        x2 = np.empty(n)
+        x2[p] = out.values
+        stage1.append(x1), stage2.append(x2)
+    # stage 1 alone is ambiguous here (the same optimum, other flows); stage 2 is not
+    assert max(np.abs(x - stage1[0]).max() for x in stage1[1:]) > 1.0
+    assert max(np.abs(x - stage2[0]).max() for x in stage2[1:]) < TOL
