@@ -73,6 +73,7 @@ def test_same_allocation_whatever_the_build_order_and_seed(basin_id, year_type, 
     # stage 2 is a tie-break: the reported allocation costs little above the optimum (measured: 2e-6 and 2.7e-6 of
     # it for the Chu cases, 0.18 and 0.80 cost units, i.e. 0.02 and 0.1 hm3 of priority-3 shortage over the horizon)
     assert 0 <= ref.manifest["stage2_cost_above_optimum"] < 1e-5 * abs(ref.objective)
+    assert ref.manifest["stage2_cost_above_optimum"] <= ref.manifest["stage2_cost_bound"]
 
 
 @pytest.mark.parametrize("basin_id", ["chu", "talas"])
@@ -186,3 +187,23 @@ def test_stage_two_on_a_bare_highs_instance_with_rows_and_columns_shuffled():
     # stage 1 alone is ambiguous here (the same optimum, other flows); stage 2 is not
     assert max(np.abs(x - stage1[0]).max() for x in stage1[1:]) > 1.0
     assert max(np.abs(x - stage2[0]).max() for x in stage2[1:]) < TOL
+
+
+def test_a_tie_break_stopped_at_the_time_limit_is_a_solver_limit(monkeypatch):
+    import highspy
+
+    from optimizer.core.errors import SolverLimit
+
+    real = second_stage.run
+
+    def stopped(h, tie):
+        out = real(h, tie)
+        out.status = highspy.HighsModelStatus.kTimeLimit
+        return out
+
+    optimizer.clear_cache()
+    monkeypatch.setattr(second_stage, "run", stopped)
+    with pytest.raises(SolverLimit, match="tie-break"):
+        optimizer.solve("chu", months=3)
+    monkeypatch.undo()
+    assert optimizer.solve("chu", months=3).manifest["status"] == "optimal"

@@ -119,6 +119,12 @@ class PersistentLP:
             self.stage2 = second_stage.run(self.highs(), self._tie)
         return self.results
 
+    def _stage2_values(self) -> np.ndarray:
+        assert self.stage2 is not None
+        if not self.stage2.optimal:
+            raise RuntimeError(f"stage 2 ended with HiGHS status {self.stage2.status.name}: no unique values to read")
+        return self.stage2.values
+
     def _results(self) -> Results:
         if self.results is None:
             raise RuntimeError("no solve yet: call PersistentLP.solve first")
@@ -129,7 +135,7 @@ class PersistentLP:
         if self.stage2 is None:
             self._results().solution_loader.load_vars()
             return
-        for v, x in zip(self.columns(), self.stage2.values, strict=True):
+        for v, x in zip(self.columns(), self._stage2_values(), strict=True):
             v.set_value(float(x), skip_validation=True)
 
     def values(self, variables: Iterable | None = None) -> ComponentMap:
@@ -137,7 +143,7 @@ class PersistentLP:
         ``unique`` stage 2's."""
         if self.stage2 is None:
             return self._results().solution_loader.get_vars(None if variables is None else list(variables))
-        x = self.stage2.values
+        x = self._stage2_values()
         if variables is None:
             return ComponentMap((v, float(x[j])) for j, v in enumerate(self.columns()))
         col = self.solver._pyomo_var_to_solver_var_map

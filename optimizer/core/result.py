@@ -59,6 +59,7 @@ class Solution:
     acc_rel: np.ndarray | None = None  # (T, accounts) releases made for each account's party
     stage2_s: float = 0.0  # time of the tie-break stage [s] (optimizer.core.second_stage)
     cost_above_optimum: float = 0.0  # priority cost of the reported allocation above stage 1's optimum [cost units]
+    cost_bound: float = 0.0  # what cost_above_optimum cannot exceed: stage 1's allocation at the tie costs
 
     @staticmethod
     def concat(parts: list["Solution"]) -> "Solution":
@@ -68,7 +69,8 @@ class Solution:
         rel = cat("acc_rel") if parts and parts[0].acc_rel is not None else None
         return Solution(cat("x"), cat("s"), cat("spill"), cat("q"), cat("out"), cat("env"), cat("node_dual"),
                         {}, float(sum(p.objective for p in parts)), g, acc, rel,
-                        float(sum(p.stage2_s for p in parts)), float(sum(p.cost_above_optimum for p in parts)))
+                        float(sum(p.stage2_s for p in parts)), float(sum(p.cost_above_optimum for p in parts)),
+                        float(sum(p.cost_bound for p in parts)))
 
 
 def evaporation(inp: Inputs, s: np.ndarray) -> np.ndarray:

@@ -24,8 +24,10 @@ which near-zero reduced costs passed a threshold (benchmarks/probe_second_stage.
 What it costs: the tie costs are of the size of the model's own flow tie-break (FLOW_COST), 10⁴ times smaller than
 any shortage weight, so stage 2 never buys a tie-break with a shortage that stage 1 avoids by more than ~1e-3 per
 hm³; the reported allocation's priority cost exceeds stage 1's optimum by a measured amount returned as
-``cost_above_optimum`` (0.8 cost units over 600 very-dry months, 9e-7 of the objective). Water values (duals)
-and the reported objective stay stage 1's.
+``cost_above_optimum``, never more than stage 1's allocation priced at the tie costs (``bound``). Measured: 0.17
+and 0.80 cost units on the Chu dry 120- and 600-month cases (2-3e-6 of the objective), up to 0.09 on 12 Talas
+months (0.09 hm³ of priority-10 shortage; there the tie costs on the storage accounts trade against flow and
+spill costs). Water values (duals) and the reported objective stay stage 1's.
 
 This module talks to a ``highspy.Highs`` instance only (no Pyomo): :mod:`optimizer.core.highs_adapter` hands it
 the instance Pyomo holds; a numpy/highspy assembler can hand its own with the same column names.
@@ -58,12 +60,15 @@ def tie_costs(names: Sequence[str]) -> np.ndarray:
 @dataclass
 class Stage2:
     """The outcome of stage 2: column values (in the Highs instance's column order), HiGHS's status, the time
-    of its run [s] and the priority cost of the stage-2 allocation above stage 1's optimum [cost units]."""
+    of its run [s], the priority cost of the stage-2 allocation above stage 1's optimum [cost units], and its
+    bound: stage 1's allocation priced at the tie costs (c·x₂ + τ·x₂ ≤ c·x₁ + τ·x₁ and x₂ ≥ 0 give
+    c·x₂ − c·x₁ ≤ τ·x₁)."""
 
     values: np.ndarray
     status: highspy.HighsModelStatus
     seconds: float
     cost_above_optimum: float
+    bound: float = float("inf")
 
     @property
     def optimal(self) -> bool:
@@ -93,4 +98,5 @@ def run(h: highspy.Highs, tie: np.ndarray) -> Stage2:
         x2 = np.array(h.getSolution().col_value, dtype=float)
     finally:
         h.changeColsCost(n, idx, c)
-    return Stage2(values=x2, status=status, seconds=seconds, cost_above_optimum=sign * float(c @ (x2 - x1)))
+    return Stage2(values=x2, status=status, seconds=seconds, cost_above_optimum=sign * float(c @ (x2 - x1)),
+                  bound=float(tie @ np.abs(x1)))

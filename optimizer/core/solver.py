@@ -231,7 +231,8 @@ def _solve_entry(entry: _Entry, inp: Inputs, time_limit: float | None,
             sol = _extract(entry.model, entry.lp, inp)
             sol.objective = float(r.incumbent_objective)  # stage 1's optimum (the priority cost)
             if entry.lp.stage2 is not None:
-                sol.stage2_s, sol.cost_above_optimum = entry.lp.stage2.seconds, entry.lp.stage2.cost_above_optimum
+                st = entry.lp.stage2
+                sol.stage2_s, sol.cost_above_optimum, sol.cost_bound = st.seconds, st.cost_above_optimum, st.bound
             return sol, "optimal"
         if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
             raise _diagnose(entry, inp, time_limit)
@@ -300,6 +301,10 @@ def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
                 "No allocation meets the physical limits even with every agreement rule and the end-of-horizon "
                 "storage relaxed: check that reservoirs can hold their dead storage against evaporation and that "
                 "inflows are not negative." + where)
+        try:
+            _check_stage2(entry, time_limit)
+        except (SolverLimit, SolverFailure) as exc:
+            return exc
         prim = entry.lp.values([m.excess[a.key] for a in inp.rows] + [m.end_short[r] for r in m.R])
         rows = []
         for a in inp.rows:
@@ -540,7 +545,7 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
                    " per hm3 on every variable, derived from its name (flows, storage and ledger are its optimum: "
                    "the same whatever the build order, seed or start basis; optimizer.core.second_stage)"),
         "stage2_s": round(sol.stage2_s, 6), "warm_start": warm_start,
-        "stage2_cost_above_optimum": sol.cost_above_optimum,
+        "stage2_cost_above_optimum": sol.cost_above_optimum, "stage2_cost_bound": sol.cost_bound,
         "status": status, "objective": objective,
         "series": ("explicit series per " + step if label == "explicit series" else
                    "typical year per month" + ("" if step == "month" else f", spread over {step}s: "
