@@ -26,13 +26,17 @@ def test_only_the_adapter_touches_pyomos_solver_interface():
             if pattern.search(line):
                 offenders.append(f"{p.relative_to(ROOT)}:{i}: {line.strip()}")
     assert offenders == []
-    # and inside the adapter, only the three private calls that have no public equivalent in Pyomo 6.10: the
-    # basis reset, cancelling a running solve (Ctrl-C) and HiGHS's own model status (Pyomo reports an
-    # interrupted solve as "error")
+    # and inside the adapter, only the private calls that have no public equivalent in Pyomo 6.10 (listed in its
+    # docstring): the basis reset, cancelling a running solve (Ctrl-C), HiGHS's own model status (Pyomo reports
+    # an interrupted solve as "error"), the HiGHS instance itself (stage 2) and the column of each variable
     text = (ROOT / "optimizer/core/highs_adapter.py").read_text(encoding="utf-8")
     code = [ln for ln in text.splitlines() if not ln.lstrip().startswith("#") and '"""' not in ln]
     private = sorted(ln.split("._solver_model.")[1].split("(")[0] for ln in code if "._solver_model." in ln)
     assert private == ["cancelSolve", "clearSolver", "getModelStatus"]
+    attributes = sorted({a for ln in code for a in re.findall(r"self\.solver\.(_\w+)", ln)})
+    assert attributes == ["_pyomo_var_to_solver_var_map", "_solver_model", "_vars"]
+    for name in attributes:
+        assert f"``{name}``" in text.split('"""')[1]  # each one named in the module's docstring
 
 
 def test_adapter_reads_values_and_duals_through_the_public_loader():

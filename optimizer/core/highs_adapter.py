@@ -4,29 +4,45 @@ The rest of :mod:`optimizer.core` sees only :class:`PersistentLP`: hand a built 
 re-solve it after its mutable Params changed, and read primal values and duals back through the
 results object's public ``solution_loader`` (``get_vars`` / ``get_duals``).
 
-One private call remains, in :meth:`PersistentLP.forget_basis`: Pyomo 6.8–6.10 give no public way to
-drop the basis HiGHS keeps from the previous solve, and the allocation LP has ties (equal-cost routes),
-so a warm start can land on another optimal vertex than a fresh model. Until the allocation is made
-unique (issue 15, item 1), every solve of the allocation starts cold; the call is kept here, and only here, so that a
-Pyomo upgrade breaks one method (``pyproject.toml`` caps Pyomo to the tested versions).
+With ``unique=True`` (the allocation, :mod:`optimizer.core.solver`) every solve has two stages: Pyomo's solve of
+the priority-cost LP (stage 1: its duals and objective are what :meth:`PersistentLP.duals` and the results report),
+then :func:`optimizer.core.second_stage.run` on the same HiGHS instance (stage 2: the reported primal values, the
+same whatever the build order, seed or start basis). Because of that, a warm start (``cold=False``) is safe there.
+
+Private attributes of Pyomo's interface used here, and only here, so that a Pyomo upgrade breaks one module
+(``pyproject.toml`` caps Pyomo to the tested versions); Pyomo 6.8–6.10 give no public equivalent:
+``_solver_model`` (the ``highspy.Highs`` instance: dropping the basis for a cold start, cancelling a running solve,
+HiGHS's own model status, and stage 2), ``_pyomo_var_to_solver_var_map`` and ``_vars`` (which HiGHS column is
+which Pyomo variable, to name stage 2's columns and read its values back).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
+import numpy as np
+from pyomo.common.collections import ComponentMap
 from pyomo.contrib.solver.common.results import Results, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
-__all__ = ["PersistentLP", "TerminationCondition"]
+from optimizer.core import second_stage
+
+__all__ = ["HIGHS_OPTIONS", "PersistentLP", "TerminationCondition"]
+
+#: HiGHS options of every solve (one thread: the machine's cores go to parallel members, not to one LP). The
+#: allocation does not depend on them (stage 2); tests/test_unique.py changes the seed to show it.
+HIGHS_OPTIONS: dict[str, Any] = {"random_seed": 0, "threads": 1}
 
 
 class PersistentLP:
     """A Pyomo model handed to HiGHS once and re-solved after parameter changes."""
 
-    def __init__(self, model, updates: str = "parameters"):
+    def __init__(self, model, updates: str = "parameters", unique: bool = False):
         """``updates``: what may change between solves and is pushed to HiGHS before each one,
-        ``"parameters"`` (mutable Params: the allocation model) or ``"variables"`` (variable bounds)."""
+        ``"parameters"`` (mutable Params: the allocation model) or ``"variables"`` (variable bounds).
+        ``unique``: follow every optimal solve with stage 2 (:mod:`optimizer.core.second_stage`); the primal
+        values are then stage 2's, the duals and objective stage 1's."""
         if updates not in ("parameters", "variables"):
             raise ValueError(f"updates must be 'parameters' or 'variables', not {updates!r}")
         self.model, self.updates = model, updates
@@ -45,6 +61,27 @@ class PersistentLP:
         self.solver.set_instance(model)
         self.solves = 0
         self.results: Results | None = None
+        self.unique = unique
+        self.stage2: second_stage.Stage2 | None = None
+        self._columns: list | None = None  # Pyomo variable of each HiGHS column (stage 2)
+        self._tie: np.ndarray | None = None
+
+    def highs(self):
+        """The ``highspy.Highs`` instance Pyomo holds (private: no public accessor in Pyomo <= 6.10)."""
+        return self.solver._solver_model
+
+    def columns(self) -> list:
+        """The Pyomo variable of each HiGHS column, in column order (private maps: no public equivalent)."""
+        if self._columns is None:
+            cols: list = [None] * len(self.solver._pyomo_var_to_solver_var_map)
+            for vid, j in self.solver._pyomo_var_to_solver_var_map.items():
+                cols[j] = self.solver._vars[vid][0]
+            self._columns = cols
+        return self._columns
+
+    def column_names(self) -> list[str]:
+        """Each HiGHS column's Pyomo name (``x[CH_L_BORDER,17]``): what stage 2's tie costs are derived from."""
+        return [v.name for v in self.columns()]
 
     def forget_basis(self) -> None:
         """Drop the previous solve's basis so that the next solve starts as a freshly built model would."""
@@ -59,7 +96,10 @@ class PersistentLP:
         return self.solver._solver_model.getModelStatus()
 
     def solve(self, time_limit: float | None, *, cold: bool = True) -> Results:
-        """Push changed Params to HiGHS (not needed right after hand-off) and solve; returns Pyomo's results."""
+        """Push changed Params to HiGHS (not needed right after hand-off) and solve; returns Pyomo's results
+        (stage 1's). ``cold``: drop the previous basis first (needed for reproducible values only without
+        ``unique``). With ``unique``, an optimal stage 1 is followed by stage 2 (see :attr:`stage2`)."""
+        self.stage2 = None
         if cold:
             self.forget_basis()
         # a model just handed to HiGHS (set_instance) already holds the current numbers: skip the update pass
@@ -71,21 +111,48 @@ class PersistentLP:
             # time_limit always set: a kept model must not inherit an earlier call's limit; output_flag off:
             # HiGHS otherwise keeps logging to the process's stdout after a solve (e.g. a changeCoeff warning
             # in the next parameter update), which would corrupt `chutalas ... --json` output
-            solver_options={"random_seed": 0, "threads": 1, "output_flag": False,
+            solver_options={**HIGHS_OPTIONS, "output_flag": False,
                             "time_limit": float("inf") if time_limit is None else float(time_limit)})
+        if self.unique and self.results.termination_condition == TerminationCondition.convergenceCriteriaSatisfied:
+            if self._tie is None:
+                self._tie = second_stage.tie_costs(self.column_names())
+            self.stage2 = second_stage.run(self.highs(), self._tie)
+        return self.results
+
+    def _stage2_values(self) -> np.ndarray:
+        assert self.stage2 is not None
+        if not self.stage2.optimal:
+            raise RuntimeError(f"stage 2 ended with HiGHS status {self.stage2.status.name}: no unique values to read")
+        return self.stage2.values
+
+    def _results(self) -> Results:
+        if self.results is None:
+            raise RuntimeError("no solve yet: call PersistentLP.solve first")
         return self.results
 
     def load(self) -> None:
-        """Load the last solve's primal values into the model's variables."""
-        self.results.solution_loader.load_vars()
+        """Load the last solve's primal values (stage 2's with ``unique``) into the model's variables."""
+        if self.stage2 is None:
+            self._results().solution_loader.load_vars()
+            return
+        for v, x in zip(self.columns(), self._stage2_values(), strict=True):
+            v.set_value(float(x), skip_validation=True)
 
-    def values(self, variables: Iterable | None = None):
-        """Primal values of the last solve (a ComponentMap var → value; all variables when None)."""
-        return self.results.solution_loader.get_vars(None if variables is None else list(variables))
+    def values(self, variables: Iterable | None = None) -> ComponentMap:
+        """Primal values of the last solve (a ComponentMap var → value; all variables when None); with
+        ``unique`` stage 2's."""
+        if self.stage2 is None:
+            return self._results().solution_loader.get_vars(None if variables is None else list(variables))
+        x = self._stage2_values()
+        if variables is None:
+            return ComponentMap((v, float(x[j])) for j, v in enumerate(self.columns()))
+        col = self.solver._pyomo_var_to_solver_var_map
+        return ComponentMap((v, float(x[col[id(v)]])) for v in variables)
 
     def duals(self, constraints: Iterable | None = None):
-        """Row duals of the last solve (a ComponentMap constraint → dual; all rows when None)."""
-        return self.results.solution_loader.get_duals(None if constraints is None else list(constraints))
+        """Row duals of the last solve (a ComponentMap constraint → dual; all rows when None): always stage 1's,
+        the priority-cost LP's water values."""
+        return self._results().solution_loader.get_duals(None if constraints is None else list(constraints))
 
 
 def standard_form(model):

@@ -23,7 +23,7 @@ import xarray as xr
 from basins.loading import atomic_output
 
 from optimizer.core import accounts
-from optimizer.core.agreement import Row, ledger_rows
+from optimizer.core.agreement import Period, Row, ledger_rows
 from optimizer.core.balance import LONG_NAMES
 from optimizer.core.timesteps import month_fraction
 from optimizer.core.model import ELASTIC_PENALTY, ENV_PENALTY, FLOW_COST, LOSS_COST, SPILL_PENALTY, Inputs
@@ -37,6 +37,8 @@ from optimizer.core.model import ELASTIC_PENALTY, ENV_PENALTY, FLOW_COST, LOSS_C
 LEDGER_COLUMNS = ["rule", "kind", "party", "role", "period", "period_name", "complete", "mode", "tolerance",
                   "required_hm3", "received_hm3", "deficit_hm3", "status", "met", "test", "shadow_price"]
 COST_COLUMNS = ["facility", "name", "party", "water_hm3", "share", "om_cost_usd", "cost_usd"]
+#: the period of a Row counted month by month over the whole horizon (Accounts.received reads no period)
+_WHOLE_HORIZON = Period("horizon", (), True)
 
 
 @dataclass
@@ -55,6 +57,9 @@ class Solution:
     g: np.ndarray | None = None  # (T, AQ) groundwater storage at month end (None: no aquifers)
     acc: np.ndarray | None = None  # (T, accounts) storage account balances at month end (accounts.py)
     acc_rel: np.ndarray | None = None  # (T, accounts) releases made for each account's party
+    stage2_s: float = 0.0  # time of the tie-break stage [s] (optimizer.core.second_stage)
+    cost_above_optimum: float = 0.0  # priority cost of the reported allocation above stage 1's optimum [cost units]
+    cost_bound: float = 0.0  # what cost_above_optimum cannot exceed: stage 1's allocation at the tie costs
 
     @staticmethod
     def concat(parts: list["Solution"]) -> "Solution":
@@ -63,7 +68,9 @@ class Solution:
         acc = cat("acc") if parts and parts[0].acc is not None else None
         rel = cat("acc_rel") if parts and parts[0].acc_rel is not None else None
         return Solution(cat("x"), cat("s"), cat("spill"), cat("q"), cat("out"), cat("env"), cat("node_dual"),
-                        {}, float(sum(p.objective for p in parts)), g, acc, rel)
+                        {}, float(sum(p.objective for p in parts)), g, acc, rel,
+                        float(sum(p.stage2_s for p in parts)), float(sum(p.cost_above_optimum for p in parts)),
+                        float(sum(p.cost_bound for p in parts)))
 
 
 def evaporation(inp: Inputs, s: np.ndarray) -> np.ndarray:
@@ -79,7 +86,7 @@ def evaporation(inp: Inputs, s: np.ndarray) -> np.ndarray:
     return mm * 1e-3 * (a_dead + slope * ((prev + s) / 2 - smin))
 
 
-def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str]) -> xr.Dataset:
+def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str | None]) -> xr.Dataset:
     """The self-describing Dataset: every node's water balance can be recomputed from it alone."""
     spec = inp.basin.spec
     nodes = [n.id for n in spec.nodes]
@@ -94,10 +101,10 @@ def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str]) -> xr.Dat
     demand = inp.demand[dem].to_numpy()
     natural = np.zeros((T, len(nodes)))
     infiltration = np.zeros((T, len(nodes)))
-    for j, n in enumerate(spec.nodes):
-        if n.id in inp.inflow.columns:
-            natural[:, j] = inp.inflow[n.id].to_numpy()
-            infiltration[:, j] = (1 - n.channel_fraction) * natural[:, j]
+    for j, node in enumerate(spec.nodes):
+        if node.id in inp.inflow.columns:
+            natural[:, j] = inp.inflow[node.id].to_numpy()
+            infiltration[:, j] = (1 - node.channel_fraction) * natural[:, j]
     cap = np.full((T, len(links)), np.nan)
     minf = np.full((T, len(links)), np.nan)
     envs = np.zeros((T, len(links)))
@@ -219,6 +226,8 @@ class Accounts:
             self.natural[:, [self.node[k] for k in rc.inflows]].sum(axis=1)
         back = list(getattr(rc, "less_returns_of", []))
         if back:
+            if self.returns is None:
+                raise ValueError("a count less return flows needs the dataset's return_hm3 (it has no demands)")
             total = total - self.returns[:, [self.dem[d] for d in back]].sum(axis=1)
         return total
 
@@ -244,7 +253,7 @@ def add_party_receipts(ds: xr.Dataset, inp: Inputs) -> None:
     acc = Accounts(ds)
     for j, p in enumerate(parties):
         if p in r.receipts:
-            row = Row(r.id, "share", p, None, r.receipts[p], r.mode, r.tolerance, r.penalty,
+            row = Row(r.id, "share", p, _WHOLE_HORIZON, r.receipts[p], r.mode, r.tolerance, r.penalty,
                       share=r.shares.get(p, 0.0), resource_inflows=list(r.resource_inflows))
             rec[:, j] = acc.received(row)
             ent[:, j] = acc.requirement(row)
@@ -319,7 +328,7 @@ def cost_sharing(ds: xr.Dataset, inp: Inputs) -> pd.DataFrame:
     for f in inp.basin.spec.agreement.facilities:
         water = {}
         for p, rec in f.receipts.items():
-            row = Row(f.id, "facility", p, None, rec, "reported", 0.0, 0.0)
+            row = Row(f.id, "facility", p, _WHOLE_HORIZON, rec, "reported", 0.0, 0.0)
             water[p] = float(acc.received(row).sum())
         total = sum(water.values())
         for p, w in water.items():
@@ -452,14 +461,14 @@ class Result:
 
         ds = netcdf.read(path)
         tables = {}
-        cost_cols = [v[len("cost__"):] for v in ds.data_vars if v.startswith("cost__")] or COST_COLUMNS
+        cost_cols = [str(v)[len("cost__"):] for v in ds.data_vars if str(v).startswith("cost__")] or COST_COLUMNS
         for name, cols, dim in (("ledger", LEDGER_COLUMNS, "ledger_row"), ("cost", cost_cols, "cost_row")):
             df = pd.DataFrame({c: ds[f"{name}__{c}"].values for c in cols}) if dim in ds.dims else pd.DataFrame(columns=cols)
             tables[name] = df
             ds = ds.drop_vars([v for v in ds.data_vars if str(v).startswith(f"{name}__")])
             if dim in ds.dims:
                 ds = ds.drop_dims(dim)
-        ds = ds.drop_vars([v for v in ds.data_vars if v.startswith("water_balance__")])
+        ds = ds.drop_vars([v for v in ds.data_vars if str(v).startswith("water_balance__")])
         ds = ds.drop_vars([c for c in ("balance_period", "balance_party") if c in ds.coords])
         led = tables["ledger"]
         if len(led):

@@ -1,8 +1,14 @@
 """Solve the allocation LP with HiGHS through a persistent Pyomo interface.
 
 ``solve`` builds a model the first time a network/horizon is seen and keeps it: a later call on the
-same structure only rewrites the mutable parameters and re-solves (warm), which is what the app and
-ensembles do on every change.
+same structure only rewrites the mutable parameters and re-solves, which is what the app and ensembles do on every
+change. Every solve has two stages (:mod:`optimizer.core.second_stage`): the priority-cost LP, whose duals are the
+water values and whose optimum is the reported objective, then the tie-break that picks one allocation among the
+optimal ones; the reported flows, storages and ledger are stage 2's, the same whatever the build order, the HiGHS
+seed or the start basis (to 1e-6 hm³). Stage 1 starts cold unless ``warm_start`` asks for the previous basis: the
+allocation is then the same, but where the LP's dual is degenerate the water values and rule prices may be another
+equally valid dual than a cold start gives (measured: up to 9.1 cost units per hm³ at one Talas node and month of a
+very-dry year), so cold stays the default and the water values are reproducible as before.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import basins
 from basins import Basin
 from basins.network import spill_node
 
-from optimizer.core import accounts
+from optimizer.core import accounts, second_stage
 from optimizer.core import result as res
 from optimizer.core import timesteps
 from optimizer.core.highs_adapter import PersistentLP, TerminationCondition, iis
@@ -56,6 +62,7 @@ _HIGHS_IO = threading.Lock()
 class _Entry:
     def __init__(self, model: pyo.ConcreteModel, lp: PersistentLP):
         self.model, self.lp, self.lock = model, lp, threading.Lock()
+        self.warm = False  # the next solve starts from the previous basis (set by _solve_entry)
         self.mb = (model.nvariables() + model.nconstraints()) * _KB_PER_VAR_OR_ROW / 1024
 
 
@@ -128,7 +135,7 @@ def _persistent(inp: Inputs, timings: dict) -> _Entry:
         try:
             m = build(inp)
             with _HIGHS_IO:  # Pyomo's output redirection is process-wide: one hand-off or solve at a time
-                entry = _Entry(m, PersistentLP(m))
+                entry = _Entry(m, PersistentLP(m, unique=True))
         finally:
             if gc_was_on:
                 gc.enable()
@@ -146,16 +153,16 @@ def _persistent(inp: Inputs, timings: dict) -> _Entry:
 
 
 def _run(entry: _Entry, time_limit: float | None):
-    # cold: drop the previous solve's basis. The LP has ties (equal-cost routes, degenerate duals), and a warm
-    # start can land on another optimal vertex than a freshly built model, so results would depend on what
-    # was solved before. Solving from the same start keeps re-solves identical to a new process.
+    # cold (entry.warm False): drop the previous solve's basis, so that the water values (stage 1's duals, not unique
+    # where the dual is degenerate) are what a freshly built model gives. Warm: HiGHS starts from the previous
+    # basis; stage 2 (optimizer.core.second_stage) keeps the reported allocation the same (to 1e-6 hm³).
     with _HIGHS_IO, _sigint_cancels(entry):
         return _solve_call(entry, time_limit)
 
 
 def _solve_call(entry: _Entry, time_limit: float | None):
     """The HiGHS call itself (a seam for the tests of non-optimal statuses)."""
-    return entry.lp.solve(time_limit, cold=True)
+    return entry.lp.solve(time_limit, cold=not entry.warm)
 
 
 @contextlib.contextmanager
@@ -210,14 +217,22 @@ def _extract(m: pyo.ConcreteModel, lp: PersistentLP, inp: Inputs) -> res.Solutio
         row_dual={a: float(duals[m.agreement[a]]) for a in m.A}, objective=float("nan"), g=get(m.g, list(m.AQ)))
 
 
-def _solve_entry(entry: _Entry, inp: Inputs, time_limit: float | None) -> tuple[res.Solution, str]:
+def _solve_entry(entry: _Entry, inp: Inputs, time_limit: float | None,
+                 warm: bool = False) -> tuple[res.Solution, str]:
+    """Write ``inp`` into the kept model and solve it (both stages); ``warm``: stage 1 starts from the previous
+    basis (the allocation is the same; water values may be another valid dual, see the module docstring)."""
     with entry.lock:
+        entry.warm = warm
         set_data(entry.model, inp)
         r = _run(entry, time_limit)
         tc = r.termination_condition
         if tc == TerminationCondition.convergenceCriteriaSatisfied:
+            _check_stage2(entry, time_limit)
             sol = _extract(entry.model, entry.lp, inp)
-            sol.objective = float(r.incumbent_objective)
+            sol.objective = float(r.incumbent_objective)  # stage 1's optimum (the priority cost)
+            if entry.lp.stage2 is not None:
+                st = entry.lp.stage2
+                sol.stage2_s, sol.cost_above_optimum, sol.cost_bound = st.seconds, st.cost_above_optimum, st.bound
             return sol, "optimal"
         if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
             raise _diagnose(entry, inp, time_limit)
@@ -228,6 +243,23 @@ def _solve_entry(entry: _Entry, inp: Inputs, time_limit: float | None) -> tuple[
             raise KeyboardInterrupt
         raise SolverFailure(f"HiGHS ended with status {tc.name}; the inputs may be badly scaled "
                             "(check capacities and inflows for absurd values).")
+
+
+def _check_stage2(entry: _Entry, time_limit: float | None) -> None:
+    """Stage 2 (the tie-break among optimal allocations) must have been solved too; raises otherwise."""
+    st = entry.lp.stage2
+    if st is None or st.optimal:
+        return
+    import highspy
+
+    if st.status in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kIterationLimit):
+        raise SolverLimit(f"HiGHS found the optimal priority cost but stopped at its limit ({st.status.name}, time "
+                          f"limit {time_limit} s) in the tie-break that makes the allocation unique; raise "
+                          "--time-limit or shorten the horizon.")
+    if st.status == getattr(highspy.HighsModelStatus, "kInterrupt", None):
+        raise KeyboardInterrupt
+    raise SolverFailure(f"HiGHS found the optimal priority cost but ended the tie-break that makes the allocation "
+                        f"unique with status {st.status.name}; the inputs may be badly scaled.")
 
 
 def _interrupted(entry: _Entry, tc) -> bool:
@@ -269,6 +301,10 @@ def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
                 "No allocation meets the physical limits even with every agreement rule and the end-of-horizon "
                 "storage relaxed: check that reservoirs can hold their dead storage against evaporation and that "
                 "inflows are not negative." + where)
+        try:
+            _check_stage2(entry, time_limit)
+        except (SolverLimit, SolverFailure) as exc:
+            return exc
         prim = entry.lp.values([m.excess[a.key] for a in inp.rows] + [m.end_short[r] for r in m.R])
         rows = []
         for a in inp.rows:
@@ -402,7 +438,7 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
           start: str = "2025-01", months: int = 12, foresight: str = "perfect", operation: str = "agreement",
           end_storage: str | dict | None = None, initial_storage: dict | None = None,
           time_limit: float | None = 60.0, step: str | None = None, schedule=None,
-          initial_accounts: dict | None = None, round_start: bool = False) -> res.Result:
+          initial_accounts: dict | None = None, round_start: bool = False, warm_start: bool = False) -> res.Result:
     """Allocate water month by month over a horizon and return a :class:`~optimizer.core.result.Result`.
 
     Parameters
@@ -425,6 +461,10 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     time_limit : HiGHS time limit per LP [s].
     initial_accounts : start balances of the storage accounts, (reservoir, party) → hm³; their proportions are
         kept and scaled to the start storage above dead storage (optimizer.core.accounts). Default: the file's.
+
+    warm_start : start HiGHS from the kept model's previous basis (faster re-solves: the app, ensembles). Flows,
+        storages and the ledger are the same as cold (stage 2, to 1e-6 hm³); water values and rule prices may be
+        another equally valid dual where the LP's dual is degenerate. Default cold: every number as a new process.
 
     Raises :class:`~optimizer.core.errors.InfeasibleAgreement` naming the rules that conflict (hm³ short).
     """
@@ -485,10 +525,10 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     if foresight == "perfect":
         entry = _persistent(full, timings)
         t0 = time.perf_counter()
-        sol, status = _solve_entry(entry, full, time_limit)
+        sol, status = _solve_entry(entry, full, time_limit, warm_start)
         timings["solve_s"] = time.perf_counter() - t0
     else:
-        sol, status = _solve_myopic(basin, full, inflow, timings, time_limit, upstream_first)
+        sol, status = _solve_myopic(basin, full, inflow, timings, time_limit, upstream_first, warm_start)
     ds = res.make_dataset(full, sol, spill_to)
     led = res.ledger(ds, full, sol.row_dual)
     costs = res.cost_sharing(ds, full)
@@ -500,6 +540,12 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     manifest = {
         "inputs_sha256": h.hexdigest(), "basin": basin.id, "basin_sha256": basin.sha256(),
         "options": options, "versions": dict(versions()), "solver": "HiGHS (Pyomo persistent interface, optimizer.core.highs_adapter)",
+        "stages": ("1: the priority-cost LP (objective and water values are its optimum and duals); 2: the same LP "
+                   f"with a tie-break cost of {second_stage.TIE_COST:g}-{second_stage.TIE_COST * (1 + second_stage.TIE_SPREAD):g}"
+                   " per hm3 on every variable, derived from its name (flows, storage and ledger are its optimum: "
+                   "the same whatever the build order, seed or start basis; optimizer.core.second_stage)"),
+        "stage2_s": round(sol.stage2_s, 6), "warm_start": warm_start,
+        "stage2_cost_above_optimum": sol.cost_above_optimum, "stage2_cost_bound": sol.cost_bound,
         "status": status, "objective": objective,
         "series": ("explicit series per " + step if label == "explicit series" else
                    "typical year per month" + ("" if step == "month" else f", spread over {step}s: "
@@ -512,7 +558,8 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     return res.Result(ds, led, costs, manifest)
 
 
-def _solve_myopic(basin: Basin, full: Inputs, inflow: xr.DataArray, timings: dict, time_limit, upstream_first):
+def _solve_myopic(basin: Basin, full: Inputs, inflow: xr.DataArray, timings: dict, time_limit, upstream_first,
+                  warm: bool = False):
     """Month by month: each month's LP alone (rules held month by month, quotas in equal monthly parts),
     storage carried forward, end-of-month storage valued at MYOPIC_STORAGE_VALUE (no end-of-horizon target:
     an operator without a forecast cannot plan for one)."""
@@ -530,9 +577,10 @@ def _solve_myopic(basin: Basin, full: Inputs, inflow: xr.DataArray, timings: dic
         entry = _persistent(inp, t)
         build_s += t["build_s"]
         t0 = time.perf_counter()
-        sol, _ = _solve_entry(entry, inp, time_limit)
+        sol, _ = _solve_entry(entry, inp, time_limit, warm)
         solve_s += time.perf_counter() - t0
         parts.append(sol)
+        assert sol.g is not None and sol.acc is not None  # _extract always fills them (empty without aquifers)
         storage = dict(zip(list(entry.model.R), sol.s[-1])) | dict(zip(list(entry.model.AQ), sol.g[-1]))
         balances = dict(zip(list(entry.model.ACC), sol.acc[-1]))
     timings.update(build_s=build_s, solve_s=solve_s)
