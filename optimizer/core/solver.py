@@ -32,6 +32,10 @@ from basins.network import spill_node
 from optimizer.core import accounts
 from optimizer.core import result as res
 from optimizer.core import timesteps
+from optimizer.core.assemble import assemble
+from optimizer.core.assemble_highs import ArrayLP
+from optimizer.core.assemble_highs import extract as arrays_extract
+from optimizer.core.assemble_highs import requirement as arrays_requirement
 from optimizer.core.highs_adapter import PersistentLP, TerminationCondition, iis
 from optimizer.core.errors import InfeasibleAgreement, PhysicallyInfeasible, SolverFailure, SolverLimit
 from optimizer.core.model import MAX_INPUT, Inputs, build, check_numbers, make_inputs, physics, set_data, set_elastic
@@ -263,12 +267,7 @@ def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
                                  "badly scaled (check capacities and inflows for absurd values).")
         if tc != TerminationCondition.convergenceCriteriaSatisfied:
             set_elastic(m, inp, False)
-            found = iis(m, time_limit)
-            where = "" if found is None else " HiGHS's irreducible infeasible set: " + "; ".join(_iis_words(m, inp, *found)) + "."
-            return PhysicallyInfeasible(
-                "No allocation meets the physical limits even with every agreement rule and the end-of-horizon "
-                "storage relaxed: check that reservoirs can hold their dead storage against evaporation and that "
-                "inflows are not negative." + where)
+            return _physically_infeasible(m, inp, time_limit)
         prim = entry.lp.values([m.excess[a.key] for a in inp.rows] + [m.end_short[r] for r in m.R])
         rows = []
         for a in inp.rows:
@@ -287,6 +286,16 @@ def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
         return InfeasibleAgreement(conflicts)
     finally:
         set_elastic(m, inp, False)
+
+
+def _physically_infeasible(m: pyo.ConcreteModel, inp: Inputs, time_limit) -> PhysicallyInfeasible:
+    """The error for an LP infeasible even when relaxed, naming HiGHS's irreducible infeasible set of ``m``."""
+    found = iis(m, time_limit)
+    where = "" if found is None else " HiGHS's irreducible infeasible set: " + "; ".join(_iis_words(m, inp, *found)) + "."
+    return PhysicallyInfeasible(
+        "No allocation meets the physical limits even with every agreement rule and the end-of-horizon "
+        "storage relaxed: check that reservoirs can hold their dead storage against evaporation and that "
+        "inflows are not negative." + where)
 
 
 _ROW_WORDS = {"balance": "water balance at {0}", "min_flow": "minimum flow on {0}", "end_storage": "end storage of {0}"}
@@ -402,7 +411,7 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
           start: str = "2025-01", months: int = 12, foresight: str = "perfect", operation: str = "agreement",
           end_storage: str | dict | None = None, initial_storage: dict | None = None,
           time_limit: float | None = 60.0, step: str | None = None, schedule=None,
-          initial_accounts: dict | None = None, round_start: bool = False) -> res.Result:
+          initial_accounts: dict | None = None, round_start: bool = False, build: str = "arrays") -> res.Result:
     """Allocate water month by month over a horizon and return a :class:`~optimizer.core.result.Result`.
 
     Parameters
@@ -425,6 +434,9 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     time_limit : HiGHS time limit per LP [s].
     initial_accounts : start balances of the storage accounts, (reservoir, party) → hm³; their proportions are
         kept and scaled to the start storage above dead storage (optimizer.core.accounts). Default: the file's.
+    build : ``arrays`` (default: the LP assembled with numpy/scipy, optimizer.core.assemble, one passModel) or
+        ``pyomo`` (the Pyomo model of optimizer.core.model through Pyomo's persistent HiGHS interface). Both
+        give the same LP (tests/test_assemble.py).
 
     Raises :class:`~optimizer.core.errors.InfeasibleAgreement` naming the rules that conflict (hm³ short).
     """
@@ -443,6 +455,8 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
         raise ValueError("operation='schedule' needs a schedule, and a schedule needs operation='schedule'")
     if operation == "schedule" and foresight != "perfect":
         raise ValueError("schedule operation runs with perfect foresight over the season (foresight='perfect')")
+    if build not in BUILDS:
+        raise ValueError(f"build must be one of {BUILDS}, not {build!r}")
     if time_limit is not None and not time_limit > 0:  # (NaN fails the comparison too)
         raise ValueError(f"time limit must be a positive number of seconds (or None for no limit), not {time_limit!r}")
     start_storage = None if initial_storage is None else _check_initial_storage(basin, initial_storage)
@@ -483,12 +497,15 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     check_numbers(full)
     spill_to = {r.node: spill_node(basin.spec, r.node) for r in basin.spec.reservoirs}
     if foresight == "perfect":
-        entry = _persistent(full, timings)
+        entry = _persistent(full, timings) if build == "pyomo" else _persistent_arrays(full, timings)
         t0 = time.perf_counter()
-        sol, status = _solve_entry(entry, full, time_limit)
+        sol, status = (_solve_entry if build == "pyomo" else _solve_entry_arrays)(entry, full, time_limit)
         timings["solve_s"] = time.perf_counter() - t0
+        if build == "arrays":  # assembling and passing the LP happen in each solve: report them as the build
+            timings["build_s"] = entry.build_s
+            timings["solve_s"] -= entry.build_s
     else:
-        sol, status = _solve_myopic(basin, full, inflow, timings, time_limit, upstream_first)
+        sol, status = _solve_myopic(basin, full, inflow, timings, time_limit, upstream_first, build)
     ds = res.make_dataset(full, sol, spill_to)
     led = res.ledger(ds, full, sol.row_dual)
     costs = res.cost_sharing(ds, full)
@@ -499,7 +516,7 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     h.update(inflow.values.astype("<f8").tobytes())
     manifest = {
         "inputs_sha256": h.hexdigest(), "basin": basin.id, "basin_sha256": basin.sha256(),
-        "options": options, "versions": dict(versions()), "solver": "HiGHS (Pyomo persistent interface, optimizer.core.highs_adapter)",
+        "options": options, "versions": dict(versions()), "solver": _SOLVER_WORDS[build],
         "status": status, "objective": objective,
         "series": ("explicit series per " + step if label == "explicit series" else
                    "typical year per month" + ("" if step == "month" else f", spread over {step}s: "
@@ -512,7 +529,8 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     return res.Result(ds, led, costs, manifest)
 
 
-def _solve_myopic(basin: Basin, full: Inputs, inflow: xr.DataArray, timings: dict, time_limit, upstream_first):
+def _solve_myopic(basin: Basin, full: Inputs, inflow: xr.DataArray, timings: dict, time_limit, upstream_first,
+                  build: str = "pyomo"):
     """Month by month: each month's LP alone (rules held month by month, quotas in equal monthly parts),
     storage carried forward, end-of-month storage valued at MYOPIC_STORAGE_VALUE (no end-of-horizon target:
     an operator without a forecast cannot plan for one)."""
@@ -527,13 +545,111 @@ def _solve_myopic(basin: Basin, full: Inputs, inflow: xr.DataArray, timings: dic
                           storage_value=MYOPIC_STORAGE_VALUE, monthly_rules=True, initial_storage=storage,
                           step=full.step, initial_accounts=balances)
         t: dict = {}
-        entry = _persistent(inp, t)
+        entry = _persistent(inp, t) if build == "pyomo" else _persistent_arrays(inp, t)
         build_s += t["build_s"]
         t0 = time.perf_counter()
-        sol, _ = _solve_entry(entry, inp, time_limit)
+        sol, _ = (_solve_entry if build == "pyomo" else _solve_entry_arrays)(entry, inp, time_limit)
         solve_s += time.perf_counter() - t0
+        if build == "arrays":
+            build_s, solve_s = build_s + entry.build_s, solve_s - entry.build_s
         parts.append(sol)
-        storage = dict(zip(list(entry.model.R), sol.s[-1])) | dict(zip(list(entry.model.AQ), sol.g[-1]))
-        balances = dict(zip(list(entry.model.ACC), sol.acc[-1]))
+        spec = basin.spec
+        storage = dict(zip([r.node for r in spec.reservoirs], sol.s[-1])) | dict(zip([a.node for a in spec.aquifers],
+                                                                                     sol.g[-1]))
+        balances = dict(zip(accounts.keys(spec), sol.acc[-1]))
     timings.update(build_s=build_s, solve_s=solve_s)
     return res.Solution.concat(parts), "optimal"
+
+
+# --- the arrays path (build="arrays"): optimizer.core.assemble + one passModel ----------------------------------
+
+BUILDS = ("arrays", "pyomo")
+_SOLVER_WORDS = {"pyomo": "HiGHS (Pyomo persistent interface, optimizer.core.highs_adapter)",
+                 "arrays": "HiGHS (LP assembled as arrays by optimizer.core.assemble, one passModel)"}
+
+
+class _ArrayEntry:
+    """A kept HiGHS instance for one LP structure; every solve re-assembles the numbers and passes the LP."""
+
+    model = None
+
+    def __init__(self, lp: ArrayLP):
+        self.lp, self.lock = lp, threading.Lock()
+        self.mb = 0.0
+        self.build_s = 0.0  # assembling + passModel of the last solve [s]
+
+
+def _persistent_arrays(inp: Inputs, timings: dict) -> _ArrayEntry:
+    key = "arrays:" + structure_key(inp)
+    with _cache_lock:
+        entry = _cache.get(key)
+        if entry is not None:
+            _cache.move_to_end(key)
+    timings["rebuilt"] = entry is None
+    timings["build_s"] = 0.0  # assembling is part of every solve (_solve_entry_arrays)
+    if entry is None:
+        entry = _ArrayEntry(ArrayLP())
+        with _cache_lock:
+            _cache[key] = entry  # type: ignore[assignment]
+            while len(_cache) > 1 and (len(_cache) > _CACHE_SIZE or cache_mb() > _CACHE_MB):
+                _cache.popitem(last=False)
+    return entry  # type: ignore[return-value]
+
+
+def _solve_entry_arrays(entry: _ArrayEntry, inp: Inputs, time_limit: float | None) -> tuple[res.Solution, str]:
+    """As :func:`_solve_entry`, on the assembled LP."""
+    with entry.lock:
+        t0 = time.perf_counter()
+        a = assemble(inp)
+        entry.lp.pass_model(a)
+        entry.build_s = time.perf_counter() - t0
+        entry.mb = (a.shape[0] + a.shape[1]) * _KB_PER_VAR_OR_ROW / 1024
+        r = _run(entry, time_limit)  # type: ignore[arg-type]
+        tc = r.termination_condition
+        if tc == TerminationCondition.convergenceCriteriaSatisfied:
+            sol = arrays_extract(entry.lp, inp)
+            sol.objective = float(r.incumbent_objective)
+            return sol, "optimal"
+        if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
+            raise _diagnose_arrays(entry, inp, time_limit)
+        if tc in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit):
+            raise SolverLimit(f"HiGHS stopped at its limit ({tc.name}, time limit {time_limit} s) before proving the "
+                              "allocation optimal; raise --time-limit or shorten the horizon.")
+        if _interrupted(entry, tc):  # type: ignore[arg-type]
+            raise KeyboardInterrupt
+        raise SolverFailure(f"HiGHS ended with status {tc.name}; the inputs may be badly scaled "
+                            "(check capacities and inflows for absurd values).")
+
+
+def _diagnose_arrays(entry: _ArrayEntry, inp: Inputs, time_limit) -> Exception:
+    """As :func:`_diagnose`: the elastic LP assembled and solved; HiGHS's IIS (when even that is infeasible) is
+    found on the Pyomo model, whose rows and columns it names."""
+    a = assemble(inp, elastic=True)
+    entry.lp.pass_model(a)
+    r = _run(entry, time_limit)  # type: ignore[arg-type]
+    tc = r.termination_condition
+    if tc in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit):
+        return SolverLimit(f"HiGHS found the hard rules infeasible but stopped at its limit ({tc.name}, time "
+                           f"limit {time_limit} s) while finding which rules conflict; raise --time-limit or "
+                           "shorten the horizon.")
+    if _interrupted(entry, tc):  # type: ignore[arg-type]
+        raise KeyboardInterrupt
+    if tc not in (TerminationCondition.convergenceCriteriaSatisfied, TerminationCondition.provenInfeasible,
+                  TerminationCondition.infeasibleOrUnbounded):
+        return SolverFailure(f"HiGHS ended the infeasibility diagnosis with status {tc.name}; the inputs may be "
+                             "badly scaled (check capacities and inflows for absurd values).")
+    if tc != TerminationCondition.convergenceCriteriaSatisfied:
+        return _physically_infeasible(build(inp), inp, time_limit)
+    prim = entry.lp.values()
+    excess, end_short = prim[a.col.index("excess")], prim[a.col.index("end_short")]
+    rows = []
+    for i, row in enumerate(inp.rows):
+        if row.mode == "hard" and row.applies and excess[i] > 1e-6:
+            rows.append({"rule": row.rule, "kind": row.kind, "party": row.party, "period": row.period.label,
+                         "required_hm3": arrays_requirement(inp, row), "shortfall_hm3": float(excess[i])})
+    for i, rname in enumerate(res_.node for res_ in inp.basin.spec.reservoirs):
+        if end_short[i] > 1e-6:
+            rows.append({"rule": f"end storage {rname}", "kind": "end_storage", "party": "-", "period": "end",
+                         "required_hm3": float(inp.end_storage[rname]), "shortfall_hm3": float(end_short[i])})
+    conflicts = pd.DataFrame(rows, columns=["rule", "kind", "party", "period", "required_hm3", "shortfall_hm3"])
+    return InfeasibleAgreement(conflicts)
