@@ -267,3 +267,18 @@ def test_physically_infeasible_is_reported_on_the_arrays_path():
 def test_unknown_build_is_refused():
     with pytest.raises(ValueError, match="build must be one of"):
         optimizer.solve("talas", build="numpy")
+
+
+def test_cli_json_stays_clean_on_the_arrays_path(tmp_path):
+    # HiGHS prints a banner to fd 1 when a process makes its first instance; --json output must not carry it
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-m", "optimizer", "solve", "talas", "--months", "2", "--json"],
+                         cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(root)), capture_output=True, text=True,
+                         check=True).stdout
+    assert json.loads(out)["manifest"]["solver"].startswith("HiGHS (LP assembled as arrays")

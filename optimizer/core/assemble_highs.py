@@ -8,6 +8,9 @@ back as arrays: the ``build="arrays"`` solve path of :func:`optimizer.core.solve
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 from types import SimpleNamespace
 
 import highspy
@@ -19,7 +22,7 @@ from optimizer.core.highs_adapter import TerminationCondition
 from optimizer.core.model import Inputs
 
 _MS = highspy.HighsModelStatus
-#: HiGHS's model status → the termination condition Pyomo reports for it (pyomo.contrib.solver's HiGHS interface)
+#: HiGHS's model status → the termination condition Pyomo's own HiGHS interface reports for it
 _STATUS = {
     _MS.kOptimal: TerminationCondition.convergenceCriteriaSatisfied,
     _MS.kInfeasible: TerminationCondition.provenInfeasible,
@@ -49,11 +52,39 @@ def highs_lp(a: Assembled) -> highspy.HighsLp:
     return lp
 
 
+_banner = threading.Lock()
+_banner_done = False
+
+
+def new_highs() -> highspy.Highs:
+    """A ``highspy.Highs`` with output off. HiGHS prints its banner to file descriptor 1 when the process's first
+    instance is made (before any option can be set): that one is made with fd 1 pointed at /dev/null, so that
+    ``chutalas ... --json`` stays clean. (The Pyomo path hides it with Pyomo's own capture; the caller holds the
+    solver's I/O lock, so the two redirections never nest.)"""
+    global _banner_done
+    with _banner:
+        if _banner_done:
+            h = highspy.Highs()
+        else:
+            sys.stdout.flush()
+            saved = os.dup(1)
+            try:
+                with open(os.devnull, "w") as null:
+                    os.dup2(null.fileno(), 1)
+                    h = highspy.Highs()
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+            _banner_done = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 class ArrayLP:
     """One HiGHS instance holding the current assembled LP."""
 
     def __init__(self):
-        self.highs = highspy.Highs()
+        self.highs = new_highs()
         self.highs.setOptionValue("output_flag", False)
         self.assembled: Assembled | None = None
         self.solves = 0

@@ -588,7 +588,8 @@ def _persistent_arrays(inp: Inputs, timings: dict) -> _ArrayEntry:
     timings["rebuilt"] = entry is None
     timings["build_s"] = 0.0  # assembling is part of every solve (_solve_entry_arrays)
     if entry is None:
-        entry = _ArrayEntry(ArrayLP())
+        with _HIGHS_IO:  # (the process's first Highs is made with fd 1 redirected: assemble_highs.new_highs)
+            entry = _ArrayEntry(ArrayLP())
         with _cache_lock:
             _cache[key] = entry  # type: ignore[assignment]
             while len(_cache) > 1 and (len(_cache) > _CACHE_SIZE or cache_mb() > _CACHE_MB):
