@@ -169,8 +169,9 @@ def main(argv=None) -> None:
                     got["A/bare"] = got["A_e2e"] / got["bare"]
                     for k in rounds:
                         rounds[k].append(got[k])
-            a_mb = _peak_mb(lambda: ArrayLP().pass_model(assemble(_inputs(basin, months, step))))
-            p_mb = None if a.no_pyomo else _peak_mb(lambda: PersistentLP(build(_inputs(basin, months, step))))
+            case = (basin, months, step)
+            a_mb = _peak_mb(lambda c=case: ArrayLP().pass_model(assemble(_inputs(*c))))
+            p_mb = None if a.no_pyomo else _peak_mb(lambda c=case: PersistentLP(build(_inputs(*c))))
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(f"{name:6} {step:5} {months:6d} {lp.shape[0]:7d} {lp.shape[1]:7d} {lp.A.nnz:8d} "
                   + " ".join(f"{med(rounds[c]):7.3f}" for c in cols) + " "

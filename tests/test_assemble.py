@@ -21,7 +21,7 @@ import pytest
 import basins
 import optimizer
 from optimizer.core import model as M
-from optimizer.core import solver
+from optimizer.core import solve_arrays, solver
 from optimizer.core.assemble import assemble
 from optimizer.core.highs_adapter import standard_form
 from optimizer.core.model import build, make_inputs, set_elastic
@@ -223,8 +223,8 @@ def test_bundled_basin_arrays_solution_is_optimal_for_the_pyomo_model(basin, kw)
         return
     inp = inputs(basin, kw["months"], kw.get("operation", "agreement"), step=kw.get("step", "month"))
     assert inp.T == a.dataset.sizes["time"]
-    entry = solver._persistent_arrays(inp, {})
-    solver._solve_entry_arrays(entry, inp, None)
+    entry = solve_arrays.persistent(inp, {})
+    solve_arrays.solve_entry(entry, inp, None)
     m = build(inp)
     prim = entry.lp.values()
     for j in range(entry.lp.assembled.col.n):

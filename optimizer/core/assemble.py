@@ -132,7 +132,7 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
     FC = fairshare.classes(spec) if fair_kind != "none" else {}
     party = {d.node: d.party for d in dems}
     rows_ = inp.rows
-    pn, pl, pr, pd_, pa = _pos(N), _pos(L), _pos(R), _pos(D), _pos(AQ)
+    pn, pl, pr, pd_ = _pos(N), _pos(L), _pos(R), _pos(D)
 
     # --- columns (in model.build's order) ------------------------------------------------------------
     col = Blocks()
@@ -159,7 +159,7 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
     demand = inp.demand[D].to_numpy(float).T if D else np.zeros((0, T))  # (D, T)
     hi[Q] = demand
     hard = [a.mode == "hard" and a.applies and inp.rules_enforced for a in rows_]
-    for i, a in enumerate(rows_):
+    for i in range(len(rows_)):
         hi[EXC[i]] = INF if (not hard[i] or elastic) else 0.0
     hi[END] = INF if elastic else 0.0
     if ACC and not inp.rules_enforced:
@@ -203,35 +203,35 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
     tgt = np.array([pn[lk.target] for lk in links], int)
     A.add(B[src], X, 1.0)
     A.add(B[tgt], X, -(1.0 - loss)[:, None])
-    for i, d in enumerate(dems):
-        if d.return_node:
-            A.add(B[pn[d.return_node]], Q[i], -d.return_fraction)
-        A.add(B[pn[d.node]], Q[i], 1.0)
+    for i, dem in enumerate(dems):
+        if dem.return_node:
+            A.add(B[pn[dem.return_node]], Q[i], -dem.return_fraction)
+        A.add(B[pn[dem.node]], Q[i], 1.0)
     s0 = np.array([inp.initial_storage[r] for r in R])
-    for i, r in enumerate(res):
-        b, evap = B[pn[r.node]], np.array([ph["evap"][(r.node, t)] for t in tt])
-        half = evap * (ph["a_slope"][r.node] * 0.5)  # e[r,t] = evap·(a_dead + α((s_prev + s)/2 − S_dead))
+    for i, rv in enumerate(res):
+        b, evap = B[pn[rv.node]], np.array([ph["evap"][(rv.node, t)] for t in tt])
+        half = evap * (ph["a_slope"][rv.node] * 0.5)  # e[r,t] = evap·(a_dead + α((s_prev + s)/2 − S_dead))
         A.add(b, S[i], 1.0 + half)
         A.add(b[1:], S[i, :-1], -1.0 + half[1:])
         A.add(b, SPILL[i], 1.0)
-        A.add(B[pn[spill_node(spec, r.node)]], SPILL[i], -1.0)
-        const[pn[r.node]] += evap * ph["a_dead"][r.node] + evap * ph["a_slope"][r.node] * -ph["smin"][r.node]
+        A.add(B[pn[spill_node(spec, rv.node)]], SPILL[i], -1.0)
+        const[pn[rv.node]] += evap * ph["a_dead"][rv.node] + evap * ph["a_slope"][rv.node] * -ph["smin"][rv.node]
         if T:
-            const[pn[r.node], 0] += -s0[i] + half[0] * s0[i]
-    for i, k in enumerate(K):
-        A.add(B[pn[k]], OUT[i], 1.0)
+            const[pn[rv.node], 0] += -s0[i] + half[0] * s0[i]
+    for i, sink in enumerate(K):
+        A.add(B[pn[sink]], OUT[i], 1.0)
     g0 = np.array([inp.initial_storage[a] for a in AQ])
-    for i, a in enumerate(aqs):
-        rec = np.array([ph["recession"][(a.node, t)] for t in tt])
-        here, there = B[pn[a.node]], B[pn[a.discharge_to]]
+    for i, aq in enumerate(aqs):
+        rec = np.array([ph["recession"][(aq.node, t)] for t in tt])
+        here, there = B[pn[aq.node]], B[pn[aq.discharge_to]]
         A.add(here, G[i], 1.0)  # g[a,t] − g[a,t−1] + k g[a,t−1] − Σ σ loss x − Σ ρ q = recharge
         A.add(here[1:], G[i, :-1], -1.0 + rec[1:])
         A.add(there[1:], G[i, :-1], -rec[1:])  # discharge k g[a,t−1] reaching its node
         if T:
-            const[pn[a.node], 0] += -g0[i] + rec[0] * g0[i]
-            const[pn[a.discharge_to], 0] += -rec[0] * g0[i]
+            const[pn[aq.node], 0] += -g0[i] + rec[0] * g0[i]
+            const[pn[aq.discharge_to], 0] += -rec[0] * g0[i]
         for lk in links:
-            if lk.loss_to == a.node:
+            if lk.loss_to == aq.node:
                 A.add(here, X[pl[lk.id]], -(ph["seep"][lk.id] * ph["loss"][lk.id]))
     rhs = np.zeros((len(N), T))
     inflow = inp.inflow.to_numpy(float).T  # (NI, T) natural inflow [hm³ per step]
@@ -273,8 +273,8 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
         for lid in rc.links:
             f = 1.0 if rc.counted == "gross" else 1.0 - ph["loss"][lid]
             A.add(AG[i], X[pl[lid], steps], sign * f)
-        for d in rc.less_returns_of:
-            A.add(AG[i], Q[pd_[d], steps], -sign * ph["rf"][d])
+        for dn in rc.less_returns_of:
+            A.add(AG[i], Q[pd_[dn], steps], -sign * ph["rf"][dn])
         ag_const[i] += sign * sum(inflow[ni[n], steps].sum() for n in rc.inflows)
         if a.kind == "share":
             ag_const[i] -= sign * keep * (a.share * sum(inflow[ni[n], steps].sum() for n in a.resource_inflows))
@@ -289,41 +289,43 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
 
     # schedule at the posts: (1 − loss_p) x[p,t] + sched_short[p,t] ≥ plan[p,t]
     SC = row.add("schedule", SP, T)
-    for i, p in enumerate(SP):
-        A.add(SC[i], X[pl[p]], 1.0 - ph["loss"][p])
+    for i, post in enumerate(SP):
+        A.add(SC[i], X[pl[post]], 1.0 - ph["loss"][post])
     A.add(SC, SCH, 1.0)
-    bounds(inp.schedule[SP].to_numpy(float).T if SP else 0.0, INF, SC.shape)
+    bounds(inp.schedule[SP].to_numpy(float).T if inp.schedule is not None else 0.0, INF, SC.shape)
 
     # storage accounts (accounts.py): acc − acc_prev − σ (s − s_prev + release) + rel = 0
     AB = row.add("acc_balance", ACC, T)
     start = inp.initial_accounts if inp.initial_accounts is not None else \
         accounts.initial_balances(spec, inp.initial_storage)
     acc_const = np.zeros((len(ACC), T))
-    share = {(a.reservoir, p): float(v) for a in spec.agreement.storage_accounts for p, v in a.shares.items()}
+    share: dict[tuple[str, str], float] = {(sa.reservoir, str(p)): float(v) for sa in spec.agreement.storage_accounts
+                                           for p, v in sa.shares.items()}
     for i, k in enumerate(ACC):
-        r, sig = k[0], share[k]
+        rr, sig = k[0], share[k]
         A.add(AB[i], ACCV[i], 1.0)
         A.add(AB[i, 1:], ACCV[i, :-1], -1.0)
-        A.add(AB[i], S[pr[r]], -sig)
-        A.add(AB[i, 1:], S[pr[r], :-1], sig)
-        for j in out_links[r]:
+        A.add(AB[i], S[pr[rr]], -sig)
+        A.add(AB[i, 1:], S[pr[rr], :-1], sig)
+        for j in out_links[rr]:
             A.add(AB[i], X[j], -sig)
-        A.add(AB[i], SPILL[pr[r]], -sig)
+        A.add(AB[i], SPILL[pr[rr]], -sig)
         A.add(AB[i], REL[i], 1.0)
         if T:
-            acc_const[i, 0] = -float(start[k]) + sig * s0[pr[r]]
+            acc_const[i, 0] = -float(start[k]) + sig * s0[pr[rr]]
     bounds(-acc_const, -acc_const, AB.shape)
-    AR = row.add("acc_release", ACC_R, T)  # Σ_p rel[p,t] − release[r,t] = 0
-    for i, r in enumerate(ACC_R):
+    AR = row.add("acc_release", ACC_R, T)  # Σ_p rel[p,t] − release[rr,t] = 0
+    for i, rr in enumerate(ACC_R):
         for j, k in enumerate(ACC):
-            if k[0] == r:
+            if k[0] == rr:
                 A.add(AR[i], REL[j], 1.0)
-        for j in out_links[r]:
+        for j in out_links[rr]:
             A.add(AR[i], X[j], -1.0)
-        A.add(AR[i], SPILL[pr[r]], -1.0)
+        A.add(AR[i], SPILL[pr[rr]], -1.0)
     bounds(0.0, 0.0, AR.shape)
     AH = row.add("acc_reach", ACC, T)  # rel[p,t] − Σ_{l ∈ release_to[p]} x[l,t] ≤ 0
-    release_to = {(a.reservoir, p): list(a.release_to[p]) for a in spec.agreement.storage_accounts for p in a.shares}
+    release_to: dict[tuple[str, str], list[str]] = {(sa.reservoir, str(p)): list(sa.release_to[p])
+                                                    for sa in spec.agreement.storage_accounts for p in sa.shares}
     for i, k in enumerate(ACC):
         A.add(AH[i], REL[i], 1.0)
         for lid in release_to[k]:
@@ -334,20 +336,20 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
     if fair_kind == "equal-fraction":
         FD = [(c, d) for c, ds in FC.items() for d in ds]
         FR = row.add("fair_row", FD, T)
-        for i, (c, d) in enumerate(FD):
-            A.add(FR[i], FAIR[list(FC).index(c)], demand[pd_[d]])
-            A.add(FR[i], Q[pd_[d]], -1.0)
+        for i, (c, dn) in enumerate(FD):
+            A.add(FR[i], FAIR[list(FC).index(c)], demand[pd_[dn]])
+            A.add(FR[i], Q[pd_[dn]], -1.0)
         bounds(-INF, 0.0, FR.shape)
     elif fair_kind == "proportional-to-entitlement":
         sh = fairshare._shares(spec) if FC else {}
-        FP = [(c, p) for c, ds in FC.items() for p in sorted({party[d] for d in ds})]
+        FP = [(c, pty) for c, ds in FC.items() for pty in sorted({str(party[dn]) for dn in ds})]
         FR = row.add("fair_row", FP, T)
-        for i, (c, p) in enumerate(FP):
-            mine = [d for d in FC[c] if party[d] == p]
-            kappa = np.minimum(sh.get(p, 0.0) * fair_scale[c], inp.demand[mine].to_numpy(float).sum(axis=1))
+        for i, (c, pty) in enumerate(FP):
+            mine = [dn for dn in FC[c] if party[dn] == pty]
+            kappa = np.minimum(sh.get(pty, 0.0) * fair_scale[c], inp.demand[mine].to_numpy(float).sum(axis=1))
             A.add(FR[i], FAIR[list(FC).index(c)], kappa)
-            for d in mine:
-                A.add(FR[i], Q[pd_[d]], -1.0)
+            for dn in mine:
+                A.add(FR[i], Q[pd_[dn]], -1.0)
         bounds(-INF, 0.0, FR.shape)
 
     cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0)  # noqa: E731

@@ -32,14 +32,13 @@ from basins.network import spill_node
 from optimizer.core import accounts
 from optimizer.core import result as res
 from optimizer.core import timesteps
-from optimizer.core.assemble import assemble
-from optimizer.core.assemble_highs import ArrayLP
-from optimizer.core.assemble_highs import extract as arrays_extract
-from optimizer.core.assemble_highs import requirement as arrays_requirement
 from optimizer.core.highs_adapter import PersistentLP, TerminationCondition, iis
 from optimizer.core.errors import InfeasibleAgreement, PhysicallyInfeasible, SolverFailure, SolverLimit
 from optimizer.core.model import MAX_INPUT, Inputs, build, check_numbers, make_inputs, physics, set_data, set_elastic
 
+BUILDS = ("arrays", "pyomo")  # solve(build=...): optimizer.core.solve_arrays, or Pyomo's persistent interface
+_SOLVER_WORDS = {"pyomo": "HiGHS (Pyomo persistent interface, optimizer.core.highs_adapter)",
+                 "arrays": "HiGHS (LP assembled as arrays by optimizer.core.assemble, one passModel)"}
 MYOPIC_STORAGE_VALUE = 0.1  # cost units per hm³ kept in storage at the end of each month (myopic operator)
 _CACHE_SIZE = 64  # kept models at most ...
 #: ... and at most this many MB of them (estimated, see _Entry.mb); CHUTALAS_MODEL_CACHE_MB overrides
@@ -497,9 +496,10 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     check_numbers(full)
     spill_to = {r.node: spill_node(basin.spec, r.node) for r in basin.spec.reservoirs}
     if foresight == "perfect":
-        entry = _persistent(full, timings) if build == "pyomo" else _persistent_arrays(full, timings)
+        persistent, solve_entry = _path(build)
+        entry = persistent(full, timings)
         t0 = time.perf_counter()
-        sol, status = (_solve_entry if build == "pyomo" else _solve_entry_arrays)(entry, full, time_limit)
+        sol, status = solve_entry(entry, full, time_limit)
         timings["solve_s"] = time.perf_counter() - t0
         if build == "arrays":  # assembling and passing the LP happen in each solve: report them as the build
             timings["build_s"] = entry.build_s
@@ -545,10 +545,11 @@ def _solve_myopic(basin: Basin, full: Inputs, inflow: xr.DataArray, timings: dic
                           storage_value=MYOPIC_STORAGE_VALUE, monthly_rules=True, initial_storage=storage,
                           step=full.step, initial_accounts=balances)
         t: dict = {}
-        entry = _persistent(inp, t) if build == "pyomo" else _persistent_arrays(inp, t)
+        persistent, solve_entry = _path(build)
+        entry = persistent(inp, t)
         build_s += t["build_s"]
         t0 = time.perf_counter()
-        sol, _ = (_solve_entry if build == "pyomo" else _solve_entry_arrays)(entry, inp, time_limit)
+        sol, _ = solve_entry(entry, inp, time_limit)
         solve_s += time.perf_counter() - t0
         if build == "arrays":
             build_s, solve_s = build_s + entry.build_s, solve_s - entry.build_s
@@ -561,96 +562,11 @@ def _solve_myopic(basin: Basin, full: Inputs, inflow: xr.DataArray, timings: dic
     return res.Solution.concat(parts), "optimal"
 
 
-# --- the arrays path (build="arrays"): optimizer.core.assemble + one passModel ----------------------------------
 
-BUILDS = ("arrays", "pyomo")
-_SOLVER_WORDS = {"pyomo": "HiGHS (Pyomo persistent interface, optimizer.core.highs_adapter)",
-                 "arrays": "HiGHS (LP assembled as arrays by optimizer.core.assemble, one passModel)"}
+def _path(build: str):
+    """(keep-or-make an entry, solve it) for ``build``: the arrays path lives in optimizer.core.solve_arrays."""
+    if build == "pyomo":
+        return _persistent, _solve_entry
+    from optimizer.core import solve_arrays
 
-
-class _ArrayEntry:
-    """A kept HiGHS instance for one LP structure; every solve re-assembles the numbers and passes the LP."""
-
-    model = None
-
-    def __init__(self, lp: ArrayLP):
-        self.lp, self.lock = lp, threading.Lock()
-        self.mb = 0.0
-        self.build_s = 0.0  # assembling + passModel of the last solve [s]
-
-
-def _persistent_arrays(inp: Inputs, timings: dict) -> _ArrayEntry:
-    key = "arrays:" + structure_key(inp)
-    with _cache_lock:
-        entry = _cache.get(key)
-        if entry is not None:
-            _cache.move_to_end(key)
-    timings["rebuilt"] = entry is None
-    timings["build_s"] = 0.0  # assembling is part of every solve (_solve_entry_arrays)
-    if entry is None:
-        with _HIGHS_IO:  # (the process's first Highs is made with fd 1 redirected: assemble_highs.new_highs)
-            entry = _ArrayEntry(ArrayLP())
-        with _cache_lock:
-            _cache[key] = entry  # type: ignore[assignment]
-            while len(_cache) > 1 and (len(_cache) > _CACHE_SIZE or cache_mb() > _CACHE_MB):
-                _cache.popitem(last=False)
-    return entry  # type: ignore[return-value]
-
-
-def _solve_entry_arrays(entry: _ArrayEntry, inp: Inputs, time_limit: float | None) -> tuple[res.Solution, str]:
-    """As :func:`_solve_entry`, on the assembled LP."""
-    with entry.lock:
-        t0 = time.perf_counter()
-        a = assemble(inp)
-        entry.lp.pass_model(a)
-        entry.build_s = time.perf_counter() - t0
-        entry.mb = (a.shape[0] + a.shape[1]) * _KB_PER_VAR_OR_ROW / 1024
-        r = _run(entry, time_limit)  # type: ignore[arg-type]
-        tc = r.termination_condition
-        if tc == TerminationCondition.convergenceCriteriaSatisfied:
-            sol = arrays_extract(entry.lp, inp)
-            sol.objective = float(r.incumbent_objective)
-            return sol, "optimal"
-        if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
-            raise _diagnose_arrays(entry, inp, time_limit)
-        if tc in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit):
-            raise SolverLimit(f"HiGHS stopped at its limit ({tc.name}, time limit {time_limit} s) before proving the "
-                              "allocation optimal; raise --time-limit or shorten the horizon.")
-        if _interrupted(entry, tc):  # type: ignore[arg-type]
-            raise KeyboardInterrupt
-        raise SolverFailure(f"HiGHS ended with status {tc.name}; the inputs may be badly scaled "
-                            "(check capacities and inflows for absurd values).")
-
-
-def _diagnose_arrays(entry: _ArrayEntry, inp: Inputs, time_limit) -> Exception:
-    """As :func:`_diagnose`: the elastic LP assembled and solved; HiGHS's IIS (when even that is infeasible) is
-    found on the Pyomo model, whose rows and columns it names."""
-    a = assemble(inp, elastic=True)
-    entry.lp.pass_model(a)
-    r = _run(entry, time_limit)  # type: ignore[arg-type]
-    tc = r.termination_condition
-    if tc in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit):
-        return SolverLimit(f"HiGHS found the hard rules infeasible but stopped at its limit ({tc.name}, time "
-                           f"limit {time_limit} s) while finding which rules conflict; raise --time-limit or "
-                           "shorten the horizon.")
-    if _interrupted(entry, tc):  # type: ignore[arg-type]
-        raise KeyboardInterrupt
-    if tc not in (TerminationCondition.convergenceCriteriaSatisfied, TerminationCondition.provenInfeasible,
-                  TerminationCondition.infeasibleOrUnbounded):
-        return SolverFailure(f"HiGHS ended the infeasibility diagnosis with status {tc.name}; the inputs may be "
-                             "badly scaled (check capacities and inflows for absurd values).")
-    if tc != TerminationCondition.convergenceCriteriaSatisfied:
-        return _physically_infeasible(build(inp), inp, time_limit)
-    prim = entry.lp.values()
-    excess, end_short = prim[a.col.index("excess")], prim[a.col.index("end_short")]
-    rows = []
-    for i, row in enumerate(inp.rows):
-        if row.mode == "hard" and row.applies and excess[i] > 1e-6:
-            rows.append({"rule": row.rule, "kind": row.kind, "party": row.party, "period": row.period.label,
-                         "required_hm3": arrays_requirement(inp, row), "shortfall_hm3": float(excess[i])})
-    for i, rname in enumerate(res_.node for res_ in inp.basin.spec.reservoirs):
-        if end_short[i] > 1e-6:
-            rows.append({"rule": f"end storage {rname}", "kind": "end_storage", "party": "-", "period": "end",
-                         "required_hm3": float(inp.end_storage[rname]), "shortfall_hm3": float(end_short[i])})
-    conflicts = pd.DataFrame(rows, columns=["rule", "kind", "party", "period", "required_hm3", "shortfall_hm3"])
-    return InfeasibleAgreement(conflicts)
+    return solve_arrays.persistent, solve_arrays.solve_entry
