@@ -18,6 +18,8 @@ them alike), seconds:
     A_hand   ArrayLP.pass_model (HighsLp + passModel)
     A_slv    ArrayLP.solve (clearSolver, options, run)
     A_ext    arrays → Solution (optimizer.core.assemble_highs.extract)
+    A_view   the result views from that Solution: Dataset, ledger, cost sharing (optimizer.core.result; the same
+             on both paths)
   Pyomo path (build="pyomo", the reference):
     P_e2e    as A_e2e with build="pyomo"
     P_bld    Pyomo model build (optimizer.core.model.build, numbers included)
@@ -46,6 +48,8 @@ import highspy
 
 import basins
 import optimizer
+from basins.network import spill_node
+from optimizer.core import result as res
 from optimizer.core.assemble import assemble
 from optimizer.core.assemble_highs import ArrayLP, extract, highs_lp, new_highs
 from optimizer.core.highs_adapter import PersistentLP
@@ -93,9 +97,14 @@ def _arrays(basin, months: int, step: str) -> dict:
     t3 = time.perf_counter()
     lp.solve(None)
     t4 = time.perf_counter()
-    extract(lp, inp)
+    sol = extract(lp, inp)
     t5 = time.perf_counter()
-    return {"A_inp": t1 - t0, "A_asm": t2 - t1, "A_hand": t3 - t2, "A_slv": t4 - t3, "A_ext": t5 - t4}
+    ds = res.make_dataset(inp, sol, {r.node: spill_node(basin.spec, r.node) for r in basin.spec.reservoirs})
+    res.ledger(ds, inp, sol.row_dual)
+    res.cost_sharing(ds, inp)
+    t6 = time.perf_counter()
+    return {"A_inp": t1 - t0, "A_asm": t2 - t1, "A_hand": t3 - t2, "A_slv": t4 - t3, "A_ext": t5 - t4,
+            "A_view": t6 - t5}
 
 
 def _pyomo(inp) -> dict:
@@ -137,7 +146,7 @@ def main(argv=None) -> None:
     ap.add_argument("--no-pyomo", action="store_true", help="skip the Pyomo reference path")
     a = ap.parse_args(argv)
     med = statistics.median
-    cols = ["bare", "read", "pass", "A_e2e", "A_inp", "A_asm", "A_hand", "A_slv", "A_ext"]
+    cols = ["bare", "read", "pass", "A_e2e", "A_inp", "A_asm", "A_hand", "A_slv", "A_ext", "A_view"]
     if not a.no_pyomo:
         cols += ["P_e2e", "P_bld", "P_hand", "P_slv", "P_ext"]
     ratios = ["A/bare"] + ([] if a.no_pyomo else ["P/bare"])
