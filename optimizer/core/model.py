@@ -64,6 +64,10 @@ remain), so each solve starts HiGHS from scratch (no warm basis) and identical i
 
 All data enter as mutable ``Param``\ s: changing inflows, demands, capacities, shares, quotas or
 storage updates the persistent HiGHS model instead of rebuilding it.
+
+The same LP is assembled as arrays by :mod:`optimizer.core.assemble` (the default solve path,
+``optimizer.solve(build="arrays")``); ``tests/test_assemble.py`` proves the two equal (matrix, bounds, costs, row
+bounds to 1e-12) for both bundled basins and every operation, so a change here needs the same change there.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
-"""Solve the allocation LP with HiGHS through a persistent Pyomo interface.
+"""Solve the allocation LP with HiGHS.
 
-``solve`` builds a model the first time a network/horizon is seen and keeps it: a later call on the
-same structure only rewrites the mutable parameters and re-solves (warm), which is what the app and
-ensembles do on every change.
+``solve(build="arrays")`` (the default) assembles the LP with numpy/scipy (optimizer.core.assemble) and passes
+it to HiGHS in one ``passModel`` (optimizer.core.solve_arrays); ``build="pyomo"`` goes through Pyomo's
+persistent interface: a model is built the first time a network/horizon is seen and kept, and a later call on
+the same structure only rewrites the mutable parameters and re-solves. tests/test_assemble.py proves both
+paths hand HiGHS the same LP.
 """
 
 from __future__ import annotations
