@@ -39,11 +39,14 @@ def _key(comp) -> tuple[str, tuple]:
     return comp.parent_component().local_name, idx if isinstance(idx, tuple) else (idx,)
 
 
-def compare(inp, elastic: bool = False) -> None:
-    """Assert the assembled LP of ``inp`` equals Pyomo's standard form of ``build(inp)``."""
+def compare(inp, elastic: bool = False, tweak=None) -> None:
+    """Assert the assembled LP of ``inp`` equals Pyomo's standard form of ``build(inp)`` (``tweak(m)``: an edit of
+    the Pyomo model, to show that the comparison sees it)."""
     m = build(inp)
     if elastic:
         set_elastic(m, inp, True)
+    if tweak is not None:
+        tweak(m)
     info, A, rl, ru, lo, hi = standard_form(m)
     a = assemble(inp, elastic=elastic)
     cols = {a.col.label(j): j for j in range(a.col.n)}
@@ -169,13 +172,22 @@ def test_tiny_network_lp_equals_pyomo(name, step, months):
 
 def test_a_change_to_one_formulation_alone_fails_the_comparison(monkeypatch):
     b = split_and_soft()
-    compare(inputs(b, 3))
-    monkeypatch.setattr(M, "LOSS_COST", 0.02)  # the Pyomo model's loss cost only (assemble keeps its own import)
-    with pytest.raises(AssertionError):
-        compare(inputs(b, 3))
-    monkeypatch.undo()
-    monkeypatch.setattr(M.fairshare, "EQUITY_WEIGHT", 0.4)  # both read fairshare.EQUITY_WEIGHT: still equal
-    compare(inputs(b, 3))
+    inp = inputs(b, 3)
+    compare(inp)
+    tweaks = {  # one-sided edits of the Pyomo model, each a change the assembler does not know about
+        "a cost": lambda m: setattr(m.cost, "expr", m.cost.expr + 1e-3 * m.x["R_J", 0]),
+        "a coefficient": lambda m: m.balance["J", 1].set_value(m.balance["J", 1].body + 1e-6 * m.x["J_B", 1] == 0),
+        "a bound": lambda m: m.s["R", 2].setub(299.0),
+        "a right-hand side": lambda m: m.min_flow["J_B", 0].set_value(m.x["J_B", 0] + m.env["J_B", 0] >= 3.0),
+    }
+    for what, tweak in tweaks.items():
+        with pytest.raises(AssertionError):
+            compare(inp, tweak=tweak)
+            pytest.fail(f"{what} changed in the Pyomo model only went unnoticed")
+    # a cost constant changed where both read it (optimizer.core.model) changes both: still equal
+    monkeypatch.setattr(M, "LOSS_COST", 0.02)
+    monkeypatch.setattr(M.fairshare, "EQUITY_WEIGHT", 0.4)
+    compare(inp)
 
 
 # ---- the solve paths ---------------------------------------------------------------------------------------

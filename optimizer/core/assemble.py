@@ -22,8 +22,8 @@ import scipy.sparse as sp
 from basins.network import spill_node
 
 from optimizer.core import accounts, fairshare
-from optimizer.core.model import (ELASTIC_PENALTY, ENV_PENALTY, FLOW_COST, INF, LOSS_COST, SCHEDULE_PENALTY,
-                                  SPILL_PENALTY, Inputs, physics)
+from optimizer.core import model as M  # the cost constants are read from it at each call (as model.build does)
+from optimizer.core.model import INF, Inputs, physics
 
 
 @dataclass
@@ -172,15 +172,15 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
     offset = float((w[:, None] * demand).sum())
     for i, a in enumerate(rows_):
         on = a.applies and inp.rules_enforced
-        cost[EXC[i]] = ELASTIC_PENALTY if (elastic and hard[i]) else (a.penalty if on else 0.0)
-    cost[ENV] = ENV_PENALTY
-    cost[SPILL] = SPILL_PENALTY
+        cost[EXC[i]] = M.ELASTIC_PENALTY if (elastic and hard[i]) else (a.penalty if on else 0.0)
+    cost[ENV] = M.ENV_PENALTY
+    cost[SPILL] = M.SPILL_PENALTY
     loss = np.array([ph["loss"][lid] for lid in L])
-    cost[X] = FLOW_COST + np.where(loss > 0, LOSS_COST * loss, 0.0)[:, None]
+    cost[X] = M.FLOW_COST + np.where(loss > 0, M.LOSS_COST * loss, 0.0)[:, None]
     if T:
         cost[S[:, T - 1]] -= inp.storage_value
-    cost[END] = ELASTIC_PENALTY
-    cost[SCH] = SCHEDULE_PENALTY
+    cost[END] = M.ELASTIC_PENALTY
+    cost[SCH] = M.SCHEDULE_PENALTY
     fair_scale = {c: inp.demand[ds].to_numpy(float).sum(axis=1) for c, ds in FC.items()}
     if inp.rules_enforced:
         for i, c in enumerate(FC):
@@ -255,10 +255,10 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
     bounds([inp.end_storage[r] for r in R], INF, E.shape)
 
     # minimum flows (soft): x[l,t] + env[l,t] ≥ m_l(t)
-    M = row.add("min_flow", LM, T)
-    A.add(M, X[[pl[lid] for lid in LM]], 1.0)
-    A.add(M, ENV, 1.0)
-    bounds(inp.min_flow[LM].to_numpy(float).T if LM else 0.0, INF, M.shape)
+    MF = row.add("min_flow", LM, T)
+    A.add(MF, X[[pl[lid] for lid in LM]], 1.0)
+    A.add(MF, ENV, 1.0)
+    bounds(inp.min_flow[LM].to_numpy(float).T if LM else 0.0, INF, MF.shape)
 
     # agreement rows: received + excess − keep·requirement ≥ 0, or keep·requirement − received + excess ≥ 0
     AG = row.add("agreement", [a.key for a in rows_], 0)
