@@ -23,6 +23,11 @@ from optimizer.core.highs_adapter import TerminationCondition
 from optimizer.core.model import Inputs, build
 
 
+#: memory of a kept arrays entry per row or column [kB], an estimate: the assembled arrays take 0.12 kB (tracemalloc,
+#: benchmarks/bench_solve.py A_MB), HiGHS's own copy of the LP and its factors (not traced) about as much again
+_KB_PER_ROW_OR_COL = 0.5
+
+
 class _ArrayEntry:
     """A kept HiGHS instance for one LP structure; every solve re-assembles the numbers and passes the LP."""
 
@@ -48,9 +53,14 @@ def persistent(inp: Inputs, timings: dict) -> _ArrayEntry:
             entry = _ArrayEntry(ArrayLP())
         with S._cache_lock:
             S._cache[key] = entry  # type: ignore[assignment]  # (the cache holds entries of both paths)
-            while len(S._cache) > 1 and (len(S._cache) > S._CACHE_SIZE or S.cache_mb() > S._CACHE_MB):
-                S._cache.popitem(last=False)
     return entry
+
+
+def _evict() -> None:
+    """Drop the least recently used entries over the cache's limits (never the last one: it is being solved)."""
+    with S._cache_lock:
+        while len(S._cache) > 1 and (len(S._cache) > S._CACHE_SIZE or S.cache_mb() > S._CACHE_MB):
+            S._cache.popitem(last=False)
 
 
 def solve_entry(entry: _ArrayEntry, inp: Inputs, time_limit: float | None) -> tuple[res.Solution, str]:
@@ -60,7 +70,8 @@ def solve_entry(entry: _ArrayEntry, inp: Inputs, time_limit: float | None) -> tu
         a = assemble(inp)
         entry.lp.pass_model(a)
         entry.build_s = time.perf_counter() - t0
-        entry.mb = (a.shape[0] + a.shape[1]) * S._KB_PER_VAR_OR_ROW / 1024
+        entry.mb = (a.shape[0] + a.shape[1]) * _KB_PER_ROW_OR_COL / 1024
+        _evict()
         r = S._run(entry, time_limit)  # type: ignore[arg-type]
         tc = r.termination_condition
         if tc == TerminationCondition.convergenceCriteriaSatisfied:
