@@ -229,8 +229,9 @@ def _solve_chunk(basin: Basin, inflow: np.ndarray, times: np.ndarray, members: l
                                        initial_storage=options["initial_storage"])
                     layout = _layout(base)
                 inp = replace(base, inflow=pd.DataFrame(q, index=times, columns=nodes))
-                entry = solver._persistent(inp, {})
-                sol, status = solver._solve_entry(entry, inp, options["time_limit"])
+                persistent, solve_entry = solver._path("arrays")  # optimizer.solve's default build
+                entry = persistent(inp, {})
+                sol, status = solve_entry(entry, inp, options["time_limit"])
                 arrays, led = _arrays(inp, sol, variables, layout)
                 item.update(objective=sol.objective)
             else:

@@ -66,45 +66,47 @@ def facility_water(ds, spec, facility) -> tuple[dict[str, float], float, float]:
             graph[spill_to[r]].add(r)
     order = list(TopologicalSorter(graph).static_order())
 
-    reach = {"KG": 0.0, "KZ": 0.0}
-    total = 0.0
-    for t in range(ds.sizes["time"]):
-        water = {n: float(nat[t, ni[n]]) for n in nodes}
-        tracer = dict.fromkeys(nodes, 0.0)
-        for j, n in enumerate(aq_to):
-            water[n] += float(disch[t, j])
+    # every month is traced alone; the months are traced together as arrays over time [hm³]
+    T = ds.sizes["time"]
+    reach = {"KG": np.zeros(T), "KZ": np.zeros(T)}
+    total = np.zeros(T)
+    water = {n: nat[:, ni[n]].astype(float) for n in nodes}
+    tracer = {n: np.zeros(T) for n in nodes}
+    for j, n in enumerate(aq_to):
+        water[n] = water[n] + disch[:, j]
 
-        def send(frm: str, to: str, volume: float, share: float, water=water, tracer=tracer) -> None:
-            water[to] += volume
-            tracer[to] += share * volume
-            if nodes[to].country == "KZ" and nodes[frm].country != "KZ":
-                reach["KZ"] += share * volume
+    def send(frm: str, to: str, volume: np.ndarray, share) -> None:
+        water[to] = water[to] + volume
+        tracer[to] = tracer[to] + share * volume
+        if nodes[to].country == "KZ" and nodes[frm].country != "KZ":
+            reach["KZ"] += share * volume
 
-        for n in order:
-            node = nodes[n]
-            if node.country == "KZ":
-                continue  # facility water is counted as KZ's where it enters Kazakhstan
-            c = tracer[n] / water[n] if water[n] > 1e-12 else 0.0
-            if node.kind == "reservoir":
-                c = 1.0 if n == own else 0.0  # another reservoir's releases are its own water
-                if n == own:
-                    total += float(spill[t, res.index(n)])
-                if spill_to.get(n) in nodes:
-                    send(n, spill_to[n], float(spill[t, res.index(n)]), c)
-            if node.kind == "demand" and n in dems:
-                d = dems[n]
-                delivered = float(q[t, qi[n]])
-                reach["KG" if d.party == "KG" else "KZ"] += c * delivered * (1 - d.return_fraction)
-                if d.return_node and nodes[d.return_node].kind != "aquifer":
-                    send(n, d.return_node, delivered * d.return_fraction, c)
-            for lk in links:
-                if src[lk] != n:
-                    continue
-                share = 1.0 if lk in controls else c
-                if lk in controls:
-                    total += float(x[t, li[lk]])
-                send(n, tgt[lk], float(dl[t, li[lk]]), share)
-    return reach, total, total - sum(reach.values())
+    for n in order:
+        node = nodes[n]
+        if node.country == "KZ":
+            continue  # facility water is counted as KZ's where it enters Kazakhstan
+        w = water[n]
+        c = np.divide(tracer[n], w, out=np.zeros(T), where=w > 1e-12)
+        if node.kind == "reservoir":
+            c = np.full(T, 1.0 if n == own else 0.0)  # another reservoir's releases are its own water
+            if n == own:
+                total += spill[:, res.index(n)]
+            if spill_to.get(n) in nodes:
+                send(n, spill_to[n], spill[:, res.index(n)], c)
+        if node.kind == "demand" and n in dems:
+            d = dems[n]
+            delivered = q[:, qi[n]]
+            reach["KG" if d.party == "KG" else "KZ"] += c * delivered * (1 - d.return_fraction)
+            if d.return_node and nodes[d.return_node].kind != "aquifer":
+                send(n, d.return_node, delivered * d.return_fraction, c)
+        for lk in links:
+            if src[lk] != n:
+                continue
+            if lk in controls:
+                total += x[:, li[lk]]
+            send(n, tgt[lk], dl[:, li[lk]], 1.0 if lk in controls else c)
+    got = {k: float(v.sum()) for k, v in reach.items()}
+    return got, float(total.sum()), float(total.sum()) - sum(got.values())
 
 
 def use_of_facilities(ds, inp) -> pd.DataFrame:

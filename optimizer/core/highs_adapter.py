@@ -81,7 +81,12 @@ class PersistentLP:
 
     def column_names(self) -> list[str]:
         """Each HiGHS column's Pyomo name (``x[CH_L_BORDER,17]``): what stage 2's tie costs are derived from."""
-        return [v.name for v in self.columns()]
+        out = []
+        for v in self.columns():
+            idx = v.index()
+            out.append(second_stage.column_name(v.parent_component().local_name,
+                                                idx if isinstance(idx, tuple) else (idx,)))
+        return out
 
     def forget_basis(self) -> None:
         """Drop the previous solve's basis so that the next solve starts as a freshly built model would."""

@@ -71,6 +71,10 @@ stage 1's allocation priced at τ; measured 2–3·10⁻⁶ of the Chu objective
 
 All data enter as mutable ``Param``\ s: changing inflows, demands, capacities, shares, quotas or
 storage updates the persistent HiGHS model instead of rebuilding it.
+
+The same LP is assembled as arrays by :mod:`optimizer.core.assemble` (the default solve path,
+``optimizer.solve(build="arrays")``); ``tests/test_assemble.py`` proves the two equal (matrix, bounds, costs, row
+bounds to 1e-12) for both bundled basins and every operation, so a change here needs the same change there.
 """
 
 from __future__ import annotations

@@ -47,6 +47,14 @@ TIE_COST = 1e-4  # cost units per hm³ (per unit of a variable) added to every v
 TIE_SPREAD = 0.5  # the name-derived factor spreads the tie cost over [1, 1 + TIE_SPREAD] × TIE_COST
 
 
+def column_name(component: str, index: tuple) -> str:
+    """The name a column's tie cost is derived from: ``component[i1,i2,...]`` with the flat index written by
+    ``str`` (``x[CH_L_BORDER,17]``, ``acc[TA_R_KIR,KZ,3]``). Both solve paths name their columns so (the Pyomo
+    model's variables by component and index, the assembled LP's blocks by block and key), so that they break ties
+    alike."""
+    return f"{component}[{','.join(map(str, index))}]"
+
+
 def tie_factor(name: str) -> float:
     """u(name) ∈ [0, 1): the first 52 bits of SHA-256(name) as a fraction (the same on every machine)."""
     return int(hashlib.sha256(name.encode("utf-8")).hexdigest()[:13], 16) / float(16 ** 13)

@@ -1,8 +1,12 @@
-"""Solve the allocation LP with HiGHS through a persistent Pyomo interface.
+"""Solve the allocation LP with HiGHS.
 
-``solve`` builds a model the first time a network/horizon is seen and keeps it: a later call on the
-same structure only rewrites the mutable parameters and re-solves, which is what the app and ensembles do on every
-change. Every solve has two stages (:mod:`optimizer.core.second_stage`): the priority-cost LP, whose duals are the
+``solve(build="arrays")`` (the default) assembles the LP with numpy/scipy (optimizer.core.assemble) and passes
+it to HiGHS in one ``passModel`` (optimizer.core.solve_arrays); ``build="pyomo"`` goes through Pyomo's
+persistent interface: a model is built the first time a network/horizon is seen and kept, and a later call on
+the same structure only rewrites the mutable parameters and re-solves. tests/test_assemble.py proves both
+paths hand HiGHS the same LP.
+
+Every solve has two stages (:mod:`optimizer.core.second_stage`): the priority-cost LP, whose duals are the
 water values and whose optimum is the reported objective, then the tie-break that picks one allocation among the
 optimal ones; the reported flows, storages and ledger are stage 2's, the same whatever the build order, the HiGHS
 seed or the start basis (to 1e-6 hm³). Stage 1 starts cold unless ``warm_start`` asks for the previous basis: the
@@ -42,6 +46,9 @@ from optimizer.core.highs_adapter import PersistentLP, TerminationCondition, iis
 from optimizer.core.errors import InfeasibleAgreement, PhysicallyInfeasible, SolverFailure, SolverLimit
 from optimizer.core.model import MAX_INPUT, Inputs, build, check_numbers, make_inputs, physics, set_data, set_elastic
 
+BUILDS = ("arrays", "pyomo")  # solve(build=...): optimizer.core.solve_arrays, or Pyomo's persistent interface
+_SOLVER_WORDS = {"pyomo": "HiGHS (Pyomo persistent interface, optimizer.core.highs_adapter)",
+                 "arrays": "HiGHS (LP assembled as arrays by optimizer.core.assemble, one passModel)"}
 MYOPIC_STORAGE_VALUE = 0.1  # cost units per hm³ kept in storage at the end of each month (myopic operator)
 _CACHE_SIZE = 64  # kept models at most ...
 #: ... and at most this many MB of them (estimated, see _Entry.mb); CHUTALAS_MODEL_CACHE_MB overrides
@@ -295,12 +302,7 @@ def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
                                  "badly scaled (check capacities and inflows for absurd values).")
         if tc != TerminationCondition.convergenceCriteriaSatisfied:
             set_elastic(m, inp, False)
-            found = iis(m, time_limit)
-            where = "" if found is None else " HiGHS's irreducible infeasible set: " + "; ".join(_iis_words(m, inp, *found)) + "."
-            return PhysicallyInfeasible(
-                "No allocation meets the physical limits even with every agreement rule and the end-of-horizon "
-                "storage relaxed: check that reservoirs can hold their dead storage against evaporation and that "
-                "inflows are not negative." + where)
+            return _physically_infeasible(m, inp, time_limit)
         try:
             _check_stage2(entry, time_limit)
         except (SolverLimit, SolverFailure) as exc:
@@ -323,6 +325,16 @@ def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
         return InfeasibleAgreement(conflicts)
     finally:
         set_elastic(m, inp, False)
+
+
+def _physically_infeasible(m: pyo.ConcreteModel, inp: Inputs, time_limit) -> PhysicallyInfeasible:
+    """The error for an LP infeasible even when relaxed, naming HiGHS's irreducible infeasible set of ``m``."""
+    found = iis(m, time_limit)
+    where = "" if found is None else " HiGHS's irreducible infeasible set: " + "; ".join(_iis_words(m, inp, *found)) + "."
+    return PhysicallyInfeasible(
+        "No allocation meets the physical limits even with every agreement rule and the end-of-horizon "
+        "storage relaxed: check that reservoirs can hold their dead storage against evaporation and that "
+        "inflows are not negative." + where)
 
 
 _ROW_WORDS = {"balance": "water balance at {0}", "min_flow": "minimum flow on {0}", "end_storage": "end storage of {0}"}
@@ -438,7 +450,8 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
           start: str = "2025-01", months: int = 12, foresight: str = "perfect", operation: str = "agreement",
           end_storage: str | dict | None = None, initial_storage: dict | None = None,
           time_limit: float | None = 60.0, step: str | None = None, schedule=None,
-          initial_accounts: dict | None = None, round_start: bool = False, warm_start: bool = False) -> res.Result:
+          initial_accounts: dict | None = None, round_start: bool = False, warm_start: bool = False,
+          build: str = "arrays") -> res.Result:
     """Allocate water month by month over a horizon and return a :class:`~optimizer.core.result.Result`.
 
     Parameters
@@ -461,6 +474,9 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     time_limit : HiGHS time limit per LP [s].
     initial_accounts : start balances of the storage accounts, (reservoir, party) → hm³; their proportions are
         kept and scaled to the start storage above dead storage (optimizer.core.accounts). Default: the file's.
+    build : ``arrays`` (default: the LP assembled with numpy/scipy, optimizer.core.assemble, one passModel) or
+        ``pyomo`` (the Pyomo model of optimizer.core.model through Pyomo's persistent HiGHS interface). Both
+        give the same LP (tests/test_assemble.py).
 
     warm_start : start HiGHS from the kept model's previous basis (faster re-solves: the app, ensembles). Flows,
         storages and the ledger are the same as cold (stage 2, to 1e-6 hm³); water values and rule prices may be
@@ -483,6 +499,8 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
         raise ValueError("operation='schedule' needs a schedule, and a schedule needs operation='schedule'")
     if operation == "schedule" and foresight != "perfect":
         raise ValueError("schedule operation runs with perfect foresight over the season (foresight='perfect')")
+    if build not in BUILDS:
+        raise ValueError(f"build must be one of {BUILDS}, not {build!r}")
     if time_limit is not None and not time_limit > 0:  # (NaN fails the comparison too)
         raise ValueError(f"time limit must be a positive number of seconds (or None for no limit), not {time_limit!r}")
     start_storage = None if initial_storage is None else _check_initial_storage(basin, initial_storage)
@@ -523,12 +541,16 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     check_numbers(full)
     spill_to = {r.node: spill_node(basin.spec, r.node) for r in basin.spec.reservoirs}
     if foresight == "perfect":
-        entry = _persistent(full, timings)
+        persistent, solve_entry = _path(build)
+        entry = persistent(full, timings)
         t0 = time.perf_counter()
-        sol, status = _solve_entry(entry, full, time_limit, warm_start)
+        sol, status = solve_entry(entry, full, time_limit, warm_start)
         timings["solve_s"] = time.perf_counter() - t0
+        if build == "arrays":  # assembling and passing the LP happen in each solve: report them as the build
+            timings["build_s"] = entry.build_s
+            timings["solve_s"] -= entry.build_s
     else:
-        sol, status = _solve_myopic(basin, full, inflow, timings, time_limit, upstream_first, warm_start)
+        sol, status = _solve_myopic(basin, full, inflow, timings, time_limit, upstream_first, warm_start, build)
     ds = res.make_dataset(full, sol, spill_to)
     led = res.ledger(ds, full, sol.row_dual)
     costs = res.cost_sharing(ds, full)
@@ -539,7 +561,7 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     h.update(inflow.values.astype("<f8").tobytes())
     manifest = {
         "inputs_sha256": h.hexdigest(), "basin": basin.id, "basin_sha256": basin.sha256(),
-        "options": options, "versions": dict(versions()), "solver": "HiGHS (Pyomo persistent interface, optimizer.core.highs_adapter)",
+        "options": options, "versions": dict(versions()), "solver": _SOLVER_WORDS[build],
         "stages": ("1: the priority-cost LP (objective and water values are its optimum and duals); 2: the same LP "
                    f"with a tie-break cost of {second_stage.TIE_COST:g}-{second_stage.TIE_COST * (1 + second_stage.TIE_SPREAD):g}"
                    " per hm3 on every variable, derived from its name (flows, storage and ledger are its optimum: "
@@ -559,7 +581,7 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
 
 
 def _solve_myopic(basin: Basin, full: Inputs, inflow: xr.DataArray, timings: dict, time_limit, upstream_first,
-                  warm: bool = False):
+                  warm: bool = False, build: str = "pyomo"):
     """Month by month: each month's LP alone (rules held month by month, quotas in equal monthly parts),
     storage carried forward, end-of-month storage valued at MYOPIC_STORAGE_VALUE (no end-of-horizon target:
     an operator without a forecast cannot plan for one)."""
@@ -574,14 +596,28 @@ def _solve_myopic(basin: Basin, full: Inputs, inflow: xr.DataArray, timings: dic
                           storage_value=MYOPIC_STORAGE_VALUE, monthly_rules=True, initial_storage=storage,
                           step=full.step, initial_accounts=balances)
         t: dict = {}
-        entry = _persistent(inp, t)
+        persistent, solve_entry = _path(build)
+        entry = persistent(inp, t)
         build_s += t["build_s"]
         t0 = time.perf_counter()
-        sol, _ = _solve_entry(entry, inp, time_limit, warm)
+        sol, _ = solve_entry(entry, inp, time_limit, warm)
         solve_s += time.perf_counter() - t0
+        if build == "arrays":
+            build_s, solve_s = build_s + entry.build_s, solve_s - entry.build_s
         parts.append(sol)
-        assert sol.g is not None and sol.acc is not None  # _extract always fills them (empty without aquifers)
-        storage = dict(zip(list(entry.model.R), sol.s[-1])) | dict(zip(list(entry.model.AQ), sol.g[-1]))
-        balances = dict(zip(list(entry.model.ACC), sol.acc[-1]))
+        spec = basin.spec
+        storage = dict(zip([r.node for r in spec.reservoirs], sol.s[-1])) | dict(zip([a.node for a in spec.aquifers],
+                                                                                     sol.g[-1]))
+        balances = dict(zip(accounts.keys(spec), sol.acc[-1]))
     timings.update(build_s=build_s, solve_s=solve_s)
     return res.Solution.concat(parts), "optimal"
+
+
+
+def _path(build: str):
+    """(keep-or-make an entry, solve it) for ``build``: the arrays path lives in optimizer.core.solve_arrays."""
+    if build == "pyomo":
+        return _persistent, _solve_entry
+    from optimizer.core import solve_arrays
+
+    return solve_arrays.persistent, solve_arrays.solve_entry

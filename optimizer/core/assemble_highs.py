@@ -1,0 +1,209 @@
+"""Hand an assembled LP (:mod:`optimizer.core.assemble`) to HiGHS in one ``passModel`` and read the results
+back as arrays: the ``build="arrays"`` solve path of :func:`optimizer.core.solver.solve`.
+
+:class:`ArrayLP` offers what :class:`optimizer.core.highs_adapter.PersistentLP` offers the solve path
+(``solve`` → an object with ``termination_condition`` and ``incumbent_objective``, ``cancel``,
+``model_status``), so that status handling, time limits and Ctrl-C work the same on both paths.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from types import SimpleNamespace
+
+import highspy
+import numpy as np
+
+from optimizer.core import result as res
+from optimizer.core import second_stage
+from optimizer.core.assemble import Assembled
+from optimizer.core.highs_adapter import TerminationCondition
+from optimizer.core.model import Inputs
+
+_MS = highspy.HighsModelStatus
+#: HiGHS's model status → the termination condition Pyomo's own HiGHS interface reports for it
+_STATUS = {
+    _MS.kOptimal: TerminationCondition.convergenceCriteriaSatisfied,
+    _MS.kInfeasible: TerminationCondition.provenInfeasible,
+    _MS.kUnboundedOrInfeasible: TerminationCondition.infeasibleOrUnbounded,
+    _MS.kUnbounded: TerminationCondition.unbounded,
+    _MS.kObjectiveBound: TerminationCondition.objectiveLimit,
+    _MS.kObjectiveTarget: TerminationCondition.objectiveLimit,
+    _MS.kTimeLimit: TerminationCondition.maxTimeLimit,
+    _MS.kIterationLimit: TerminationCondition.iterationLimit,
+    _MS.kLoadError: TerminationCondition.error, _MS.kModelError: TerminationCondition.error,
+    _MS.kPresolveError: TerminationCondition.error, _MS.kSolveError: TerminationCondition.error,
+    _MS.kPostsolveError: TerminationCondition.error,
+}
+if hasattr(_MS, "kInterrupt"):
+    _STATUS[_MS.kInterrupt] = TerminationCondition.interrupted
+
+
+def highs_lp(a: Assembled) -> highspy.HighsLp:
+    """The assembled LP as a ``highspy.HighsLp`` (column-wise matrix, minimisation)."""
+    lp = highspy.HighsLp()
+    lp.num_row_, lp.num_col_ = a.shape
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = a.cost, a.col_lo, a.col_hi
+    lp.row_lower_, lp.row_upper_ = a.row_lo, a.row_hi
+    lp.offset_ = a.offset
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.A.indptr, a.A.indices, a.A.data
+    return lp
+
+
+_banner = threading.Lock()
+_banner_done = False
+
+
+def new_highs() -> highspy.Highs:
+    """A ``highspy.Highs`` with output off. HiGHS prints its banner to file descriptor 1 when the process's first
+    instance is made (before any option can be set): that one is made with fd 1 pointed at /dev/null, so that
+    ``chutalas ... --json`` stays clean. (The Pyomo path hides it with Pyomo's own capture; the caller holds the
+    solver's I/O lock, so the two redirections never nest.)"""
+    global _banner_done
+    with _banner:
+        if _banner_done:
+            h = highspy.Highs()
+        else:
+            sys.stdout.flush()
+            saved = os.dup(1)
+            try:
+                with open(os.devnull, "w") as null:
+                    os.dup2(null.fileno(), 1)
+                    h = highspy.Highs()
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+            _banner_done = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+class ArrayLP:
+    """One HiGHS instance holding the current assembled LP."""
+
+    def __init__(self, unique: bool = True):
+        """``unique``: follow every optimal solve with stage 2 (:mod:`optimizer.core.second_stage`): the primal
+        values are then stage 2's, the duals and objective stage 1's (as PersistentLP(unique=True))."""
+        self.highs = new_highs()
+        self.highs.setOptionValue("output_flag", False)
+        self.assembled: Assembled | None = None
+        self.solves = 0
+        self.unique = unique
+        self.stage2: second_stage.Stage2 | None = None
+        self._tie: np.ndarray | None = None  # tie costs of the columns (computed once per structure)
+        self._tie_sig: tuple = ()
+        self._basis: highspy.HighsBasis | None = None  # the last optimal solve's basis (a warm start's)
+        self._basis_shape: tuple = ()
+        self._duals: np.ndarray | None = None  # stage 1's row duals
+
+    def pass_model(self, a: Assembled) -> None:
+        """Replace the LP HiGHS holds by ``a`` (one ``passModel``)."""
+        self.assembled = a
+        self.highs.passModel(highs_lp(a))
+
+    def solve(self, time_limit: float | None, *, cold: bool = True) -> SimpleNamespace:
+        """Solve (from scratch unless ``cold=False``) with the project's options: threads 1, seed 0."""
+        h = self.highs
+        if cold:
+            h.clearSolver()
+        elif self._basis is not None and self.assembled is not None and self._basis_shape == self.assembled.shape:
+            h.setBasis(self._basis)  # passModel dropped it: start from the previous solve's
+        # HiGHS checks time_limit against its run clock, which keeps running over every solve of one instance:
+        # this solve's limit is the time used so far plus time_limit (as PersistentLP._deadline)
+        limit = float("inf") if time_limit is None else float(h.getRunTime()) + float(time_limit)
+        for k, v in (("random_seed", 0), ("threads", 1), ("output_flag", False), ("time_limit", limit)):
+            h.setOptionValue(k, v)
+        self.solves += 1
+        self.stage2, self._duals = None, None
+        h.run()
+        info = h.getInfo()
+        tc = _STATUS.get(h.getModelStatus(), TerminationCondition.unknown)
+        feasible = info.primal_solution_status == 2
+        out = SimpleNamespace(termination_condition=tc,
+                              incumbent_objective=info.objective_function_value if feasible else None)
+        if self.unique and tc == TerminationCondition.convergenceCriteriaSatisfied:
+            assert self.assembled is not None
+            self._duals = np.array(h.getSolution().row_dual, dtype=float)
+            col = self.assembled.col
+            sig = tuple((b, len(col.keys[b]), col.steps[b], str(col.keys[b][:1]), str(col.keys[b][-1:]))
+                        for b in col.start)
+            if self._tie is None or self._tie_sig != sig:
+                self._tie, self._tie_sig = second_stage.tie_costs(col.names()), sig
+            self.stage2 = second_stage.run(h, self._tie)
+            self._basis, self._basis_shape = h.getBasis(), self.assembled.shape
+        return out
+
+    def cancel(self) -> None:
+        self.highs.cancelSolve()
+
+    def model_status(self):
+        return self.highs.getModelStatus()
+
+    def values(self) -> np.ndarray:
+        """Primal values of every column [hm³, or the fraction for ``fair``]: stage 2's when ``unique``."""
+        if self.stage2 is not None:
+            if not self.stage2.optimal:
+                raise RuntimeError(f"stage 2 ended with HiGHS status {self.stage2.status.name}: no unique values")
+            return self.stage2.values
+        return np.asarray(self.highs.getSolution().col_value)
+
+    def duals(self) -> np.ndarray:
+        """Row duals, HiGHS's sign (as Pyomo passes them on): always stage 1's, the priority-cost LP's."""
+        if self._duals is not None:
+            return self._duals
+        return np.asarray(self.highs.getSolution().row_dual)
+
+
+def block(a: Assembled, v: np.ndarray, name: str, rows: bool = False) -> np.ndarray:
+    """Values of one column (or row) block as (T, elements)."""
+    idx = (a.row if rows else a.col).index(name)
+    return v[idx].T.copy() if idx.ndim == 2 else v[idx].copy()
+
+
+def extract(lp: ArrayLP, inp: Inputs) -> res.Solution:
+    """The solution as :class:`optimizer.core.result.Solution` (as ``solver._extract`` reads a Pyomo model)."""
+    a = lp.assembled
+    assert a is not None
+    prim, dual = lp.values(), lp.duals()
+    spec = inp.basin.spec
+    N = [n.id for n in spec.nodes]
+    col = {n: j for j, n in enumerate(N)}
+    raw = block(a, dual, "balance", rows=True)
+    nd = raw.copy()
+    # natural inflow also enters agreement rows (a share's requirement, receipts at inflow nodes): add those
+    # terms so that −node_dual is ∂objective/∂inflow as documented (solver._extract)
+    recharge = {n.id: n.recharge_to for n in spec.nodes if n.recharge_to}
+    chf = {n.id: n.channel_fraction for n in spec.nodes if n.kind == "inflow"}
+    for n in inp.inflow.columns:
+        f = chf[n]
+        nd[:, col[n]] = f * raw[:, col[n]] + ((1 - f) * raw[:, col[recharge[n]]] if n in recharge else 0.0)
+    ag = block(a, dual, "agreement", rows=True)
+    for i, r in enumerate(inp.rows):
+        y = ag[i] * (-1.0 if r.ceiling else 1.0)  # a ceiling row is written the other way round
+        keep = 1.0 if r.mode == "hard" else (1.0 + r.tolerance if r.ceiling else 1.0 - r.tolerance)
+        for t in r.period.steps:
+            if r.kind == "share":
+                for n in r.resource_inflows:
+                    nd[t, col[n]] += y * (keep * r.share)
+            for n in r.receipts.inflows:
+                nd[t, col[n]] -= y
+    return res.Solution(
+        acc=block(a, prim, "acc"), acc_rel=block(a, prim, "acc_rel"),
+        x=block(a, prim, "x"), s=block(a, prim, "s"), spill=block(a, prim, "spill"), q=block(a, prim, "q"),
+        out=block(a, prim, "out"), env=block(a, prim, "env"), node_dual=nd,
+        row_dual={r.key: float(ag[i]) for i, r in enumerate(inp.rows)}, objective=float("nan"),
+        g=block(a, prim, "g"))
+
+
+def requirement(inp: Inputs, row) -> float:
+    """keep × requirement of a share or quota row [hm³] (the infeasibility report's "required")."""
+    keep = 1.0 if row.mode == "hard" else (1.0 + row.tolerance if row.ceiling else 1.0 - row.tolerance)
+    if row.kind == "share":
+        steps = list(row.period.steps)
+        return keep * (row.share * float(sum(inp.inflow[n].to_numpy()[steps].sum() for n in row.resource_inflows)))
+    if row.kind == "quota":
+        return keep * (row.volume_hm3 * row.scale)
+    return float("nan")

@@ -1,0 +1,135 @@
+"""The ``build="arrays"`` solve path of :func:`optimizer.core.solver.solve`: the LP assembled with numpy/scipy
+(:mod:`optimizer.core.assemble`), passed to HiGHS in one ``passModel`` and read back as arrays
+(:mod:`optimizer.core.assemble_highs`). Status handling, time limits, Ctrl-C and the infeasibility diagnosis are
+those of the Pyomo path (the same ``solver._run`` seam, the same messages); HiGHS's irreducible infeasible set,
+when even the relaxed LP is infeasible, is found on the Pyomo model, whose rows and columns it names.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pandas as pd
+
+from optimizer.core import result as res
+from optimizer.core import solver as S
+from optimizer.core.assemble import assemble
+from optimizer.core.assemble_highs import ArrayLP
+from optimizer.core.assemble_highs import extract as arrays_extract
+from optimizer.core.assemble_highs import requirement as arrays_requirement
+from optimizer.core.errors import InfeasibleAgreement, SolverFailure, SolverLimit
+from optimizer.core.highs_adapter import TerminationCondition
+from optimizer.core.model import Inputs, build
+
+
+#: memory of a kept arrays entry per row or column [kB], an estimate: the assembled arrays take 0.12 kB (tracemalloc,
+#: benchmarks/bench_solve.py A_MB), HiGHS's own copy of the LP and its factors (not traced) about as much again
+_KB_PER_ROW_OR_COL = 0.5
+
+
+class _ArrayEntry:
+    """A kept HiGHS instance for one LP structure; every solve re-assembles the numbers and passes the LP."""
+
+    model = None
+
+    def __init__(self, lp: ArrayLP):
+        self.lp, self.lock = lp, threading.Lock()
+        self.warm = False  # stage 1 from the previous basis (solver._solve_call reads it)
+        self.mb = 0.0
+        self.build_s = 0.0  # assembling + passModel of the last solve [s]
+
+
+def persistent(inp: Inputs, timings: dict) -> _ArrayEntry:
+    key = "arrays:" + S.structure_key(inp)
+    with S._cache_lock:
+        kept = S._cache.get(key)
+        entry = kept if isinstance(kept, _ArrayEntry) else None
+        if entry is not None:
+            S._cache.move_to_end(key)
+    timings["rebuilt"] = entry is None
+    timings["build_s"] = 0.0  # assembling is part of every solve (solve_entry)
+    if entry is None:
+        with S._HIGHS_IO:  # (the process's first Highs is made with fd 1 redirected: assemble_highs.new_highs)
+            entry = _ArrayEntry(ArrayLP())
+        with S._cache_lock:
+            S._cache[key] = entry  # type: ignore[assignment]  # (the cache holds entries of both paths)
+    return entry
+
+
+def _evict() -> None:
+    """Drop the least recently used entries over the cache's limits (never the last one: it is being solved)."""
+    with S._cache_lock:
+        while len(S._cache) > 1 and (len(S._cache) > S._CACHE_SIZE or S.cache_mb() > S._CACHE_MB):
+            S._cache.popitem(last=False)
+
+
+def solve_entry(entry: _ArrayEntry, inp: Inputs, time_limit: float | None,
+                warm: bool = False) -> tuple[res.Solution, str]:
+    """As :func:`optimizer.core.solver._solve_entry`, on the assembled LP (both stages; ``warm``: stage 1 from the
+    previous basis, which a freshly passed LP of the same shape keeps)."""
+    with entry.lock:
+        entry.warm = warm
+        t0 = time.perf_counter()
+        a = assemble(inp)
+        entry.lp.pass_model(a)
+        entry.build_s = time.perf_counter() - t0
+        entry.mb = (a.shape[0] + a.shape[1]) * _KB_PER_ROW_OR_COL / 1024
+        _evict()
+        r = S._run(entry, time_limit)  # type: ignore[arg-type]
+        tc = r.termination_condition
+        if tc == TerminationCondition.convergenceCriteriaSatisfied:
+            S._check_stage2(entry, time_limit)  # type: ignore[arg-type]
+            sol = arrays_extract(entry.lp, inp)
+            sol.objective = float(r.incumbent_objective)  # stage 1's optimum (the priority cost)
+            st = entry.lp.stage2
+            if st is not None:
+                sol.stage2_s, sol.cost_above_optimum, sol.cost_bound = st.seconds, st.cost_above_optimum, st.bound
+            return sol, "optimal"
+        if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
+            raise diagnose(entry, inp, time_limit)
+        if tc in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit):
+            raise SolverLimit(f"HiGHS stopped at its limit ({tc.name}, time limit {time_limit} s) before proving the "
+                              "allocation optimal; raise --time-limit or shorten the horizon.")
+        if S._interrupted(entry, tc):  # type: ignore[arg-type]
+            raise KeyboardInterrupt
+        raise SolverFailure(f"HiGHS ended with status {tc.name}; the inputs may be badly scaled "
+                            "(check capacities and inflows for absurd values).")
+
+
+def diagnose(entry: _ArrayEntry, inp: Inputs, time_limit) -> Exception:
+    """As :func:`optimizer.core.solver._diagnose`: the elastic LP assembled and solved; HiGHS's IIS (when even that is infeasible) is
+    found on the Pyomo model, whose rows and columns it names."""
+    a = assemble(inp, elastic=True)
+    entry.lp.pass_model(a)
+    r = S._run(entry, time_limit)  # type: ignore[arg-type]
+    tc = r.termination_condition
+    if tc in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit):
+        return SolverLimit(f"HiGHS found the hard rules infeasible but stopped at its limit ({tc.name}, time "
+                           f"limit {time_limit} s) while finding which rules conflict; raise --time-limit or "
+                           "shorten the horizon.")
+    if S._interrupted(entry, tc):  # type: ignore[arg-type]
+        raise KeyboardInterrupt
+    if tc not in (TerminationCondition.convergenceCriteriaSatisfied, TerminationCondition.provenInfeasible,
+                  TerminationCondition.infeasibleOrUnbounded):
+        return SolverFailure(f"HiGHS ended the infeasibility diagnosis with status {tc.name}; the inputs may be "
+                             "badly scaled (check capacities and inflows for absurd values).")
+    if tc != TerminationCondition.convergenceCriteriaSatisfied:
+        return S._physically_infeasible(build(inp), inp, time_limit)
+    try:
+        S._check_stage2(entry, time_limit)  # type: ignore[arg-type]
+    except (SolverLimit, SolverFailure) as exc:
+        return exc
+    prim = entry.lp.values()
+    excess, end_short = prim[a.col.index("excess")], prim[a.col.index("end_short")]
+    rows = []
+    for i, row in enumerate(inp.rows):
+        if row.mode == "hard" and row.applies and excess[i] > 1e-6:
+            rows.append({"rule": row.rule, "kind": row.kind, "party": row.party, "period": row.period.label,
+                         "required_hm3": arrays_requirement(inp, row), "shortfall_hm3": float(excess[i])})
+    for i, rname in enumerate(res_.node for res_ in inp.basin.spec.reservoirs):
+        if end_short[i] > 1e-6:
+            rows.append({"rule": f"end storage {rname}", "kind": "end_storage", "party": "-", "period": "end",
+                         "required_hm3": float(inp.end_storage[rname]), "shortfall_hm3": float(end_short[i])})
+    conflicts = pd.DataFrame(rows, columns=["rule", "kind", "party", "period", "required_hm3", "shortfall_hm3"])
+    return InfeasibleAgreement(conflicts)
