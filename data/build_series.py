@@ -65,7 +65,7 @@ DEMAND = {
     "talas": {
         "KG_TALAS_UP": (100_000 * 7_500 / 1e6, "irrigation"),  # [E] of 113.2k ha Talas BWMO [P 53]
         "KG_MANAS": (13_200 * 7_500 / 1e6, "irrigation"),  # [E] rest of 113.2k ha
-        # 62k ha [E] x 8,000 m³/ha [P] http://en.tengrinews.kz/environment/Irrigation-water-shortage-in-Kyrgyzstan-hits-Kazakhstan-254856
+        # 62k ha [P] https://ar.inform.kz/news/article_a2887272/ x 8,000 m³/ha [P] http://en.tengrinews.kz/environment/Irrigation-water-shortage-in-Kyrgyzstan-hits-Kazakhstan-254856
         "KZ_TALAS": (62_000 * 8_000 / 1e6, "irrigation"),  # = 496 hm³/yr [D]
     },
 }
