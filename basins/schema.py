@@ -123,8 +123,9 @@ class Reservoir(Entry):
 class Aquifer(Entry):
     """A linear groundwater store at an aquifer node: each month it discharges ``recession_per_month`` of the
     storage it held at the start of the month to ``discharge_to`` (a river node). It is recharged by the
-    infiltration of inflow nodes (``recharge_to``) and by the return flow of demands whose return_node it is,
-    so that water lost in summer comes back as baseflow months later. No link may start or end at it."""
+    infiltration of inflow nodes (``recharge_to``), by the return flow of demands whose return_node it is and by
+    the seeping part of the loss of links that name it (``loss_to``), so that water lost in summer comes back as
+    baseflow months later. No link may start or end at it (pumping can only take part of its discharge)."""
 
     node: str
     recession_per_month: float = Field(gt=0, le=1, description="share of the storage discharged per month [-]")

@@ -23,6 +23,11 @@ SHAPE = {
     "talas": [3.8, 3.6, 4.2, 6.5, 11.0, 16.0, 16.5, 13.0, 8.7, 6.5, 5.4, 4.8],
     # irrigation demand shape [E] facts §4
     "irrigation": [0, 0, 1, 7, 14, 21, 25, 20, 9, 3, 0, 0],
+    # municipal supply (Bishkek's wells): the same volume every month [E] (no monthly record found)
+    "municipal": [100 / 12] * 12,
+    # ecological releases to the lower Shu / Sozak, made outside the irrigation season (Oct-Mar) [E] after
+    # [P] vapress.kz (Furmanov canal, releases Sep 2024 - Apr 2025) and kazhydromet.kz (winter releases, Dec 2017)
+    "winter_release": [100 / 6, 100 / 6, 100 / 6, 0, 0, 0, 0, 0, 0, 100 / 6, 100 / 6, 100 / 6],
 }
 
 # Annual-volume multipliers per hydrological year type (Pearson III, Cs = 2 Cv)  [E] facts §1
@@ -45,19 +50,23 @@ INFLOW = {
     },
 }
 
-# Annual gross irrigation demand at the intake [hm³/yr] = area [ha] × gross duty [m³/ha] / 1e6
+# Annual demand at the intake [hm³/yr] and its monthly shape. Irrigation: area [ha] × gross duty [m³/ha] / 1e6.
 DEMAND = {
     "chu": {
-        "KG_CHU_E": 88_000 * 7_500 / 1e6,  # bypass canals command 88k ha [P 3]; duty [E]
-        "KG_CHU_W": 73_000 * 7_500 / 1e6,  # W-BChK KG part ~73k ha [P 37]; duty [E]
-        "KG_CHU_VAL": 139_000 * 7_500 / 1e6,  # rest of ~300k ha KG [E]
-        "KZ_KORDAY": 30_000 * 9_000 / 1e6,  # [E]
-        "KZ_SHU": 35_000 * 9_000 / 1e6,  # Tasotkel zone ~35k ha [P 47]; duty [E]
+        "KG_CHU_E": (88_000 * 7_500 / 1e6, "irrigation"),  # bypass canals command 88k ha [P 3]; duty [E]
+        "KG_CHU_W": (73_000 * 7_500 / 1e6, "irrigation"),  # W-BChK KG part ~73k ha [P 37]; duty [E]
+        "KG_CHU_VAL": (139_000 * 7_500 / 1e6, "irrigation"),  # rest of ~300k ha KG [E]
+        "KG_BISHKEK": (114.0, "municipal"),  # Bishkek 114 hm³/yr, all groundwater [P 78] vb.kg/doc/369378
+        "KZ_KORDAY": (30_000 * 9_000 / 1e6, "irrigation"),  # [E]
+        "KZ_SHU": (35_000 * 9_000 / 1e6, "irrigation"),  # Tasotkel zone ~35k ha [P 47]; duty [E]
+        # ecological releases to the lower Shu / Sozak ~200 hm³/yr [P] https://vapress.kz/ru/article/v-jambylskoi-oblasti-nachalas-ochistka-furmanovskogo-kanala.html/amp
+        "KZ_SHU_ENV": (200.0, "winter_release"),
     },
     "talas": {
-        "KG_TALAS_UP": 100_000 * 7_500 / 1e6,  # [E] of 113.2k ha Talas BWMO [P 53]
-        "KG_MANAS": 13_200 * 7_500 / 1e6,  # [E] rest of 113.2k ha
-        "KZ_TALAS": 52_000 * 9_000 / 1e6,  # [E] 45-60k ha
+        "KG_TALAS_UP": (100_000 * 7_500 / 1e6, "irrigation"),  # [E] of 113.2k ha Talas BWMO [P 53]
+        "KG_MANAS": (13_200 * 7_500 / 1e6, "irrigation"),  # [E] rest of 113.2k ha
+        # 62k ha [P] https://ar.inform.kz/news/article_a2887272/ x 8,000 m³/ha [P] http://en.tengrinews.kz/environment/Irrigation-water-shortage-in-Kyrgyzstan-hits-Kazakhstan-254856
+        "KZ_TALAS": (62_000 * 8_000 / 1e6, "irrigation"),  # = 496 hm³/yr [D]
     },
 }
 
@@ -81,7 +90,7 @@ def build(basin: str) -> None:
                 rows.append((yt, m, node, round(annual * mult * pct / 100, 3), "hm3"))
     pd.DataFrame(rows, columns=["year_type", "month", "node", "inflow", "unit"]).to_csv(out / "inflow.csv", index=False)
     rows = [(m, node, round(annual * pct / 100, 3), "hm3")
-            for node, annual in DEMAND[basin].items() for m, pct in enumerate(SHAPE["irrigation"], start=1)]
+            for node, (annual, shape) in DEMAND[basin].items() for m, pct in enumerate(SHAPE[shape], start=1)]
     pd.DataFrame(rows, columns=["month", "node", "demand", "unit"]).to_csv(out / "demand.csv", index=False)
     rows = [(m, node, mm, "mm") for node, series in EVAPORATION[basin].items() for m, mm in enumerate(series, 1)]
     pd.DataFrame(rows, columns=["month", "node", "evaporation", "unit"]).to_csv(out / "evaporation.csv", index=False)

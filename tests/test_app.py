@@ -85,7 +85,10 @@ def charts(at: AppTest) -> dict[str, dict]:
 
 
 def widget(at: AppTest, kind: str, prefix: str):
-    found = [w for w in getattr(at, kind) if w.key and w.key.startswith(prefix)]
+    # the key up to its "|chu|v0" suffix: "priority_KZ_SHU" must not also find "priority_KZ_SHU_ENV"
+    found = [w for w in getattr(at, kind) if w.key and (w.key == prefix or w.key.startswith(prefix + "|"))]
+    if not found:  # a caller's shorter prefix
+        found = [w for w in getattr(at, kind) if w.key and w.key.startswith(prefix)]
     assert len(found) == 1, [w.key for w in getattr(at, kind)]
     return found[0]
 
@@ -111,7 +114,7 @@ def test_opens_on_chu_normal_year_already_solved():
     open_tab(at, "tab_demands")
     specs |= charts(at)
     assert set(specs) == {"chart_allocation", "chart_border", "chart_demand"}
-    assert len([tr for tr in specs["chart_demand"]["data"] if tr["type"] == "bar"]) == 5  # one panel per demand
+    assert len([tr for tr in specs["chart_demand"]["data"] if tr["type"] == "bar"]) == 7  # one panel per demand (7 since 2026-12)
     alloc = specs["chart_allocation"]
     assert alloc["layout"]["yaxis"]["title"]["text"] == "hm³/month"
     assert alloc["layout"]["barmode"] == "stack"
@@ -362,11 +365,11 @@ def test_reservoir_network_and_compliance_tabs():
     assert net["layout"]["xaxis"]["title"]["text"] == "Longitude (°E)"
     assert "mapbox" not in json.dumps(net) and "geo" not in net["layout"]  # offline: no map tiles
     widths = [tr["line"]["width"] for tr in net["data"] if tr.get("mode") == "lines"]
-    spec = basins.load("chu").spec  # one line per link and one (dotted) per aquifer's discharge: 20 + 1
-    assert len(widths) == len(spec.links) + len(spec.aquifers) == 21 and max(widths) > min(widths)
+    spec = basins.load("chu").spec  # one line per link and one (dotted) per aquifer's discharge: 23 + 2
+    assert len(widths) == len(spec.links) + len(spec.aquifers) == 25 and max(widths) > min(widths)
     assert t("kind_aquifer") in {tr.get("name") for tr in net["data"]}
     heat = specs["chart_water_values"]
-    assert heat["data"][0]["type"] == "heatmap" and len(heat["data"][0]["y"]) == len(spec.nodes) == 20
+    assert heat["data"][0]["type"] == "heatmap" and len(heat["data"][0]["y"]) == len(spec.nodes) == 24
     widget(at, "selectbox", "network_month").set_value(6)
     run(at)
     open_tab(at, "tab_compliance")

@@ -226,11 +226,19 @@ def test_tiny_network_results_are_the_same_on_both_paths(name, kw):
 
 @pytest.mark.parametrize("kw", [{"months": 12}, {"months": 24, "operation": "status-quo"},
                                 {"months": 3, "foresight": "myopic"}, {"months": 2, "step": "dekad"}])
-def test_bundled_basin_arrays_solution_is_optimal_for_the_pyomo_model(basin, kw):
-    """Same objective; the arrays solution meets every Pyomo constraint (the optimum is not unique, so flows
-    may differ between the paths until issue 15 item 1)."""
+def test_bundled_basin_results_are_the_same_on_both_paths(basin, kw):
+    """Same objective (stage 1's optimum) and, through the same stage 2 (tie costs from the same column names),
+    the same allocation: flows, storage, deliveries, accounts and ledger to 1e-6 hm³; the arrays allocation also
+    meets every constraint of the Pyomo model and costs what its manifest says (stage 1's optimum plus the
+    stage-2 cost above it)."""
     p, a = _both(basin, **kw)
     assert a.objective == pytest.approx(p.objective, rel=1e-9)
+    for v in ("flow_hm3", "storage_hm3", "delivery_hm3", "spill_hm3", "outflow_hm3", "account_hm3",
+              "groundwater_hm3"):
+        if v in p.dataset:
+            np.testing.assert_allclose(a.dataset[v].values, p.dataset[v].values, rtol=0, atol=1e-6, err_msg=v)
+    cols = ["received_hm3", "required_hm3"]
+    np.testing.assert_allclose(a.ledger[cols].to_numpy(float), p.ledger[cols].to_numpy(float), rtol=0, atol=1e-6)
     if kw.get("foresight") == "myopic":
         return
     inp = inputs(basin, kw["months"], kw.get("operation", "agreement"), step=kw.get("step", "month"))
@@ -249,7 +257,19 @@ def test_bundled_basin_arrays_solution_is_optimal_for_the_pyomo_model(basin, kw)
         lo, hi = (pyo.value(c.lower) if c.has_lb() else -np.inf), (pyo.value(c.upper) if c.has_ub() else np.inf)
         worst = max(worst, lo - body, body - hi)
     assert worst <= 1e-6
-    assert pyo.value(m.cost) == pytest.approx(p.objective, rel=1e-9)
+    above = a.manifest["stage2_cost_above_optimum"]
+    assert 0 <= above <= a.manifest["stage2_cost_bound"] + 1e-7
+    assert pyo.value(m.cost) == pytest.approx(p.objective + above, rel=1e-9)
+
+
+def test_both_paths_name_their_columns_alike(basin):
+    """Stage 2's tie costs come from the column names: the assembled LP's and the Pyomo model's are the same set."""
+    from optimizer.core.highs_adapter import PersistentLP
+
+    inp = inputs(basin, 3, "agreement")
+    a = assemble(inp)
+    lp = PersistentLP(build(inp), unique=True)
+    assert sorted(a.col.names()) == sorted(lp.column_names())
 
 
 def test_infeasible_rules_are_diagnosed_alike_on_both_paths():

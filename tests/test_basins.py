@@ -109,7 +109,10 @@ def test_demand_is_area_times_duty(chu, talas):
     annual = {**chu.demand.sum("month").to_series().to_dict(), **talas.demand.sum("month").to_series().to_dict()}
     expected = {"KG_CHU_E": 88_000 * 7_500, "KG_CHU_W": 73_000 * 7_500, "KG_CHU_VAL": 139_000 * 7_500,
                 "KZ_KORDAY": 30_000 * 9_000, "KZ_SHU": 35_000 * 9_000,
-                "KG_TALAS_UP": 100_000 * 7_500, "KG_MANAS": 13_200 * 7_500, "KZ_TALAS": 52_000 * 9_000}
+                "KG_TALAS_UP": 100_000 * 7_500, "KG_MANAS": 13_200 * 7_500,
+                "KZ_TALAS": 62_000 * 8_000,  # area x duty (issue 13 item 3): 62k ha [E] x 8,000 m3/ha [P]
+                "KG_BISHKEK": 114e6,  # volumes [P]: Bishkek's wells; lower-Shu releases 200 over Oct-Mar, 6 x 33.333
+                "KZ_SHU_ENV": 6 * round(200 / 6, 3) * 1e6}  # (the CSV holds hm3 to 0.001)
     assert annual == pytest.approx({k: v / 1e6 for k, v in expected.items()}, abs=1e-6)
 
 
@@ -304,9 +307,9 @@ CASES = {
     "dead storage above capacity": (_dead_above_capacity, None, "reservoir 'CH_R_TAS'", "dead_storage_hm3",
                                     "above the capacity 620"),
     "initial storage above capacity": (_initial_above_capacity, None, "reservoir 'CH_R_OT'", "initial_storage_hm3",
-                                       "outside [dead storage 10.0, capacity 470.0]"),
+                                       "outside [dead storage 8.0, capacity 470.0]"),
     "initial storage below dead": (_initial_below_dead, None, "reservoir 'CH_R_OT'", "initial_storage_hm3",
-                                   "outside [dead storage 10.0, capacity 470.0]"),
+                                   "outside [dead storage 8.0, capacity 470.0]"),
     "shares not summing to 1": (_shares_not_one, None, "share rule 'chu_1983_shares'", "shares", "sum to 0.9, not 1"),
     "return to upstream inflow": (_return_upstream_inflow, None, "demand 'KG_CHU_W'", "return_node",
                                   "'CH_IN_OT' is not downstream"),

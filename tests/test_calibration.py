@@ -40,15 +40,27 @@ def fresh():
 
 # ---- the calibrated status-quo run against the targets --------------------------------------------
 
+#: Targets the routed network misses (issue 13 items 1 and 3; data/*/SOURCES.md, "Calibrated inputs"): strict, so
+#: that meeting one again fails here and the entry is removed. Chu: with no water vanishing, KG's consumption in
+#: the documented ranges is too small for KZ's measured 2025 receipts even as a very-dry year (year-specific
+#: inflows, upper-Chu uses and wells are missing). Talas Apr-Sep: KZ's demand is now area x duty, while its 2025
+#: receipts were limited by the Commission schedule, which the status-quo run does not follow.
+EXPECTED_MISSES = {
+    ("chu", "kz_from_kg_year"): "no phantom water: KZ gets +24 % in a very-dry year (data/chu/SOURCES.md)",
+    ("chu", "kz_from_kg_apr_sep"): "no phantom water: +60 % Apr-Sep (data/chu/SOURCES.md)",
+    ("talas", "kz_from_kg_apr_sep"): "KZ demand from area x duty; 2025 receipts schedule-limited (+31 %)",
+}
+
+
 def _targets(bid):
-    return [(bid, t.id) for t in basins.load(bid).spec.calibration.targets]
+    return [pytest.param(bid, t.id, marks=pytest.mark.xfail(strict=True, reason=EXPECTED_MISSES[(bid, t.id)]))
+            if (bid, t.id) in EXPECTED_MISSES else (bid, t.id) for t in basins.load(bid).spec.calibration.targets]
 
 
 @pytest.mark.parametrize("bid,target", _targets("talas") + _targets("chu"))
 def test_status_quo_is_within_tolerance_of_each_target(modelled, bid, target):
-    """Both basins, every target. The Chu meets its targets only since the valley aquifer (CH_AQ_VALLEY)
-    carries summer infiltration and returns into the winter (docs/calibration.md, "The Chu and its
-    groundwater"); before it, this was a strict xfail."""
+    """Both basins, every target; the misses of EXPECTED_MISSES are strict xfails (the Chu met its targets from
+    the valley aquifer until 2026-12, by compensation: phantom water and losses leaving the basin)."""
     b = basins.load(bid)
     t = next(t for t in b.spec.calibration.targets if t.id == target)
     err = cal.target_error(t, modelled[bid][target])
@@ -56,8 +68,9 @@ def test_status_quo_is_within_tolerance_of_each_target(modelled, bid, target):
 
 
 def test_the_chu_fit_moves_winter_water_through_the_aquifer(modelled):
-    """What makes the Chu fit: Kazakhstan gets little of the summer and most of the winter, and the winter
-    water is largely baseflow of summer recharge (not a same-month route)."""
+    """What the Chu's groundwater does in the calibrated year: Kazakhstan gets a small part of the summer runoff
+    and most of its receipts in winter; both stores are recharged in summer (fan infiltration, the losing reach,
+    canal seepage, field percolation) and discharge through the winter; each is cyclic (in = out)."""
     b = basins.load("chu")
     _, S, r = cal.evaluate(b)
     ds = r.dataset
@@ -66,14 +79,16 @@ def test_the_chu_fit_moves_winter_water_through_the_aquifer(modelled):
     kg = ["CH_IN_OT", "CH_IN_MID", "CH_IN_VAL_KG"]
     runoff = ds["natural_inflow_hm3"].sel(node=kg).sum("node").values
     recv = modelled["chu"]
-    assert recv["kz_from_kg_apr_sep"] < 0.06 * runoff[~winter].sum()  # measured: 3.5 % [P 13]
+    assert recv["kz_from_kg_apr_sep"] < 0.10 * runoff[~winter].sum()  # measured: 3.5 % [P 13]; modelled ~8 %
     assert recv["kz_from_kg_year"] - recv["kz_from_kg_apr_sep"] > 0.75 * runoff[winter].sum()  # measured: 98 %
-    q = ds["discharge_hm3"].sel(aquifer="CH_AQ_VALLEY").values
-    recharge = (ds["infiltration_hm3"].sel(node="CH_IN_VAL_KG").values
-                + ds["return_hm3"].where(ds["return_node"] == "CH_AQ_VALLEY", 0).sum("demand").values)
-    assert recharge[~winter].sum() > 2 * recharge[winter].sum()  # recharged in summer ...
-    assert q[winter].sum() > 0.4 * q.sum()  # ... discharging through the winter
-    assert q.sum() == pytest.approx(recharge.sum(), abs=0.5)  # cyclic (to steady_storage tol): in = out over the year
+    for aq in ("CH_AQ_VALLEY", "CH_AQ_DRAIN"):
+        q = ds["discharge_hm3"].sel(aquifer=aq).values
+        recharge = (ds["infiltration_hm3"].where(ds["recharge_to"] == aq, 0).sum("node").values
+                    + ds["return_hm3"].where(ds["return_node"] == aq, 0).sum("demand").values
+                    + ds["seepage_hm3"].where(ds["link_loss_to"] == aq, 0).sum("link").values)
+        assert recharge[~winter].sum() > 2 * recharge[winter].sum(), aq  # recharged in summer ...
+        assert q[winter].sum() > 0.4 * q.sum(), aq  # ... discharging through the winter
+        assert q.sum() == pytest.approx(recharge.sum(), abs=0.5), aq  # cyclic (to steady_storage tol)
 
 
 def test_every_miss_is_reported_with_the_models_own_numbers(basin, modelled):
@@ -133,17 +148,17 @@ def test_the_fit_starts_from_the_priors_not_from_the_file(fresh):
 
 def test_a_target_out_of_reach_is_reported_then_flagged_only_with_allow_outside():
     b = basins.load("talas")
-    p = next(p for p in b.spec.calibration.parameters if p.id == "kz_demand")
-    # pretend KZ's demand is documented as 1.25-1.36: KZ then takes too much in Apr-Sep
-    p.min, p.prior = 1.25, 1.3
+    p = next(p for p in b.spec.calibration.parameters if p.id == "kg_demand")
+    # pretend KG's demand is documented as 0.80-0.85: KZ then receives too much over the year
+    p.max, p.prior = 0.85, 0.82
     inside = cal.calibrate(b)
     assert not inside.ok and not inside.flagged
-    assert "kz_from_kg_apr_sep" in [t.id for t in inside.missed]
+    assert "kz_from_kg_year" in [t.id for t in inside.missed]
     assert all(p.min <= v.value <= p.max for v, p in zip(inside.parameters, b.spec.calibration.parameters))
     wide = cal.calibrate(b, allow_outside=True)
-    assert [f.id for f in wide.flagged] == ["kz_demand"] and wide.values["kz_demand"] < 1.25
-    assert wide.in_range_targets is not None and wide.result()["flagged"]["kz_demand"]["outside_by"] < 0
-    assert wide.result()["within_ranges"]["kz_from_kg_apr_sep"]["met"] is False
+    assert "kg_demand" in [f.id for f in wide.flagged] and wide.values["kg_demand"] > 0.85
+    assert wide.in_range_targets is not None and wide.result()["flagged"]["kg_demand"]["outside_by"] > 0
+    assert wide.result()["within_ranges"]["kz_from_kg_year"]["met"] is False
     assert "FLAGGED" in wide.text()
 
 
@@ -161,15 +176,15 @@ def talas_copy(tmp_path):
 def test_write_sets_the_fields_keeps_the_comments_and_is_idempotent(talas_copy, fresh):
     before = talas_copy.read_text()
     rep = fresh["talas"]
-    values = dict(rep.values, kz_demand=0.8)  # a different value, to see it written into every entry
+    values = dict(rep.values, kg_demand=0.85)  # a different value, to see it written into every entry
     rep2 = cal.CalibrationReport(**{**rep.__dict__, "parameters": [
         cal.ParameterFit(**{**p.__dict__, "value": values[p.id]}) for p in rep.parameters]})
     cal.write(talas_copy, rep2)
     text = talas_copy.read_text()
     b = basins.load(talas_copy)
     assert cal.current_values(b) == values
-    assert next(d for d in b.spec.demands if d.node == "KZ_TALAS").demand_factor == 0.8
-    assert b.spec.calibration.result["values"]["kz_demand"] == 0.8
+    assert {d.demand_factor for d in b.spec.demands if d.node in ("KG_TALAS_UP", "KG_MANAS")} == {0.85}
+    assert b.spec.calibration.result["values"]["kg_demand"] == 0.85
     comments = [ln for ln in before.splitlines() if ln.lstrip().startswith("#")]
     assert comments and all(c in text for c in comments)
     cal.write(talas_copy, rep2)
@@ -317,9 +332,10 @@ def test_the_2023_scenario_is_built_from_the_reported_flows(basin):
 def test_calibrate_command_exit_codes_and_json(capsys):
     p = argparse.ArgumentParser()
     cal.add_arguments(p)
-    assert cal.run(p.parse_args(["talas", "--json"])) == 0
+    assert cal.run(p.parse_args(["talas", "--json"])) == 1  # a target missed (EXPECTED_MISSES): exit 1
     doc = json.loads(capsys.readouterr().out)
-    assert doc["ok"] and doc["values"] == cal.current_values(basins.load("talas"))
+    assert not doc["ok"] and doc["values"] == cal.current_values(basins.load("talas"))
+    assert doc["missed"] == ["kz_from_kg_apr_sep"]
     assert cal.run(p.parse_args(["no-such-basin"])) == 2
     assert "neither a bundled basin" in capsys.readouterr().err
 
@@ -327,11 +343,11 @@ def test_calibrate_command_exit_codes_and_json(capsys):
 def test_validate_command_exit_codes(capsys):
     p = argparse.ArgumentParser()
     val.add_arguments(p)
-    assert val.run(p.parse_args(["talas"])) == 0
+    assert val.run(p.parse_args(["talas"])) == 1  # the Apr-Sep target is missed (EXPECTED_MISSES)
     assert "Kirov storage" in capsys.readouterr().out
-    assert val.run(p.parse_args(["chu", "--json"])) == 0  # met since the valley aquifer
+    assert val.run(p.parse_args(["chu", "--json"])) == 1  # both missed since no water vanishes (EXPECTED_MISSES)
     doc = json.loads(capsys.readouterr().out)
-    assert doc["missed_targets"] == [] and len(doc["rows"]) == 6
+    assert doc["missed_targets"] == ["kz_from_kg_year", "kz_from_kg_apr_sep"] and len(doc["rows"]) == 6
     assert val.run(p.parse_args(["no-such-basin"])) == 2
 
 

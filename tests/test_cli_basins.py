@@ -52,9 +52,10 @@ def test_basins_lists_bundled(capsys):
     chu = next(line for line in lines if line.startswith("chu "))
     talas = next(line for line in lines if line.startswith("talas "))
     assert "Chu (Shu)" in chu and "6,574" in chu
-    # nodes, links, reservoirs, natural inflow: 20 nodes since the Chu-valley aquifer CH_AQ_VALLEY (was 19)
-    assert chu.split()[-4:] == ["20", "20", "2", "6,574"]
-    assert talas.split()[-4:] == ["11", "10", "1", "1,568"]
+    # nodes, links, reservoirs, natural inflow: the Chu 24 nodes and 23 links since its two aquifers, the well
+    # fields, Bishkek and the lower-Shu releases (2026-12; was 20 and 20); the Talas 12 nodes with its aquifer
+    assert chu.split()[-4:] == ["24", "23", "2", "6,574"]
+    assert talas.split()[-4:] == ["12", "10", "1", "1,568"]
 
 
 def test_check_chu_summary(capsys):
@@ -67,18 +68,19 @@ def test_check_chu_summary(capsys):
     assert "inflow      4  CH_IN_OT, CH_IN_MID, CH_IN_VAL_KG, CH_IN_VAL_KZ" in out
     assert "reservoir   2" in out and "sink        1  CH_SINK" in out
     # canal capacities with their units, loss and minimum flow
-    assert "Links: 20, 6 with a capacity" in out
+    assert "Links: 23, 7 with a capacity" in out
     assert "CH_L_OT_OUT" in out and "275 m3/s" in out
     bypass = next(lk for lk in basins.load("chu").spec.links if lk.id == "CH_L_BYPASS")
     assert f"70 m3/s  {bypass.loss_fraction:>4.0%}" in out
-    assert "5 m3/s" in out
+    assert "50 m3/s" in out  # the Furmanov canal (no minimum flow since the lower-Shu releases are a demand)
+    assert "CH_AQ_VALLEY" in out and "CH_L_BYS_CHUM" in out  # the losing reach recharges the piedmont aquifer
     # reservoirs: capacity / dead / initial
     ot = next(line for line in out.splitlines() if line.strip().startswith("CH_R_OT "))
-    assert ot.split() == ["CH_R_OT", "470", "10", "200"]
+    assert ot.split() == ["CH_R_OT", "470", "8", "200"]
     # demands: party, sector, priority, annual demand
     b = basins.load("chu")
     served = b.effective_demand.sum("month")  # the series x demand_factor, what the model serves
-    assert f"Demands: 5, total {float(served.sum()):,.0f} hm3/yr" in out
+    assert f"Demands: 7, total {float(served.sum()):,.0f} hm3/yr" in out
     e = next(line for line in out.splitlines() if line.strip().startswith("KG_CHU_E "))
     factor = next(d.demand_factor for d in b.spec.demands if d.node == "KG_CHU_E")
     assert e.split() == ["KG_CHU_E", "KG", "irrigation", "3", f"{factor:g}",

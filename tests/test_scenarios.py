@@ -143,6 +143,27 @@ def test_the_climate_trend_reaches_the_requested_change_by_2050(basin):
     assert abs(cv(x) - model.cv_total) < Z * batch_se(x, cv)  # the trend moves the mean, not the spread
 
 
+def test_the_2050_climate_is_a_band_of_the_published_range(basin):
+    """The 2050 outlook is the published −25 … −45 % (CTWC [P 15]) as a low/high pair, not a point: with the same
+    seed the two members differ only by the trend, so their 2050 annual totals are 0.55 and 0.75 of the
+    stationary ones, member by member, and equal to them in 2025."""
+    band = sc.CLIMATE_2050_BAND
+    assert {k: c.change for k, c in band.items()} == {"low": -0.45, "high": -0.25}
+    assert all(c.target_year == 2050 for c in band.values())
+    model = sc.fit(basin)
+    q = sc.generate_band(model, members=4, years=26, start="2025-01", seed=11)
+    assert q.dims == ("climate", "member", "time", "node") and list(q["climate"].values) == ["low", "high"]
+    still = sc.annual_totals(sc.generate(model, members=4, years=26, start="2025-01", seed=11)).sum("node")
+    annual = sc.annual_totals(q).sum("node")
+    for label, f2050 in (("low", 0.55), ("high", 0.75)):
+        a = annual.sel(climate=label)
+        np.testing.assert_allclose(a.sel(year=2050).values, f2050 * still.sel(year=2050).values, rtol=1e-12)
+        np.testing.assert_allclose(a.sel(year=2025).values, still.sel(year=2025).values, rtol=1e-12)
+    assert (annual.sel(climate="low", year=2040) < annual.sel(climate="high", year=2040)).all()
+    with pytest.raises(ValueError, match="at least one member"):
+        sc.generate_band(model, members=1, band={})
+
+
 def test_an_earlier_snowmelt_moves_the_mean_hydrograph_earlier(basin):
     climate = sc.Climate(change=0.0, target_year=2050, base_year=2025, shift_weeks=3.0)
     model = sc.fit(basin)

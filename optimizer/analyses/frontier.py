@@ -177,6 +177,11 @@ class EpsilonLP:
         m.tr_obj = pyo.Objective(expr=-m.tr_a * m.tr_P + m.tr_b * m.cost.expr + m.tr_c * m.tr_G,
                                  sense=pyo.minimize)
         self.m, self.lp = m, PersistentLP(m)
+        # solve() sets a, b, c, eps and floor before every solve, the first one included, while PersistentLP skips
+        # the parameter update on its first solve (the model it was handed holds the numbers of that moment): count
+        # the hand-off as a solve so that the first solve pushes them too. Without this the first call
+        # (solve(c=1): the lowest metric) ran with the initial a=1, c=0, i.e. maximised the primary instead.
+        self.lp.solves = 1
         self.build_s = time.perf_counter() - t0
         self.solve_s = 0.0
         self.solves = 0

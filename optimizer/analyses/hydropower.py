@@ -25,10 +25,13 @@ Heads [E]:
   (the basin file's area–storage line puts the live drawdown at ~43 m) → **H = 50 m** [E], η = 0.85 [E].
   Check [D]: the normal-year agreement run releases ~810 hm³/yr from Kirov → ~94 GWh/yr, against the
   published 92 GWh/yr [P 45] (basin data of 2026-11-28; docs/tradeoffs.md).
-* Orto-Tokoy: 52 m dam, 47 m depth [P] → **H = 40 m** [E], η = 0.85 [E]. Check [D]: the model's Orto-Tokoy
-  inflow (468 hm³/yr in a normal year, [E] from 15 m³/s) gives ~42 GWh/yr, about half the published design
-  figure of 75 GWh/yr [P 46] — the design figure implies ~29 m³/s through the turbines at this head, far
-  above the 13–17 m³/s inflow of the facts sheet (§1a): a data gap, not fitted here.
+* Orto-Tokoy: 52 m dam, 47 m depth [P]; the plant is a derivation plant: a 950 m derivation tunnel takes the
+  water to a powerhouse below the dam [P] (https://24.kg/english/357713_Construction_of_Orto-Tokoy_HPP_enters_final_stage/),
+  so its head is the reservoir's plus the river's fall along the tunnel, not bounded by the dam height.
+  **H = 69 m** [D] = the head at which the published 75 GWh/yr [P 46] comes from the mean release of 15 m³/s
+  [E] (facts §1a, 13–17 m³/s) at η = 0.85 [E]: 75 GWh / (8,760 h × ρ g η × 15 m³/s) = 68.5 m; at this head the
+  21 MW [P] are reached at 36.5 m³/s. The former 40 m [E] (dam height less freeboard) gave ~42 GWh/yr, which
+  read as an "inflow gap"; it was the head (review 4.2). A design head, when published, replaces the [D].
 
 Winter is Oct–Mar (Kyrgyzstan's energy deficit season), summer Apr–Sep (irrigation).
 :func:`energy_frontier` traces the most winter energy Kyrgyzstan can make for each volume of summer
@@ -78,9 +81,10 @@ class Plant:
     capacity_mw: float  # installed capacity [MW] [P]
     annual_gwh_published: float  # published mean (design) energy [GWh/yr] [P]
     dam_height_m: float  # [P]
-    head_m: float  # effective head [m] [E]
+    head_m: float  # effective head [m] [E]/[D]
     efficiency: float  # turbine × generator [-] [E]
     source: str = ""
+    derivation_m: float = 0.0  # head gained below the dam by a derivation tunnel/tailrace [m] [E] (0: dam-toe plant)
 
     @property
     def factor_gwh_per_hm3(self) -> float:
@@ -108,9 +112,11 @@ PLANTS: dict[str, Plant] = {
         source="25 MW, 92 GWh/yr [P 45]; dam 84 m [P 21,39,40]; head 50 m and efficiency 0.85 [E]"),
     "orto_tokoy": Plant(
         id="orto_tokoy", name="Orto-Tokoy HPP", reservoir="CH_R_OT", basin="chu",
-        capacity_mw=21.0, annual_gwh_published=75.0, dam_height_m=52.0, head_m=40.0, efficiency=0.85,
-        source="21 MW, 75 GWh/yr (due 2026) [P 46]; dam 52 m, depth 47 m [P 2,10]; head 40 m and "
-               "efficiency 0.85 [E]"),
+        capacity_mw=21.0, annual_gwh_published=75.0, dam_height_m=52.0, head_m=69.0, efficiency=0.85,
+        derivation_m=20.0,
+        source="21 MW, 75 GWh/yr (due 2026) [P 46]; dam 52 m, depth 47 m [P 2,10]; 950 m derivation tunnel [P] "
+               "https://24.kg/english/357713_Construction_of_Orto-Tokoy_HPP_enters_final_stage/; head 69 m [D] "
+               "from 75 GWh/yr at 15 m3/s [E] and efficiency 0.85 [E]; derivation gain ~20 m [E]"),
 }
 
 

@@ -39,8 +39,10 @@ estimate **[E]**, see docs/ensembles.md and the facts sheet §1/§1a):
    bias of order σ_ε⁴.
 
 3. **Climate** (:class:`Climate`, optional): a linear trend of the mean from ``base_year`` (factor 1) to
-   ``change`` at ``target_year`` (−0.275, the middle of −25…−30 % by 2050 for the Shu rivers, facts §1
-   [14]), held constant after it; and an earlier snowmelt: the monthly shape is moved earlier by
+   ``change`` at ``target_year``, held constant after it. The 2050 outlook is a **band**, not a point
+   (:data:`CLIMATE_2050_BAND`, :func:`generate_band`): the Chu-Talas Water Commission's −25 … −45 % in 25–50
+   years [P 15], which contains the −25…−30 % by 2050 for three Shu rivers [P 14] (whose middle, −0.275, is
+   the default of a single :class:`Climate`); and an earlier snowmelt: the monthly shape is moved earlier by
    ``shift_weeks`` (2 weeks [E] at the target year, growing linearly like the trend). The shift treats
    the flow within a month as uniform, moves it d months earlier and re-aggregates by calendar month
    (``s'[m] = (1−f) s[m+k] + f s[m+k+1]`` with d = k + f, circular), which keeps each year's total.
@@ -102,6 +104,16 @@ class Climate:
     def shift_months(self, years) -> np.ndarray:
         """How many months earlier the monthly shape is in each year."""
         return self.shift_weeks * 7.0 / DAYS_PER_MONTH * self.ramp(years)
+
+
+#: The published 2050 range of the change of mean flow, as a low/high pair of trends (issue 13 item 5):
+#: −25 … −45 % in 25–50 years, Chu-Talas Water Commission [P] (facts sheet [15], https://donors.kg/en/news-block/3802);
+#: −25…−30 % by 2050 for three Shu rivers [P] (facts sheet [14], https://www.mdpi.com/2073-4441/13/20/2800) lies inside.
+#: Reached in 2050 (the near end of "25–50 years" from the 2025 base [E]); snowmelt 2 weeks earlier [E].
+CLIMATE_2050_BAND: dict[str, Climate] = {
+    "low": Climate(change=-0.45, target_year=2050),   # drier end of the band
+    "high": Climate(change=-0.25, target_year=2050),  # wetter end of the band
+}
 
 
 def shift_shape(shape: np.ndarray, months_earlier: float) -> np.ndarray:
@@ -300,6 +312,20 @@ def generate(basin: Basin | InflowModel, members: int = 100, years: int = 1, *, 
                       name="inflow", attrs=attrs)
     da["time"].attrs["long_name"] = "first day of the month"
     return da
+
+
+def generate_band(basin: Basin | InflowModel, members: int = 100, years: int = 1, *,
+                  band: dict[str, Climate] | None = None, **options) -> xr.DataArray:
+    """The scenarios of :func:`generate` under each trend of a climate ``band`` (default
+    :data:`CLIMATE_2050_BAND`), dims ``(climate, member, time, node)`` in hm³/month. Every band member uses the
+    same seed, so the members differ only by the trend: the band's width is the climate's, not the noise's."""
+    band = CLIMATE_2050_BAND if band is None else band
+    if not band:
+        raise ValueError("the climate band needs at least one member, e.g. {'low': Climate(-0.45), 'high': Climate(-0.25)}")
+    das = [generate(basin, members, years, climate=c, **options) for c in band.values()]
+    out = xr.concat(das, dim=pd.Index(list(band), name="climate"), combine_attrs="drop_conflicts")
+    out.attrs["climate_band"] = json.dumps({k: asdict(c) for k, c in band.items()})
+    return out
 
 
 def annual_totals(scenarios: xr.DataArray) -> xr.DataArray:

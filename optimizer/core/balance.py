@@ -9,10 +9,13 @@ node balances (optimizer.core.model) over a territory gives, for every period::
 
 * ``natural_inflow``: natural inflow at the territory's inflow nodes (all of it, also what infiltrates);
 * ``received_from_other`` / ``passed_to_other``: water crossing the border: flow arriving by links from the other
-  territory, return flows, spills, aquifer discharge and infiltration into an aquifer across the border;
+  territory, return flows, spills, aquifer discharge, and infiltration or link seepage into an aquifer across
+  the border;
 * ``net_use``: consumption of the territory's demands (delivery − return flow) plus the conveyance loss of their
   intake links (a gross withdrawal at the canal head less what is given back, the way the parties count use);
 * ``conveyance_loss``: loss on the other links that start in the territory (main canals, crossing reaches);
+  a loss counts here (and in ``net_use``) only for its evaporating part: the part that seeps to a ``loss_to``
+  aquifer stays in the network (in ``groundwater_change`` and the aquifer's discharge);
 * ``evaporation``, ``storage_change`` (reservoirs), ``groundwater_change`` (aquifers), ``infiltration_out``
   (infiltration that recharges no aquifer and leaves the basin), ``outflow`` (at sinks).
 
@@ -56,8 +59,15 @@ def monthly_terms(ds: xr.Dataset, party: str) -> dict[str, np.ndarray]:
     mine = lambda n: country.get(str(n)) == party  # noqa: E731
     z = {k: np.zeros(T) for k in IN_TERMS + OUT_TERMS}
     x, dlv = ds["flow_hm3"].values, ds["delivered_hm3"].values
+    seep = ds["seepage_hm3"].values if "seepage_hm3" in ds else np.zeros_like(x)
+    loss_to = ds["link_loss_to"].values if "link_loss_to" in ds else [""] * x.shape[1]
     for j, (src, tgt) in enumerate(zip(ds["link_source"].values, ds["link_target"].values)):
-        loss = x[:, j] - dlv[:, j]
+        loss = x[:, j] - dlv[:, j] - seep[:, j]  # what leaves the basin (evaporates); the seepage recharges loss_to
+        aq = str(loss_to[j])
+        if aq and mine(src) and not mine(aq):
+            z["passed_to_other_hm3"] += seep[:, j]
+        elif aq and mine(aq) and not mine(src):
+            z["received_from_other_hm3"] += seep[:, j]
         if mine(src):
             intake = mine(tgt) and kind[str(tgt)] == "demand"
             z["net_use_hm3" if intake else "conveyance_loss_hm3"] += loss

@@ -155,8 +155,9 @@ def summary(b: basins.Basin, out: TextIO) -> None:
         print("\n" + t("cli_aquifers_n", n=len(spec.aquifers)), file=out)
         recharged = {a.node: [n.id for n in spec.nodes if n.recharge_to == a.node] for a in spec.aquifers}
         returns = {a.node: [d.node for d in spec.demands if d.return_node == a.node] for a in spec.aquifers}
+        seeping = {a.node: [lk.id for lk in spec.links if lk.loss_to == a.node] for a in spec.aquifers}  # link seepage
         _table([[a.node, f"{a.recession_per_month:g}", f"{a.initial_storage_hm3:,g}", a.discharge_to,
-                 ", ".join(recharged[a.node] + returns[a.node]) or "-"] for a in spec.aquifers],
+                 ", ".join(recharged[a.node] + returns[a.node] + seeping[a.node]) or "-"] for a in spec.aquifers],
                [t("cli_node"), t("cli_recession"), t("cli_initial_hm3"), t("cli_discharges_to"),
                 t("cli_recharged_by")], out,
                indent="    ", right={1, 2})
