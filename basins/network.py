@@ -151,13 +151,13 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
                     "returns and discharges by its recession, not by links")
 
     # Reservoirs
-    default_spill = {}  # spill_node() of every reservoir without spill_to, in one pass over the links
+    first_targets: dict[str, tuple[str | None, str | None]] = {}  # spill_node() of every reservoir without spill_to, in one pass over the links
     for link in spec.links:
         if link.source in nodes and nodes[link.source].kind == "reservoir":
-            first, first_river = default_spill.get(link.source, (None, None))
+            first, first_river = first_targets.get(link.source, (None, None))
             river = link.target if nodes.get(link.target) is None or nodes[link.target].kind != "demand" else None
-            default_spill[link.source] = (first or link.target, first_river or river)
-    default_spill = {r: river or first for r, (first, river) in default_spill.items()}
+            first_targets[link.source] = (first or link.target, first_river or river)
+    default_spill = {r: river or first for r, (first, river) in first_targets.items()}
     seen_res = set()
     for r in spec.reservoirs:
         e = f"reservoir {r.node!r}"
@@ -285,8 +285,8 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
             add(e, "reservoir", f"{s.reservoir!r} is not a declared reservoir")
         check_shares(e, s.shares, s.receipts, s.enforce, s.roles)
     for f in spec.agreement.facilities:
-        for p, r in f.receipts.items():
-            check_receipt(f"facility {f.id!r}", f"receipts.{p}", r)
+        for p, receipt in f.receipts.items():
+            check_receipt(f"facility {f.id!r}", f"receipts.{p}", receipt)
         semantics.check_receipts_of_parties(f"facility {f.id!r}", f.receipts, add)
     semantics.check_tolerances(spec, add)
     check_accounts_and_costs(spec, add, seen_res, links)
@@ -360,6 +360,7 @@ def check_accounts_and_costs(spec: BasinSpec, add, reservoirs: set, links: dict)
 def check_calibration(spec: BasinSpec, file: str, add, nodes: dict, links: dict) -> None:
     """Calibration parameters name existing entries of the right kind and have a sane range."""
     cal = spec.calibration
+    assert cal is not None
     demands = {d.node for d in spec.demands}
     kind_of = {"loss_fraction": ("link", links), "return_fraction": ("demand", demands),
                "demand_factor": ("demand", demands),

@@ -63,7 +63,7 @@ class Entry(BaseModel):
     def _no_boolean_numbers(cls, value, info: ValidationInfo):
         # pydantic would read true/false as 1/0, and YAML 1.1 reads yes/no/on/off as booleans: `capacity: yes`
         # would silently become 1 m3/s
-        if _numeric(cls.model_fields[info.field_name].annotation) and (
+        if info.field_name is not None and _numeric(cls.model_fields[info.field_name].annotation) and (
                 isinstance(value, bool) or (isinstance(value, dict) and any(isinstance(v, bool) for v in value.values()))):
             raise ValueError("true/false (in YAML also yes/no, on/off) is not a number; write the number")
         return value
@@ -174,11 +174,16 @@ def _roles(shares: dict, roles: dict | None, enforce: list | None) -> dict:
             raise ValueError("'enforce' and 'roles' disagree; drop 'enforce' (roles replaces it)")
         if roles is None:
             return implied
-    return dict(roles)
+    return dict(roles or {})
 
 
 class _HasRoles:
     """Shared by share rules and storage splits: ``party_roles`` (every party with a share → its role)."""
+
+    if typing.TYPE_CHECKING:  # fields of the models that use this mixin (ShareRule, StorageSplit)
+        shares: dict
+        roles: dict | None
+        enforce: list | None
 
     @model_validator(mode="after")
     def _check_roles(self):
@@ -306,7 +311,7 @@ class CapitalWork(Entry):
 
 
 class Agreement(Entry):
-    parties: list[Country] = Field(default_factory=lambda: ["KG", "KZ"])
+    parties: list[Country] = Field(default_factory=lambda: list[Country](["KG", "KZ"]))
     share_rules: list[ShareRule] = Field(default_factory=list)
     quotas: list[Quota] = Field(default_factory=list)
     storage_splits: list[StorageSplit] = Field(default_factory=list)

@@ -17,13 +17,15 @@ calls them.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from itertools import pairwise
+from typing import TypeVar
 
 from . import graph
-from .schema import BasinSpec, Node, Receipt
+from .schema import BasinSpec, Node, Quota, Receipt, ShareRule, StorageSplit
 
 Add = Callable[[str, str, str], None]
+Party = TypeVar("Party", bound=str)  # a party id (schema.Country) or any str
 
 
 def physical_graph(spec: BasinSpec, nodes: dict[str, Node]) -> dict[str, list[str]]:
@@ -125,7 +127,7 @@ def check_receipt_lists(entry: str, field: str, r: Receipt, add: Add) -> None:
         add(entry, field, f"inflow {nid!r} is listed twice; its water would be counted twice, delete the repeat")
 
 
-def check_receipts_of_parties(entry: str, receipts: dict[str, Receipt], add: Add) -> None:
+def check_receipts_of_parties(entry: str, receipts: Mapping[Party, Receipt], add: Add) -> None:
     """Repeats within each party's receipts, and a link or inflow counted for two parties of one rule."""
     owner: dict[tuple[str, str], str] = {}
     for party, r in receipts.items():
@@ -167,6 +169,7 @@ class ReceiptFlow:
             down = graph.reach(self.adj, [nid])
             lid = next(lid for lid in r.links if self.source.get(lid) in down)
             way = graph.path(self.adj, nid, self.source[lid]) if nid != self.source[lid] else [nid]
+            assert way is not None  # nid reaches the link's source: it is in ``down``
             add(entry, field, f"inflow {nid!r} is upstream of the receipt link {lid!r} ({_arrows(way)}): its water "
                 "would be counted twice, once as inflow and again when it passes the link; remove the inflow "
                 "or the link from these receipts")
@@ -174,7 +177,8 @@ class ReceiptFlow:
 
 def check_tolerances(spec: BasinSpec, add: Add) -> None:
     """A tolerance only applies to soft rules; on a hard rule it would be silently dropped."""
-    rules = [(f"share rule {r.id!r}", r) for r in spec.agreement.share_rules]
+    rules: list[tuple[str, ShareRule | Quota | StorageSplit]] = [
+        (f"share rule {r.id!r}", r) for r in spec.agreement.share_rules]
     rules += [(f"quota {q.id!r}", q) for q in spec.agreement.quotas]
     rules += [(f"storage split {s.id!r}", s) for s in spec.agreement.storage_splits]
     for entry, rule in rules:
