@@ -19,10 +19,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import xarray as xr
-import yaml
 from pydantic import TypeAdapter, ValidationError
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.reader import ReaderError
 
-from . import network, series
+from . import network, series, yaml_io
 from .basin import Basin
 from .errors import BasinError, Problem
 from .schema import BasinSpec, SeriesFiles
@@ -40,86 +41,7 @@ def _bundled_data_dir() -> Path:
 DATA_DIR = _bundled_data_dir()
 BUNDLED_DATA_PREFIX = "../data/"  # how the bundled basin files name their series (relative to basins/)
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a basin file with inline series is ~100 kB; refuse anything absurd
-
-
-class StrictLoader(yaml.SafeLoader):
-    """Safe YAML loader that refuses duplicate keys and anchors/aliases (no YAML bombs)."""
-
-
-class _RefusedYaml(yaml.YAMLError):
-    """A YAML construct a basin file may not use, located by its entry (id where known) and key."""
-
-    def __init__(self, mark, entry: str, field: str, message: str):
-        super().__init__(message)
-        self.problem_mark, self.entry, self.field, self.problem = mark, entry, field, message
-
-
-def _entry_of(mapping: yaml.Node | None, mark) -> str:
-    """'line L' plus the id (or node) of the YAML mapping being read, if it has one yet."""
-    where = f"line {mark.line + 1}"
-    if isinstance(mapping, yaml.MappingNode):
-        for k, v in mapping.value:
-            if isinstance(k, yaml.ScalarNode) and k.value in ("id", "node") and isinstance(v, yaml.ScalarNode):
-                return f"{where} ({v.value!r})"
-    return where
-
-
-def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool = False):
-    keys = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in keys:
-            raise _RefusedYaml(key_node.start_mark, _entry_of(node, key_node.start_mark), str(key),
-                               "duplicate key; each key may appear once in a mapping, delete one of them")
-        keys.add(key)
-    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-
-
-StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _construct_number(constructor):
-    """YAML 1.1 reads ``1:30`` as 90 (base 60) and ``017`` as 15 (octal): refuse those forms instead."""
-    def construct(loader: StrictLoader, node: yaml.ScalarNode):
-        v = node.value.replace("_", "").lstrip("+-")
-        if ":" in v or (len(v) > 1 and v[0] == "0" and v[1].isdigit() and "." not in v):
-            raise _RefusedYaml(node.start_mark, f"line {node.start_mark.line + 1}", "",
-                               f"{node.value!r} is a YAML 1.1 {'base-60' if ':' in v else 'octal'} number "
-                               f"({constructor(loader, node)!r}); write the plain decimal number, or quote a text")
-        return constructor(loader, node)
-    return construct
-
-
-StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_number(yaml.SafeLoader.construct_yaml_int))
-StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_number(yaml.SafeLoader.construct_yaml_float))
-
-MAX_DEPTH = 32  # nesting levels of a basin file (it needs 7); deeper is refused before Python's recursion limit
-
-
-class _NoAliasLoader(StrictLoader):
-    _depth = 0
-
-    def compose_node(self, parent, index):
-        if self._depth >= MAX_DEPTH:
-            mark = self.peek_event().start_mark
-            raise _RefusedYaml(mark, _entry_of(parent, mark), "", f"nested more than {MAX_DEPTH} levels deep; "
-                               "a basin file is a flat list of entries")
-        self._depth += 1
-        try:
-            return self._compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-    def _compose_node(self, parent, index):
-        event = self.peek_event()
-        anchor = None if isinstance(event, yaml.events.AliasEvent) else getattr(event, "anchor", None)
-        if isinstance(event, yaml.events.AliasEvent) or anchor is not None:
-            what = f"alias '*{event.anchor}'" if anchor is None else f"anchor '&{anchor}'"
-            field = index.value if isinstance(index, yaml.ScalarNode) else ""
-            raise _RefusedYaml(event.start_mark, _entry_of(parent, event.start_mark), field,
-                               f"YAML {what}: anchors and aliases are not allowed in a basin file; "
-                               "write the value out in full")
-        return super().compose_node(parent, index)
+MAX_DEPTH = yaml_io.MAX_DEPTH
 
 
 def available() -> list[str]:
@@ -176,24 +98,26 @@ def _located(exc: ValidationError, raw: dict, file: str) -> list[Problem]:
 
 
 def parse_yaml(text: str, file: str) -> dict:
-    """Parse basin YAML text safely; raises a located BasinError on syntax errors."""
+    """Parse basin YAML text safely (:func:`basins.yaml_io.parse`: YAML 1.2, duplicate keys, aliases and
+    YAML 1.1 numbers refused); raises a located BasinError on every refusal and syntax error."""
     try:
-        raw = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
-    except _RefusedYaml as exc:
-        raise BasinError([Problem(file, exc.entry, exc.field, exc.problem)]) from None
-    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, other control characters)
-        line = text.count("\n", 0, exc.position) + 1
-        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raw = yaml_io.parse(text)
+    except yaml_io.Refused as exc:
+        raise BasinError([Problem.of(file, exc.entry, exc.field, exc.key, **exc.params)]) from None
+    except ReaderError as exc:  # a character YAML does not allow (NUL, other control characters)
+        pos = exc.position if isinstance(exc.position, int) else 0
+        line = text.count("\n", 0, pos) + 1
+        column = pos - (text.rfind("\n", 0, pos) + 1) + 1
         char = chr(exc.character) if isinstance(exc.character, int) else exc.character
-        raise BasinError([Problem(file, f"line {line}, column {column}", "", f"YAML error: character {char!r} "
-                                  "is not allowed in YAML text; delete it")]) from None
-    except yaml.YAMLError as exc:
+        raise BasinError([Problem.of(file, f"line {line}, column {column}", "", "yaml.bad_char",
+                                     char=repr(char))]) from None
+    except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
         problem = getattr(exc, "problem", None) or str(exc)
-        raise BasinError([Problem(file, where, "", f"YAML error: {problem}; fix the file's syntax")]) from None
+        raise BasinError([Problem.of(file, where, "", "yaml.syntax", problem=problem)]) from None
     if not isinstance(raw, dict):
-        raise BasinError([Problem(file, "file", "", "must be a YAML mapping with keys id, name, nodes, links, ...")])
+        raise BasinError([Problem.of(file, "file", "", "yaml.not_mapping")])
     return raw
 
 
@@ -384,29 +308,71 @@ def _atomic_write(path: Path, text: str) -> None:
     _atomic_write_all({path: text})
 
 
+def _series_texts_of(basin: Basin) -> dict[str, str]:
+    return {k: series.from_dataarray(getattr(basin, k), k) for k in ("inflow", "demand", "evaporation")}
+
+
+def _spec_data(basin: Basin, inline: bool, series_files: SeriesFiles | None, only_set: bool = False) -> dict:
+    """The basin's declarations as plain data, its series inline (CSV text) or as ``series_files``. With
+    ``only_set`` only the fields the file gave or a program set (the defaults a hand-written file leaves out
+    stay out of it)."""
+    data = basin.spec.model_dump(mode="json", exclude_none=not only_set, exclude_unset=only_set,
+                                 exclude={"series_files", "series_inline"})
+    if inline:
+        data["series_inline"] = _series_texts_of(basin)
+    elif series_files is not None:
+        data["series_files"] = series_files.model_dump(mode="json")
+    order = list(type(basin.spec).model_fields)  # series_* in their place among the top-level keys
+    return {k: data[k] for k in sorted(data, key=lambda k: order.index(k) if k in order else len(order))}
+
+
 def dumps(basin: Basin, inline: bool = True, series_files: SeriesFiles | None = None) -> str:
-    """The basin as YAML text; with ``inline`` the series are embedded as CSV text."""
-    texts = {k: series.from_dataarray(getattr(basin, k), k) for k in ("inflow", "demand", "evaporation")}
-    spec = basin.spec.model_copy(update={"series_inline": SeriesFiles(**texts) if inline else None,
-                                         "series_files": None if inline else series_files})
-    data = spec.model_dump(mode="json", exclude_none=True)
+    """The basin as a new YAML file; with ``inline`` the series are embedded as CSV text (literal blocks)."""
     header = f"# Basin file for {basin.name}; schema: basins/schema.py. Volumes in hm3, flows in the unit named.\n"
-    return header + yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=120)
+    return header + yaml_io.dump(_spec_data(basin, inline, series_files))
 
 
-class _BlockDumper(yaml.SafeDumper):
-    """Writes multi-line strings (inline CSV series) as literal ``|`` blocks, one CSV row per line."""
+def _declarations(spec: BasinSpec) -> dict:
+    return spec.model_dump(mode="json", exclude={"series_files", "series_inline"})
 
 
-_BlockDumper.add_representer(str, lambda d, s: d.represent_scalar(
-    "tag:yaml.org,2002:str", s, style="|" if "\n" in s else None))
+def update_text(text: str, basin: Basin, file: str, inline: bool = False,
+                series_files: SeriesFiles | None = None) -> str:
+    """``text`` (the basin file ``basin`` was read from) with the basin's declarations written into it by
+    ruamel's round trip (:func:`basins.yaml_io.update`): comments, key order and layout survive, only changed
+    values are rewritten. The result is read back and checked; ValueError if it does not give ``basin``'s
+    declarations (nothing is written then)."""
+    new = yaml_io.update(text, _spec_data(basin, inline, series_files or basin.spec.series_files, only_set=True))
+    back = BasinSpec.model_validate(parse_yaml(new, file))
+    if _declarations(back) != _declarations(basin.spec):
+        raise ValueError(f"{file}: the rewritten file does not read back the basin's values; nothing written")
+    return new
+
+
+def _template(basin: Basin) -> str | None:
+    """The text of the file ``basin`` was loaded from, if it is still there: its comments are kept."""
+    try:
+        return Path(basin.path).read_text(encoding="utf-8") if basin.path is not None else None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _yaml_text(basin: Basin, path: Path, inline: bool, series_files: SeriesFiles | None) -> str:
+    template = _template(basin)
+    if template is not None:
+        try:
+            return update_text(template, basin, str(path), inline=inline, series_files=series_files)
+        except (BasinError, ValueError):
+            pass  # the old file no longer reads as a basin (edited meanwhile): write a new one
+    return dumps(basin, inline=inline, series_files=series_files)
 
 
 def save(basin: Basin, path: str | Path, inline: bool = False) -> Path:
-    """Write ``basin`` to ``path`` (atomically); see :meth:`Basin.save`."""
+    """Write ``basin`` to ``path`` (atomically); see :meth:`Basin.save`. A basin loaded from a file is
+    written into that file's text by ruamel's round trip, so its comments and layout are kept."""
     path = Path(path)
     if inline:
-        _atomic_write(path, dumps(basin, inline=True))
+        _atomic_write(path, _yaml_text(basin, path, True, None))
         return path
     same_file = basin.path is not None and Path(basin.path).resolve() == path.resolve()
     files = (basin.spec.series_files if same_file else None) or SeriesFiles(inflow=f"{path.stem}_data/inflow.csv",
@@ -414,8 +380,7 @@ def save(basin: Basin, path: str | Path, inline: bool = False) -> Path:
                                                    evaporation=f"{path.stem}_data/evaporation.csv")
     # the series files and the basin file are replaced together (the YAML last), so an interrupted save does
     # not leave new series beside an old basin file
-    texts = {path.parent / getattr(files, kind): series.from_dataarray(getattr(basin, kind), kind)
-             for kind in ("inflow", "demand", "evaporation")}
-    texts[path] = dumps(basin, inline=False, series_files=files)
+    texts = {path.parent / getattr(files, kind): text for kind, text in _series_texts_of(basin).items()}
+    texts[path] = _yaml_text(basin, path, False, files)
     _atomic_write_all(texts)
     return path

@@ -18,6 +18,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from .errors import Invalid
+
 NodeKind = Literal["inflow", "reservoir", "junction", "demand", "border", "sink", "aquifer"]
 Country = Literal["KG", "KZ"]
 Sector = Literal["irrigation", "municipal", "environment"]
@@ -53,6 +55,14 @@ def _numeric(annotation) -> bool:
     return origin is dict and len(args) == 2 and _numeric(args[1])
 
 
+_YAML11_BOOLEANS = {"y", "n", "yes", "no", "on", "off", "true", "false"}
+
+
+def _boolean(value: object) -> bool:
+    """A boolean, or a text YAML 1.1 reads as one (yes/no/on/off): never a number."""
+    return isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in _YAML11_BOOLEANS)
+
+
 class Entry(BaseModel):
     """Base of every basin-file entry: unknown keys are errors, values are validated on assignment."""
 
@@ -62,10 +72,10 @@ class Entry(BaseModel):
     @classmethod
     def _no_boolean_numbers(cls, value, info: ValidationInfo):
         # pydantic would read true/false as 1/0, and YAML 1.1 reads yes/no/on/off as booleans: `capacity: yes`
-        # would silently become 1 m3/s
+        # would silently become 1 m3/s (YAML 1.2 reads it as the text 'yes', which is refused here as well)
         if info.field_name is not None and _numeric(cls.model_fields[info.field_name].annotation) and (
-                isinstance(value, bool) or (isinstance(value, dict) and any(isinstance(v, bool) for v in value.values()))):
-            raise ValueError("true/false (in YAML also yes/no, on/off) is not a number; write the number")
+                _boolean(value) or (isinstance(value, dict) and any(_boolean(v) for v in value.values()))):
+            raise Invalid("schema.boolean_number")
         return value
 
 
