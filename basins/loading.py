@@ -25,7 +25,9 @@ from ruamel.yaml.reader import ReaderError
 
 from . import network, series, yaml_io
 from .basin import Basin
-from .errors import BasinError, Problem
+from .errors import BasinError, Invalid, Problem
+from .messages import Msg
+from .messages_text import MESSAGES
 from .schema import BasinSpec, SeriesFiles
 
 PACKAGE_DIR = Path(str(files("basins"))).resolve()  # the bundled basin files (basins/*.yaml)
@@ -57,10 +59,8 @@ def resolve(name_or_path: str | Path) -> Path:
     if str(name_or_path) in available():  # a bundled id wins over a same-named folder (e.g. data/chu)
         return PACKAGE_DIR / f"{name_or_path}.yaml"
     if p.exists():
-        raise BasinError([Problem(str(p), "file", "", "is not a basin file; give a .yaml file or a bundled "
-                                                      f"basin id {available()}")])
-    raise BasinError([Problem(str(name_or_path), "basin", "", f"is neither a bundled basin {available()} nor a "
-                                                               "basin file (.yaml)")])
+        raise BasinError([Problem.of(str(p), "file", "", "load.not_basin_file_give", available=available())])
+    raise BasinError([Problem.of(str(name_or_path), "basin", "", "load.neither_bundled_basin_nor", available=available())])
 
 
 def _located(exc: ValidationError, raw: dict, file: str) -> list[Problem]:
@@ -85,15 +85,22 @@ def _located(exc: ValidationError, raw: dict, file: str) -> list[Problem]:
         # entry = containers walked through; field = the last key
         field = str(loc[-1]) if loc else ""
         entry = ".".join(entry_parts[:-1]) if entry_parts and entry_parts[-1] == field else ".".join(entry_parts)
-        msg = err["msg"]
         if err["type"] == "extra_forbidden":
-            msg = f"unknown key {field!r}; check the spelling against the schema (basins/schema.py)"
+            out.append(Problem.of(file, entry or "file", field, "schema.unknown_key", name=field))
         elif err["type"] == "missing":
-            msg = "is required but missing"
+            out.append(Problem.of(file, entry or "file", field, "schema.missing"))
         else:
             got = repr(err.get("input"))
-            msg = f"{msg} (got {got if len(got) <= 80 else got[:60] + ' ... ' + got[-10:]})"
-        out.append(Problem(file, entry or "file", field, msg))
+            ctx = dict(err.get("ctx") or {})
+            error = ctx.pop("error", None)
+            params: dict[str, object] = {str(k): v for k, v in ctx.items()}
+            if isinstance(error, Invalid):  # a check of basins/schema.py: its own message, in every language
+                params["reason"] = Msg(error.key, error.params)
+            key = f"pydantic.{err['type']}" if f"pydantic.{err['type']}" in MESSAGES else "pydantic.other"
+            if err["type"] == "value_error" and "reason" not in params:
+                key = "pydantic.other"
+            out.append(Problem.of(file, entry or "file", field, key, pydantic=err["msg"],
+                                  got=got if len(got) <= 80 else got[:60] + " ... " + got[-10:], **params))
     return out
 
 
@@ -125,8 +132,7 @@ def loads(text: str, file: str = "<upload>", base_dir: Path | None = None) -> Ba
     """Validate a basin given as YAML text. Series files are resolved against ``base_dir``; with no
     ``base_dir`` (an upload), only inline series are accepted."""
     if len(text.encode("utf-8", errors="replace")) > MAX_FILE_BYTES:
-        raise BasinError([Problem(file, "file", "", f"is larger than {MAX_FILE_BYTES // 2**20} MB; "
-                                                    "a basin file is far smaller")])
+        raise BasinError([Problem.of(file, "file", "", "load.larger_than_mb_basin", value=MAX_FILE_BYTES // 2 ** 20)])
     raw = parse_yaml(text, file)
     try:
         spec = BasinSpec.model_validate(raw)
@@ -197,8 +203,7 @@ def _check_series(spec, file: str, base_dir: Path | None, problems: list[Problem
 
 def _series_texts(spec, file: str, base_dir: Path | None, problems: list[Problem]):
     if (spec.series_files is None) == (spec.series_inline is None):
-        problems.append(Problem(file, "series", "series_files", "give exactly one of 'series_files' (CSV paths) "
-                                                                "or 'series_inline' (CSV text)"))
+        problems.append(Problem.of(file, "series", "series_files", "load.give_exactly_one_series"))
         return None
     if spec.series_inline is not None:
         return {k: (f"{file} [series_inline.{k}]", getattr(spec.series_inline, k)) for k in ("inflow", "demand",
@@ -207,21 +212,19 @@ def _series_texts(spec, file: str, base_dir: Path | None, problems: list[Problem
     for kind in ("inflow", "demand", "evaporation"):
         rel = getattr(spec.series_files, kind)
         if base_dir is None:
-            problems.append(Problem(file, "series_files", kind, "an uploaded file must carry its series inline "
-                                                                "(series_inline); file paths are not followed"))
+            problems.append(Problem.of(file, "series_files", kind, "load.uploaded_file_must_carry"))
             continue
         p = (base_dir / rel).resolve()
         if base_dir.resolve() == PACKAGE_DIR and rel.startswith(BUNDLED_DATA_PREFIX):  # a bundled basin
             p = (DATA_DIR / rel[len(BUNDLED_DATA_PREFIX):]).resolve()
         if Path(rel).is_absolute() or not p.is_relative_to(base_dir.resolve().parent):
-            problems.append(Problem(file, "series_files", kind, f"{rel!r} must be a relative path inside the "
-                                                                "basin's folder tree"))
+            problems.append(Problem.of(file, "series_files", kind, "load.must_relative_path_inside", rel=rel))
             continue
         if not p.is_file():
-            problems.append(Problem(file, "series_files", kind, f"file {rel!r} not found (looked in {p})"))
+            problems.append(Problem.of(file, "series_files", kind, "load.file_not_found_looked", rel=rel, value=p))
             continue
         if p.stat().st_size > MAX_FILE_BYTES:
-            problems.append(Problem(str(p), "file", "", "is too large for a monthly series file"))
+            problems.append(Problem.of(str(p), "file", "", "load.too_large_for_monthly"))
             continue
         out[kind] = (str(p), p.read_text(encoding="utf-8"))
     return out if len(out) == 3 else None
@@ -231,14 +234,13 @@ def load(name_or_path: str | Path) -> Basin:
     """Load and validate a bundled basin (``"chu"``, ``"talas"``) or a basin file path."""
     path = resolve(name_or_path)
     if not path.is_file():
-        raise BasinError([Problem(str(path), "file", "", "not found")])
+        raise BasinError([Problem.of(str(path), "file", "", "load.not_found")])
     if path.stat().st_size > MAX_FILE_BYTES:
-        raise BasinError([Problem(str(path), "file", "", f"is larger than {MAX_FILE_BYTES // 2**20} MB")])
+        raise BasinError([Problem.of(str(path), "file", "", "load.larger_than_mb", value=MAX_FILE_BYTES // 2 ** 20)])
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise BasinError([Problem(str(path), "file", "", f"is not UTF-8 text ({exc.reason} at byte {exc.start}); "
-                                                         "save it as UTF-8")]) from None
+        raise BasinError([Problem.of(str(path), "file", "", "load.not_utf_text_at", reason=exc.reason, start=exc.start)]) from None
     basin = loads(text, str(path), base_dir=path.resolve().parent)
     basin.path = path
     return basin
@@ -341,11 +343,11 @@ def update_text(text: str, basin: Basin, file: str, inline: bool = False,
     """``text`` (the basin file ``basin`` was read from) with the basin's declarations written into it by
     ruamel's round trip (:func:`basins.yaml_io.update`): comments, key order and layout survive, only changed
     values are rewritten. The result is read back and checked; ValueError if it does not give ``basin``'s
-    declarations (nothing is written then)."""
+    declarations (nothing is written then; a BasinError, which is a ValueError)."""
     new = yaml_io.update(text, _spec_data(basin, inline, series_files or basin.spec.series_files, only_set=True))
     back = BasinSpec.model_validate(parse_yaml(new, file))
     if _declarations(back) != _declarations(basin.spec):
-        raise ValueError(f"{file}: the rewritten file does not read back the basin's values; nothing written")
+        raise BasinError([Problem.of(file, "file", "", "load.rewrite_mismatch")])
     return new
 
 

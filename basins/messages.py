@@ -15,6 +15,7 @@ import contextvars
 import os
 import re
 from collections.abc import Mapping
+from typing import NamedTuple
 
 from .messages_text import MESSAGES
 
@@ -29,12 +30,40 @@ def current_language() -> str:
     return code if code in LANGUAGES else "en"
 
 
+class Msg(NamedTuple):
+    """A message as a parameter of another (pydantic's value error around a schema check's own message)."""
+
+    key: str
+    params: Mapping[str, object]
+
+
+#: units as the data files write them -> as the Commission writes them in Russian
+UNITS_RU = {"hm3": "млн м³", "hm3/month": "млн м³/мес", "hm3/yr": "млн м³/год", "hm3/dekad": "млн м³/декаду",
+            "m3/s": "м³/с", "mm": "мм", "km2": "км²"}
+#: words passed as parameters named ``*_word`` (an entry's kind), in Russian
+WORDS_RU = {"node": "узел", "link": "звено", "inflow": "приток", "inflow node": "узел притока",
+            "demand": "водопользователь", "aquifer": "водоносный горизонт", "reservoir": "водохранилище"}
+
+
 def render(key: str, params: Mapping[str, object] | None = None, lang: str | None = None) -> str:
     """The message ``key`` in ``lang`` (default: the current language) with its ``{placeholders}`` filled.
-    A key missing from the catalogue raises KeyError (a programming error, found by the tests)."""
+    In Russian, unit parameters (``m3/s``) are written as the Commission writes them (``м³/с``) and
+    ``*_word`` parameters are translated. A key missing from the catalogue raises KeyError (a programming
+    error, found by the tests)."""
+    code = lang or current_language()
     en, ru = MESSAGES[key]
-    text = ru if (lang or current_language()) == "ru" else en
-    return text.format(**(params or {}))
+    values: dict[str, object] = {}
+    for name, v in (params or {}).items():
+        if isinstance(v, Msg):
+            v = render(v.key, v.params, code)
+        elif isinstance(v, tuple) and v and all(isinstance(m, Msg) for m in v):  # several, joined by "; "
+            v = "; ".join(render(m.key, m.params, code) for m in v)
+        elif code == "ru" and isinstance(v, str) and name == "entry":
+            v = entry_text(v, code)
+        elif code == "ru" and isinstance(v, str):
+            v = WORDS_RU.get(v, v) if name.endswith("_word") else UNITS_RU.get(v, v) if name.endswith("unit") else v
+        values[name] = v
+    return (ru if code == "ru" else en).format(**values)
 
 
 #: the words of a location (``Problem.entry``) in Russian: the entry's kind; ids and field names stay as written

@@ -176,12 +176,11 @@ def _roles(shares: dict, roles: dict | None, enforce: list | None) -> dict:
     """The role of every party with a share: ``roles`` as declared, or the old ``enforce`` list read as
     entitlements (the others reported). Both at once is an error unless they agree."""
     if roles is None and enforce is None:
-        raise ValueError("say what each party's share is: roles: {KZ: entitlement, KG: ceiling} "
-                         "(entitlement = floor on receipts, ceiling = cap on use, reported = information only)")
+        raise Invalid("schema.say_what_each_party")
     if enforce is not None:
         implied = {p: ("entitlement" if p in enforce else "reported") for p in shares}
         if roles is not None and any(roles.get(p, "reported") != implied[p] for p in implied if p in enforce):
-            raise ValueError("'enforce' and 'roles' disagree; drop 'enforce' (roles replaces it)")
+            raise Invalid("schema.enforce_roles_disagree_drop")
         if roles is None:
             return implied
     return dict(roles or {})

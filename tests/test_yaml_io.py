@@ -136,3 +136,13 @@ def test_duplicate_key_names_the_line_the_key_and_the_first():
 def test_yaml_1_1_directive_is_refused():
     with pytest.raises(basins.BasinError, match=r"line 1: '%YAML 1.1': basin files are YAML 1.2"):
         basins.loads("%YAML 1.1\n---\nid: a\n", file="old.yaml")
+
+
+def test_duplicate_key_in_russian_at_the_same_place():
+    with pytest.raises(basins.BasinError) as exc:
+        basins.loads("id: a\nname: x\nid: b\n", file="dup.yaml")
+    assert exc.value.text("ru").splitlines() == [
+        "Ошибок во входных данных бассейна: 1",
+        "  - dup.yaml: строка 3 ('a'), поле 'id': ключ 'id' повторяется (впервые в строке 1); каждый ключ может "
+        "встречаться в словаре только один раз, удалите один из них"]
+    assert str(exc.value).startswith("1 problem in the basin input:\n  - dup.yaml: line 3 ('a'), field 'id': ")
