@@ -18,7 +18,7 @@ class Problem:
     file: str
     entry: str
     field: str
-    message: str  # English
+    english: str  # the message in English (a problem made from a text: that text, in whatever language it is)
     key: str = dataclass_field(default="", compare=False)  # the message's key in basins/messages_text.py
     params: Mapping[str, object] = dataclass_field(default_factory=dict, compare=False, hash=False)
 
@@ -27,10 +27,17 @@ class Problem:
         """The problem ``key`` (basins/messages_text.py) with its parameters, located at file/entry/field."""
         return cls(file, entry, field, messages.render(key, params, "en"), key, params)
 
+    @property
+    def message(self) -> str:
+        """The message (without its location) in the current language: what the app shows beside a cell."""
+        return self.message_in()
+
+    def message_in(self, lang: str | None = None) -> str:
+        return messages.render(self.key, self.params, lang) if self.key else self.english
+
     def text(self, lang: str | None = None) -> str:
         """The problem in ``lang`` (default: the current language), location first."""
-        msg = messages.render(self.key, self.params, lang) if self.key else self.message
-        return f"{messages.location(self.file, self.entry, self.field, lang)}: {msg}"
+        return f"{messages.location(self.file, self.entry, self.field, lang)}: {self.message_in(lang)}"
 
     def __str__(self) -> str:
         return self.text()

@@ -146,3 +146,15 @@ def test_duplicate_key_in_russian_at_the_same_place():
         "  - dup.yaml: строка 3 ('a'), поле 'id': ключ 'id' повторяется (впервые в строке 1); каждый ключ может "
         "встречаться в словаре только один раз, удалите один из них"]
     assert str(exc.value).startswith("1 problem in the basin input:\n  - dup.yaml: line 3 ('a'), field 'id': ")
+
+
+def test_a_problem_message_follows_the_language_the_interfaces_set():
+    from optimizer.interfaces import ui_text
+
+    with pytest.raises(basins.BasinError) as exc:
+        basins.loads("id: a\nname: x\nid: b\n", file="dup.yaml")
+    (p,) = exc.value.problems
+    assert p.message.startswith("duplicate key 'id'") and p.english == p.message
+    with ui_text.language("ru"):  # the app's session language: the same problem, in Russian
+        assert p.message.startswith("ключ 'id' повторяется") and str(p).startswith("dup.yaml: строка 3 ('a'), поле")
+    assert p.message.startswith("duplicate key 'id'")
