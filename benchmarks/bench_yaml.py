@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import basins  # noqa: E402
 from basins import yaml_io  # noqa: E402
+from fixtures import BlockDumper  # noqa: E402
 from test_semantic import canal_network  # noqa: E402
 
 
@@ -34,7 +35,10 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     texts = {"400-canal network (310 kB, block style)": yaml.safe_dump(canal_network(400), sort_keys=False, width=120),
-             "chu, series inline": basins.dumps(basins.load("chu"), inline=True)}
+             "chu, series inline": basins.dumps(basins.load("chu"), inline=True),
+             "1.8 MB upload (series as literal blocks)": yaml.dump(
+                 canal_network(400, year_types=tuple(f"y{i}" for i in range(140))), Dumper=BlockDumper,
+                 sort_keys=False, width=120)}
     for label, text in texts.items():
         runs: dict[str, list[float]] = {"pyyaml SafeLoader": [], "yaml_io.parse (ruamel)": [], "basins.loads": []}
         for _ in range(args.repeat):
