@@ -1,9 +1,11 @@
 """Load, validate and save basin files.
 
-``load`` reads the YAML with a safe loader (duplicate keys and aliases are
-errors), validates it against :mod:`basins.schema`, checks the network
-(:mod:`basins.network`) and the series (:mod:`basins.series`), and raises one
-:class:`~basins.errors.BasinError` listing every problem found.
+``load`` reads the YAML with ruamel.yaml's safe loader, YAML 1.2 (:mod:`basins.yaml_io`: duplicate keys,
+anchors/aliases and YAML 1.1 numbers are errors), validates it against :mod:`basins.schema`, checks the
+network (:mod:`basins.network`) and the series (:mod:`basins.series`), and raises one
+:class:`~basins.errors.BasinError` listing every problem found (messages in English and Russian,
+:mod:`basins.messages`). ``save`` writes a basin loaded from a file back into that file's text by ruamel's
+round trip (:func:`update_text`), so comments and layout survive.
 """
 
 from __future__ import annotations
