@@ -147,7 +147,8 @@ def reaches(adj: Graph, starts: Iterable[str], goal: str, pos: Mapping[str, int]
     positions ``pos`` of the (acyclic) graph the search skips every node that cannot lie on such a path:
     searching ``downstream`` (``adj`` forward) nodes placed after the goal, searching upstream (``adj``
     reversed) nodes placed before it. The answer is the same; typically only a few nodes are visited."""
-    limit = pos.get(goal) if pos else None
+    pos = pos or {}
+    limit = pos.get(goal)
     seen: set[str] = set()
     queue = deque(starts)
     while queue:

@@ -1,9 +1,11 @@
 """Load, validate and save basin files.
 
-``load`` reads the YAML with a safe loader (duplicate keys and aliases are
-errors), validates it against :mod:`basins.schema`, checks the network
-(:mod:`basins.network`) and the series (:mod:`basins.series`), and raises one
-:class:`~basins.errors.BasinError` listing every problem found.
+``load`` reads the YAML with ruamel.yaml's safe loader, YAML 1.2 (:mod:`basins.yaml_io`: duplicate keys,
+anchors/aliases and YAML 1.1 numbers are errors), validates it against :mod:`basins.schema`, checks the
+network (:mod:`basins.network`) and the series (:mod:`basins.series`), and raises one
+:class:`~basins.errors.BasinError` listing every problem found (messages in English and Russian,
+:mod:`basins.messages`). ``save`` writes a basin loaded from a file back into that file's text by ruamel's
+round trip (:func:`update_text`), so comments and layout survive.
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ from types import SimpleNamespace
 from typing import Any
 
 import xarray as xr
-import yaml
 from pydantic import TypeAdapter, ValidationError
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.reader import ReaderError
 
-from . import network, series
+from . import network, series, yaml_io
 from .basin import Basin
-from .errors import BasinError, Problem
+from .errors import BasinError, Invalid, Problem
+from .messages import Msg
+from .messages_text import MESSAGES
 from .schema import BasinSpec, SeriesFiles
 
 PACKAGE_DIR = Path(str(files("basins"))).resolve()  # the bundled basin files (basins/*.yaml)
@@ -40,86 +45,7 @@ def _bundled_data_dir() -> Path:
 DATA_DIR = _bundled_data_dir()
 BUNDLED_DATA_PREFIX = "../data/"  # how the bundled basin files name their series (relative to basins/)
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a basin file with inline series is ~100 kB; refuse anything absurd
-
-
-class StrictLoader(yaml.SafeLoader):
-    """Safe YAML loader that refuses duplicate keys and anchors/aliases (no YAML bombs)."""
-
-
-class _RefusedYaml(yaml.YAMLError):
-    """A YAML construct a basin file may not use, located by its entry (id where known) and key."""
-
-    def __init__(self, mark, entry: str, field: str, message: str):
-        super().__init__(message)
-        self.problem_mark, self.entry, self.field, self.problem = mark, entry, field, message
-
-
-def _entry_of(mapping: yaml.Node | None, mark) -> str:
-    """'line L' plus the id (or node) of the YAML mapping being read, if it has one yet."""
-    where = f"line {mark.line + 1}"
-    if isinstance(mapping, yaml.MappingNode):
-        for k, v in mapping.value:
-            if isinstance(k, yaml.ScalarNode) and k.value in ("id", "node") and isinstance(v, yaml.ScalarNode):
-                return f"{where} ({v.value!r})"
-    return where
-
-
-def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool = False):
-    keys = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in keys:
-            raise _RefusedYaml(key_node.start_mark, _entry_of(node, key_node.start_mark), str(key),
-                               "duplicate key; each key may appear once in a mapping, delete one of them")
-        keys.add(key)
-    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-
-
-StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _construct_number(constructor):
-    """YAML 1.1 reads ``1:30`` as 90 (base 60) and ``017`` as 15 (octal): refuse those forms instead."""
-    def construct(loader: StrictLoader, node: yaml.ScalarNode):
-        v = node.value.replace("_", "").lstrip("+-")
-        if ":" in v or (len(v) > 1 and v[0] == "0" and v[1].isdigit() and "." not in v):
-            raise _RefusedYaml(node.start_mark, f"line {node.start_mark.line + 1}", "",
-                               f"{node.value!r} is a YAML 1.1 {'base-60' if ':' in v else 'octal'} number "
-                               f"({constructor(loader, node)!r}); write the plain decimal number, or quote a text")
-        return constructor(loader, node)
-    return construct
-
-
-StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_number(yaml.SafeLoader.construct_yaml_int))
-StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_number(yaml.SafeLoader.construct_yaml_float))
-
-MAX_DEPTH = 32  # nesting levels of a basin file (it needs 7); deeper is refused before Python's recursion limit
-
-
-class _NoAliasLoader(StrictLoader):
-    _depth = 0
-
-    def compose_node(self, parent, index):
-        if self._depth >= MAX_DEPTH:
-            mark = self.peek_event().start_mark
-            raise _RefusedYaml(mark, _entry_of(parent, mark), "", f"nested more than {MAX_DEPTH} levels deep; "
-                               "a basin file is a flat list of entries")
-        self._depth += 1
-        try:
-            return self._compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-    def _compose_node(self, parent, index):
-        event = self.peek_event()
-        anchor = None if isinstance(event, yaml.events.AliasEvent) else getattr(event, "anchor", None)
-        if isinstance(event, yaml.events.AliasEvent) or anchor is not None:
-            what = f"alias '*{event.anchor}'" if anchor is None else f"anchor '&{anchor}'"
-            field = index.value if isinstance(index, yaml.ScalarNode) else ""
-            raise _RefusedYaml(event.start_mark, _entry_of(parent, event.start_mark), field,
-                               f"YAML {what}: anchors and aliases are not allowed in a basin file; "
-                               "write the value out in full")
-        return super().compose_node(parent, index)
+MAX_DEPTH = yaml_io.MAX_DEPTH
 
 
 def available() -> list[str]:
@@ -135,10 +61,8 @@ def resolve(name_or_path: str | Path) -> Path:
     if str(name_or_path) in available():  # a bundled id wins over a same-named folder (e.g. data/chu)
         return PACKAGE_DIR / f"{name_or_path}.yaml"
     if p.exists():
-        raise BasinError([Problem(str(p), "file", "", "is not a basin file; give a .yaml file or a bundled "
-                                                      f"basin id {available()}")])
-    raise BasinError([Problem(str(name_or_path), "basin", "", f"is neither a bundled basin {available()} nor a "
-                                                               "basin file (.yaml)")])
+        raise BasinError([Problem.of(str(p), "file", "", "load.not_basin_file_give", available=available())])
+    raise BasinError([Problem.of(str(name_or_path), "basin", "", "load.neither_bundled_basin_nor", available=available())])
 
 
 def _located(exc: ValidationError, raw: dict, file: str) -> list[Problem]:
@@ -163,37 +87,46 @@ def _located(exc: ValidationError, raw: dict, file: str) -> list[Problem]:
         # entry = containers walked through; field = the last key
         field = str(loc[-1]) if loc else ""
         entry = ".".join(entry_parts[:-1]) if entry_parts and entry_parts[-1] == field else ".".join(entry_parts)
-        msg = err["msg"]
         if err["type"] == "extra_forbidden":
-            msg = f"unknown key {field!r}; check the spelling against the schema (basins/schema.py)"
+            out.append(Problem.of(file, entry or "file", field, "schema.unknown_key", name=field))
         elif err["type"] == "missing":
-            msg = "is required but missing"
+            out.append(Problem.of(file, entry or "file", field, "schema.missing"))
         else:
             got = repr(err.get("input"))
-            msg = f"{msg} (got {got if len(got) <= 80 else got[:60] + ' ... ' + got[-10:]})"
-        out.append(Problem(file, entry or "file", field, msg))
+            ctx = dict(err.get("ctx") or {})
+            error = ctx.pop("error", None)
+            params: dict[str, object] = {str(k): v for k, v in ctx.items()}
+            if isinstance(error, Invalid):  # a check of basins/schema.py: its own message, in every language
+                params["reason"] = Msg(error.key, error.params)
+            key = f"pydantic.{err['type']}" if f"pydantic.{err['type']}" in MESSAGES else "pydantic.other"
+            if err["type"] == "value_error" and "reason" not in params:
+                key = "pydantic.other"
+            out.append(Problem.of(file, entry or "file", field, key, pydantic=err["msg"],
+                                  got=got if len(got) <= 80 else got[:60] + " ... " + got[-10:], **params))
     return out
 
 
 def parse_yaml(text: str, file: str) -> dict:
-    """Parse basin YAML text safely; raises a located BasinError on syntax errors."""
+    """Parse basin YAML text safely (:func:`basins.yaml_io.parse`: YAML 1.2, duplicate keys, aliases and
+    YAML 1.1 numbers refused); raises a located BasinError on every refusal and syntax error."""
     try:
-        raw = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
-    except _RefusedYaml as exc:
-        raise BasinError([Problem(file, exc.entry, exc.field, exc.problem)]) from None
-    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, other control characters)
-        line = text.count("\n", 0, exc.position) + 1
-        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raw = yaml_io.parse(text)
+    except yaml_io.Refused as exc:
+        raise BasinError([Problem.of(file, exc.entry, exc.field, exc.key, **exc.params)]) from None
+    except ReaderError as exc:  # a character YAML does not allow (NUL, other control characters)
+        pos = exc.position if isinstance(exc.position, int) else 0
+        line = text.count("\n", 0, pos) + 1
+        column = pos - (text.rfind("\n", 0, pos) + 1) + 1
         char = chr(exc.character) if isinstance(exc.character, int) else exc.character
-        raise BasinError([Problem(file, f"line {line}, column {column}", "", f"YAML error: character {char!r} "
-                                  "is not allowed in YAML text; delete it")]) from None
-    except yaml.YAMLError as exc:
+        raise BasinError([Problem.of(file, f"line {line}, column {column}", "", "yaml.bad_char",
+                                     char=repr(char))]) from None
+    except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
         problem = getattr(exc, "problem", None) or str(exc)
-        raise BasinError([Problem(file, where, "", f"YAML error: {problem}; fix the file's syntax")]) from None
+        raise BasinError([Problem.of(file, where, "", "yaml.syntax", problem=problem)]) from None
     if not isinstance(raw, dict):
-        raise BasinError([Problem(file, "file", "", "must be a YAML mapping with keys id, name, nodes, links, ...")])
+        raise BasinError([Problem.of(file, "file", "", "yaml.not_mapping")])
     return raw
 
 
@@ -201,8 +134,7 @@ def loads(text: str, file: str = "<upload>", base_dir: Path | None = None) -> Ba
     """Validate a basin given as YAML text. Series files are resolved against ``base_dir``; with no
     ``base_dir`` (an upload), only inline series are accepted."""
     if len(text.encode("utf-8", errors="replace")) > MAX_FILE_BYTES:
-        raise BasinError([Problem(file, "file", "", f"is larger than {MAX_FILE_BYTES // 2**20} MB; "
-                                                    "a basin file is far smaller")])
+        raise BasinError([Problem.of(file, "file", "", "load.larger_than_mb_basin", value=MAX_FILE_BYTES // 2 ** 20)])
     raw = parse_yaml(text, file)
     try:
         spec = BasinSpec.model_validate(raw)
@@ -273,8 +205,7 @@ def _check_series(spec, file: str, base_dir: Path | None, problems: list[Problem
 
 def _series_texts(spec, file: str, base_dir: Path | None, problems: list[Problem]):
     if (spec.series_files is None) == (spec.series_inline is None):
-        problems.append(Problem(file, "series", "series_files", "give exactly one of 'series_files' (CSV paths) "
-                                                                "or 'series_inline' (CSV text)"))
+        problems.append(Problem.of(file, "series", "series_files", "load.give_exactly_one_series"))
         return None
     if spec.series_inline is not None:
         return {k: (f"{file} [series_inline.{k}]", getattr(spec.series_inline, k)) for k in ("inflow", "demand",
@@ -283,21 +214,19 @@ def _series_texts(spec, file: str, base_dir: Path | None, problems: list[Problem
     for kind in ("inflow", "demand", "evaporation"):
         rel = getattr(spec.series_files, kind)
         if base_dir is None:
-            problems.append(Problem(file, "series_files", kind, "an uploaded file must carry its series inline "
-                                                                "(series_inline); file paths are not followed"))
+            problems.append(Problem.of(file, "series_files", kind, "load.uploaded_file_must_carry"))
             continue
         p = (base_dir / rel).resolve()
         if base_dir.resolve() == PACKAGE_DIR and rel.startswith(BUNDLED_DATA_PREFIX):  # a bundled basin
             p = (DATA_DIR / rel[len(BUNDLED_DATA_PREFIX):]).resolve()
         if Path(rel).is_absolute() or not p.is_relative_to(base_dir.resolve().parent):
-            problems.append(Problem(file, "series_files", kind, f"{rel!r} must be a relative path inside the "
-                                                                "basin's folder tree"))
+            problems.append(Problem.of(file, "series_files", kind, "load.must_relative_path_inside", rel=rel))
             continue
         if not p.is_file():
-            problems.append(Problem(file, "series_files", kind, f"file {rel!r} not found (looked in {p})"))
+            problems.append(Problem.of(file, "series_files", kind, "load.file_not_found_looked", rel=rel, value=p))
             continue
         if p.stat().st_size > MAX_FILE_BYTES:
-            problems.append(Problem(str(p), "file", "", "is too large for a monthly series file"))
+            problems.append(Problem.of(str(p), "file", "", "load.too_large_for_monthly"))
             continue
         out[kind] = (str(p), p.read_text(encoding="utf-8"))
     return out if len(out) == 3 else None
@@ -307,14 +236,13 @@ def load(name_or_path: str | Path) -> Basin:
     """Load and validate a bundled basin (``"chu"``, ``"talas"``) or a basin file path."""
     path = resolve(name_or_path)
     if not path.is_file():
-        raise BasinError([Problem(str(path), "file", "", "not found")])
+        raise BasinError([Problem.of(str(path), "file", "", "load.not_found")])
     if path.stat().st_size > MAX_FILE_BYTES:
-        raise BasinError([Problem(str(path), "file", "", f"is larger than {MAX_FILE_BYTES // 2**20} MB")])
+        raise BasinError([Problem.of(str(path), "file", "", "load.larger_than_mb", value=MAX_FILE_BYTES // 2 ** 20)])
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise BasinError([Problem(str(path), "file", "", f"is not UTF-8 text ({exc.reason} at byte {exc.start}); "
-                                                         "save it as UTF-8")]) from None
+        raise BasinError([Problem.of(str(path), "file", "", "load.not_utf_text_at", reason=exc.reason, start=exc.start)]) from None
     basin = loads(text, str(path), base_dir=path.resolve().parent)
     basin.path = path
     return basin
@@ -384,29 +312,71 @@ def _atomic_write(path: Path, text: str) -> None:
     _atomic_write_all({path: text})
 
 
+def _series_texts_of(basin: Basin) -> dict[str, str]:
+    return {k: series.from_dataarray(getattr(basin, k), k) for k in ("inflow", "demand", "evaporation")}
+
+
+def _spec_data(basin: Basin, inline: bool, series_files: SeriesFiles | None, only_set: bool = False) -> dict:
+    """The basin's declarations as plain data, its series inline (CSV text) or as ``series_files``. With
+    ``only_set`` only the fields the file gave or a program set (the defaults a hand-written file leaves out
+    stay out of it)."""
+    data = basin.spec.model_dump(mode="json", exclude_none=not only_set, exclude_unset=only_set,
+                                 exclude={"series_files", "series_inline"})
+    if inline:
+        data["series_inline"] = _series_texts_of(basin)
+    elif series_files is not None:
+        data["series_files"] = series_files.model_dump(mode="json")
+    order = list(type(basin.spec).model_fields)  # series_* in their place among the top-level keys
+    return {k: data[k] for k in sorted(data, key=lambda k: order.index(k) if k in order else len(order))}
+
+
 def dumps(basin: Basin, inline: bool = True, series_files: SeriesFiles | None = None) -> str:
-    """The basin as YAML text; with ``inline`` the series are embedded as CSV text."""
-    texts = {k: series.from_dataarray(getattr(basin, k), k) for k in ("inflow", "demand", "evaporation")}
-    spec = basin.spec.model_copy(update={"series_inline": SeriesFiles(**texts) if inline else None,
-                                         "series_files": None if inline else series_files})
-    data = spec.model_dump(mode="json", exclude_none=True)
+    """The basin as a new YAML file; with ``inline`` the series are embedded as CSV text (literal blocks)."""
     header = f"# Basin file for {basin.name}; schema: basins/schema.py. Volumes in hm3, flows in the unit named.\n"
-    return header + yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=120)
+    return header + yaml_io.dump(_spec_data(basin, inline, series_files))
 
 
-class _BlockDumper(yaml.SafeDumper):
-    """Writes multi-line strings (inline CSV series) as literal ``|`` blocks, one CSV row per line."""
+def _declarations(spec: BasinSpec) -> dict:
+    return spec.model_dump(mode="json", exclude={"series_files", "series_inline"})
 
 
-_BlockDumper.add_representer(str, lambda d, s: d.represent_scalar(
-    "tag:yaml.org,2002:str", s, style="|" if "\n" in s else None))
+def update_text(text: str, basin: Basin, file: str, inline: bool = False,
+                series_files: SeriesFiles | None = None) -> str:
+    """``text`` (the basin file ``basin`` was read from) with the basin's declarations written into it by
+    ruamel's round trip (:func:`basins.yaml_io.update`): comments, key order and layout survive, only changed
+    values are rewritten. The result is read back and checked; ValueError if it does not give ``basin``'s
+    declarations (nothing is written then; a BasinError, which is a ValueError)."""
+    new = yaml_io.update(text, _spec_data(basin, inline, series_files or basin.spec.series_files, only_set=True))
+    back = BasinSpec.model_validate(parse_yaml(new, file))
+    if _declarations(back) != _declarations(basin.spec):
+        raise BasinError([Problem.of(file, "file", "", "load.rewrite_mismatch")])
+    return new
+
+
+def _template(basin: Basin) -> str | None:
+    """The text of the file ``basin`` was loaded from, if it is still there: its comments are kept."""
+    try:
+        return Path(basin.path).read_text(encoding="utf-8") if basin.path is not None else None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _yaml_text(basin: Basin, path: Path, inline: bool, series_files: SeriesFiles | None) -> str:
+    template = _template(basin)
+    if template is not None:
+        try:
+            return update_text(template, basin, str(path), inline=inline, series_files=series_files)
+        except (BasinError, ValueError):
+            pass  # the old file no longer reads as a basin (edited meanwhile): write a new one
+    return dumps(basin, inline=inline, series_files=series_files)
 
 
 def save(basin: Basin, path: str | Path, inline: bool = False) -> Path:
-    """Write ``basin`` to ``path`` (atomically); see :meth:`Basin.save`."""
+    """Write ``basin`` to ``path`` (atomically); see :meth:`Basin.save`. A basin loaded from a file is
+    written into that file's text by ruamel's round trip, so its comments and layout are kept."""
     path = Path(path)
     if inline:
-        _atomic_write(path, dumps(basin, inline=True))
+        _atomic_write(path, _yaml_text(basin, path, True, None))
         return path
     same_file = basin.path is not None and Path(basin.path).resolve() == path.resolve()
     files = (basin.spec.series_files if same_file else None) or SeriesFiles(inflow=f"{path.stem}_data/inflow.csv",
@@ -414,8 +384,7 @@ def save(basin: Basin, path: str | Path, inline: bool = False) -> Path:
                                                    evaporation=f"{path.stem}_data/evaporation.csv")
     # the series files and the basin file are replaced together (the YAML last), so an interrupted save does
     # not leave new series beside an old basin file
-    texts = {path.parent / getattr(files, kind): series.from_dataarray(getattr(basin, kind), kind)
-             for kind in ("inflow", "demand", "evaporation")}
-    texts[path] = dumps(basin, inline=False, series_files=files)
+    texts = {path.parent / getattr(files, kind): text for kind, text in _series_texts_of(basin).items()}
+    texts[path] = _yaml_text(basin, path, False, files)
     _atomic_write_all(texts)
     return path

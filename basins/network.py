@@ -52,35 +52,36 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
     Linear in the size of the network (one search per question, never one per node; see
     :mod:`basins.graph`), so a basin of thousands of nodes validates in a fraction of a second."""
     P: list[Problem] = []
-    add = lambda entry, field, msg: P.append(Problem(file, entry, field, msg))  # noqa: E731
+    def add(entry: str, field: str, key: str, /, **params: object) -> None:  # key: basins/messages_text.py
+        P.append(Problem.of(file, entry, field, key, **params))
 
     node_ids = [n.id for n in spec.nodes]
     nodes = {n.id: n for n in spec.nodes}
     links = {link.id: link for link in spec.links}
     for kind, ids in (("node", node_ids), ("link", [link.id for link in spec.links])):
         for i in _repeated(ids):
-            add(f"{kind} {i!r}", "id", f"duplicate {kind} id; ids must be unique")
+            add(f"{kind} {i!r}", "id", "net.duplicate_id", what_word=kind)
 
     for link in spec.links:
         for end in ("source", "target"):
             ref = getattr(link, end)
             if ref not in nodes:
-                add(f"link {link.id!r}", end, f"unknown node {ref!r}; declare it under 'nodes' or fix the id")
+                add(f"link {link.id!r}", end, "net.unknown_node_declare_under", ref=ref)
         if link.source == link.target:
-            add(f"link {link.id!r}", "target", "a link cannot end where it starts")
+            add(f"link {link.id!r}", "target", "net.link_cannot_end_where")
         if link.source in nodes and nodes[link.source].kind == "sink":
-            add(f"link {link.id!r}", "source", f"{link.source!r} is a sink; water does not leave a sink by a link")
+            add(f"link {link.id!r}", "source", "net.sink_water_does_not", source=link.source)
         if link.capacity is not None and link.min_flow is not None:
             if link.capacity_unit == link.min_flow_unit:
                 if link.min_flow > link.capacity:
-                    add(f"link {link.id!r}", "min_flow", f"{link.min_flow} exceeds the capacity {link.capacity}")
+                    add(f"link {link.id!r}", "min_flow", "net.exceeds_capacity", min_flow=link.min_flow, capacity=link.capacity)
             else:  # compare month by month in hm3 (a flow in m3/s is a smaller volume in February)
                 over = [m for m in range(1, 13) if _hm3(link.min_flow, link.min_flow_unit, m) >
                         _hm3(link.capacity, link.capacity_unit, m) * (1 + 1e-12)]
                 if over:
-                    add(f"link {link.id!r}", "min_flow", f"{link.min_flow:g} {link.min_flow_unit} exceeds the capacity "
-                        f"{link.capacity:g} {link.capacity_unit} in month{'s' if len(over) > 1 else ''} "
-                        f"{', '.join(map(str, over))}")
+                    add(f"link {link.id!r}", "min_flow", "net.min_flow_over_capacity_in_months" if len(over) > 1 else
+                        "net.min_flow_over_capacity_in_month", min_flow=link.min_flow, min_flow_unit=link.min_flow_unit,
+                        capacity=link.capacity, capacity_unit=link.capacity_unit, months=", ".join(map(str, over)))
 
     adj = adjacency(spec)
     incoming = defaultdict(list)
@@ -88,105 +89,100 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
         incoming[link.target].append(link)
     for n in spec.nodes:
         if n.kind not in ("inflow", "sink", "demand", "aquifer") and not incoming.get(n.id):
-            add(f"node {n.id!r}", "kind", "receives no link; only inflow nodes may start the network")
+            add(f"node {n.id!r}", "kind", "net.receives_no_link_only")
 
     # Every node must let its water reach a sink (demands consume, so they may be terminal).
     sinks = {n.id for n in spec.nodes if n.kind == "sink"}
     if not sinks:
-        add("nodes", "kind", "the basin has no sink node; add one where the river leaves the basin")
+        add("nodes", "kind", "net.basin_has_no_sink")
     up = graph.reverse(adj)
     to_sink = graph.reach(up, sinks)  # one upstream search from every sink at once
     for n in spec.nodes:
         if n.kind in ("sink", "demand"):
             continue
         if n.id not in to_sink:
-            add(f"node {n.id!r}", "links", "has no path to a sink; add a link downstream")
+            add(f"node {n.id!r}", "links", "net.has_no_path_sink")
     semantics.check_feeding(spec, nodes, set(incoming), add)
     semantics.check_cycles(spec, nodes, add)
 
     for n in spec.nodes:
         if n.kind != "inflow" and n.channel_fraction != 1.0:
-            add(f"node {n.id!r}", "channel_fraction", "applies to inflow nodes only; remove it or make the node an inflow")
+            add(f"node {n.id!r}", "channel_fraction", "net.applies_inflow_nodes_only")
         if n.recharge_to is not None:
             if n.kind != "inflow":
-                add(f"node {n.id!r}", "recharge_to", "applies to inflow nodes only")
+                add(f"node {n.id!r}", "recharge_to", "net.applies_inflow_nodes_only_2")
             elif n.recharge_to not in nodes or nodes[n.recharge_to].kind != "aquifer":
-                add(f"node {n.id!r}", "recharge_to", f"{n.recharge_to!r} is not an aquifer node")
+                add(f"node {n.id!r}", "recharge_to", "net.not_aquifer_node", recharge_to=n.recharge_to)
             elif n.channel_fraction == 1.0:
-                add(f"node {n.id!r}", "recharge_to", "has no effect with channel_fraction 1 (nothing infiltrates)")
+                add(f"node {n.id!r}", "recharge_to", "net.has_no_effect_with_2")
 
     # Link seepage: to an aquifer, only where there is a loss
     for link in spec.links:
         e = f"link {link.id!r}"
         if link.loss_to is not None:
             if link.loss_to not in nodes or nodes[link.loss_to].kind != "aquifer":
-                add(e, "loss_to", f"{link.loss_to!r} is not an aquifer node; name an aquifer or remove loss_to")
+                add(e, "loss_to", "net.not_aquifer_node_name", loss_to=link.loss_to)
             elif link.loss_fraction == 0:
-                add(e, "loss_to", "has no effect with loss_fraction 0 (nothing is lost); set the loss or remove loss_to")
+                add(e, "loss_to", "net.has_no_effect_with")
         elif link.seepage_fraction != 1.0:
-            add(e, "seepage_fraction", "applies with loss_to only: name the aquifer the seepage recharges")
+            add(e, "seepage_fraction", "net.applies_with_loss_only")
 
     # Aquifers: no links, one entry each, discharge to a river node
     seen_aq = set()
     for a in spec.aquifers:
         e = f"aquifer {a.node!r}"
         if a.node not in nodes or nodes[a.node].kind != "aquifer":
-            add(e, "node", f"{a.node!r} is not a node of kind 'aquifer'")
+            add(e, "node", "net.not_node_kind_aquifer", node=a.node)
         if a.node in seen_aq:
-            add(e, "node", "declared twice")
+            add(e, "node", "net.declared_twice")
         seen_aq.add(a.node)
         if a.discharge_to not in nodes:
-            add(e, "discharge_to", f"unknown node {a.discharge_to!r}")
+            add(e, "discharge_to", "net.unknown_node", discharge_to=a.discharge_to)
         elif nodes[a.discharge_to].kind in ("aquifer", "demand", "inflow"):
-            add(e, "discharge_to", f"{a.discharge_to!r} is a {nodes[a.discharge_to].kind} node; groundwater must "
-                "discharge to a river node (junction, border, reservoir or sink)")
+            add(e, "discharge_to", "net.node_groundwater_must_discharge", discharge_to=a.discharge_to, kind=nodes[a.discharge_to].kind)
     for n in spec.nodes:
         if n.kind == "aquifer" and n.id not in seen_aq:
-            add(f"node {n.id!r}", "kind", "is an aquifer node without an entry under 'aquifers'")
+            add(f"node {n.id!r}", "kind", "net.aquifer_node_without_entry")
     for link in spec.links:
         for end in ("source", "target"):
             ref = getattr(link, end)
             if ref in nodes and nodes[ref].kind == "aquifer":
-                add(f"link {link.id!r}", end, f"{ref!r} is an aquifer; groundwater is recharged by infiltration and "
-                    "returns and discharges by its recession, not by links")
+                add(f"link {link.id!r}", end, "net.aquifer_groundwater_recharged_by", ref=ref)
 
     # Reservoirs
-    default_spill = {}  # spill_node() of every reservoir without spill_to, in one pass over the links
+    first_targets: dict[str, tuple[str | None, str | None]] = {}  # spill_node() of every reservoir without spill_to, in one pass over the links
     for link in spec.links:
         if link.source in nodes and nodes[link.source].kind == "reservoir":
-            first, first_river = default_spill.get(link.source, (None, None))
+            first, first_river = first_targets.get(link.source, (None, None))
             river = link.target if nodes.get(link.target) is None or nodes[link.target].kind != "demand" else None
-            default_spill[link.source] = (first or link.target, first_river or river)
-    default_spill = {r: river or first for r, (first, river) in default_spill.items()}
+            first_targets[link.source] = (first or link.target, first_river or river)
+    default_spill = {r: river or first for r, (first, river) in first_targets.items()}
     seen_res = set()
     for r in spec.reservoirs:
         e = f"reservoir {r.node!r}"
         if r.node not in nodes:
-            add(e, "node", f"unknown node {r.node!r}")
+            add(e, "node", "net.unknown_node_2", node=r.node)
         elif nodes[r.node].kind != "reservoir":
-            add(e, "node", f"node {r.node!r} is of kind {nodes[r.node].kind!r}, not 'reservoir'")
+            add(e, "node", "net.node_kind_not_reservoir", node=r.node, kind=nodes[r.node].kind)
         if r.node in seen_res:
-            add(e, "node", "declared twice")
+            add(e, "node", "net.declared_twice_2")
         seen_res.add(r.node)
         if r.dead_storage_hm3 > r.capacity_hm3:
-            add(e, "dead_storage_hm3", f"{r.dead_storage_hm3} hm3 is above the capacity {r.capacity_hm3} hm3; "
-                "dead storage must not exceed the capacity")
+            add(e, "dead_storage_hm3", "net.hm_above_capacity_hm", dead_storage_hm3=r.dead_storage_hm3, capacity_hm3=r.capacity_hm3)
         if not r.dead_storage_hm3 <= r.initial_storage_hm3 <= r.capacity_hm3:
-            add(e, "initial_storage_hm3", f"{r.initial_storage_hm3} hm3 is outside [dead storage "
-                f"{r.dead_storage_hm3}, capacity {r.capacity_hm3}] hm3; start the reservoir within its bounds")
+            add(e, "initial_storage_hm3", "net.hm_outside_dead_storage", initial_storage_hm3=r.initial_storage_hm3, dead_storage_hm3=r.dead_storage_hm3, capacity_hm3=r.capacity_hm3)
         if r.area_km2_at_dead > r.area_km2_at_full:
-            add(e, "area_km2_at_dead", "is larger than area_km2_at_full; the full reservoir has the larger area")
+            add(e, "area_km2_at_dead", "net.larger_than_area_km")
         if r.spill_to is not None and r.spill_to not in nodes:
-            add(e, "spill_to", f"unknown node {r.spill_to!r}")
+            add(e, "spill_to", "net.unknown_node_3", spill_to=r.spill_to)
         spill = r.spill_to if r.spill_to is not None else default_spill.get(r.node)
         if spill in nodes and nodes[spill].kind == "demand":
-            add(e, "spill_to", f"spill would go to the demand node {spill!r} (a demand cannot take more than it "
-                "asks); set spill_to to a river node downstream")
+            add(e, "spill_to", "net.spill_would_go_demand", spill=spill)
         if r.node in nodes and r.spill_to is None and not adj.get(r.node):
-            add(e, "spill_to", "the reservoir has no outgoing link to spill into; add one or set spill_to")
+            add(e, "spill_to", "net.reservoir_has_no_outgoing")
     for n in spec.nodes:
         if n.kind == "reservoir" and n.id not in seen_res:
-            add(f"node {n.id!r}", "kind", "is a reservoir node without an entry under 'reservoirs'")
+            add(f"node {n.id!r}", "kind", "net.reservoir_node_without_entry")
 
     # Demands
     pos = graph.topological_positions(adj, nodes)  # prunes the searches below to a few nodes each
@@ -194,20 +190,20 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
     for d in spec.demands:
         e = f"demand {d.node!r}"
         if d.node not in nodes:
-            add(e, "node", f"unknown node {d.node!r}")
+            add(e, "node", "net.unknown_node_4", node=d.node)
             continue
         if nodes[d.node].kind != "demand":
-            add(e, "node", f"node {d.node!r} is of kind {nodes[d.node].kind!r}, not 'demand'")
+            add(e, "node", "net.node_kind_not_demand", node=d.node, kind=nodes[d.node].kind)
         if d.node in seen_dem:
-            add(e, "node", "declared twice")
+            add(e, "node", "net.declared_twice_3")
         seen_dem.add(d.node)
         if d.party is None:
-            add(e, "party", "a demand needs a party (KG or KZ)")
+            add(e, "party", "net.demand_needs_party_kg")
         if d.return_fraction > 0 and d.return_node is None:
-            add(e, "return_node", "return_fraction > 0 needs a return_node")
+            add(e, "return_node", "net.return_fraction_needs_return")
         if d.return_node is not None:
             if d.return_node not in nodes:
-                add(e, "return_node", f"unknown node {d.return_node!r}")
+                add(e, "return_node", "net.unknown_node_5", return_node=d.return_node)
             else:
                 # downstream: reachable from a diversion point of the demand, and not upstream of the demand
                 heads = [link.source for link in incoming.get(d.node, [])]
@@ -215,11 +211,10 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
                 if nodes[d.return_node].kind != "aquifer" and (
                         d.return_node == d.node or not graph.reaches(adj, heads, d.return_node, pos)
                         or graph.reaches(up, [d.node], d.return_node, pos, downstream=False)):
-                    add(e, "return_node", f"{d.return_node!r} is not downstream of where {d.node!r} takes its "
-                        "water; return flow must re-enter below the intake")
+                    add(e, "return_node", "net.not_downstream_where_takes", return_node=d.return_node, node=d.node)
     for n in spec.nodes:
         if n.kind == "demand" and n.id not in seen_dem:
-            add(f"node {n.id!r}", "kind", "is a demand node without an entry under 'demands'")
+            add(f"node {n.id!r}", "kind", "net.demand_node_without_entry")
 
     # Agreement
     parties = set(spec.agreement.parties)
@@ -232,32 +227,31 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
         flow.check(entry, field, r, add)
         for lid in r.links:
             if lid not in links:
-                add(entry, field, f"unknown link {lid!r}")
+                add(entry, field, "net.unknown_link", lid=lid)
         for d in r.less_returns_of:
             if d not in demand_nodes:
-                add(entry, f"{field}.less_returns_of", f"{d!r} is not a declared demand; list demand nodes "
-                                                       "whose return flow is deducted from this count")
+                add(entry, f"{field}.less_returns_of", "net.not_declared_demand_list", d=d)
         for nid in r.inflows:
             if nid not in inflow_nodes:
-                add(entry, field, f"{nid!r} is not an inflow node")
+                add(entry, field, "net.not_inflow_node", nid=nid)
 
     def check_shares(entry: str, shares: dict, receipts: dict, enforce: list | None, roles: dict | None = None):
         total = sum(shares.values())
         if abs(total - 1.0) > 1e-9:
-            add(entry, "shares", f"shares sum to {total:g}, not 1; make them add up to 1 (e.g. 0.42 + 0.58)")
+            add(entry, "shares", "net.shares_sum_not_make", total=total)
         for p, s in shares.items():
             if not 0 <= s <= 1:
-                add(entry, f"shares.{p}", f"{s} is not a fraction in [0, 1]")
+                add(entry, f"shares.{p}", "net.not_fraction", value=s)
             if p not in parties:
-                add(entry, f"shares.{p}", f"{p} is not a party of the agreement {sorted(parties)}")
+                add(entry, f"shares.{p}", "net.not_party_agreement_2", value=p, parties=sorted(parties))
             if p not in receipts:
-                add(entry, "receipts", f"party {p} has a share but no receipts; say which links count as its water")
+                add(entry, "receipts", "net.party_has_share_but", value=p)
         for p in enforce or []:
             if p not in shares:
-                add(entry, "enforce", f"party {p} is enforced but has no share")
+                add(entry, "enforce", "net.party_enforced_but_has", value=p)
         for p in roles or {}:
             if p not in shares:
-                add(entry, f"roles.{p}", f"party {p} has a role but no share; give it a share or drop the role")
+                add(entry, f"roles.{p}", "net.party_has_role_but", value=p)
         for p, r in receipts.items():
             check_receipt(entry, f"receipts.{p}", r)
         semantics.check_receipts_of_parties(entry, receipts, add)
@@ -265,28 +259,28 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
     ids = [r.id for r in spec.agreement.share_rules] + [q.id for q in spec.agreement.quotas] + \
         [s.id for s in spec.agreement.storage_splits]
     for i in _repeated(ids):
-        add(f"rule {i!r}", "id", "duplicate rule id")
+        add(f"rule {i!r}", "id", "net.duplicate_rule_id")
     for rule in spec.agreement.share_rules:
         e = f"share rule {rule.id!r}"
         for nid in rule.resource_inflows:
             if nid not in inflow_nodes:
-                add(e, "resource_inflows", f"{nid!r} is not an inflow node")
+                add(e, "resource_inflows", "net.not_inflow_node_2", nid=nid)
         semantics.check_resource(e, rule.resource_inflows, add)
         check_shares(e, rule.shares, rule.receipts, rule.enforce, rule.roles)
     for q in spec.agreement.quotas:
         e = f"quota {q.id!r}"
         if q.party not in parties:
-            add(e, "party", f"{q.party} is not a party of the agreement")
+            add(e, "party", "net.not_party_agreement", party=q.party)
         check_receipt(e, "receipts", q.receipts)
         semantics.check_receipt_lists(e, "receipts", q.receipts, add)
     for s in spec.agreement.storage_splits:
         e = f"storage split {s.id!r}"
         if s.reservoir not in seen_res:
-            add(e, "reservoir", f"{s.reservoir!r} is not a declared reservoir")
+            add(e, "reservoir", "net.not_declared_reservoir", reservoir=s.reservoir)
         check_shares(e, s.shares, s.receipts, s.enforce, s.roles)
     for f in spec.agreement.facilities:
-        for p, r in f.receipts.items():
-            check_receipt(f"facility {f.id!r}", f"receipts.{p}", r)
+        for p, receipt in f.receipts.items():
+            check_receipt(f"facility {f.id!r}", f"receipts.{p}", receipt)
         semantics.check_receipts_of_parties(f"facility {f.id!r}", f.receipts, add)
     semantics.check_tolerances(spec, add)
     check_accounts_and_costs(spec, add, seen_res, links)
@@ -304,62 +298,61 @@ def check_accounts_and_costs(spec: BasinSpec, add, reservoirs: set, links: dict)
     for a in ag.storage_accounts:
         e = f"storage account {a.id!r}"
         if a.reservoir not in reservoirs:
-            add(e, "reservoir", f"{a.reservoir!r} is not a declared reservoir")
+            add(e, "reservoir", "net.not_declared_reservoir_2", reservoir=a.reservoir)
         elif a.reservoir in seen:
-            add(e, "reservoir", f"{a.reservoir!r} already has storage accounts; one account entry per reservoir")
+            add(e, "reservoir", "net.already_has_storage_accounts", reservoir=a.reservoir)
         seen.add(a.reservoir)
         total = sum(a.shares.values())
         if abs(total - 1.0) > 1e-9:
-            add(e, "shares", f"shares sum to {total:g}, not 1; make them add up to 1 (e.g. 0.88 + 0.12)")
+            add(e, "shares", "net.shares_sum_not_make_2", total=total)
         for p, v in a.shares.items():
             if not 0 <= v <= 1:
-                add(e, f"shares.{p}", f"{v} is not a fraction in [0, 1]")
+                add(e, f"shares.{p}", "net.not_fraction_2", value=v)
             if p not in parties:
-                add(e, f"shares.{p}", f"{p} is not a party of the agreement {sorted(parties)}")
+                add(e, f"shares.{p}", "net.not_party_agreement_3", value=p, parties=sorted(parties))
             if p not in a.initial_balance_hm3:
-                add(e, "initial_balance_hm3", f"party {p} has a share but no initial balance; give it in hm3")
+                add(e, "initial_balance_hm3", "net.party_has_share_but_2", value=p)
             if not a.release_to.get(p):
-                add(e, "release_to", f"party {p} has a share but no release_to links; name the links its water takes")
+                add(e, "release_to", "net.party_has_share_but_3", value=p)
         for p, v in a.initial_balance_hm3.items():
             if p not in a.shares:
-                add(e, f"initial_balance_hm3.{p}", f"{p} has no share in this account")
+                add(e, f"initial_balance_hm3.{p}", "net.has_no_share_this", value=p)
             if not 0 <= v <= MAX_VOLUME:
-                add(e, f"initial_balance_hm3.{p}", f"{v} is not a volume in [0, {MAX_VOLUME:g}] hm3")
+                add(e, f"initial_balance_hm3.{p}", "net.not_volume_hm", value=v, value2=MAX_VOLUME)
         if a.reservoir in res:
             r = res[a.reservoir]
             above = r.initial_storage_hm3 - r.dead_storage_hm3
             bal = sum(a.initial_balance_hm3.values())
             if abs(bal - above) > 1e-6 * max(1.0, above):
-                add(e, "initial_balance_hm3", f"the balances add up to {bal:g} hm3, but the reservoir starts with "
-                    f"{above:g} hm3 above dead storage ({r.initial_storage_hm3:g} - {r.dead_storage_hm3:g}); the "
-                    "accounts must own exactly the water above dead storage")
+                add(e, "initial_balance_hm3", "net.balances_add_up_hm", bal=bal, above=above, initial_storage_hm3=r.initial_storage_hm3, dead_storage_hm3=r.dead_storage_hm3)
         for p, ls in a.release_to.items():
             for lid in ls:
                 if lid not in links:
-                    add(e, f"release_to.{p}", f"unknown link {lid!r}")
+                    add(e, f"release_to.{p}", "net.unknown_link_4", lid=lid)
     fac = {f.id for f in ag.facilities}
     for f in ag.facilities:
         e = f"facility {f.id!r}"
         if f.reservoir is not None and f.reservoir not in reservoirs:
-            add(e, "reservoir", f"{f.reservoir!r} is not a declared reservoir")
+            add(e, "reservoir", "net.not_declared_reservoir_3", reservoir=f.reservoir)
         for lid in f.controls:
             if lid not in links:
-                add(e, "controls", f"unknown link {lid!r}")
+                add(e, "controls", "net.unknown_link_2", lid=lid)
         if ag.cost_sharing == "use_of_facilities" and f.reservoir is None and not f.controls:
-            add(e, "controls", "use-of-facilities cost sharing needs the facility's water: set reservoir or controls")
+            add(e, "controls", "net.use_facilities_cost_sharing")
     for w in ag.capital_works:
         e = f"capital work {w.id!r}"
         if w.facility not in fac:
-            add(e, "facility", f"{w.facility!r} is not a facility id of agreement.facilities")
+            add(e, "facility", "net.not_facility_id_agreement", facility=w.facility)
         if w.shares is not None:
             total = sum(w.shares.values())
             if abs(total - 1.0) > 1e-9:
-                add(e, "shares", f"shares sum to {total:g}, not 1")
+                add(e, "shares", "net.shares_sum_not", total=total)
 
 
 def check_calibration(spec: BasinSpec, file: str, add, nodes: dict, links: dict) -> None:
     """Calibration parameters name existing entries of the right kind and have a sane range."""
     cal = spec.calibration
+    assert cal is not None
     demands = {d.node for d in spec.demands}
     kind_of = {"loss_fraction": ("link", links), "return_fraction": ("demand", demands),
                "demand_factor": ("demand", demands),
@@ -370,19 +363,20 @@ def check_calibration(spec: BasinSpec, file: str, add, nodes: dict, links: dict)
         what, valid = kind_of[p.field]
         for ref in p.entries:
             if ref not in valid:
-                add(e, "entries", f"{ref!r} is not a {what}; {p.field} applies to {what}s")
+                add(e, "entries", "net.entry_of_wrong_kind", ref=ref, what_word=what,
+                    name=p.field)
         if not p.min <= p.prior <= p.max:
-            add(e, "prior", f"{p.prior} is outside its documented range [{p.min}, {p.max}]")
+            add(e, "prior", "net.outside_documented_range", prior=p.prior, min=p.min, max=p.max)
     if cal.year_type not in spec.year_types:
-        add("calibration", "year_type", f"{cal.year_type!r} is not one of the basin's year_types {spec.year_types}")
+        add("calibration", "year_type", "net.not_one_basin_s", year_type=cal.year_type, year_types=spec.year_types)
     for t in cal.targets:
         e = f"calibration target {t.id!r}"
         for lid in t.receipts.links:
             if lid not in links:
-                add(e, "receipts", f"unknown link {lid!r}")
+                add(e, "receipts", "net.unknown_link_3", lid=lid)
         for nid in t.receipts.inflows:
             if nid not in nodes or nodes[nid].kind != "inflow":
-                add(e, "receipts", f"{nid!r} is not an inflow node")
+                add(e, "receipts", "net.not_inflow_node_3", nid=nid)
         lo, hi = t.observed_min_hm3, t.observed_max_hm3
         if lo is not None and hi is not None and lo > hi:
-            add(e, "observed_min_hm3", f"{lo} is above observed_max_hm3 {hi}")
+            add(e, "observed_min_hm3", "net.above_observed_max_hm", lo=lo, hi=hi)

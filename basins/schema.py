@@ -18,6 +18,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from .errors import Invalid
+
 NodeKind = Literal["inflow", "reservoir", "junction", "demand", "border", "sink", "aquifer"]
 Country = Literal["KG", "KZ"]
 Sector = Literal["irrigation", "municipal", "environment"]
@@ -53,6 +55,14 @@ def _numeric(annotation) -> bool:
     return origin is dict and len(args) == 2 and _numeric(args[1])
 
 
+_YAML11_BOOLEANS = {"y", "n", "yes", "no", "on", "off", "true", "false"}
+
+
+def _boolean(value: object) -> bool:
+    """A boolean, or a text YAML 1.1 reads as one (yes/no/on/off): never a number."""
+    return isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in _YAML11_BOOLEANS)
+
+
 class Entry(BaseModel):
     """Base of every basin-file entry: unknown keys are errors, values are validated on assignment."""
 
@@ -62,10 +72,10 @@ class Entry(BaseModel):
     @classmethod
     def _no_boolean_numbers(cls, value, info: ValidationInfo):
         # pydantic would read true/false as 1/0, and YAML 1.1 reads yes/no/on/off as booleans: `capacity: yes`
-        # would silently become 1 m3/s
-        if _numeric(cls.model_fields[info.field_name].annotation) and (
-                isinstance(value, bool) or (isinstance(value, dict) and any(isinstance(v, bool) for v in value.values()))):
-            raise ValueError("true/false (in YAML also yes/no, on/off) is not a number; write the number")
+        # would silently become 1 m3/s (YAML 1.2 reads it as the text 'yes', which is refused here as well)
+        if info.field_name is not None and _numeric(cls.model_fields[info.field_name].annotation) and (
+                _boolean(value) or (isinstance(value, dict) and any(_boolean(v) for v in value.values()))):
+            raise Invalid("schema.boolean_number")
         return value
 
 
@@ -170,19 +180,23 @@ def _roles(shares: dict, roles: dict | None, enforce: list | None) -> dict:
     """The role of every party with a share: ``roles`` as declared, or the old ``enforce`` list read as
     entitlements (the others reported). Both at once is an error unless they agree."""
     if roles is None and enforce is None:
-        raise ValueError("say what each party's share is: roles: {KZ: entitlement, KG: ceiling} "
-                         "(entitlement = floor on receipts, ceiling = cap on use, reported = information only)")
+        raise Invalid("schema.say_what_each_party")
     if enforce is not None:
         implied = {p: ("entitlement" if p in enforce else "reported") for p in shares}
         if roles is not None and any(roles.get(p, "reported") != implied[p] for p in implied if p in enforce):
-            raise ValueError("'enforce' and 'roles' disagree; drop 'enforce' (roles replaces it)")
+            raise Invalid("schema.enforce_roles_disagree_drop")
         if roles is None:
             return implied
-    return dict(roles)
+    return dict(roles or {})
 
 
 class _HasRoles:
     """Shared by share rules and storage splits: ``party_roles`` (every party with a share → its role)."""
+
+    if typing.TYPE_CHECKING:  # fields of the models that use this mixin (ShareRule, StorageSplit)
+        shares: dict
+        roles: dict | None
+        enforce: list | None
 
     @model_validator(mode="after")
     def _check_roles(self):
@@ -310,7 +324,7 @@ class CapitalWork(Entry):
 
 
 class Agreement(Entry):
-    parties: list[Country] = Field(default_factory=lambda: ["KG", "KZ"])
+    parties: list[Country] = Field(default_factory=lambda: list[Country](["KG", "KZ"]))
     share_rules: list[ShareRule] = Field(default_factory=list)
     quotas: list[Quota] = Field(default_factory=list)
     storage_splits: list[StorageSplit] = Field(default_factory=list)

@@ -17,13 +17,23 @@ calls them.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Mapping
 from itertools import pairwise
+from typing import Protocol, TypeVar
 
 from . import graph
-from .schema import BasinSpec, Node, Receipt
+from .messages import Msg
+from .schema import BasinSpec, Node, Quota, Receipt, ShareRule, StorageSplit
 
-Add = Callable[[str, str, str], None]
+
+
+class Add(Protocol):
+    """Appends a located problem: entry, field, a message key of basins/messages_text.py and its parameters."""
+
+    def __call__(self, entry: str, field: str, key: str, /, **params: object) -> None: ...
+
+
+Party = TypeVar("Party", bound=str)  # a party id (schema.Country) or any str
 
 
 def physical_graph(spec: BasinSpec, nodes: dict[str, Node]) -> dict[str, list[str]]:
@@ -46,16 +56,17 @@ def _arrows(cycle: list[str]) -> str:
     return " -> ".join(cycle)
 
 
-def receipt_users(spec: BasinSpec) -> dict[str, list[str]]:
-    """For each link id, the agreement entries that count it as a party's receipt ("KZ in share rule 'x'")."""
-    users: dict[str, list[str]] = {}
+def receipt_users(spec: BasinSpec) -> dict[str, list[Msg]]:
+    """For each link id, the agreement entries that count it as a party's receipt ("KZ in share rule 'x'", as
+    messages that render in the current language)."""
+    users: dict[str, list[Msg]] = {}
     groups = [(f"share rule {r.id!r}", r.receipts) for r in spec.agreement.share_rules]
     groups += [(f"storage split {s.id!r}", s.receipts) for s in spec.agreement.storage_splits]
     groups += [(f"quota {q.id!r}", {q.party: q.receipts}) for q in spec.agreement.quotas]
     for entry, receipts in groups:
         for party, r in receipts.items():
             for lid in dict.fromkeys(r.links):
-                users.setdefault(lid, []).append(f"{party} in {entry}")
+                users.setdefault(lid, []).append(Msg("sem.party_in_entry", {"party": party, "entry": entry}))
     return users
 
 
@@ -71,15 +82,13 @@ def check_cycles(spec: BasinSpec, nodes: dict[str, Node], add: Add) -> None:
     for cyc in graph.cycles(link_adj, nodes):
         ids = [link_of[(a, b)] for a, b in pairwise(cyc)]
         counted = [lid for lid in ids if lid in users]
-        where = f"the cycle {_arrows(cyc)} (links {', '.join(ids)})"
+        cycle, cycle_links = _arrows(cyc), ", ".join(ids)
         if counted:
             lid = counted[0]
-            add(f"link {lid!r}", "target", f"is on {where} and counts as receipts of {'; '.join(users[lid])}: "
-                "water circulating round the cycle would be counted again on every pass; remove or reverse one "
-                "of the cycle's links (links must run downstream)")
+            add(f"link {lid!r}", "target", "sem.cycle_counted_again", cycle=cycle, links=cycle_links,
+                users=tuple(users[lid]))
         else:
-            add(f"link {ids[0]!r}", "target", f"is on {where}: water would circulate within the month; remove "
-                "or reverse one of the cycle's links (links must run downstream)")
+            add(f"link {ids[0]!r}", "target", "sem.cycle_within_month", cycle=cycle, links=cycle_links)
 
     spill_adj = {a: list(b) for a, b in link_adj.items()}
     for r in spec.reservoirs:
@@ -91,26 +100,22 @@ def check_cycles(spec: BasinSpec, nodes: dict[str, Node], add: Add) -> None:
         if s is None or r.node not in nodes or s not in nodes:
             continue
         if s == r.node:
-            add(e, "spill_to", "a reservoir cannot spill into itself; set spill_to to a river node downstream")
+            add(e, "spill_to", "sem.reservoir_cannot_spill_into")
         elif comp[s] == comp[r.node]:
             back = graph.path(spill_adj, s, r.node) or [s, r.node]
-            add(e, "spill_to", f"{s!r} is upstream of the reservoir ({_arrows(back)}): spilled water would flow "
-                f"back into {r.node!r} (a cycle through the spill); set spill_to to a node downstream of it")
+            add(e, "spill_to", "sem.upstream_reservoir_spilled_water", value=s, back=_arrows(back), node=r.node)
 
 
 def check_feeding(spec: BasinSpec, nodes: dict[str, Node], has_intake: set[str], add: Add) -> None:
     """Demand nodes without an intake, and nodes no water can reach (fed only by a loop, or by nothing)."""
     for n in spec.nodes:
         if n.kind == "demand" and n.id not in has_intake:
-            add(f"node {n.id!r}", "links", "is a demand node with no intake (no link ends at it), so it can never "
-                "be served; add a link from a river node or canal to it")
+            add(f"node {n.id!r}", "links", "sem.demand_node_with_no")
     fed = graph.reach(physical_graph(spec, nodes), [n for n, v in nodes.items() if v.kind in ("inflow", "aquifer")])
     for n in spec.nodes:
         if n.id in fed or n.kind in ("inflow", "aquifer") or n.id not in has_intake:
             continue  # nodes without any incoming link are reported as such (see basins.network.check)
-        add(f"node {n.id!r}", "links", "is fed by nothing: no inflow node, aquifer discharge or return flow "
-            "reaches it (its links only come from nodes that are not fed either, e.g. a loop of junctions); "
-            "connect it below an inflow node or remove it")
+        add(f"node {n.id!r}", "links", "sem.fed_by_nothing_no")
 
 
 def _repeats(items: list[str]) -> list[str]:
@@ -120,12 +125,12 @@ def _repeats(items: list[str]) -> list[str]:
 def check_receipt_lists(entry: str, field: str, r: Receipt, add: Add) -> None:
     """The same link or inflow listed twice in one receipt."""
     for lid in _repeats(r.links):
-        add(entry, field, f"link {lid!r} is listed twice; its water would be counted twice, delete the repeat")
+        add(entry, field, "sem.link_listed_twice_water", lid=lid)
     for nid in _repeats(r.inflows):
-        add(entry, field, f"inflow {nid!r} is listed twice; its water would be counted twice, delete the repeat")
+        add(entry, field, "sem.inflow_listed_twice_water", nid=nid)
 
 
-def check_receipts_of_parties(entry: str, receipts: dict[str, Receipt], add: Add) -> None:
+def check_receipts_of_parties(entry: str, receipts: Mapping[Party, Receipt], add: Add) -> None:
     """Repeats within each party's receipts, and a link or inflow counted for two parties of one rule."""
     owner: dict[tuple[str, str], str] = {}
     for party, r in receipts.items():
@@ -134,14 +139,13 @@ def check_receipts_of_parties(entry: str, receipts: dict[str, Receipt], add: Add
             for i in dict.fromkeys(ids):
                 first = owner.setdefault((what, i), party)
                 if first != party:
-                    add(entry, f"receipts.{party}", f"{what} {i!r} counts as receipts of both {first} and {party}; "
-                        "the same water cannot be received by two parties, remove it from one of them")
+                    add(entry, f"receipts.{party}", "sem.counts_as_receipts_both", what_word=what, value=i, first=first,
+                        party=party)
 
 
 def check_resource(entry: str, inflows: list[str], add: Add) -> None:
     for nid in _repeats(inflows):
-        add(entry, "resource_inflows", f"{nid!r} is listed twice; the resource would count its inflow twice, "
-            "delete the repeat")
+        add(entry, "resource_inflows", "sem.listed_twice_resource_would", nid=nid)
 
 
 class ReceiptFlow:
@@ -167,17 +171,16 @@ class ReceiptFlow:
             down = graph.reach(self.adj, [nid])
             lid = next(lid for lid in r.links if self.source.get(lid) in down)
             way = graph.path(self.adj, nid, self.source[lid]) if nid != self.source[lid] else [nid]
-            add(entry, field, f"inflow {nid!r} is upstream of the receipt link {lid!r} ({_arrows(way)}): its water "
-                "would be counted twice, once as inflow and again when it passes the link; remove the inflow "
-                "or the link from these receipts")
+            assert way is not None  # nid reaches the link's source: it is in ``down``
+            add(entry, field, "sem.inflow_upstream_receipt_link", nid=nid, lid=lid, way=_arrows(way))
 
 
 def check_tolerances(spec: BasinSpec, add: Add) -> None:
     """A tolerance only applies to soft rules; on a hard rule it would be silently dropped."""
-    rules = [(f"share rule {r.id!r}", r) for r in spec.agreement.share_rules]
+    rules: list[tuple[str, ShareRule | Quota | StorageSplit]] = [
+        (f"share rule {r.id!r}", r) for r in spec.agreement.share_rules]
     rules += [(f"quota {q.id!r}", q) for q in spec.agreement.quotas]
     rules += [(f"storage split {s.id!r}", s) for s in spec.agreement.storage_splits]
     for entry, rule in rules:
         if rule.mode == "hard" and rule.tolerance > 0:
-            add(entry, "tolerance", f"{rule.tolerance:g} is given on a hard rule, which allows no shortfall, so it "
-                "would be silently dropped; remove the tolerance or make the rule soft (mode: soft)")
+            add(entry, "tolerance", "sem.given_hard_rule_which", tolerance=rule.tolerance)

@@ -121,14 +121,14 @@ def read_table(text: str, kind: str, label: str, problems: list[Problem]) -> pd.
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[], comment="#")
     except Exception as exc:  # pandas raises several parser error types
-        problems.append(Problem(label, "file", "", f"cannot be read as CSV ({exc}); fix the file's syntax"))
+        problems.append(Problem.of(label, "file", "", "series.cannot_read_as_csv", exc=exc))
         return None
     df.columns = [str(c).strip() for c in df.columns]
     missing = [c for c in expected if c not in df.columns]
     extra = [c for c in df.columns if c not in expected]
     if missing or extra:
-        problems.append(Problem(label, "header", ", ".join(missing + extra),
-                                f"columns must be exactly {expected}; missing {missing}, unknown {extra}"))
+        problems.append(Problem.of(label, "header", ", ".join(missing + extra),
+                                "series.columns_must_exactly_missing", expected=expected, missing=missing, extra=extra))
         return None
     empty = {c: _is_empty(df[c]) for c in expected}
     month_text = df["month"].fillna("").str.strip()
@@ -144,8 +144,8 @@ def read_table(text: str, kind: str, label: str, problems: list[Problem]) -> pd.
     bad_unit = ~empty["unit"] & ~unit.isin(SERIES_UNITS[kind]).to_numpy()
     bad = np.logical_or.reduce([*empty.values(), bad_month, not_number, out_of_range, too_large, bad_unit])
     if bad.any():
-        what = {value: "a number", "month": "a month number 1-12", "unit": "a unit", "node": "a node id",
-                "year_type": "a year type"}
+        what = {value: "series.give_number", "month": "series.give_month", "unit": "series.give_unit",
+                "node": "series.give_node", "year_type": "series.give_year_type"}  # message keys
         for i in np.flatnonzero(bad):
             row = df.iloc[i]
             # 1-based data row after the header, plus the row's key so the entry can be found by id
@@ -153,25 +153,21 @@ def read_table(text: str, kind: str, label: str, problems: list[Problem]) -> pd.
             line = f"row {i + 2} ({key})"
             for col in expected:
                 if empty[col][i]:
-                    problems.append(Problem(label, line, col, f"is empty or NaN; give {what[col]} "
-                                                              "(no value is filled in)"))
+                    problems.append(Problem.of(label, line, col, what[col]))
             if bad_month[i]:
-                problems.append(Problem(label, line, "month", f"{row['month']!r} is not a month number 1-12"))
+                problems.append(Problem.of(label, line, "month", "series.not_month_number", month=row['month']))
             if not_number[i] and value_text.iloc[i].lower().lstrip("+-") in NAN_WORDS:
-                problems.append(Problem(label, line, value, f"is empty or NaN ({row[value]!r}); give a number "
-                                                            "(no value is filled in)"))
+                problems.append(Problem.of(label, line, value, "series.empty_nan_give_number", value=row[value]))
             elif not_number[i]:
-                problems.append(Problem(label, line, value, f"{row[value]!r} is not a number"))
+                problems.append(Problem.of(label, line, value, "series.not_number", value=row[value]))
             elif out_of_range[i]:
-                problems.append(Problem(label, line, value, f"{v[i]} is not a finite value >= 0; correct the data "
-                                                            "(values are never clipped)"))
+                problems.append(Problem.of(label, line, value, "series.not_finite_value_correct", value=v[i]))
             elif too_large[i]:
-                problems.append(Problem(label, line, value, f"{v[i]:g} is larger than {SERIES_MAX[kind]:g}, beyond "
-                                                            "any real basin; correct the data (values are never "
-                                                            "clipped)"))
+                problems.append(Problem.of(label, line, value, "series.larger_than_beyond_any", value=v[i],
+                                              max=SERIES_MAX[kind]))
             if bad_unit[i]:
-                problems.append(Problem(label, line, "unit",
-                                        f"unknown unit {row['unit']!r}; use one of {list(SERIES_UNITS[kind])}"))
+                problems.append(Problem.of(label, line, "unit",
+                                        "series.unknown_unit_use_one", unit=row['unit'], kind=list(SERIES_UNITS[kind])))
         return None
     df[value] = v
     df["month"] = month.astype(int)
@@ -180,8 +176,8 @@ def read_table(text: str, kind: str, label: str, problems: list[Problem]) -> pd.
     if dup.any():
         for i in np.flatnonzero(dup.to_numpy())[:20]:
             key = ", ".join(f"{k}={df.iloc[i][k]}" for k in KEYS[kind])
-            problems.append(Problem(label, f"row {i + 2} ({key})", ", ".join(KEYS[kind]),
-                                    "repeats an earlier row's key; each key may appear once, delete one of the rows"))
+            problems.append(Problem.of(label, f"row {i + 2} ({key})", ", ".join(KEYS[kind]),
+                                    "series.repeats_earlier_row_s"))
         return None
     return df
 
@@ -206,13 +202,13 @@ def to_dataarray(df: pd.DataFrame, kind: str, nodes: list[str], year_types: list
         coords["year_type"] = list(year_types or [])
         unknown_yt = sorted(set(df["year_type"]) - set(coords["year_type"]))
         for yt in unknown_yt:
-            problems.append(Problem(label, f"year_type {yt!r}", "year_type",
-                                    f"is not declared in the basin's year_types {coords['year_type']}"))
+            problems.append(Problem.of(label, f"year_type {yt!r}", "year_type",
+                                    "series.not_declared_basin_s", year_type=coords['year_type']))
     coords["month"] = MONTHS
     coords["node"] = list(nodes)
     unknown = sorted(set(df["node"]) - set(nodes))
     for n in unknown:
-        problems.append(Problem(label, f"node {n!r}", "node", f"is not a {kind} node of the basin; expected one of {nodes}"))
+        problems.append(Problem.of(label, f"node {n!r}", "node", "series.not_node_basin_expected", kind=kind, nodes=nodes))
     dims = list(coords)
     full = pd.MultiIndex.from_product([coords[d] for d in dims], names=dims)
     s = df.set_index(dims)["_v"]
@@ -220,9 +216,9 @@ def to_dataarray(df: pd.DataFrame, kind: str, nodes: list[str], year_types: list
     missing = full.difference(have)
     for key in list(missing)[:20]:
         where = ", ".join(f"{d}={k}" for d, k in zip(dims, key))
-        problems.append(Problem(label, where, kind, "is missing; every month of every node needs a value"))
+        problems.append(Problem.of(label, where, kind, "series.missing_every_month_every"))
     if len(missing) > 20:
-        problems.append(Problem(label, "...", kind, f"{len(missing) - 20} more missing rows"))
+        problems.append(Problem.of(label, "...", kind, "series.more_missing_rows", missing=len(missing) - 20))
     if unknown or missing.size or (kind == "inflow" and unknown_yt):
         return None
     arr = s.reindex(full).to_numpy().reshape([len(coords[d]) for d in dims])

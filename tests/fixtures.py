@@ -18,6 +18,16 @@ import basins
 JAN_M3S_TO_HM3 = 31 * 86_400 / 1e6  # one m³/s over a 31-day month [hm³]
 
 
+class BlockDumper(yaml.SafeDumper):
+    """Test inputs written the way a person (or another YAML writer, PyYAML here) writes them: block style,
+    multi-line strings (inline CSV series) as literal ``|`` blocks. The basins reader is ruamel.yaml (YAML 1.2),
+    so these tests also check that files from another writer read the same."""
+
+
+BlockDumper.add_representer(str, lambda d, s: d.represent_scalar(
+    "tag:yaml.org,2002:str", s, style="|" if "\n" in s else None))
+
+
 def _csv(header: str, rows: list[tuple]) -> str:
     return "\n".join([header] + [",".join(map(str, r)) for r in rows]) + "\n"
 

@@ -12,7 +12,9 @@ fed to
 
 Each case names the problem it must produce: the entry (an id or a line), the field and words of the
 message. A last group checks, by reading the source, that no module of ``basins`` or ``optimizer``
-evaluates, unpickles or shells out, and that YAML is only read with a SafeLoader subclass.
+evaluates, unpickles or shells out, that PyYAML is only read with a SafeLoader subclass and ruamel.yaml only
+with ``typ="safe"`` or ``typ="rt"`` (never ``unsafe``/``full``/``base``), and that the basin reader is
+ruamel's safe constructor (YAML 1.2), pure Python, refusing aliases.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+import ruamel.yaml
 import yaml
 
 import basins
-from basins import loading
+from basins import loading, yaml_io
+from fixtures import BlockDumper
 from optimizer.interfaces.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,7 +85,7 @@ def base_spec() -> dict:
 
 def dump(spec: dict) -> str:
     """YAML as a person writes it: block style, inline CSV series as literal ``|`` blocks (one row a line)."""
-    return yaml.dump(spec, Dumper=loading._BlockDumper, sort_keys=False, allow_unicode=True, width=200)
+    return yaml.dump(spec, Dumper=BlockDumper, sort_keys=False, allow_unicode=True, width=200)
 
 
 BASE = dump(base_spec())
@@ -317,7 +321,8 @@ def no_parsing(monkeypatch):
     def refuse(*a, **k):
         raise AssertionError("the file was parsed")
     monkeypatch.setattr(loading, "parse_yaml", refuse)
-    monkeypatch.setattr(loading.yaml, "load", refuse)
+    monkeypatch.setattr(yaml_io, "parse", refuse)
+    monkeypatch.setattr(ruamel.yaml.YAML, "load", refuse)
 
 
 def _fifty_mb() -> str:
@@ -545,6 +550,8 @@ def test_no_eval_pickle_shell_or_unsafe_yaml(path):
                     raise AssertionError(f"{where(n)} uses {f.attr}")
                 if (module, f.attr) == ("yaml", "load"):
                     _assert_safe_loader(path, n)
+            if _name_of(f) == "YAML":
+                _assert_safe_ruamel(where(n), n)
             if isinstance(f, ast.Attribute) and f.attr == "load" and any(
                     k.arg == "allow_pickle" and not (isinstance(k.value, ast.Constant) and k.value.value is False)
                     for k in n.keywords):
@@ -563,8 +570,32 @@ def _assert_safe_loader(path: Path, call: ast.Call) -> None:
     assert not issubclass(cls, (yaml.FullLoader, yaml.UnsafeLoader))
 
 
+def _name_of(f: ast.expr) -> str:
+    return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+
+
+def _assert_safe_ruamel(where: str, call: ast.Call) -> None:
+    """``YAML(...)`` of ruamel.yaml only with an explicit ``typ="safe"`` or ``typ="rt"`` (both construct plain
+    data, never Python objects)."""
+    typ = next((k.value for k in call.keywords if k.arg == "typ"), None)
+    assert isinstance(typ, ast.Constant) and typ.value in ("safe", "rt"), f"{where}: YAML() without typ='safe'/'rt'"
+
+
+def test_the_scan_sees_unsafe_ruamel():
+    for bad in ('YAML(typ="unsafe")', "YAML()", 'ruamel.yaml.YAML(typ="full")', "YAML(typ=kind)"):
+        with pytest.raises(AssertionError):
+            _assert_safe_ruamel("x", ast.parse(bad).body[0].value)
+    _assert_safe_ruamel("x", ast.parse('YAML(typ="safe", pure=True)').body[0].value)
+
+
 def test_the_basin_loader_is_a_safe_loader_that_refuses_aliases():
-    assert issubclass(loading._NoAliasLoader, yaml.SafeLoader)
+    from ruamel.yaml.constructor import Constructor, RoundTripConstructor, SafeConstructor
+
+    y = yaml_io.reader()
+    assert y.typ == ["safe"] and y.pure and not y.allow_duplicate_keys
+    assert issubclass(y.Constructor, SafeConstructor)
+    assert not issubclass(y.Constructor, (Constructor, RoundTripConstructor))  # the unsafe / round-trip ones
+    assert y.load("c: yes\nd: 1e3\n") == {"c": "yes", "d": 1000.0}  # YAML 1.2: in YAML 1.1 True and "1e3"
     with pytest.raises(basins.BasinError, match="could not determine a constructor"):
         basins.loads("x: !!python/name:os.system\n")
 

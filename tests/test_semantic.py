@@ -17,6 +17,7 @@ import basins
 import optimizer
 from basins import loading, network, series
 from basins.errors import Problem
+from fixtures import BlockDumper
 
 FILE = "semantic.yaml"
 MONTHS = range(1, 13)
@@ -440,12 +441,15 @@ def best_load_seconds(text: str, repeat: int = 2) -> float:
     return best
 
 
-def test_400_canal_network_validates_within_2_s():
+def test_400_canal_network_validates_within_4_s():
+    """Linear validation of a 1,600-entry network. 4 s (2 s before the reader moved to ruamel.yaml): ruamel's
+    pure-Python YAML 1.2 reader takes about 1.8x PyYAML's pure-Python time for this 310 kB file (parsing is
+    most of the time; the network checks are unchanged)."""
     spec = canal_network(400)
     assert len(spec["nodes"]) >= 800 and len(spec["links"]) >= 800
     text = yaml.safe_dump(spec, sort_keys=False, width=120)
     seconds = best_load_seconds(text)
-    assert seconds <= 2.0, f"{seconds:.2f} s"
+    assert seconds <= 4.0, f"{seconds:.2f} s"
 
 
 def test_network_check_is_near_linear():
@@ -468,7 +472,7 @@ def test_a_file_near_the_2_mb_upload_limit_validates_within_10_s():
     from optimizer.interfaces.app_support import UPLOAD_MAX_BYTES
 
     spec = canal_network(400, year_types=tuple(f"y{i}" for i in range(140)))
-    text = yaml.dump(spec, Dumper=loading._BlockDumper, sort_keys=False, width=120)
+    text = yaml.dump(spec, Dumper=BlockDumper, sort_keys=False, width=120)
     size = len(text.encode())
     assert 0.85 * UPLOAD_MAX_BYTES <= size <= UPLOAD_MAX_BYTES, size
     seconds = best_load_seconds(text, repeat=1)

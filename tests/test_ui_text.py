@@ -284,3 +284,122 @@ def test_app_in_russian_from_the_query_and_remembered():
     assert at.session_state["lang"] == "en" and at.button(key="solve").label == "Solve"
     at.run()
     assert at.button(key="solve").label == "Solve"
+
+
+# ---- the basin validation messages (basins/messages_text.py) -------------------------------------------------
+from basins import messages as basin_messages  # noqa: E402
+from basins.messages_text import MESSAGES as BASIN_MESSAGES  # noqa: E402
+
+BASIN_MODULES = [ROOT / "basins" / f"{m}.py" for m in ("schema", "network", "semantics", "series", "loading", "yaml_io")]
+#: calls that make a located problem, a schema check's error or a nested message -> position of the message key
+PROBLEM_CALLS = {"of": 3, "add": 2, "Invalid": 0, "Refused": 2, "Msg": 0}
+
+
+def _key_constants(node: ast.expr) -> list[ast.Constant] | None:
+    """The literal keys an argument can be (a constant, or either branch of ``a if c else b``); None if computed."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node]
+    if isinstance(node, ast.IfExp):
+        a, b = _key_constants(node.body), _key_constants(node.orelse)
+        return None if a is None or b is None else a + b
+    return None
+
+
+def scan_basins(tree: ast.AST, where: str) -> list[str]:
+    """Messages of located problems not taken from the catalogue: a ``Problem(...)`` made from a text, a key
+    that is not in basins/messages_text.py, a text among a problem's parameters, or (in the schema's
+    validators) a ``ValueError`` with a text."""
+    found = []
+    for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
+        name = _name(call.func)
+        if name == "Problem":
+            found.append(f"{where}:{call.lineno}: Problem(...) with a text; use Problem.of(..., key, **params)")
+        elif name == "ValueError" and where.endswith("schema.py"):
+            found += [f"{where}:{lit.lineno}: {lit.value!r}" for a in call.args for lit in _literals(a)
+                      if not _non_linguistic(lit.value)]
+        elif name in PROBLEM_CALLS and len(call.args) > PROBLEM_CALLS[name]:
+            key = call.args[PROBLEM_CALLS[name]]
+            keys = _key_constants(key)
+            if keys is not None:
+                found += [f"{where}:{k.lineno}: no message {k.value!r} in basins/messages_text.py" for k in keys
+                          if k.value not in BASIN_MESSAGES]
+            elif isinstance(key, ast.JoinedStr) and not key.values[0:1] == [] and \
+                    isinstance(key.values[0], ast.Constant) and key.values[0].value == "pydantic.":
+                pass  # pydantic's error type, looked up in the catalogue (else "pydantic.other")
+            else:
+                found += [f"{where}:{lit.lineno}: {lit.value!r}" for lit in _literals(key)
+                          if not _non_linguistic(lit.value)]
+            params = [k.value for k in call.keywords] + list(call.args[PROBLEM_CALLS[name] + 1:])
+            found += [f"{where}:{lit.lineno}: text parameter {lit.value!r}" for p in params for lit in _literals(p)
+                      if not _non_linguistic(lit.value) and " " in lit.value.strip()]
+    return found
+
+
+def test_basin_scan_finds_what_it_must_find():
+    bad = ast.parse('Problem(f, "file", "", "is not found")\nadd(e, "x", "net.no_such_key")\n'
+                    'add(e, "x", "no key, a sentence")\nProblem.of(f, e, "", "load.not_found", hint="try again later")\n'
+                    'raise ValueError("a sentence for the user")')
+    assert len(scan_basins(bad, "schema.py")) == 5, scan_basins(bad, "schema.py")
+    ok = ast.parse('add(e, "x", "net.unknown_link", lid=lid)\nProblem.of(f, e, "", key, **params)\n'
+                   'add(e, "x", "net.min_flow_over_capacity_in_months" if many else "net.min_flow_over_capacity_in_month")')
+    assert scan_basins(ok, "network.py") == []
+
+
+@pytest.mark.parametrize("path", BASIN_MODULES, ids=lambda p: p.name)
+def test_no_basin_message_outside_the_catalogue(path):
+    found = scan_basins(ast.parse(path.read_text(encoding="utf-8")), f"basins/{path.name}")
+    assert not found, "\n".join(found)
+
+
+def test_basin_catalogue_has_russian_for_every_message():
+    for key, (en, ru) in BASIN_MESSAGES.items():
+        assert ru and ru != en and re.search("[а-яё]", ru), key
+        if not key.startswith("pydantic."):  # pydantic's English is its own text; the Russian uses the error's context
+            assert _placeholders(en) == _placeholders(ru), key
+    ru = "\n".join(r for _, r in BASIN_MESSAGES.values())
+    assert not re.search(r"\bhm3\b|\bm3/s\b", ru)  # units as the Commission writes them
+    assert "млн м³" in ru
+    assert basin_messages.render("net.min_flow_over_capacity_in_months", {
+        "min_flow": 105.0, "min_flow_unit": "hm3/month", "capacity": 40.0, "capacity_unit": "m3/s",
+        "months": "2, 4"}, lang="ru") == "105 млн м³/мес больше пропускной способности 40 м³/с в месяцах 2, 4"
+
+
+def _bad_basin(tmp_path: Path) -> Path:
+    """The bundled Talas with a schema error, a network error and a series error in one file."""
+    import shutil
+
+    (tmp_path / "basins").mkdir()
+    shutil.copytree(ROOT / "data" / "talas", tmp_path / "data" / "talas")
+    text = (ROOT / "basins" / "talas.yaml").read_text(encoding="utf-8")
+    text = text.replace("year_types:", "year_typos: [x]\nyear_types:", 1)  # unknown key
+    path = tmp_path / "basins" / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    (tmp_path / "data" / "talas" / "demand.csv").write_text(
+        (ROOT / "data" / "talas" / "demand.csv").read_text().replace(",hm3", ",km3", 1))
+    return path
+
+
+_LINE = re.compile(r"^  - (?P<file>[^:]+): (?P<entry>.*?)(?:, (?:field|поле) '(?P<field>[^']*)')?: (?P<msg>.*)$")
+
+
+def test_cli_validate_and_check_in_russian_name_the_same_locations(tmp_path, capsys):
+    path = _bad_basin(tmp_path)
+    outs = {}
+    for lang in ("en", "ru"):
+        for command in ("check", "validate"):
+            assert cli.main(["--lang", lang, command, str(path)]) == 2
+            outs[lang, command] = capsys.readouterr().err.splitlines()
+    ui_text.set_language(None)
+    assert outs["en", "check"] == outs["en", "validate"] and outs["ru", "check"] == outs["ru", "validate"]
+    en, ru = outs["en", "check"], outs["ru", "check"]
+    assert en[0].endswith("in the basin input:") and ru[0] == f"Ошибок во входных данных бассейна: {len(en) - 1}"
+    assert len(en) == len(ru) >= 3
+    for e, r in zip(en[1:], ru[1:]):
+        me, mr = _LINE.match(e), _LINE.match(r)
+        assert me and mr, (e, r)
+        assert me["file"] == mr["file"] and me["field"] == mr["field"], (e, r)
+        assert re.findall(r"'[^']*'", me["entry"]) == re.findall(r"'[^']*'", mr["entry"])  # the same ids
+        assert re.search("[а-яё]", mr["msg"]) and mr["msg"] != me["msg"], r
+    joined = "\n".join(ru)
+    assert "неизвестный ключ 'year_typos'" in joined and "неизвестная единица 'km3'" in joined
+    assert "field '" not in joined and "unknown key" not in joined

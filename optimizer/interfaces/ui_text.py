@@ -26,6 +26,8 @@ import logging
 import os
 import re
 
+from basins import messages as basin_messages
+
 log = logging.getLogger("chutalas.ui_text")
 
 HM3 = "hm³"
@@ -541,7 +543,9 @@ MONTH_NAMES: dict[str, list[str]] = {"en": MONTHS, "ru": MONTHS_RU}
 DEFAULT_LANGUAGE = "en"
 TEXT: dict[str, str] = EN  # kept for old imports: the English table
 
-_current: contextvars.ContextVar[str | None] = contextvars.ContextVar("chutalas_lang", default=None)
+# the basin validation messages (basins/messages.py) read the same context variable: a BasinError printed or
+# shown while Russian is set is in Russian
+_current: contextvars.ContextVar[str | None] = basin_messages.LANGUAGE
 
 
 def check_language(lang: str) -> str:
