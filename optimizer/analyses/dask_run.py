@@ -34,7 +34,7 @@ import numpy as np
 AUTO_SERIAL_MEMBER_STEPS = 12_000
 MAX_CHUNK = 25  # members per task at most (progress granularity, load balance)
 TASKS_PER_WORKER = 4
-TASK_RETRIES = 2  # a task whose worker dies is run again on another worker this many times
+TASK_RETRIES = 2  # a task that raises is run again this many times (a worker's death: Dask's allowed-failures)
 
 
 class WorkerLost(RuntimeError):
@@ -46,7 +46,7 @@ class WorkerLost(RuntimeError):
         self.reason = reason
         shown = ", ".join(map(str, members[:20])) + (" ..." if len(members) > 20 else "")
         super().__init__(f"{len(members)} member(s) have no result because a Dask worker was lost or the task was "
-                         f"cancelled ({reason}), even after {TASK_RETRIES} retries: members {shown}")
+                         f"cancelled ({reason}), even when re-run alone: members {shown}")
 
 
 @dataclass
@@ -140,8 +140,9 @@ def run_members(task: Callable[..., list[dict]], warm: Callable[..., float], sha
     t0 = time.perf_counter()
     try:
         if mode == "local":
+            # logs silenced: a lost worker is reported by member (WorkerLost), not by Dask's log lines
             cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.ERROR)
+                                   dashboard_address=None, silence_logs=logging.CRITICAL)
             client = own = Client(cluster)
         elif mode == "address":
             client = own = Client(scheduler, timeout="5s")
@@ -165,15 +166,16 @@ def distributed(client: Any, task: Callable[..., list[dict]], bar: Any, shared: 
                 times: Any, chunks: list[list[int]], opts: dict, run: Run | None = None) -> list[dict]:
     """Run ``task(shared, inflow[c], times, c, opts)`` for every chunk ``c`` on ``client``; ``bar`` counts members.
 
-    A chunk whose task fails even after :data:`TASK_RETRIES` retries (its worker died each time) is split: its
-    members are run once more one per task, so that only the members that fail on their own are reported
-    (:class:`WorkerLost`), the others keep their results."""
+    A chunk whose task fails (its worker died more often than Dask's ``distributed.scheduler.allowed-failures``,
+    default 3) is split: its members are run once more, one at a time, so that only the members that fail on
+    their own are reported (:class:`WorkerLost`), the others keep their results."""
     from distributed import as_completed
 
-    b = client.scatter(shared, broadcast=True, hash=False)  # the shared inputs go to each worker once
-    data = client.scatter([inflow[c] for c in chunks], hash=False)
-    futures = [client.submit(task, b, d, times, c, opts, pure=False, retries=TASK_RETRIES)
-               for d, c in zip(data, chunks)]
+    # the shared inputs (a basin pickles to 18-30 kB in < 1 ms) and each chunk's inflows travel with the task,
+    # not scattered: scattered data lives only on the workers that hold it, and a killed worker took it along
+    # (every retry of its tasks was then cancelled)
+    futures = [client.submit(task, shared, inflow[c], times, c, opts, pure=False, retries=TASK_RETRIES)
+               for c in chunks]
     members = {f.key: c for f, c in zip(futures, chunks)}
     items: list[dict] = []
     lost: list[int] = []
@@ -192,17 +194,17 @@ def distributed(client: Any, task: Callable[..., list[dict]], bar: Any, shared: 
             bar.update(len(part))
         singles = [k for c in failed if len(c) > 1 for k in c]
         lost = [k for c in failed if len(c) == 1 for k in c]
-        if singles:  # pin the failure down to members: one task each, no further retries
-            one = [client.submit(task, b, inflow[[k]], times, [k], opts, pure=False, retries=0) for k in singles]
-            extra = one
-            who = {f.key: k for f, k in zip(one, singles)}
+        if singles:  # pin the failure down to members: each alone on the cluster (a dying worker takes every
+            # task it holds along), no further retries
             if run is not None:
                 run.retried = list(singles)
-            for fut in as_completed(one):
+            for k in singles:
+                fut = client.submit(task, shared, inflow[[k]], times, [k], opts, pure=False, retries=0)
+                extra.append(fut)
                 try:
                     part = fut.result()
                 except Exception as exc:  # noqa: BLE001 - as above
-                    lost.append(who[fut.key])
+                    lost.append(k)
                     reason = reason or _reason(exc)
                     continue
                 items.extend(part)
@@ -210,14 +212,14 @@ def distributed(client: Any, task: Callable[..., list[dict]], bar: Any, shared: 
     finally:
         bar.close()
         with contextlib.suppress(Exception):
-            client.cancel(futures + data + [b] + extra)
+            client.cancel(futures + extra)
     if lost:
         raise WorkerLost(sorted(lost), reason)
     return items
 
 
 def _reason(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else ""
+    text = str(exc).splitlines()[0].split(". ")[0] if str(exc) else ""  # Dask's first sentence says it
     return f"{type(exc).__name__}: {text}".rstrip(": ")
 
 
