@@ -100,3 +100,17 @@ def test_a_worker_killed_once_is_retried_and_the_numbers_are_the_serial_ones(tmp
     serial = capsys.readouterr().out
     assert "solved on this process, as asked" in serial
     assert _statistics(p.stdout) == _statistics(serial)
+
+
+def test_the_schedule_command_prints_the_forecast_ensemble_probability(capsys):
+    import json
+
+    from optimizer.interfaces import cli
+
+    assert cli.main(["schedule", "talas", "--forecast", "1", "--step", "month", "--probability", "0.3", "1", "1.2",
+                     "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)["probability_met"]
+    assert doc["run"]["scheduler"] == "synchronous" and "automatic" in doc["run"]["scheduler_choice"]
+    post = doc["posts"]["TA_L_BORDER"]
+    assert post["plan_hm3"] == pytest.approx(590.0, abs=1e-6)
+    assert post["probability_met"] == pytest.approx(2 / 3)  # as tests/test_schedule.py: 30 % cannot meet it
