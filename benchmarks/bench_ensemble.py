@@ -12,6 +12,8 @@ complete ``optimizer.solve_ensemble(..., scheduler="synchronous" | "local")``; i
 * ``members/s`` — members / the wall time of the members' solves (after start-up): the throughput,
 * ``e2e/s`` — members / the whole call's wall time (start-up, solves, assembling the Dataset),
 * ``eff`` — efficiency, members/s ÷ (workers × serial members/s); issue 15.4's target is ≥ 0.9,
+* ``cpu eff`` — CPU efficiency, serial CPU ms per member ÷ this mode's (the work the cluster adds per member:
+  Dask's threads, serialisation; it bounds ``eff`` on a machine with a free core per worker),
 * ``cores`` — the parallelism two busy processes got just before the run (CPU s / wall s; 2.0 on an idle
   2-core machine): read the 2-worker figure against it when the machine is shared.
 """
@@ -55,7 +57,7 @@ def main() -> None:
     print(f"cpus {os.cpu_count()}, load average {os.getloadavg()[0]:.1f} at start; {a.members} members x "
           f"{a.months} months, medians of {a.repeat} interleaved repeats")
     print(f"{'basin':6} {'mode':>8} {'members/s':>10} {'eff':>5} {'e2e/s':>7} {'start s':>8} {'warm s':>7} "
-          f"{'solve s':>8} {'cpu ms/member':>13} {'cores':>6} {'failed':>6}")
+          f"{'solve s':>8} {'cpu ms/member':>13} {'cpu eff':>7} {'cores':>6} {'failed':>6}")
     pool = mp.get_context("spawn").Pool(2)
     try:
         for name in a.basins:
@@ -84,7 +86,8 @@ def main() -> None:
                 w = 1 if m == "serial" else int(m)
                 label = m if m == "serial" else f"{m} wkr"
                 print(f"{name:6} {label:>8} {r['rate']:10.1f} {r['rate'] / (w * base):5.2f} {r['e2e']:7.1f} "
-                      f"{r['start']:8.2f} {r['warm']:7.2f} {r['solve']:8.2f} {r['cpu']:13.1f} {r['cores']:6.2f} "
+                      f"{r['start']:8.2f} {r['warm']:7.2f} {r['solve']:8.2f} {r['cpu']:13.1f} "
+                      f"{med['serial']['cpu'] / r['cpu']:7.2f} {r['cores']:6.2f} "
                       f"{r['failed']:6.0f}", flush=True)
     finally:
         pool.terminate()
