@@ -27,10 +27,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-#: members × steps below which ``scheduler=None`` solves in this process: a local cluster costs ~1.5–3 s to start
-#: and ~1–3 s more to import and build the model in every worker (measured on the 2-core machine,
-#: benchmarks/bench_ensemble.py, docs/ensembles.md §4), which two workers win back only on runs whose serial time
-#: is about twice that (Chu ~1.5 ms, Talas ~0.6 ms per member-month; 12,000 member-months ≈ 100 × 120 months).
+#: members × steps below which ``scheduler=None`` solves in this process. Measured (docs/ensembles.md §4): a local
+#: cluster costs ~0.8 CPU s to start and 2.2–2.3 CPU s per worker to import, build and solve the model once; a
+#: member-month costs 0.6 ms (Talas) to 0.84 ms (Chu) of CPU; two workers win once half the serial time exceeds
+#: the start-up, from ~7,900 (Chu) to ~11,000 (Talas) member-months.
 AUTO_SERIAL_MEMBER_STEPS = 12_000
 MAX_CHUNK = 25  # members per task at most (progress granularity, load balance)
 TASKS_PER_WORKER = 4
