@@ -158,8 +158,25 @@ def run_members(task: Callable[..., list[dict]], warm: Callable[..., float], sha
         run.items = distributed(client, task, _bar(progress, n), shared, inflow, times, chunks, options, run)
         run.solve_s = time.perf_counter() - t2
         return run
+    except KeyboardInterrupt:
+        if mode == "local" and cluster is None:  # Ctrl-C while the cluster was starting: we hold no handle to it
+            _close_starting_clusters()
+        raise
     finally:
         quiet_close(own, cluster)
+
+
+def _close_starting_clusters() -> None:
+    """Close a local cluster interrupted while it started (Dask's own exit hook would print a traceback about
+    its half-started workers), quietly, and drop that hook: the process is about to exit."""
+    import atexit
+
+    from distributed.deploy import spec
+
+    with _silenced():
+        with contextlib.suppress(Exception):
+            spec.close_clusters()
+    atexit.unregister(spec.close_clusters)
 
 
 def distributed(client: Any, task: Callable[..., list[dict]], bar: Any, shared: Any, inflow: np.ndarray,
@@ -223,9 +240,8 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}".rstrip(": ")
 
 
-def quiet_close(client: Any, cluster: Any) -> None:
-    """Close our own client and cluster without the CommClosedError tracebacks Dask may log while its
-    workers go away (the results are in already)."""
+@contextlib.contextmanager
+def _silenced() -> Any:
     names = ["distributed", "distributed.comm", "distributed.core", "distributed.nanny", "distributed.worker",
              "distributed.scheduler", "distributed.client", "tornado", "asyncio"]
     levels = {n: logging.getLogger(n).level for n in names}
@@ -233,10 +249,17 @@ def quiet_close(client: Any, cluster: Any) -> None:
         logging.getLogger(n).setLevel(logging.CRITICAL + 1)
     try:
         with contextlib.redirect_stderr(io.StringIO()):
-            for thing in (client, cluster):
-                if thing is not None:
-                    with contextlib.suppress(Exception):
-                        thing.close()
+            yield
     finally:
         for n, lv in levels.items():
             logging.getLogger(n).setLevel(lv)
+
+
+def quiet_close(client: Any, cluster: Any) -> None:
+    """Close our own client and cluster without the CommClosedError tracebacks Dask may log while its
+    workers go away (the results are in already)."""
+    with _silenced():
+        for thing in (client, cluster):
+            if thing is not None:
+                with contextlib.suppress(Exception):
+                    thing.close()
