@@ -18,6 +18,7 @@ import optimizer
 from fixtures import quota
 from optimizer.analyses import ensemble as en
 from optimizer.analyses import scenarios as sc
+from optimizer.interfaces import cli_ensemble
 
 MEMBERS = 8
 
@@ -128,7 +129,7 @@ def test_a_member_without_an_allocation_is_reported_not_fatal():
     assert bool(ds["rule_enforced"].sel(rule="kz_quota", party="KZ"))
     assert np.isnan(float(ds["p_rule_met"].sel(rule="kz_quota", party="KZ")))
     buf = io.StringIO()
-    en.print_statistics(ds, buf)
+    cli_ensemble.print_statistics(ds, buf)
     assert "kz_quota, seasonal quota (floor on receipts): enforced" in buf.getvalue()
     assert "feasible in 2 of 3 members" in buf.getvalue() and "member 1: " in buf.getvalue()
 
@@ -159,11 +160,11 @@ def test_the_ensemble_round_trips_through_netcdf(serial, tmp_path):
 
 def test_the_command_line_prints_party_statistics_and_writes_the_file(tmp_path, capsys):
     p = argparse.ArgumentParser()
-    en.add_arguments(p)
+    cli_ensemble.add_arguments(p)
     out = tmp_path / "talas.nc"
     args = p.parse_args(["talas", "--members", "4", "--seed", "3", "--climate", "2050", "--scheduler",
                          "synchronous", "--out", str(out), "--no-progress"])
-    assert en.run(args) == 0
+    assert cli_ensemble.run(args) == 0
     text = capsys.readouterr().out
     assert "talas_1983_shares, entitlement (floor on receipts): enforced" in text
     assert "talas_1983_shares, use ceiling: enforced" in text and "P(talas_1983_shares met)" not in text

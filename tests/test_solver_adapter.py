@@ -28,11 +28,11 @@ def test_only_the_adapter_touches_pyomos_solver_interface():
     assert offenders == []
     # and inside the adapter, only the private calls that have no public equivalent in Pyomo 6.10 (listed in its
     # docstring): the basis reset, cancelling a running solve (Ctrl-C), HiGHS's own model status (Pyomo reports
-    # an interrupted solve as "error"), the HiGHS instance itself (stage 2) and the column of each variable
+    # an interrupted solve as "error"), HiGHS's run clock (its time limit counts every solve of an instance), the HiGHS instance itself (stage 2) and the column of each variable
     text = (ROOT / "optimizer/core/highs_adapter.py").read_text(encoding="utf-8")
     code = [ln for ln in text.splitlines() if not ln.lstrip().startswith("#") and '"""' not in ln]
     private = sorted(ln.split("._solver_model.")[1].split("(")[0] for ln in code if "._solver_model." in ln)
-    assert private == ["cancelSolve", "clearSolver", "getModelStatus"]
+    assert private == ["cancelSolve", "clearSolver", "getModelStatus", "getRunTime"]
     attributes = sorted({a for ln in code for a in re.findall(r"self\.solver\.(_\w+)", ln)})
     assert attributes == ["_pyomo_var_to_solver_var_map", "_solver_model", "_vars"]
     for name in attributes:

@@ -277,6 +277,7 @@ def test_water_balance_in_netcdf(tmp_path):
 
 def test_ensemble_reports_enforced_rules_not_reliabilities():
     from optimizer.analyses import ensemble, scenarios
+    from optimizer.interfaces.cli_ensemble import print_statistics
 
     b = basins.load("chu")
     q = scenarios.generate(b, members=3, years=1, seed=3)
@@ -285,7 +286,7 @@ def test_ensemble_reports_enforced_rules_not_reliabilities():
         assert bool(agree["rule_enforced"].sel(rule="chu_1983_shares", party=p))
         assert np.isnan(float(agree["p_rule_met"].sel(rule="chu_1983_shares", party=p)))
     out = io.StringIO()
-    ensemble.print_statistics(agree, out)
+    print_statistics(agree, out)
     text = out.getvalue()
     assert "enforced (a hard constraint of this operation) — feasible in 3 of 3 members" in text
     assert "P(chu_1983_shares met)" not in text
@@ -294,7 +295,7 @@ def test_ensemble_reports_enforced_rules_not_reliabilities():
     p_kg = float(sq["p_rule_met"].sel(rule="chu_1983_shares", party="KG"))
     assert 0.0 <= p_kg <= 1.0
     out = io.StringIO()
-    ensemble.print_statistics(sq, out)
+    print_statistics(sq, out)
     assert "use ceiling: P(within the ceiling)" in out.getvalue()
     assert "Orto-Tokoy reservoir (CH_R_OT)" in out.getvalue()
 

@@ -1,8 +1,40 @@
-"""Running ensemble members on Dask: submit with retries, report lost members, shut down quietly."""
+"""Running independent members, serially or on Dask: where they run, chunks with retries, start-up measured
+apart from the solves, lost members reported by member, quiet shutdown.
+
+:func:`run_members` is the one machinery behind :func:`optimizer.solve_ensemble` and the forecast-ensemble
+probability of :func:`optimizer.analyses.season.probability_met`. A *task* is a module-level function
+``task(shared, inflow, times, members, options) -> list[dict]`` (one dict per member, with ``"member"``); a
+*warm* function ``warm(shared, inflow_of_one_member, times, options) -> float`` builds the process's persistent
+model without solving (run on every worker with ``client.run`` before the members, and here before a serial
+loop), so that start-up is measured apart from the members' solves.
+
+**Where.** ``scheduler=None`` (automatic): a plain loop in this process when the run is small
+(``members × steps < AUTO_SERIAL_MEMBER_STEPS``, or ``workers <= 1``), otherwise a local cluster of
+``workers`` processes (one thread each: the member solves are pure Python and hold the GIL). ``"synchronous"``
+and ``"local"`` force either; an address connects to a running scheduler; ``client=`` uses the caller's.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+#: members × steps below which ``scheduler=None`` solves in this process. Measured (docs/ensembles.md §4): a local
+#: cluster costs ~0.8 CPU s to start and 2.2–2.3 CPU s per worker to import, build and solve the model once; a
+#: member-month costs 0.6 ms (Talas) to 0.84 ms (Chu) of CPU; two workers win once half the serial time exceeds
+#: the start-up, from ~7,900 (Chu) to ~11,000 (Talas) member-months.
+AUTO_SERIAL_MEMBER_STEPS = 12_000
+MAX_CHUNK = 25  # members per task at most (progress granularity, load balance)
+TASKS_PER_WORKER = 4
+TASK_RETRIES = 2  # a task that raises is run again this many times (a worker's death: Dask's allowed-failures)
 
 
 class WorkerLost(RuntimeError):
@@ -11,48 +43,205 @@ class WorkerLost(RuntimeError):
 
     def __init__(self, members: list[int], reason: str):
         self.members = members
+        self.reason = reason
         shown = ", ".join(map(str, members[:20])) + (" ..." if len(members) > 20 else "")
         super().__init__(f"{len(members)} member(s) have no result because a Dask worker was lost or the task was "
-                         f"cancelled ({reason}), even after {TASK_RETRIES} retries: members {shown}")
+                         f"cancelled ({reason}), even when re-run alone: members {shown}")
 
 
-TASK_RETRIES = 2  # a task whose worker dies is run again on another worker this many times
+@dataclass
+class Run:
+    """What :func:`run_members` did: the members' items and where and how fast they were solved."""
+
+    items: list[dict]
+    mode: str  # synchronous | local | client | address
+    workers: int
+    chunk_size: int
+    chunks: int
+    choice: str  # why this mode (automatic choices say so)
+    startup_s: float = 0.0  # cluster start (or connect) [s]; 0 in this process
+    warm_s: float = 0.0  # model build on every worker (or here) before the members [s]
+    solve_s: float = 0.0  # from the first member to the last result [s]
+    retried: list[int] = field(default_factory=list)  # members re-run one by one after their chunk's worker died
+
+    def attrs(self) -> dict:
+        """The run's figures as NetCDF-friendly attributes (the ensemble Dataset and manifest carry them)."""
+        n = len(self.items)
+        return {"scheduler": self.mode, "scheduler_choice": self.choice, "workers": self.workers,
+                "chunk_size": self.chunk_size, "chunks": self.chunks, "startup_s": round(self.startup_s, 3),
+                "warm_s": round(self.warm_s, 3), "solve_wall_s": round(self.solve_s, 3),
+                "members_per_s": round(n / self.solve_s, 3) if self.solve_s > 0 else float("nan"),
+                "members_retried": len(self.retried)}
 
 
-def distributed(client, task, bar, basin, inflow, times, chunks, opts) -> list[dict]:
-    """Run ``task(basin, inflow[c], times, c, opts)`` for every chunk ``c`` on ``client``; ``bar`` counts members."""
+def chunks_of(n: int, size: int) -> list[list[int]]:
+    return [list(range(i, min(i + size, n))) for i in range(0, n, size)]
+
+
+def _bar(progress: bool, total: int) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="member", disable=not progress, file=sys.stderr, desc="members")
+
+
+def choose(n: int, steps: int, client: Any, scheduler: str | None, workers: int) -> tuple[str, str]:
+    """(mode, reason) for ``n`` members of ``steps`` steps (see the module docstring)."""
+    if client is not None and scheduler is not None:
+        raise ValueError("give either a client or a scheduler, not both")
+    if client is not None:
+        return "client", "the caller's client"
+    if scheduler == "synchronous":
+        return "synchronous", "as asked"
+    if scheduler in (None, "local") and int(workers) < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    if scheduler == "local":
+        return "local", "as asked"
+    if scheduler is None:
+        if int(workers) <= 1:
+            return "synchronous", "automatic: one worker is never faster than this process"
+        if n * steps < AUTO_SERIAL_MEMBER_STEPS:
+            return "synchronous", (f"automatic: {n} members x {steps} steps < {AUTO_SERIAL_MEMBER_STEPS} "
+                                   "member-steps (a cluster would not pay for its start-up)")
+        return "local", f"automatic: {n} members x {steps} steps >= {AUTO_SERIAL_MEMBER_STEPS} member-steps"
+    if "://" not in str(scheduler) and ":" not in str(scheduler):
+        raise ValueError(f"scheduler must be 'synchronous', 'local' or a Dask scheduler address such as "
+                         f"tcp://host:8786, not {scheduler!r}")
+    return "address", "as asked"
+
+
+def run_members(task: Callable[..., list[dict]], warm: Callable[..., float], shared: Any, inflow: np.ndarray,
+                times: np.ndarray, options: dict, *, client: Any = None, scheduler: str | None = None,
+                workers: int = 2, chunk_size: int | None = None, progress: bool = False) -> Run:
+    """Solve every member (first axis of ``inflow``) with ``task`` in chunks; see the module docstring."""
+    n = len(inflow)
+    if chunk_size is not None and int(chunk_size) < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    mode, why = choose(n, len(times), client, scheduler, workers)
+    if mode == "synchronous":
+        size = int(chunk_size or min(MAX_CHUNK, max(1, n)))
+        chunks = chunks_of(n, size)
+        t0 = time.perf_counter()
+        if n:
+            warm(shared, inflow[0], times, options)
+        t1 = time.perf_counter()
+        items: list[dict] = []
+        bar = _bar(progress, n)
+        try:
+            for c in chunks:
+                items.extend(task(shared, inflow[c], times, c, options))
+                bar.update(len(c))
+        finally:
+            bar.close()
+        return Run(items, mode, 1, size, len(chunks), why, 0.0, t1 - t0, time.perf_counter() - t1)
+
+    from distributed import Client, LocalCluster
+
+    cluster = own = None
+    t0 = time.perf_counter()
+    try:
+        if mode == "local":
+            # logs silenced: a lost worker is reported by member (WorkerLost), not by Dask's log lines
+            cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=logging.CRITICAL)
+            client = own = Client(cluster)
+        elif mode == "address":
+            client = own = Client(scheduler, timeout="5s")
+        startup = time.perf_counter() - t0
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        size = int(chunk_size or min(MAX_CHUNK, max(1, math.ceil(n / (TASKS_PER_WORKER * n_workers)))))
+        chunks = chunks_of(n, size)
+        t1 = time.perf_counter()
+        if n:  # every worker builds its model once, before the members (start-up, not throughput)
+            client.run(warm, shared, inflow[0], times, options)
+        t2 = time.perf_counter()
+        run = Run([], mode, n_workers, size, len(chunks), why, startup, t2 - t1)
+        run.items = distributed(client, task, _bar(progress, n), shared, inflow, times, chunks, options, run)
+        run.solve_s = time.perf_counter() - t2
+        return run
+    except KeyboardInterrupt:
+        if mode == "local" and cluster is None:  # Ctrl-C while the cluster was starting: we hold no handle to it
+            _close_starting_clusters()
+        raise
+    finally:
+        quiet_close(own, cluster)
+
+
+def _close_starting_clusters() -> None:
+    """Close a local cluster interrupted while it started (Dask's own exit hook would print a traceback about
+    its half-started workers), quietly, and drop that hook: the process is about to exit."""
+    import atexit
+
+    from distributed.deploy import spec
+
+    with _silenced():
+        with contextlib.suppress(Exception):
+            spec.close_clusters()
+    atexit.unregister(spec.close_clusters)
+
+
+def distributed(client: Any, task: Callable[..., list[dict]], bar: Any, shared: Any, inflow: np.ndarray,
+                times: Any, chunks: list[list[int]], opts: dict, run: Run | None = None) -> list[dict]:
+    """Run ``task(shared, inflow[c], times, c, opts)`` for every chunk ``c`` on ``client``; ``bar`` counts members.
+
+    A chunk whose task fails (its worker died more often than Dask's ``distributed.scheduler.allowed-failures``,
+    default 3) is split: its members are run once more, one at a time, so that only the members that fail on
+    their own are reported (:class:`WorkerLost`), the others keep their results."""
     from distributed import as_completed
 
-    b = client.scatter(basin, broadcast=True, hash=False)  # the basin goes to each worker once
-    data = client.scatter([inflow[c] for c in chunks], hash=False)
-    futures = [client.submit(task, b, d, times, c, opts, pure=False, retries=TASK_RETRIES)
-               for d, c in zip(data, chunks)]
+    # the shared inputs (a basin pickles to 18-30 kB in < 1 ms) and each chunk's inflows travel with the task,
+    # not scattered: scattered data lives only on the workers that hold it, and a killed worker took it along
+    # (every retry of its tasks was then cancelled)
+    futures = [client.submit(task, shared, inflow[c], times, c, opts, pure=False, retries=TASK_RETRIES)
+               for c in chunks]
     members = {f.key: c for f, c in zip(futures, chunks)}
-    items, lost, reason = [], [], ""
+    items: list[dict] = []
+    lost: list[int] = []
+    reason = ""
+    extra: list[Any] = []
     try:
+        failed = []
         for fut in as_completed(futures):
             try:
                 part = fut.result()
             except Exception as exc:  # noqa: BLE001 - KilledWorker, CancelledError, ...: reported by member
-                lost.extend(members[fut.key])
-                reason = reason or f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
+                failed.append(members[fut.key])
+                reason = reason or _reason(exc)
                 continue
             items.extend(part)
             bar.update(len(part))
+        singles = [k for c in failed if len(c) > 1 for k in c]
+        lost = [k for c in failed if len(c) == 1 for k in c]
+        if singles:  # pin the failure down to members: each alone on the cluster (a dying worker takes every
+            # task it holds along), no further retries
+            if run is not None:
+                run.retried = list(singles)
+            for k in singles:
+                fut = client.submit(task, shared, inflow[[k]], times, [k], opts, pure=False, retries=0)
+                extra.append(fut)
+                try:
+                    part = fut.result()
+                except Exception as exc:  # noqa: BLE001 - as above
+                    lost.append(k)
+                    reason = reason or _reason(exc)
+                    continue
+                items.extend(part)
+                bar.update(len(part))
     finally:
         bar.close()
-        client.cancel(futures + data + [b])
+        with contextlib.suppress(Exception):
+            client.cancel(futures + extra)
     if lost:
         raise WorkerLost(sorted(lost), reason)
     return items
 
 
-def quiet_close(client, cluster) -> None:
-    """Close our own client and cluster without the CommClosedError tracebacks Dask may log while its
-    workers go away (the results are in already)."""
-    import contextlib
-    import io
+def _reason(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0].split(". ")[0] if str(exc) else ""  # Dask's first sentence says it
+    return f"{type(exc).__name__}: {text}".rstrip(": ")
 
+
+@contextlib.contextmanager
+def _silenced() -> Any:
     names = ["distributed", "distributed.comm", "distributed.core", "distributed.nanny", "distributed.worker",
              "distributed.scheduler", "distributed.client", "tornado", "asyncio"]
     levels = {n: logging.getLogger(n).level for n in names}
@@ -60,10 +249,17 @@ def quiet_close(client, cluster) -> None:
         logging.getLogger(n).setLevel(logging.CRITICAL + 1)
     try:
         with contextlib.redirect_stderr(io.StringIO()):
-            for thing in (client, cluster):
-                if thing is not None:
-                    with contextlib.suppress(Exception):
-                        thing.close()
+            yield
     finally:
         for n, lv in levels.items():
             logging.getLogger(n).setLevel(lv)
+
+
+def quiet_close(client: Any, cluster: Any) -> None:
+    """Close our own client and cluster without the CommClosedError tracebacks Dask may log while its
+    workers go away (the results are in already)."""
+    with _silenced():
+        for thing in (client, cluster):
+            if thing is not None:
+                with contextlib.suppress(Exception):
+                    thing.close()

@@ -246,21 +246,75 @@ def replan(s: Season, schedule: Schedule, fact, date: str | pd.Timestamp,
 
 
 def probability_met(s: Season, schedule: Schedule, fractions, tolerance: float = 0.01,
-                    time_limit: float | None = 60.0) -> pd.DataFrame:
+                    time_limit: float | None = 60.0, *, client=None, scheduler: str | None = None, workers: int = 2,
+                    chunk_size: int | None = None, progress: bool = False) -> pd.DataFrame:
     """Forecast-driven season: for each member of an ensemble of Apr–Sep inflow forecasts (``fractions`` of the
     season inflow ``s.inflow``, e.g. draws of a forecast's uncertainty), operate the schedule and say whether each
     post received its season's planned volume (within ``tolerance`` × plan). Returns per post the share of members
-    that met it and the members' season receipts [hm³] (min, median, max)."""
+    that met it and the members' season receipts [hm³] (min, median, max).
+
+    The members run on the ensemble machinery (:func:`optimizer.analyses.dask_run.run_members`): ``scheduler``,
+    ``workers``, ``client``, ``chunk_size`` as in :func:`optimizer.solve_ensemble` (default: this process for small
+    runs, a local Dask cluster for large ones); the table's ``attrs["run"]`` says where they ran and how fast."""
+    from optimizer.analyses.dask_run import run_members
+    from optimizer.core.errors import SolveError
+
     fr = np.asarray(list(fractions), dtype=float)
     if fr.size == 0 or not np.isfinite(fr).all() or (fr <= 0).any():
         raise ValueError("the ensemble needs one or more positive inflow fractions")
     plan = schedule.total_hm3()
-    got = []
-    for f in fr:
-        run = follow(s, schedule, inflow=s.inflow * float(f), time_limit=time_limit)
-        got.append(receipts(run, s.posts).sum())
-    got = pd.DataFrame(got).reset_index(drop=True)
+    base = s.inflow.transpose("time", "node")
+    inflow = np.ascontiguousarray(fr[:, None, None] * base.values[None], dtype=float)
+    shared = {"basin": s.basin, "schedule": schedule, "step": s.step, "end_storage": s.end_storage,
+              "initial_storage": s.initial_storage, "posts": s.posts, "nodes": [str(n) for n in base["node"].values]}
+    run = run_members(_follow_chunk, _follow_warm, shared, inflow, base["time"].values, {"time_limit": time_limit},
+                      client=client, scheduler=scheduler, workers=workers, chunk_size=chunk_size, progress=progress)
+    items = sorted(run.items, key=lambda it: it["member"])
+    bad = [(it["member"], it["status"]) for it in items if it["status"] != "optimal"]
+    if bad:
+        raise SolveError(f"members {bad[:10]} of the forecast ensemble have no schedule run (fractions "
+                         f"{[float(fr[k]) for k, _ in bad[:10]]}): {items[bad[0][0]]['message'][:300]}")
+    got = pd.DataFrame([it["received_hm3"] for it in items], columns=s.posts)
     met = got.ge(plan * (1 - tolerance), axis=1)
-    return pd.DataFrame({"plan_hm3": plan, "probability_met": met.mean(), "members": len(fr),
-                         "received_min_hm3": got.min(), "received_median_hm3": got.median(),
-                         "received_max_hm3": got.max()})
+    out = pd.DataFrame({"plan_hm3": plan, "probability_met": met.mean(), "members": len(fr),
+                        "received_min_hm3": got.min(), "received_median_hm3": got.median(),
+                        "received_max_hm3": got.max()})
+    out.attrs["run"] = run.attrs()
+    return out
+
+
+def _follow_member(shared: dict, q: np.ndarray, times: np.ndarray, time_limit: float | None):
+    da = xr.DataArray(q, dims=("time", "node"), coords={"time": pd.DatetimeIndex(times), "node": shared["nodes"]},
+                      attrs={"units": "hm3"})
+    return solver.solve(shared["basin"], inflow=da, step=shared["step"], operation="schedule",
+                        schedule=shared["schedule"], end_storage=shared["end_storage"],
+                        initial_storage=shared["initial_storage"], time_limit=time_limit)
+
+
+def _follow_chunk(shared: dict, inflow: np.ndarray, times: np.ndarray, members: list[int], options: dict) -> list[dict]:
+    """One task of :func:`probability_met`: the schedule operated on each member's inflow (in a worker or here)."""
+    from optimizer.core.errors import SolveError
+
+    out = []
+    for k, q in zip(members, inflow):
+        try:
+            res = _follow_member(shared, q, times, options["time_limit"])
+            out.append({"member": int(k), "status": "optimal", "message": "",
+                        "received_hm3": receipts(res, shared["posts"]).sum().to_numpy()})
+        except SolveError as exc:
+            out.append({"member": int(k), "status": type(exc).__name__, "message": str(exc),
+                        "received_hm3": np.full(len(shared["posts"]), np.nan)})
+    return out
+
+
+def _follow_warm(shared: dict, q: np.ndarray, times: np.ndarray, options: dict) -> float:
+    """Build this process's schedule-operation model once (start-up, measured apart from the members)."""
+    import contextlib
+    import time
+
+    from optimizer.core.errors import SolveError
+
+    t0 = time.perf_counter()
+    with contextlib.suppress(SolveError):
+        _follow_member(shared, q, times, options["time_limit"])
+    return time.perf_counter() - t0

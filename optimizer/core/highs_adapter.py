@@ -12,7 +12,7 @@ same whatever the build order, seed or start basis). Because of that, a warm sta
 Private attributes of Pyomo's interface used here, and only here, so that a Pyomo upgrade breaks one module
 (``pyproject.toml`` caps Pyomo to the tested versions); Pyomo 6.8–6.10 give no public equivalent:
 ``_solver_model`` (the ``highspy.Highs`` instance: dropping the basis for a cold start, cancelling a running solve,
-HiGHS's own model status, and stage 2), ``_pyomo_var_to_solver_var_map`` and ``_vars`` (which HiGHS column is
+HiGHS's own model status, its run clock for a per-solve time limit, and stage 2), ``_pyomo_var_to_solver_var_map`` and ``_vars`` (which HiGHS column is
 which Pyomo variable, to name stage 2's columns and read its values back).
 """
 
@@ -117,7 +117,7 @@ class PersistentLP:
             # HiGHS otherwise keeps logging to the process's stdout after a solve (e.g. a changeCoeff warning
             # in the next parameter update), which would corrupt `chutalas ... --json` output
             solver_options={**HIGHS_OPTIONS, "output_flag": False,
-                            "time_limit": float("inf") if time_limit is None else float(time_limit)})
+                            "time_limit": float("inf") if time_limit is None else self._deadline(time_limit)})
         if self.unique and self.results.termination_condition == TerminationCondition.convergenceCriteriaSatisfied:
             if self._tie is None:
                 self._tie = second_stage.tie_costs(self.column_names())
@@ -134,6 +134,16 @@ class PersistentLP:
         if self.results is None:
             raise RuntimeError("no solve yet: call PersistentLP.solve first")
         return self.results
+
+    def _deadline(self, time_limit: float) -> float:
+        """HiGHS checks ``time_limit`` against its run clock, which keeps running over every solve of one instance
+        (a kept model hit a 60 s limit after ~60 s of earlier solves: 2,178 of 3,000 ensemble members failed with
+        maxTimeLimit); the limit of this solve is therefore the time used so far plus ``time_limit``."""
+        try:
+            used = float(self.solver._solver_model.getRunTime())  # private: highspy.Highs of Pyomo's interface
+        except AttributeError:  # no instance yet
+            used = 0.0
+        return used + float(time_limit)
 
     def load(self) -> None:
         """Load the last solve's primal values (stage 2's with ``unique``) into the model's variables."""

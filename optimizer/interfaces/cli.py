@@ -509,7 +509,7 @@ COMMANDS: list[Command] = [
     Command("validate", "observed vs modelled for every published figure",
             _lazy("optimizer.analyses.validation", "add_arguments"), _lazy("optimizer.analyses.validation", "run")),
     Command("ensemble", "solve hydrological ensembles / climate scenarios on Dask; per-party statistics",
-            _lazy("optimizer.analyses.ensemble", "add_arguments"), _lazy("optimizer.analyses.ensemble", "run")),
+            _lazy("optimizer.interfaces.cli_ensemble", "add_arguments"), _lazy("optimizer.interfaces.cli_ensemble", "run")),
     Command("pareto", "the frontier of KZ receipts against KG deliveries (or winter energy) and the "
             "agreement's point", _lazy("optimizer.interfaces.cli_tradeoffs", "add_arguments"), _lazy("optimizer.interfaces.cli_tradeoffs", "run")),
     Command("schedule", "propose the season's dekadal schedule from a forecast or named year, operate it, plan against fact",

@@ -39,6 +39,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", help="write schedule, plan against fact and ledger to this .xlsx (or .csv)")
     p.add_argument("--html", help="write a printable one-page season summary (HTML) to this file")
     p.add_argument("--json", action="store_true", help="print a JSON document instead of tables")
+    p.add_argument("--probability", type=float, nargs="+", metavar="F",
+                   help="forecast ensemble: operate the schedule on F x the forecast inflow for each F (e.g. "
+                        "0.7 0.85 1 1.15 1.3) and print the probability that each post's season plan is met")
+    p.add_argument("--scheduler", default=None, metavar="ADDR",
+                   help="where the --probability members run: 'synchronous', 'local' or a Dask scheduler address; "
+                        "default automatic (as chutalas ensemble)")
+    p.add_argument("--workers", type=int, default=2, help="worker processes of a local cluster (default 2)")
 
 
 def season_for(basin: str, year: int, forecast: float | None, step: str) -> S.Season:
@@ -79,6 +86,14 @@ def run(args: argparse.Namespace) -> int:
         pf = S.plan_vs_fact(plan, actual)
     checks = compare_published(s, actual)
     gain = S.storage_gain(run_)
+    prob = None
+    if args.probability:
+        from optimizer.analyses.dask_run import WorkerLost
+        from optimizer.core.errors import SolveError
+        try:
+            prob = S.probability_met(s, plan, args.probability, scheduler=args.scheduler, workers=args.workers)
+        except (WorkerLost, SolveError, ValueError, OSError, TimeoutError) as exc:
+            raise CliError(f"--probability: {exc}") from None
     if args.out:
         from optimizer.interfaces.tables import export
         try:
@@ -106,6 +121,9 @@ def run(args: argparse.Namespace) -> int:
                "received_hm3": actual.sum().to_dict(), "storage_gain_hm3": gain.to_dict(), "published": checks,
                "replan": None if rp is None else {"date": f"{rp.date:%Y-%m-%d}", "season_hm3": rp.combined.sum().to_dict(),
                                                   "storage_at_date_hm3": rp.storage_at_date}}
+        if prob is not None:
+            doc["probability_met"] = {"fractions": list(args.probability), "run": prob.attrs["run"],
+                                      "posts": prob.drop(columns="members").to_dict("index")}
         print(json.dumps(doc, indent=2, default=str))
         return 0
     out = sys.stdout
@@ -136,6 +154,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"  re-plan from {rp.date:%Y-%m-%d}: season total at the posts {rp.combined.to_numpy().sum():,.1f} hm3 "
               f"(schedule run {actual.to_numpy().sum():,.1f}); storage then "
               + ", ".join(f"{k} {v:,.1f}" for k, v in rp.storage_at_date.items() if k in gain.index), file=out)
+    if prob is not None:
+        r0 = prob.attrs["run"]
+        where = "this process" if r0["scheduler"] == "synchronous" else f"{r0['workers']} Dask worker(s)"
+        print(f"  forecast ensemble of {len(args.probability)} members (x {', '.join(f'{f:g}' for f in args.probability)}"
+              f" the forecast inflow), on {where}:", file=out)
+        for p, r in prob.iterrows():
+            print(f"  {p}: P(season plan {r.plan_hm3:,.1f} hm3 met) {100 * r.probability_met:.0f} %; received "
+                  f"{r.received_min_hm3:,.1f} .. {r.received_median_hm3:,.1f} (median) .. {r.received_max_hm3:,.1f} hm3",
+                  file=out)
     if args.out:
         print(f"  written: {args.out}", file=out)
     return 0

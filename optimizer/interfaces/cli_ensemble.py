@@ -1,0 +1,226 @@
+"""``chutalas ensemble``: generate inflow scenarios, solve them (:func:`optimizer.solve_ensemble`), print the
+per-party statistics and where and how fast the members ran; optionally the robust Apr–Sep plan.
+
+Exit codes: 0 solved (1 when no member has an allocation), 2 bad input or lost Dask workers (the message names
+the members without a result), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+import basins
+from optimizer.analyses import scenarios as scen
+from optimizer.analyses.dask_run import WorkerLost
+from optimizer.analyses.ensemble import solve_ensemble, to_netcdf
+from optimizer.analyses.robust import SeasonalPlan, robust_plan
+from optimizer.core.errors import SolveError
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``chutalas ensemble``."""
+    p.add_argument("basin", metavar="BASIN_OR_PATH", help="a bundled basin id (chu, talas) or a basin file path")
+    p.add_argument("--members", type=int, default=100, help="number of inflow scenarios (default 100)")
+    p.add_argument("--years", type=int, default=1, help="horizon in years of 12 months (default 1)")
+    p.add_argument("--start", default="2025-01", help="first month YYYY-MM (default 2025-01)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the scenario generator (default 0)")
+    p.add_argument("--climate", type=int, metavar="YEAR", default=None,
+                   help="apply the climate trend reaching --climate-change at YEAR (e.g. 2050); default: none")
+    p.add_argument("--climate-change", type=float, default=-0.275, metavar="FRACTION",
+                   help="change of the mean flow at --climate YEAR (default -0.275, facts: -25...-30 %% by 2050)")
+    p.add_argument("--shift-weeks", type=float, default=2.0,
+                   help="earlier snowmelt at --climate YEAR, weeks (default 2)")
+    p.add_argument("--cv", type=float, default=None,
+                   help="CV of the annual basin resource (default 0.20 Chu, 0.22 Talas)")
+    p.add_argument("--operation", choices=["agreement", "status-quo"], default="agreement")
+    p.add_argument("--scheduler", default=None, metavar="ADDR",
+                   help="'synchronous' (this process), 'local' (a local cluster of --workers processes) or a Dask "
+                        "scheduler address (tcp://host:8786); default: automatic, this process for small runs "
+                        "(members x months < 12,000), else a local cluster")
+    p.add_argument("--workers", type=int, default=2, help="worker processes of the local cluster (default 2)")
+    p.add_argument("--chunk-size", type=int, default=None, help="members per task (default: automatic)")
+    p.add_argument("--robust-plan", action="store_true",
+                   help="also make the robust Apr-Sep delivery plan for the first year, on the first "
+                        "min(members, 50) members")
+    p.add_argument("--alpha", type=float, default=0.9, help="CVaR level of the robust plan (default 0.9)")
+    p.add_argument("--weight", type=float, default=1.0, help="weight of the CVaR term (default 1)")
+    p.add_argument("--out", default=None, metavar="FILE.nc", help="write the ensemble Dataset (NetCDF, atomic)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _pct(v: float) -> str:
+    return "-" if not np.isfinite(v) else f"{100 * v:.1f} %"
+
+
+def _hm3(v: float) -> str:
+    return "-" if not np.isfinite(v) else (f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}")
+
+
+ROLE_WORDS = {"entitlement": "entitlement (floor on receipts)", "ceiling": "use ceiling",
+              "quota": "seasonal quota (floor on receipts)", "reported": "reported only"}
+
+
+def print_rule(ds: xr.Dataset, r: str, p: str, out: IO[str]) -> None:
+    """One rule × party of the ensemble in words: enforced (feasible in N of M members), or its reliability."""
+    role = str(ds["rule_role"].sel(rule=r, party=p).values) if "rule_role" in ds else "entitlement"
+    if not role:
+        return
+    n_ok, n_bad = ds.attrs.get("members_solved", 0), ds.attrs.get("members_failed", 0)
+    head = f"  {r}, {ROLE_WORDS.get(role, role)}:"
+    if role == "reported":
+        print(f"{head} reported only, no test", file=out)
+        return
+    if "rule_enforced" in ds and bool(ds["rule_enforced"].sel(rule=r, party=p)):
+        print(f"{head} enforced (a hard constraint of this operation) — feasible in {n_ok} of {n_ok + n_bad} "
+              "members", file=out)
+        if n_bad:
+            bad = ds["status"].values != "optimal"
+            for m, msg in list(zip(ds["member"].values[bad], ds["message"].values[bad]))[:3]:
+                print(f"    member {m}: {msg[:200]}", file=out)
+        return
+    v = float(ds["p_rule_met"].sel(rule=r, party=p))
+    if not np.isfinite(v):
+        return
+    every = float(ds["p_rule_met_every_period"].sel(rule=r, party=p))
+    what = "P(within the ceiling)" if role == "ceiling" else "P(met)"
+    gap = "use over the ceiling" if role == "ceiling" else "shortfall"
+    cells = ""
+    if "rule_deficit_quantile_hm3" in ds:
+        cells = "  ".join(f"P{round(100 * x)} {_hm3(float(ds['rule_deficit_quantile_hm3'].sel(quantile=x, rule=r, party=p)))}"
+                          for x in ds["quantile"].values)
+    print(f"{head} {what} {_pct(v)} of member-periods, {_pct(every)} of members in every period; "
+          f"{gap} per period [hm3]: {cells}", file=out)
+
+
+def print_statistics(ds: xr.Dataset, out: IO[str] | None = None) -> None:
+    """The per-party statistics as text."""
+    out = out or sys.stdout
+    n_ok, n_bad = ds.attrs.get("members_solved", 0), ds.attrs.get("members_failed", 0)
+    print(f"{ds.attrs.get('basin', '?')}: {n_ok + n_bad} members x {ds.sizes['time']} months, {n_ok} solved"
+          + (f", {n_bad} without an allocation (status per member in the file)" if n_bad else ""), file=out)
+    years = ds.sizes["time"] // 12
+    for p in ds["party"].values:
+        p = str(p)
+        print(f"\n{p}", file=out)
+        if "p_rule_met" in ds:
+            for r in ds["rule"].values:
+                print_rule(ds, str(r), p, out)
+        if "shortage_quantile_hm3" in ds:
+            qs = ds["quantile"].values
+            cells = "  ".join(f"P{round(100 * x)} {_hm3(float(ds['shortage_quantile_hm3'].sel(quantile=x, party=p)))}"
+                              for x in qs)
+            mean = _hm3(float(ds["shortage_mean_hm3"].sel(party=p)))
+            print(f"  shortage over the horizon [hm3]: mean {mean}  {cells}", file=out)
+            if years > 1 and "annual_shortage_quantile_hm3" in ds:
+                cells = "  ".join(f"P{round(100 * x)} "
+                                  f"{_hm3(float(ds['annual_shortage_quantile_hm3'].sel(quantile=x, party=p)))}"
+                                  for x in qs)
+                print(f"  shortage per year [hm3/yr]: mean "
+                      f"{_hm3(float(ds['annual_shortage_mean_hm3'].sel(party=p)))}  {cells}", file=out)
+        if "min_storage_hm3" in ds:
+            names = dict(zip(ds["reservoir"].values, ds["reservoir_name"].values)) if "reservoir_name" in ds else {}
+            for r, c in zip(ds["reservoir"].values, ds["reservoir_country"].values):
+                if c == p:
+                    print(f"  storage of {names.get(r, r)} ({r}): lowest {_hm3(float(ds['min_storage_hm3'].sel(reservoir=r)))} hm3, "
+                          f"P5 of member minima {_hm3(float(ds['min_storage_p05_hm3'].sel(reservoir=r)))} hm3 "
+                          f"(dead {_hm3(float(ds['dead_storage_hm3'].sel(reservoir=r)))})", file=out)
+
+
+def print_run(ds: xr.Dataset, out: IO[str] | None = None) -> None:
+    """Where the members ran and how fast: scheduler (and why), start-up apart from the members' solves."""
+    out = out or sys.stdout
+    a = ds.attrs
+    where = ("this process" if a.get("scheduler") == "synchronous" else
+             f"{a.get('workers')} Dask worker(s) ({a.get('scheduler')} cluster)")
+    print(f"\nsolved on {where}, {a.get('scheduler_choice', '')}; {a.get('chunks')} task(s) of <= "
+          f"{a.get('chunk_size')} members", file=out)
+    print(f"  start-up {_secs(a.get('startup_s'))} s (cluster), {_secs(a.get('warm_s'))} s (model build per "
+          f"worker); members {_secs(a.get('solve_wall_s'))} s = {_secs(a.get('members_per_s'))} members/s; "
+          f"total {_secs(a.get('wall_s'))} s", file=out)
+    if a.get("members_retried"):
+        print(f"  {a['members_retried']} member(s) re-run one by one after a Dask worker was lost", file=out)
+
+
+def _secs(v: Any) -> str:
+    try:
+        return f"{float(v):.2f}"
+    except (TypeError, ValueError):
+        return "-"
+
+
+def print_plan(plan: SeasonalPlan, out: IO[str] | None = None) -> None:
+    out = out or sys.stdout
+    print(f"\nRobust Apr-Sep plan for {plan.party} at {', '.join(plan.receipt_links)} "
+          f"(CVaR alpha {plan.alpha}, weight {plan.weight}; value {plan.value}, penalty {plan.penalty} per hm3)",
+          file=out)
+    months = [pd.Timestamp(t).strftime("%Y-%m") for t in plan.schedule["time"].values]
+    print("  month       " + "  ".join(f"{m:>8}" for m in months), file=out)
+    print("  robust      " + "  ".join(f"{v:8.1f}" for v in plan.schedule.values), file=out)
+    print("  normal-year " + "  ".join(f"{v:8.1f}" for v in plan.normal_schedule.values), file=out)
+    print(plan.comparison.T.to_string(float_format=lambda v: f"{v:,.3f}"), file=out)
+
+
+def run(args: argparse.Namespace) -> int:
+    """``chutalas ensemble``: generate scenarios, solve them, print per-party statistics; 0 on success."""
+    from optimizer.interfaces.cli import CliError
+
+    if args.members < 1 or args.years < 1:
+        raise CliError("--members and --years must be >= 1")
+    if args.years * 12 > 1200:
+        raise CliError("--years must be at most 100 (1,200 months)")
+    basin = basins.load(args.basin)
+    climate = None
+    if args.climate is not None:
+        start_year = pd.Timestamp(args.start).year
+        try:
+            climate = scen.Climate(change=args.climate_change, target_year=args.climate,
+                                   base_year=min(start_year, args.climate - 1), shift_weeks=args.shift_weeks)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+    try:
+        q = scen.generate(basin, members=args.members, years=args.years, seed=args.seed, start=args.start,
+                          climate=climate, **({"cv": args.cv} if args.cv is not None else {}))
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if args.out:  # before hours of solving: the file must be writable where it goes
+        parent = Path(args.out).resolve().parent
+        why = ("it is a directory" if Path(args.out).is_dir() else
+               f"the directory {parent} does not exist" if not parent.is_dir() else None)
+        if why is None:
+            try:  # a real probe: permissions, read-only mounts, quotas (os.access is always true for root)
+                tempfile.TemporaryFile(dir=parent).close()
+            except OSError as exc:
+                why = f"the directory {parent} is not writable ({exc.strerror or exc})"
+        if why:
+            raise CliError(f"cannot write {args.out}: {why}; nothing was solved")
+    try:
+        ds = solve_ensemble(basin, q, scheduler=args.scheduler, workers=args.workers, chunk_size=args.chunk_size,
+                            operation=args.operation, progress=not args.no_progress)
+    except WorkerLost as exc:
+        raise CliError(str(exc)) from None
+    except (OSError, TimeoutError) as exc:
+        raise CliError(f"cannot reach the Dask scheduler {args.scheduler!r}: {exc}") from None
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    print_statistics(ds)
+    print_run(ds)
+    if args.robust_plan:
+        sub = q.isel(member=slice(0, min(50, args.members)), time=slice(0, 12))  # the first year's season
+        try:
+            print_plan(robust_plan(basin, sub, alpha=args.alpha, weight=args.weight))
+        except (SolveError, ValueError) as exc:
+            print(f"robust plan: {exc}", file=sys.stderr)
+    if args.out:
+        try:
+            path = to_netcdf(ds, args.out)
+        except OSError as exc:
+            raise CliError(f"cannot write {args.out} ({exc.strerror or exc}); nothing was written there") from None
+        print(f"\nwrote {path}")
+    return 0 if ds.attrs["members_solved"] else 1
