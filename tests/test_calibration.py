@@ -507,3 +507,33 @@ def test_received_between_takes_a_share_of_a_partial_month():
     monthly = r.dataset["delivered_hm3"].sel(link="IN_OUT").values  # c 0.75, f 1: 25 a month in Apr-Sep, else 75
     got = cal.received_between(r, rec, pd.Timestamp("2025-04-01"), pd.Timestamp("2025-09-02"))
     assert got == pytest.approx(monthly[3:8].sum() + monthly[8] * 2 / 30)
+
+
+def test_calibrate_cli_prints_nothing_outside_ui_text():
+    """Every string the calibrate command prints or puts in a printed line goes through t() (EN/RU)."""
+    import ast
+    import inspect
+
+    from test_ui_text import _literals, _name, _non_linguistic
+
+    tree = ast.parse(inspect.getsource(cli_calibrate))
+    funcs = [f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name != "add_arguments"]
+    assert {"report_text", "identifiability_lines", "named_text", "run"} <= {f.name for f in funcs}
+    found = []
+    for f in funcs:
+        for call in (n for n in ast.walk(f) if isinstance(n, ast.Call) and _name(n.func) in ("print", "append")):
+            for arg in call.args:
+                found += [f"{f.name}:{lit.lineno}: {lit.value!r}" for lit in _literals(arg)
+                          if not _non_linguistic(lit.value)]
+    assert not found, found
+    bad = ast.parse('def f():\n    print("MISSED target")\n').body[0]
+    assert [lit.value for c in ast.walk(bad) if isinstance(c, ast.Call) for lit in _literals(c.args[0])] \
+        == ["MISSED target"]  # the scan sees a bare literal
+
+
+def test_calibrate_report_in_russian(fresh):
+    from optimizer.interfaces.ui_text import language
+
+    with language("ru"):
+        text = cli_calibrate.report_text(fresh["talas"])
+    assert "Калибровка talas" in text and "ПАРАМЕТРОВ БОЛЬШЕ, ЧЕМ ЦЕЛЕЙ" in text and "Calibration of" not in text

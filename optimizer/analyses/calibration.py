@@ -138,18 +138,15 @@ def _report(basin: Basin, prob: Problem, u: np.ndarray, iters: int, allow_outsid
     cal = _section(basin)
     values = {k: round(v, DECIMALS) for k, v in prob.values(u).items()}
     ur = np.array([(values[p.id] - prob.lo_v[j]) / prob.width[j] for j, p in enumerate(prob.params)])
-    evals = prob.evaluations
-    errors, modelled, S = prob.run(ur)
+    _, modelled, S = prob.run(ur)
     params = [ParameterFit(p.id, p.field, list(p.entries), p.prior, p.min, p.max, values[p.id], p.source)
               for p in prob.params]
     targets = [TargetFit(t.id, t.party, t.period, t.observed_hm3, t.observed_min_hm3, t.observed_max_hm3,
                          modelled[t.id], target_error(t, modelled[t.id]), cal.tolerance, t.source)
                for t in cal.targets]
-    rep = CalibrationReport(basin.id, cal.year_type, cal.tolerance, allow_outside, params, targets, S, iters,
-                            evals_before + max(evals, prob.evaluations), prob.cost(ur))
-    rep.identifiability = identifiability(prob, ur, params)
-    rep.evaluations = evals_before + prob.evaluations
-    return rep
+    ident = identifiability(prob, ur, params)  # n more LP runs (forward differences at the rounded values)
+    return CalibrationReport(basin.id, cal.year_type, cal.tolerance, allow_outside, params, targets, S, iters,
+                             evals_before + prob.evaluations, prob.cost(ur), identifiability=ident)
 
 # ---- status quo vs agreement -------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ import xarray as xr
 import basins
 from basins import Basin
 from optimizer.analyses import named_years
-from optimizer.analyses.calibration_fit import Evaluator, FitTarget, Problem, fit
+from optimizer.analyses.calibration_fit import MAX_ROUNDS, Evaluator, FitTarget, Problem, fit
 from optimizer.analyses.calibration_ident import Identifiability, analyse
 from optimizer.analyses.calibration_report import ParameterFit
 from optimizer.analyses.calibration_run import (
@@ -176,11 +176,13 @@ def _runner(basin: Basin, specs: Sequence[NamedYearSpec]) -> Evaluator:
 
 
 def calibrate_named(basin: Basin | str, years: Sequence[NamedYearSpec] | None = None,
-                    held_out: Sequence[int] | None = None) -> NamedCalibration:
+                    held_out: Sequence[int] | None = None, rounds: int = MAX_ROUNDS) -> NamedCalibration:
     """Fit the basin's calibration parameters (ranges and priors of its ``calibration`` section) on the named
     years except ``held_out`` (default :data:`HELD_OUT`), then run the held-out years with the fitted values.
 
-    ``years``: the named years (default :func:`published_years`). Raises :class:`CalibrationError` if no year
+    ``years``: the named years (default :func:`published_years`). ``rounds``: at most this many rounds of
+    :func:`~optimizer.analyses.calibration_fit.fit` (each year is a cyclic run, so a round costs twice the
+    single-year fit's per year fitted). Raises :class:`CalibrationError` if no year
     is held out or none is left to fit."""
     if isinstance(basin, str):
         basin = basins.load(basin)
@@ -197,7 +199,7 @@ def calibrate_named(basin: Basin | str, years: Sequence[NamedYearSpec] | None = 
     targets = [FitTarget(t.id, t.observed_hm3, partial(relative_error, t.observed_hm3))
                for s in fitted for t in s.targets]
     prob = Problem(cal.parameters, targets, _runner(basin, fitted))
-    u, iters, _ = fit(prob, prob.u0)
+    u, iters, _ = fit(prob, prob.u0, max_rounds=rounds)
     values = {k: round(v, DECIMALS) for k, v in prob.values(u).items()}
     ur = np.array([(values[p.id] - prob.lo_v[j]) / prob.width[j] for j, p in enumerate(prob.params)])
     cost = prob.cost(ur)

@@ -35,6 +35,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "and report the held-out year as the validation (nothing is written)")
     p.add_argument("--hold-out", type=int, action="append", metavar="YEAR",
                    help="with --named-years: keep this year out of the fit (repeatable; default 2023)")
+    p.add_argument("--rounds", type=int, default=None, metavar="N",
+                   help="with --named-years: at most N restart rounds of the fit (default 4; 1 is about half the time)")
 
 
 def _status(ok: bool) -> str:
@@ -121,7 +123,8 @@ def run(args: argparse.Namespace) -> int:
         path = basins.loading.resolve(args.basin)
         basin = basins.load(path)
         if getattr(args, "named_years", False):
-            nc = named.calibrate_named(basin, held_out=args.hold_out)
+            nc = named.calibrate_named(basin, held_out=args.hold_out,
+                                       **({"rounds": args.rounds} if args.rounds else {}))
             print(json.dumps(nc.to_dict(), indent=2, default=float) if args.json else named_text(nc))
             return cal.EXIT_OK
         report = cal.calibrate(basin, allow_outside=args.allow_outside)

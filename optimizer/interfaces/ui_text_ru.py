@@ -472,7 +472,7 @@ RU: dict[str, str] = {
     "calib_params_targets": "{n} параметров, {m} целей (ранг {rank}).",
     "calib_groups": "Цели не различают: {groups}",
     "calib_all_identifiable": "Каждый параметр идентифицируем по целям.",
-    "calib_error": "chutalas calibrate: {error}",
+    "calib_error": "chutalas calibrate: ошибка: {error}",
     "calib_wrote": "записано: {path}",
     "calib_flagged_err": "ОТМЕЧЕНО {id} = {value:g} вне документированного диапазона [{lo:g}, {hi:g}]",
     "calib_missed_err": "НЕ ДОСТИГНУТА {id}: модель {mod:,.1f} млн м³, измерено {obs:,.1f} млн м³ ({err:+.1f} % вне "
