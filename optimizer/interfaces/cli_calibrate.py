@@ -47,7 +47,8 @@ def report_text(report: cal.CalibrationReport) -> str:
     """The report as the CLI prints it (current language)."""
     storage = ", ".join(f"{k} {v:,.0f}" for k, v in report.storage.items())
     lines = [t("calib_header", basin=report.basin, year_type=t(f"year_type_{report.year_type}"), storage=storage),
-             t("calib_method", method=report.method, iterations=report.iterations, evaluations=report.evaluations)
+             t("calib_method", method=report.method, iterations=report.iterations, evaluations=report.evaluations,
+               cost=report.cost)
              + (t("calib_widened") if report.allow_outside else ""), "", t("calib_parameters")]
     for p in report.parameters:
         flag = "" if p.in_range else t("calib_flagged", by=p.outside_by)

@@ -460,7 +460,7 @@ EN: dict[str, str] = {
     "val_col_fitted": "Fitted",
     # chutalas calibrate (optimizer/interfaces/cli_calibrate.py)
     "calib_header": "Calibration of {basin}: status quo, {year_type} year (cyclic storage {storage} hm³)",
-    "calib_method": "method: {method}; {iterations} iterations, {evaluations} LP runs",
+    "calib_method": "method: {method}; {iterations} iterations, {evaluations} LP runs; cost {cost:.5f}",
     "calib_widened": "; ranges widened (--allow-outside)",
     "calib_parameters": "Parameters:",
     "calib_param_line": "  {id:<26} {field:<19} prior {prior:<6g} range [{lo:g}, {hi:g}]  -> {value:.4f}{bound}{flag}",

@@ -436,7 +436,7 @@ RU: dict[str, str] = {
     "status_not applicable": "не применяется",
     # chutalas calibrate (optimizer/interfaces/cli_calibrate.py)
     "calib_header": "Калибровка {basin}: существующий режим, {year_type} год (циклические запасы {storage} млн м³)",
-    "calib_method": "метод: {method}; итераций {iterations}, расчётов ЛП {evaluations}",
+    "calib_method": "метод: {method}; итераций {iterations}, расчётов ЛП {evaluations}; стоимость {cost:.5f}",
     "calib_widened": "; диапазоны расширены (--allow-outside)",
     "calib_parameters": "Параметры:",
     "calib_param_line": "  {id:<26} {field:<19} априори {prior:<6g} диапазон [{lo:g}, {hi:g}]  -> {value:.4f}{bound}{flag}",
