@@ -89,8 +89,8 @@ def _end_balances(r: Result) -> dict[tuple[str, str], float] | None:
 
 
 def steady_storage(basin: Basin, year_type: str = "normal", operation: str = "status-quo", *,
-                   tol: float = 0.5, max_iter: int = 30,
-                   inflow: xr.DataArray | None = None) -> tuple[dict[str, float], Result, int]:
+                   tol: float = 0.5, max_iter: int = 30, inflow: xr.DataArray | None = None,
+                   damp_after: int | None = None) -> tuple[dict[str, float], Result, int]:
     """Cyclic start storages of a typical year, reservoirs and aquifers: each ends the year where it started.
 
     Reservoirs: the largest storages that the operation gets back to by the end of the year. Every reservoir
@@ -103,7 +103,9 @@ def steady_storage(basin: Basin, year_type: str = "normal", operation: str = "st
     the start (the returns of a demand served by baseflow do), and is repeated until it settles.
 
     ``inflow``: an explicit year of natural inflow [hm³/month] (time × node, 12 months) instead of the typical
-    year ``year_type`` (a named year, :mod:`optimizer.analyses.calibration_named`).
+    year ``year_type`` (a named year, :mod:`optimizer.analyses.calibration_named`). ``damp_after``: from that
+    year on, a reservoir moves half way to its end storage (``S ← (S + end) / 2``), which settles a storage that
+    would otherwise flip between two years (the named-year fit meets such years; default None: never damped).
 
     Stops when no reservoir or aquifer moves by more than ``tol`` hm³ over the year. Returns
     ``(storage, result, iterations)``: storage by reservoir then aquifer id; the result is the run from
@@ -125,7 +127,9 @@ def steady_storage(basin: Basin, year_type: str = "normal", operation: str = "st
         if not S or max(abs(end[k] - S[k]) for k in S) <= tol:
             return S, r, i
         last = max(abs(end[k] - S[k]) for k in S)
-        S = {k: (end[k] if k not in aq else max((end[k] - aq[k] * S[k]) / (1.0 - aq[k]), 0.0)) for k in S}
+        damp = damp_after is not None and i >= damp_after
+        S = {k: ((0.5 * (S[k] + end[k]) if damp else end[k]) if k not in aq
+                 else max((end[k] - aq[k] * S[k]) / (1.0 - aq[k]), 0.0)) for k in S}
     raise RuntimeError(f"{basin.id}: storages did not settle to a cyclic year within {max_iter} years "
                        f"(last change {last:.2f} hm3)")
 
