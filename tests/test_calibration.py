@@ -15,8 +15,15 @@ import pandas as pd
 import pytest
 
 import basins
+from basins.schema import Calibration, CalibrationParameter, CalibrationTarget
+from fixtures import demand as _demand
+from fixtures import network as _network
 from optimizer.analyses import calibration as cal
+from optimizer.analyses import calibration_fit as cfit
+from optimizer.analyses import calibration_ident as cident
+from optimizer.analyses import calibration_named as cnamed
 from optimizer.analyses import validation as val
+from optimizer.interfaces import cli_calibrate
 
 BASINS = ["chu", "talas"]
 
@@ -53,18 +60,26 @@ EXPECTED_MISSES = {
 
 
 def _targets(bid):
-    return [pytest.param(bid, t.id, marks=pytest.mark.xfail(strict=True, reason=EXPECTED_MISSES[(bid, t.id)]))
-            if (bid, t.id) in EXPECTED_MISSES else (bid, t.id) for t in basins.load(bid).spec.calibration.targets]
+    return [(bid, t.id) for t in basins.load(bid).spec.calibration.targets]
 
 
 @pytest.mark.parametrize("bid,target", _targets("talas") + _targets("chu"))
-def test_status_quo_is_within_tolerance_of_each_target(modelled, bid, target):
-    """Both basins, every target; the misses of EXPECTED_MISSES are strict xfails (the Chu met its targets from
-    the valley aquifer until 2026-12, by compensation: phantom water and losses leaving the basin)."""
+def test_status_quo_against_each_target(modelled, bid, target):
+    """Both basins, every target: within the tolerance, except the known misses of EXPECTED_MISSES, which must be
+    misses in the direction stated (KZ modelled above what it measured) and reported as missed in the basin file's
+    ``calibration.result`` (what `chutalas calibrate` and `validate` print, exit 1). Meeting one again fails here,
+    so that the entry is removed. (The Chu met its targets until 2026-12 by compensation: phantom water and losses
+    leaving the basin.)"""
     b = basins.load(bid)
     t = next(t for t in b.spec.calibration.targets if t.id == target)
     err = cal.target_error(t, modelled[bid][target])
-    assert abs(err) <= b.spec.calibration.tolerance, (target, modelled[bid][target], err)
+    tol = b.spec.calibration.tolerance
+    if (bid, target) in EXPECTED_MISSES:
+        assert err > tol, (target, modelled[bid][target], err, EXPECTED_MISSES[(bid, target)])
+        assert target in b.spec.calibration.result["missed"]
+    else:
+        assert abs(err) <= tol, (target, modelled[bid][target], err)
+        assert target not in b.spec.calibration.result["missed"]
 
 
 def test_the_chu_fit_moves_winter_water_through_the_aquifer(modelled):
@@ -159,7 +174,7 @@ def test_a_target_out_of_reach_is_reported_then_flagged_only_with_allow_outside(
     assert "kg_demand" in [f.id for f in wide.flagged] and wide.values["kg_demand"] > 0.85
     assert wide.in_range_targets is not None and wide.result()["flagged"]["kg_demand"]["outside_by"] > 0
     assert wide.result()["within_ranges"]["kz_from_kg_year"]["met"] is False
-    assert "FLAGGED" in wide.text()
+    assert "FLAGGED" in cli_calibrate.report_text(wide)
 
 
 # ---- writing ----------------------------------------------------------------------------------------
@@ -331,12 +346,12 @@ def test_the_2023_scenario_is_built_from_the_reported_flows(basin):
 
 def test_calibrate_command_exit_codes_and_json(capsys):
     p = argparse.ArgumentParser()
-    cal.add_arguments(p)
-    assert cal.run(p.parse_args(["talas", "--json"])) == 1  # a target missed (EXPECTED_MISSES): exit 1
+    cli_calibrate.add_arguments(p)
+    assert cli_calibrate.run(p.parse_args(["talas", "--json"])) == 1  # a target missed (EXPECTED_MISSES): exit 1
     doc = json.loads(capsys.readouterr().out)
     assert not doc["ok"] and doc["values"] == cal.current_values(basins.load("talas"))
     assert doc["missed"] == ["kz_from_kg_apr_sep"]
-    assert cal.run(p.parse_args(["no-such-basin"])) == 2
+    assert cli_calibrate.run(p.parse_args(["no-such-basin"])) == 2
     assert "neither a bundled basin" in capsys.readouterr().err
 
 
@@ -357,6 +372,192 @@ def test_a_basin_without_calibration_section_is_bad_input(tmp_path, capsys):
     path = tmp_path / "t.yaml"
     path.write_text(basins.dumps(b, inline=True))
     p = argparse.ArgumentParser()
-    cal.add_arguments(p)
-    assert cal.run(p.parse_args([str(path)])) == 2
+    cli_calibrate.add_arguments(p)
+    assert cli_calibrate.run(p.parse_args([str(path)])) == 2
     assert "no 'calibration' section" in capsys.readouterr().err
+
+
+# ---- least_squares on a tiny network with an analytic answer -------------------------------------------
+#
+# IN (100 hm3 every month, a share c in the channel) -> D (KG, 50 hm3/month x f in Apr-Sep; intake link IN_D
+# with loss l) and IN -> OUT (KZ). Status quo serves D first, so KZ receives c * 100 - f * 50 / (1 - l) a month:
+# over the year 1200 c - 300 f / (1 - l), in Oct-Mar 600 c (both linear in c and g = f / (1 - l)).
+
+TRUTH = {"c": 0.9, "f": 1.2}  # year 1080 - 360 = 720 hm3, Oct-Mar 540 hm3
+
+
+def _param(pid, field, entries, lo, hi, prior):
+    return CalibrationParameter(id=pid, field=field, entries=entries, min=lo, max=hi, prior=prior, source="[E] test")
+
+
+def _tiny(params, observed=(720.0, 540.0), demands=("D",)):
+    nodes = {"IN": "inflow", "OUT": "sink KZ", **{d: "demand" for d in demands}}
+    links = [f"IN -> {d}" for d in demands] + ["IN -> OUT"]
+    b = _network(nodes, links, demands=[_demand(d) for d in demands], inflow={"IN": [100.0] * 12},
+                 demand={d: [0, 0, 0] + [50.0 / len(demands)] * 6 + [0, 0, 0] for d in demands})
+    targets = [CalibrationTarget(id=f"kz_{p.replace('-', '_')}", party="KZ", receipts={"links": ["IN_OUT"]},
+                                 period=p, observed_hm3=o) for p, o in zip(("year", "oct-mar"), observed)]
+    b.spec.calibration = Calibration(year_type="normal", tolerance=0.15, parameters=params, targets=targets)
+    return b
+
+
+def _tiny_cf():
+    return _tiny([_param("c", "channel_fraction", ["IN"], 0.5, 1.0, 0.75),
+                  _param("f", "demand_factor", ["D"], 0.5, 1.5, 1.0)])
+
+
+def test_least_squares_recovers_known_parameters_on_a_tiny_network():
+    """The fit's optimum is the analytic one: residuals linear in u (c = 0.5 + 0.5 u_c, f = 0.5 + u_f),
+    year (600 u_c - 300 u_f - 270) / 720 and Oct-Mar (300 u_c - 240) / 540, plus the prior term
+    lambda (u - u0); the exact answer of that regularised linear least-squares problem is computed here by hand
+    and lies within 0.02 of the truth (c 0.9, f 1.2)."""
+    b = _tiny_cf()
+    prob = cal.problem(b)
+    u, _, cost = cfit.fit(prob, prob.u0)
+    A = np.array([[600 / 720, -300 / 720], [300 / 540, 0.0]])
+    rhs = np.array([270 / 720, 240 / 540])
+    lam = cal.PRIOR_WEIGHT
+    u_exact = np.linalg.solve(A.T @ A + lam ** 2 * np.eye(2), A.T @ rhs + lam ** 2 * prob.u0)
+    np.testing.assert_allclose(u, u_exact, atol=2e-4)
+    exact_cost = float(np.sum((A @ u_exact - rhs) ** 2) + lam ** 2 * np.sum((u_exact - prob.u0) ** 2))
+    assert cost == pytest.approx(exact_cost, rel=1e-3)
+    rep = cal.calibrate(b)
+    exact = {"c": 0.5 + 0.5 * u_exact[0], "f": 0.5 + u_exact[1]}
+    assert rep.values == pytest.approx(exact, abs=1e-4)  # the values are rounded to 4 decimals
+    assert rep.values == pytest.approx(TRUTH, abs=0.02)  # the prior pulls f by 0.013 here
+    assert rep.ok and all(abs(t.error) < 0.01 for t in rep.targets)
+    ident = rep.identifiability_table
+    assert list(ident.index) == ["c", "f"] and ident["identifiable"].all()
+    # the scaled sensitivities are the analytic ones: d(modelled/observed)/du
+    np.testing.assert_allclose(ident["S[kz_year]"], A[0], atol=1e-6)
+    np.testing.assert_allclose(ident["S[kz_oct_mar]"], A[1], atol=1e-6)
+    # (J^T J)^-1 exists here: corr(c, f) = a / sqrt(a^2 + d^2) with a = 600/720, d = 300/540
+    a, d = 600 / 720, 300 / 540
+    assert rep.identifiability.correlation.loc["c", "f"] == pytest.approx(a / np.hypot(a, d), abs=1e-6)
+    assert rep.identifiability.rank == 2 and rep.identifiability.basis == "data"
+
+
+@pytest.mark.parametrize("case", ["product", "sum"])
+def test_identifiability_flags_parameters_that_only_enter_as_a_product_or_sum(case):
+    """product: demand factor f and intake loss l enter only as f / (1 - l); sum: two demands with the same
+    pattern enter only as f1 + f2. Either pair is flagged as not identifiable (one group), the channel share c is
+    identifiable, and 3 parameters against 2 targets is said."""
+    c = _param("c", "channel_fraction", ["IN"], 0.5, 1.0, 0.75)
+    if case == "product":
+        b = _tiny([c, _param("f", "demand_factor", ["D"], 0.5, 1.5, 1.0),
+                   _param("l", "loss_fraction", ["IN_D"], 0.0, 0.5, 0.2)])
+        pair = ["f", "l"]
+    else:
+        b = _tiny([c, _param("f1", "demand_factor", ["D1"], 0.5, 1.5, 1.0),
+                   _param("f2", "demand_factor", ["D2"], 0.5, 1.5, 1.0)], demands=("D1", "D2"))
+        pair = ["f1", "f2"]
+    rep = cal.calibrate(b)
+    idf = rep.identifiability
+    assert idf.more_parameters_than_targets and (idf.n_parameters, idf.n_targets, idf.rank) == (3, 2, 2)
+    tab = idf.table
+    assert bool(tab.loc["c", "identifiable"]) and tab.loc["c", "resolution"] > 0.99
+    for p in pair:
+        assert not tab.loc[p, "identifiable"], tab
+        other = ({*pair} - {p}).pop()
+        assert "unresolved" in tab.loc[p, "issues"] and "collinear" in tab.loc[p, "issues"]
+        assert tab.loc[p, "cos_with"] == other and tab.loc[p, "max_abs_cos"] == pytest.approx(1.0, abs=1e-6)
+        assert tab.loc[p, "resolution"] < 0.9
+        # only the prior separates them: in (S^T S + lambda^2 I)^-1 they trade off against each other (more f
+        # needs less l for the same f / (1 - l); more f1 less f2), their strongest correlation
+        assert tab.loc[p, "corr_with"] == other and idf.correlation.loc[p, other] < -0.8
+    assert idf.not_identifiable_groups == [pair]
+    assert idf.basis == "data + prior"
+    assert rep.ok  # the targets are still met: many (f, l) or (f1, f2) meet them, which is the point
+    from optimizer.interfaces.cli_calibrate import report_text
+    assert "MORE PARAMETERS THAN TARGETS" in report_text(rep)
+
+
+def test_identifiability_flags_zero_sensitivity():
+    S = np.array([[0.5, 0.0], [0.2, 0.0]])
+    idf = cident.analyse(S, ["a", "b"], ["t1", "t2"], lower=[0, 0], upper=[1, 1], values=[0.3, 0.4],
+                         at_bound=["", ""], fields=["x", "y"], prior_weight=0.05)
+    assert "zero_sensitivity" in idf.table.loc["b", "issues"] and not idf.table.loc["b", "identifiable"]
+    assert idf.table.loc["a", "identifiable"] and idf.rank == 1 and idf.not_identifiable_groups == [["b"]]
+
+
+# ---- named years: fit on some, validate on the held-out one ------------------------------------------------
+
+def _named_specs(b, observed_2023=None):
+    """Three synthetic named years (non-leap, so a month is its typical volume): inflow x1.0 (2021), x0.8
+    (2022), x0.7 (2023); receipts at the truth: year 1200 c s - 300 f, Apr-Sep 600 c s - 300 f (D is served in
+    full while 100 c s > 50 f)."""
+    specs = []
+    for year, s in ((2021, 1.0), (2022, 0.8), (2023, 0.7)):
+        obs = {"year": 1200 * 0.9 * s - 360, "aprsep": 600 * 0.9 * s - 360}
+        if year == 2023 and observed_2023 is not None:
+            obs = observed_2023
+        tg = [cnamed.NamedTarget(f"y{year}_year", year, "KZ receipts", pd.Timestamp(f"{year}-01-01"),
+                                 pd.Timestamp(f"{year}-12-31"), obs["year"], "P", "test"),
+              cnamed.NamedTarget(f"y{year}_aprsep", year, "KZ vegetation receipts", pd.Timestamp(f"{year}-04-01"),
+                                 pd.Timestamp(f"{year}-09-30"), obs["aprsep"], "P", "test")]
+        specs.append(cnamed.NamedYearSpec(year, cnamed.year_inflow(b, year, "normal", s), tg, f"normal x {s}"))
+    return specs
+
+
+def test_named_year_fit_keeps_the_held_out_year_out_of_its_residuals():
+    b = _tiny_cf()
+    nc = cnamed.calibrate_named(b, _named_specs(b), held_out=[2023])
+    assert nc.fitted_years == [2021, 2022] and nc.held_out_years == [2023]
+    assert nc.residual_ids == ["y2021_year", "y2021_aprsep", "y2022_year", "y2022_aprsep"]
+    assert nc.values == pytest.approx(TRUTH, abs=3e-3)
+    tab = nc.table()
+    val_rows = tab[tab["role"] == "validation"]
+    assert list(val_rows["year"]) == [2023, 2023]
+    # the validation is the model at the fitted values against the held-out figure: 1200 c 0.7 - 300 f
+    assert val_rows["modelled_hm3"].iloc[0] == pytest.approx(1200 * nc.values["c"] * 0.7 - 300 * nc.values["f"],
+                                                            abs=1e-6)
+    np.testing.assert_allclose(val_rows["error_pct"], 100 * (val_rows["modelled_hm3"] - val_rows["observed_hm3"])
+                               / val_rows["observed_hm3"])
+    # the held-out figures do not move the fit: a very different "observation" gives the same values ...
+    other = cnamed.calibrate_named(b, _named_specs(b, {"year": 50.0, "aprsep": 5.0}), held_out=[2023])
+    assert other.values == nc.values and other.cost == nc.cost
+    assert other.table().query("role == 'validation'")["error_pct"].abs().min() > 100
+    # ... while holding out another year does (the fitted set is what the residuals hold)
+    moved = cnamed.calibrate_named(b, _named_specs(b, {"year": 50.0, "aprsep": 5.0}), held_out=[2021])
+    assert "y2023_year" in moved.residual_ids and moved.values != nc.values
+    with pytest.raises(cal.CalibrationError, match="held_out"):
+        cnamed.calibrate_named(b, _named_specs(b), held_out=[])
+
+
+def test_received_between_takes_a_share_of_a_partial_month():
+    b = _tiny_cf()
+    S, r, _ = cal.steady_storage(b, "normal")
+    rec = b.spec.calibration.targets[0].receipts
+    monthly = r.dataset["delivered_hm3"].sel(link="IN_OUT").values  # c 0.75, f 1: 25 a month in Apr-Sep, else 75
+    got = cal.received_between(r, rec, pd.Timestamp("2025-04-01"), pd.Timestamp("2025-09-02"))
+    assert got == pytest.approx(monthly[3:8].sum() + monthly[8] * 2 / 30)
+
+
+def test_calibrate_cli_prints_nothing_outside_ui_text():
+    """Every string the calibrate command prints or puts in a printed line goes through t() (EN/RU)."""
+    import ast
+    import inspect
+
+    from test_ui_text import _literals, _name, _non_linguistic
+
+    tree = ast.parse(inspect.getsource(cli_calibrate))
+    funcs = [f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name != "add_arguments"]
+    assert {"report_text", "identifiability_lines", "named_text", "run"} <= {f.name for f in funcs}
+    found = []
+    for f in funcs:
+        for call in (n for n in ast.walk(f) if isinstance(n, ast.Call) and _name(n.func) in ("print", "append")):
+            for arg in call.args:
+                found += [f"{f.name}:{lit.lineno}: {lit.value!r}" for lit in _literals(arg)
+                          if not _non_linguistic(lit.value)]
+    assert not found, found
+    bad = ast.parse('def f():\n    print("MISSED target")\n').body[0]
+    assert [lit.value for c in ast.walk(bad) if isinstance(c, ast.Call) for lit in _literals(c.args[0])] \
+        == ["MISSED target"]  # the scan sees a bare literal
+
+
+def test_calibrate_report_in_russian(fresh):
+    from optimizer.interfaces.ui_text import language
+
+    with language("ru"):
+        text = cli_calibrate.report_text(fresh["talas"])
+    assert "Калибровка talas" in text and "ПАРАМЕТРОВ БОЛЬШЕ, ЧЕМ ЦЕЛЕЙ" in text and "Calibration of" not in text

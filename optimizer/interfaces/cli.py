@@ -505,7 +505,7 @@ COMMANDS: list[Command] = [
     Command("app", "start the Streamlit app on the bundled basins (warmed up before the first visitor)",
             _lazy("optimizer.interfaces.app_launch", "add_arguments"), _lazy("optimizer.interfaces.app_launch", "run")),
     Command("calibrate", "fit the estimated [E] inputs to KZ's measured receipts (status-quo operation)",
-            _lazy("optimizer.analyses.calibration", "add_arguments"), _lazy("optimizer.analyses.calibration", "run")),
+            _lazy("optimizer.interfaces.cli_calibrate", "add_arguments"), _lazy("optimizer.interfaces.cli_calibrate", "run")),
     Command("validate", "observed vs modelled for every published figure",
             _lazy("optimizer.analyses.validation", "add_arguments"), _lazy("optimizer.analyses.validation", "run")),
     Command("ensemble", "solve hydrological ensembles / climate scenarios on Dask; per-party statistics",
