@@ -130,10 +130,10 @@ def drought_2023(basin: Basin) -> Scenario:
         start["TA_R_KIR"] = KIROV_STORAGE_21APR
         notes.append("Kirov on 1 Apr 2023: 445.6 hm3, reported for 21 Apr 2023 [P 19]")
     if basin.spec.aquifers:  # nobody measured the groundwater: the normal year's cyclic storage on 1 April [E]
-        normal = cal.steady_storage(basin, "normal", "status-quo")[1].dataset
-        april = list(pd.DatetimeIndex(normal["time"].values).month).index(times[0].month)
+        cyclic = cal.steady_storage(basin, "normal", "status-quo")[1].dataset
+        april = list(pd.DatetimeIndex(cyclic["time"].values).month).index(times[0].month)
         for a in basin.spec.aquifers:
-            g0 = float(normal["groundwater_start_hm3"].sel(aquifer=a.node).values[april])
+            g0 = float(cyclic["groundwater_start_hm3"].sel(aquifer=a.node).values[april])
             start[a.node] = g0
             notes.append(f"{a.node} on 1 Apr 2023: {g0:.0f} hm3 [E], its storage on 1 April of the calibrated normal "
                          "year (cyclic, status quo); no groundwater figure for 2023, and the drought's own winter "
