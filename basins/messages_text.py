@@ -315,6 +315,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "recession, not by links",
         "{ref!r} — водоносный горизонт; подземные воды пополняются фильтрацией и возвратными водами и "
         "разгружаются по своей кривой истощения, а не по звеньям"),
+    "net.less_seepage_net": (
+        "less_seepage deducts the seeping part of the conveyance loss from a gross count, but this receipt is "
+        "counted net (after the whole loss); write 'counted: gross' or drop less_seepage",
+        "less_seepage вычитает фильтрационную часть потерь из учёта брутто, а этот учёт ведётся нетто (после всех "
+        "потерь); укажите 'counted: gross' или уберите less_seepage"),
     "net.not_declared_demand_list": (
         "{d!r} is not a declared demand; list demand nodes whose return flow is deducted from this count",
         "{d!r} не объявлен как водопользователь; перечислите узлы водопользователей, чьи возвратные воды "

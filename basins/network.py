@@ -234,6 +234,8 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
         for nid in r.inflows:
             if nid not in inflow_nodes:
                 add(entry, field, "net.not_inflow_node", nid=nid)
+        if r.less_seepage and r.counted != "gross":
+            add(entry, f"{field}.less_seepage", "net.less_seepage_net")
 
     def check_shares(entry: str, shares: dict, receipts: dict, enforce: list | None, roles: dict | None = None):
         total = sum(shares.values())

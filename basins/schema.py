@@ -166,13 +166,17 @@ class Receipt(Entry):
     conveyance loss); ``net`` the flow arriving at its end (a transfer measured at a border post below the
     reach). ``less_returns_of`` lists demands whose return flow re-enters the river (directly or through an
     aquifer) and is counted again downstream, so that it is never counted twice: a party's use is its gross
-    withdrawal less what it gives back. ``post`` names the gauge or hydropost where the Commission measures it,
+    withdrawal less what it gives back. ``less_seepage: true`` (with ``counted: gross``) deducts, for the same
+    reason, the part of each counted link's conveyance loss that seeps to its ``loss_to`` aquifer
+    (``seepage_fraction × loss_fraction`` of the flow entering it): the evaporating part stays counted as use. ``post`` names the gauge or hydropost where the Commission measures it,
     with its source and [P]/[E] mark."""
 
     links: list[str] = Field(default_factory=list)
     inflows: list[str] = Field(default_factory=list)
     counted: Counted = "net"
     less_returns_of: list[str] = Field(default_factory=list, description="demands whose return flow is deducted")
+    less_seepage: bool = Field(default=False, description=(
+        "with counted: gross, deduct the part of each link's conveyance loss that seeps to its loss_to aquifer"))
     post: str = Field(default="", description="accounting post (gauge / hydropost) and its source, [P]/[E]")
 
 

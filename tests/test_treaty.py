@@ -61,6 +61,45 @@ def test_ceiling_binding_counts_gross_at_the_canal_head():
     assert kz["status"] == "reported" and "reported only" in kz["test"] and bool(kz["met"])
 
 
+def seeping_intake(less_seepage: bool, counted: str = "gross") -> basins.Basin:
+    """As :func:`tiny`, but the intake J -> KG loses half of its flow and 60 % of that loss seeps to the aquifer A,
+    which gives it back to the border B (recession 0.5 per month, from February)."""
+    receipts = {"KZ": {"links": ["J_B"], "counted": "net", "post": "border B"},
+                "KG": {"links": ["J_KG"], "counted": counted, "less_seepage": less_seepage, "post": "canal head"}}
+    return network(
+        {"IN": "inflow", "J": "junction", "KG": "demand", "A": "aquifer", "B": "border KZ", "OUT": "sink KZ"},
+        ["IN -> J", ("J -> KG", {"loss_fraction": 0.5, "loss_to": "A", "seepage_fraction": 0.6}), "J -> B",
+         "B -> OUT"],
+        demands=[demand("KG", "KG", priority=1)],
+        aquifers=[{"node": "A", "recession_per_month": 0.5, "initial_storage_hm3": 0.0, "discharge_to": "B"}],
+        agreement={"share_rules": [{"id": "shares", "resource_inflows": ["IN"], "period": "month",
+                                    "shares": {"KZ": 0.42, "KG": 0.58}, "receipts": receipts,
+                                    "roles": {"KZ": "reported", "KG": "ceiling"}, "mode": "hard"}]},
+        inflow={"IN": [100]}, demand={"KG": [100]})
+
+
+def test_a_gross_count_less_seepage_leaves_out_the_water_that_comes_back():
+    """KG's 58 % ceiling counted gross at the canal head less the seeping part of the intake's loss: the count is
+    x (1 − 0.6 × 0.5) = 0.7 x ≤ 58, so KG may withdraw 58 / 0.7 = 82.857 hm³ (of which 24.857 seep to the aquifer
+    and reach KZ later, and 16.571 evaporate: KG's use counts those). Without less_seepage the count is x ≤ 58."""
+    r = optimizer.solve(seeping_intake(True), "normal", months=1)
+    x = float(r.dataset["flow_hm3"].sel(link="J_KG").isel(time=0))
+    assert x == pytest.approx(58.0 / 0.7, abs=EPS)
+    assert float(r.dataset["seepage_hm3"].sel(link="J_KG").isel(time=0)) == pytest.approx(0.3 * x, abs=EPS)
+    kg = jan(r, "KG")
+    assert kg["received_hm3"] == pytest.approx(58.0, abs=EPS) and kg["status"] == "within"
+    r0 = optimizer.solve(seeping_intake(False), "normal", months=1)
+    assert float(r0.dataset["flow_hm3"].sel(link="J_KG").isel(time=0)) == pytest.approx(58.0, abs=EPS)
+    assert jan(r0, "KG")["received_hm3"] == pytest.approx(58.0, abs=EPS)
+
+
+def test_less_seepage_on_a_net_count_is_refused():
+    with pytest.raises(basins.BasinError) as e:
+        seeping_intake(True, counted="net")
+    msg = str(e.value)
+    assert "receipts.KG.less_seepage" in msg and "write 'counted: gross' or drop less_seepage" in msg
+
+
 def test_entitlement_binding_leaves_the_ceiling_unused():
     """KZ entitled to 42 hm³ at the border, the river loses 20 % on the way: 0.8 (100 − x) ≥ 42 gives
     KG x = 47.5, 10.5 hm³ below its 58 hm³ ceiling — a ceiling not reached is not a failure."""

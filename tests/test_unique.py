@@ -70,9 +70,10 @@ def test_same_allocation_whatever_the_build_order_and_seed(basin_id, year_type, 
     assert other.objective == pytest.approx(ref.objective, rel=1e-9)
     worst = largest_differences(ref, other)
     assert max(worst.values()) < TOL, {k: v for k, v in worst.items() if v >= TOL}
-    # stage 2 is a tie-break: the reported allocation costs little above the optimum (measured: 2e-6 and 2.7e-6 of
-    # it for the Chu cases, 0.18 and 0.80 cost units, i.e. 0.02 and 0.1 hm3 of priority-3 shortage over the horizon)
-    assert 0 <= ref.manifest["stage2_cost_above_optimum"] < 1e-5 * abs(ref.objective)
+    # stage 2 is a tie-break: the reported allocation costs little above the optimum. Measured on the routed network
+    # (2026-12): Chu dry 600 months 2.09 cost units, 5e-5 of it, all in the model's own tie-break terms (shortages
+    # unchanged; 85 hm3 more link loss and 12,432 hm3 more flow over 50 years, at LOSS_COST and FLOW_COST)
+    assert 0 <= ref.manifest["stage2_cost_above_optimum"] < 1e-4 * abs(ref.objective)
     assert ref.manifest["stage2_cost_above_optimum"] <= ref.manifest["stage2_cost_bound"]
 
 

@@ -275,7 +275,10 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
         steps = list(a.period.steps)
         rc = a.receipts
         for lid in rc.links:
-            f = 1.0 if rc.counted == "gross" else 1.0 - ph["loss"][lid]
+            if rc.counted == "gross":  # less the seeping part of the conveyance loss with less_seepage
+                f = 1.0 - (ph["seep"][lid] * ph["loss"][lid] if rc.less_seepage else 0.0)
+            else:
+                f = 1.0 - ph["loss"][lid]
             A.add(AG[i], X[pl[lid], steps], sign * f)
         for dn in rc.less_returns_of:
             A.add(AG[i], Q[pd_[dn], steps], -sign * ph["rf"][dn])

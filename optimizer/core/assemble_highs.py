@@ -19,7 +19,7 @@ import numpy as np
 from optimizer.core import result as res
 from optimizer.core import second_stage
 from optimizer.core.assemble import Assembled
-from optimizer.core.highs_adapter import TerminationCondition
+from optimizer.core.highs_adapter import HIGHS_OPTIONS, TerminationCondition
 from optimizer.core.model import Inputs
 
 _MS = highspy.HighsModelStatus
@@ -114,7 +114,7 @@ class ArrayLP:
         # HiGHS checks time_limit against its run clock, which keeps running over every solve of one instance:
         # this solve's limit is the time used so far plus time_limit (as PersistentLP._deadline)
         limit = float("inf") if time_limit is None else float(h.getRunTime()) + float(time_limit)
-        for k, v in (("random_seed", 0), ("threads", 1), ("output_flag", False), ("time_limit", limit)):
+        for k, v in {**HIGHS_OPTIONS, "output_flag": False, "time_limit": limit}.items():
             h.setOptionValue(k, v)
         self.solves += 1
         self.stage2, self._duals = None, None

@@ -39,7 +39,8 @@ Bounds: ``x[l,t] ≤ C_l·days(t)`` for canals (capacity in m³/s converted with
 storage unless told otherwise). Minimum flows are soft: ``x[l,t] + env[l,t] ≥ m_l(t)``. Agreement rows:
 an entitlement or quota ``received(a) + excess[a] ≥ (1 − τ_a)·requirement(a)``, a use ceiling
 ``received(a) − excess[a] ≤ (1 + τ_a)·requirement(a)`` (excess fixed at 0 when the rule is hard), with
-``received`` = Σ x (links counted gross, at the canal head) or Σ (1 − loss) x (counted net) + Σ natural inflow
+``received`` = Σ x (links counted gross, at the canal head; Σ (1 − σ_l loss_l) x with ``less_seepage``, the seeping
+part of the conveyance loss deducted) or Σ (1 − loss) x (counted net) + Σ natural inflow
 − Σ ρ_d q[d,t] over the demands whose return flow the count deducts (see optimizer.core.agreement).
 
 Schedule rows (``operation="schedule"``, :mod:`optimizer.core.schedule`): for every accounting post p (a receipt
@@ -390,8 +391,12 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
     # --- agreement rows ----------------------------------------------------------------------------
     def received(m, a: Row):
         rc = a.receipts
-        flow = m.x if rc.counted == "gross" else m.delivered  # gross: at the canal head, before conveyance loss
-        return sum(flow[l, t] for t in a.period.steps for l in rc.links) + \
+        if rc.counted == "gross":  # at the canal head, before conveyance loss (less its seepage with less_seepage)
+            kept = {l: (1 - m.seep[l] * m.loss[l]) if rc.less_seepage else 1.0 for l in rc.links}
+            counted = sum(kept[l] * m.x[l, t] for t in a.period.steps for l in rc.links)
+        else:
+            counted = sum(m.delivered[l, t] for t in a.period.steps for l in rc.links)
+        return counted + \
             sum(m.inflow[n, t] for t in a.period.steps for n in rc.inflows) - \
             sum(m.rf[d] * m.q[d, t] for t in a.period.steps for d in rc.less_returns_of)  # given back: counted once
 

@@ -208,6 +208,7 @@ class Accounts:
     def __init__(self, ds: xr.Dataset):
         self.delivered = ds["delivered_hm3"].values
         self.flow = ds["flow_hm3"].values
+        self.seepage = ds["seepage_hm3"].values if "seepage_hm3" in ds else np.zeros_like(self.flow)
         self.natural = ds["natural_inflow_hm3"].values
         self.spill = ds["spill_hm3"].values
         self.link = {k: i for i, k in enumerate(ds["link"].values)}
@@ -222,6 +223,8 @@ class Accounts:
         (flow arriving), natural inflow at its inflow nodes, less the return flow of ``less_returns_of``."""
         rc = row.receipts
         flow = self.flow if getattr(rc, "counted", "net") == "gross" else self.delivered
+        if getattr(rc, "counted", "net") == "gross" and getattr(rc, "less_seepage", False):
+            flow = flow - self.seepage  # the seeping part of the conveyance loss comes back: counted where it arrives
         total = flow[:, [self.link[k] for k in rc.links]].sum(axis=1) + \
             self.natural[:, [self.node[k] for k in rc.inflows]].sum(axis=1)
         back = list(getattr(rc, "less_returns_of", []))
