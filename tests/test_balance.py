@@ -60,8 +60,11 @@ def node_imbalance(ds: xr.Dataset) -> xr.DataArray:
 
 def counted(ds, receipt):
     """A receipt's monthly count [hm³] recomputed from the Dataset: its links gross (flow entering them) or net
-    (flow arriving), natural inflow at its inflow nodes, less the return flow of ``less_returns_of``."""
+    (flow arriving), natural inflow at its inflow nodes, less the return flow of ``less_returns_of`` (and, gross
+    with ``less_seepage``, less the links' seepage)."""
     flow = ds["flow_hm3"] if receipt.counted == "gross" else ds["delivered_hm3"]
+    if receipt.counted == "gross" and receipt.less_seepage:  # the seeping part of the conveyance loss comes back
+        flow = flow - ds["seepage_hm3"]
     total = flow.sel(link=receipt.links).sum("link") + ds["natural_inflow_hm3"].sel(node=receipt.inflows).sum("node")
     return total - ds["return_hm3"].sel(demand=receipt.less_returns_of).sum("demand")
 

@@ -67,15 +67,19 @@ class Problem:
             phys = np.array([PHYSICAL_LIMITS[p.field] for p in self.params], float)
             self.lb = np.minimum((phys[:, 0] - self.lo_v) / self.width, 0.0)
             self.ub = np.maximum((phys[:, 1] - self.lo_v) / self.width, 1.0)
+            self.v_lo, self.v_hi = np.minimum(phys[:, 0], self.lo_v), np.maximum(phys[:, 1], self.lo_v + self.width)
         else:
             self.lb, self.ub = np.zeros(len(self.params)), np.ones(len(self.params))
+            self.v_lo, self.v_hi = self.lo_v, np.array([p.max for p in self.params], float)
         self.allow_outside = allow_outside
         self.cache: dict[tuple[float, ...], tuple[np.ndarray, dict[str, float], dict[str, float]]] = {}
         self.evaluations = 0
         self.jacobians = 0
 
     def values(self, u: np.ndarray) -> dict[str, float]:
-        return {p.id: float(self.lo_v[j] + u[j] * self.width[j]) for j, p in enumerate(self.params)}
+        # clipped to the bounds in value units: u at a bound can land 1e-10 outside it in floating point
+        return {p.id: float(np.clip(self.lo_v[j] + u[j] * self.width[j], self.v_lo[j], self.v_hi[j]))
+                for j, p in enumerate(self.params)}
 
     def run(self, u: np.ndarray) -> tuple[np.ndarray, dict[str, float], dict[str, float]]:
         """(target errors, modelled volumes, storage) at u; cached on u rounded to 1e-9."""

@@ -108,6 +108,7 @@ def layout(inp: Any) -> dict:
     mins = list(inp.min_flow.columns)
     return {
         "nodes": nodes, "loss": np.array([lk.loss_fraction for lk in spec.links]),
+        "seep": np.array([lk.seepage_fraction if lk.loss_to else 0.0 for lk in spec.links]),
         "demand": inp.demand[[d.node for d in spec.demands]].to_numpy(),
         "inflow_at": [nodes.index(str(c)) for c in inp.inflow.columns],
         "sink_at": [nodes.index(n.id) for n in spec.nodes if n.kind == "sink"],
@@ -149,7 +150,8 @@ def arrays(inp: Any, sol: Any, variables: tuple[str, ...], lay: dict | None = No
     ds: Any = {k: SimpleNamespace(values=v) for k, v in L["static"].items()}
     ds.update({"delivered_hm3": SimpleNamespace(values=delivered), "flow_hm3": SimpleNamespace(values=sol.x),
                "natural_inflow_hm3": SimpleNamespace(values=natural), "spill_hm3": SimpleNamespace(values=sol.spill),
-               "return_hm3": SimpleNamespace(values=sol.q * L["rf"])})
+               "return_hm3": SimpleNamespace(values=sol.q * L["rf"]),
+               "seepage_hm3": SimpleNamespace(values=sol.x * L["loss"] * L["seep"])})
     acc = res.Accounts(ds)
     rec = np.zeros((T, len(L["parties"])))
     ent = np.full((T, len(L["parties"])), np.nan)
