@@ -161,6 +161,9 @@ def test_a_party_with_an_empty_account_pays_no_evaporation(build):
     assert float(r.dataset["evaporation_hm3"].sel(reservoir="R")[0]) == pytest.approx(1.0, abs=1e-6)
     assert balances(r, "KZ")[0] == pytest.approx(0.0, abs=1e-6)
     assert balances(r, "KG")[0] == pytest.approx(49.0, abs=1e-6)
+    ev = r.dataset["account_evaporation_hm3"].sel(reservoir="R")
+    assert float(ev.sel(party="KZ")[0]) == pytest.approx(0.0, abs=1e-6)
+    assert float(ev.sel(party="KG")[0]) == pytest.approx(1.0, abs=1e-6)
     from optimizer.core.model import RELIEF_PENALTY
     assert r.objective == pytest.approx(RELIEF_PENALTY * 0.88, rel=1e-6)  # the relief is priced, nothing else
 
@@ -172,6 +175,9 @@ def test_both_balances_positive_share_the_evaporation_88_12():
     e = 50 - 49.75 / 1.005
     assert balances(r, "KZ")[0] == pytest.approx(40 - 0.88 * e, abs=1e-6)
     assert balances(r, "KG")[0] == pytest.approx(10 - 0.12 * e, abs=1e-6)
+    ev = r.dataset["account_evaporation_hm3"].sel(reservoir="R")
+    np.testing.assert_allclose([float(ev.sel(party="KZ")[0]), float(ev.sel(party="KG")[0])], [0.88 * e, 0.12 * e],
+                               atol=1e-9)
 
 
 @pytest.mark.parametrize("build", ["arrays", "pyomo"])

@@ -137,17 +137,20 @@ def set_data(m: pyo.ConcreteModel, inp) -> None:
     m.acc_lb = 0.0 if inp.rules_enforced else -float("inf")
 
 
-def extract(m: pyo.ConcreteModel, prim, T: int) -> tuple[np.ndarray, np.ndarray]:
-    """(balance, release) arrays (T, accounts) from the solver's primal values."""
+def extract(m: pyo.ConcreteModel, prim, T: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(balance, release, relief u − v) arrays (T, accounts) from the solver's primal values."""
     ks = list(m.ACC)
-    bal = np.array([[prim[m.acc[k[0], k[1], t]] for k in ks] for t in m.T]).reshape(T, len(ks))
-    rel = np.array([[prim[m.acc_rel[k[0], k[1], t]] for k in ks] for t in m.T]).reshape(T, len(ks))
-    return bal, rel
+
+    def get(var) -> np.ndarray:
+        return np.array([[prim[var[k[0], k[1], t]] for k in ks] for t in m.T]).reshape(T, len(ks))
+
+    return get(m.acc), get(m.acc_rel), get(m.acc_unpaid) - get(m.acc_extra)
 
 
-def add_to_dataset(ds, inp, bal: np.ndarray | None, rel: np.ndarray | None) -> None:
-    """``account_hm3``, ``account_start_hm3`` and ``account_release_hm3`` (reservoir, party, time); NaN where a
-    reservoir has no account for the party."""
+def add_to_dataset(ds, inp, bal: np.ndarray | None, rel: np.ndarray | None, relief: np.ndarray | None = None) -> None:
+    """``account_hm3``, ``account_start_hm3``, ``account_release_hm3`` and ``account_evaporation_hm3`` (the
+    evaporation charged to the party: σ_p e − u + v) (reservoir, party, time); NaN where a reservoir has no account
+    for the party."""
     spec = inp.basin.spec
     ks = keys(spec)
     if not ks:
@@ -159,12 +162,15 @@ def add_to_dataset(ds, inp, bal: np.ndarray | None, rel: np.ndarray | None) -> N
     res = list(ds["reservoir"].values)
     T = inp.T
     start0 = inp.initial_accounts if inp.initial_accounts is not None else initial_balances(spec, inp.initial_storage)
-    out = {n: np.full((len(res), len(parties), T), np.nan) for n in ("end", "start", "rel")}
+    out = {n: np.full((len(res), len(parties), T), np.nan) for n in ("end", "start", "rel", "ev")}
+    share = {(a.reservoir, p): float(v) for a in spec.agreement.storage_accounts for p, v in a.shares.items()}
     for j, (r, p) in enumerate(ks):
         i, k = res.index(r), parties.index(p)
         out["end"][i, k] = bal[:, j]
         out["start"][i, k] = np.concatenate([[start0[(r, p)]], bal[:-1, j]])
         out["rel"][i, k] = rel[:, j]
+        out["ev"][i, k] = share[(r, p)] * ds["evaporation_hm3"].sel(reservoir=r).values \
+            - (relief[:, j] if relief is not None else 0.0)
     dims = ("reservoir", "party", "time")
     ds["account_hm3"] = (dims, out["end"], {"units": "hm3", "long_name": "storage account balance at the end of the "
                                             "month (water of the reservoir owned by the party, above dead storage)"})
@@ -172,6 +178,9 @@ def add_to_dataset(ds, inp, bal: np.ndarray | None, rel: np.ndarray | None) -> N
                                                     "start of the month"})
     ds["account_release_hm3"] = (dims, out["rel"], {"units": "hm3/month", "long_name": "release made for the party "
                                                     "(debited from its account)"})
+    ds["account_evaporation_hm3"] = (dims, out["ev"], {"units": "hm3/month", "long_name": "evaporation charged to "
+                                                       "the party's account (its share, less what its balance "
+                                                       "could not pay, plus what it paid for another party)"})
 
 
 def table(ds, reservoir: str):

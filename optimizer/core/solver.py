@@ -216,9 +216,9 @@ def _extract(m: pyo.ConcreteModel, lp: PersistentLP, inp: Inputs) -> res.Solutio
                     nd[t, col[n]] += y * pyo.value(m.keep[a.key] * m.share[a.key])
             for n in a.receipts.inflows:
                 nd[t, col[n]] -= y
-    acc_bal, acc_rel = accounts.extract(m, prim, inp.T)
+    acc_bal, acc_rel, acc_relief = accounts.extract(m, prim, inp.T)
     return res.Solution(
-        acc=acc_bal, acc_rel=acc_rel,
+        acc=acc_bal, acc_rel=acc_rel, acc_relief=acc_relief,
         x=get(m.x, list(m.L)), s=get(m.s, list(m.R)), spill=get(m.spill, list(m.R)), q=get(m.q, list(m.D)),
         out=get(m.out, list(m.K)), env=get(m.env, list(m.LM)), node_dual=nd,
         row_dual={a: float(duals[m.agreement[a]]) for a in m.A}, objective=float("nan"), g=get(m.g, list(m.AQ)))
