@@ -222,3 +222,16 @@ def test_account_rows_of_both_formulations_are_equal_on_the_defect_networks(elas
               _one_reservoir(8.8, 1.2, {"KZ": ["R_J"], "KG": ["J_KG"]}, inflow=50.0, capacity=10.0,
                              initial=10.0, kg_canal=True)):
         compare(inputs(b, months=1), elastic=elastic)
+
+
+def test_an_unavoidable_relief_makes_the_optimum_lower_the_storage_where_the_water_has_no_use():
+    """The price of the relief (accounts.py) where it cannot be avoided: KZ owns nothing, the surface grows with
+    the storage (0.1 km2 per hm3), and with a free end storage nobody needs KG's water, so the LP spills it rather
+    than keep it and relieve KZ of 0.88 · 0.1 · 0.1 · (50 + s)/2 hm3 of evaporation. With s = 0 (all spilled):
+    e = 0.25 hm3, spill 49.75 hm3, objective 0.01 · 49.75 + 1e4 · 0.88 · 0.25 (+ tie costs). This is a known
+    limitation of a priced relief, asserted so that a formulation without it shows up here."""
+    b = _one_reservoir(0.0, 50.0, {"KZ": ["J_B"], "KG": ["J_B"]}, evaporation_mm={"R": [100.0]}, area_full=10.0)
+    r = optimizer.solve(b, months=1, end_storage="free")
+    assert float(r.dataset["storage_hm3"].sel(reservoir="R")[0]) == pytest.approx(0.0, abs=1e-6)
+    assert float(r.dataset["spill_hm3"].sel(reservoir="R")[0]) == pytest.approx(49.75, abs=1e-6)
+    assert r.objective == pytest.approx(0.01 * 49.75 + 1e4 * 0.88 * 0.25, abs=0.05)

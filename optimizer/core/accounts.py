@@ -18,7 +18,11 @@ cannot pay its share (it owns nothing, or less than σ_p e) is relieved of the p
 (at most its share), and the other parties pay it, v[p,t]: the water that evaporated was theirs. The relief costs
 RELIEF_PENALTY (10⁴) per hm³ in the objective (optimizer.core.model), more than any shortage weight, rule penalty
 or schedule penalty, so it is not a way to buy water for a party: with both balances able to pay, u = v = 0 and
-the evaporation is split by the shares (88/12 on Kirov) exactly.
+the evaporation is split by the shares (88/12 on Kirov) exactly. The price has a cost where the relief cannot be
+avoided: the optimum then also lowers the storage (evaporation grows with the surface) where the water has no
+other use, e.g. it spills a reservoir whose only owner's water nobody downstream needs, with a free end storage
+(tests/test_accounts.py shows it). A bound instead of a price (u ≤ σ_p e − a[p,t−1]: relief only for what the
+start balance lacks) is not convex where that is negative, so it is not an LP.
 
 Spill: the spill is a release too (in R), charged to the parties as the link releases are. A release link that
 leaves the reservoir itself (its outlet) is bypassed by the spill (the spill lands on the spill node, not on the
