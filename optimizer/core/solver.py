@@ -361,7 +361,9 @@ def _physically_infeasible(m: pyo.ConcreteModel, inp: Inputs, time_limit) -> Phy
         "inflows are not negative." + where)
 
 
-_ROW_WORDS = {"balance": "water balance at {0}", "min_flow": "minimum flow on {0}", "end_storage": "end storage of {0}"}
+_ROW_WORDS = {"balance": "water balance at {0}", "min_flow": "minimum flow on {0}", "end_storage": "end storage of {0}",
+              "acc_balance": "storage account of {0}", "acc_release": "release split into the accounts of {0}",
+              "acc_reach": "release for the account {0} on its links", "acc_evap_cap": "evaporation relief of {0}"}
 _VAR_WORDS = {"x": "flow limits of {0}", "s": "storage limits of {0} (dead storage to capacity)", "q": "delivery to {0}",
               "spill": "spill of {0} (not negative)", "out": "outflow at {0}", "g": "groundwater storage of {0}",
               "env": "minimum-flow shortfall on {0}", "excess": "slack of {0}", "end_short": "end-storage slack of {0}",
