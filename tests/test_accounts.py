@@ -128,3 +128,110 @@ def test_accounts_chart_shows_each_party_and_the_storage():
     kz = next(tr for tr in fig.data if tr.name == "KZ balance")
     np.testing.assert_allclose(kz.y, r.dataset["account_hm3"].sel(reservoir="TA_R_KIR", party="KZ").values)
     assert fig_accounts(optimizer.solve("chu", "normal").dataset) is None  # no accounts on the Chu
+
+
+def _one_reservoir(kz0, kg0, release_to, evaporation_mm=None, inflow=0.0, capacity=100.0, initial=50.0,
+                   area_dead=0.0, area_full=1.0, kg_canal=False):
+    """IN → R (dead 0) → J → B → OUT with R's outlet R -> J closed (capacity 0): R holds its water or spills to J.
+    Accounts KZ 88 % / KG 12 % on R; ``kg_canal``: KG's canal J -> KG (capacity 0, no demand)."""
+    nodes = {"IN": "inflow", "R": "reservoir", "J": "junction", "B": "border KZ", "OUT": "sink KZ"}
+    links = ["IN -> R", ("R -> J", {"capacity": 0.0}), "J -> B", "B -> OUT"]
+    if kg_canal:
+        nodes["KG"] = "demand"
+        links.append(("J -> KG", {"capacity": 0.0}))
+    agreement = {"storage_accounts": [{"id": "acc", "reservoir": "R", "shares": {"KZ": 0.88, "KG": 0.12},
+                                       "initial_balance_hm3": {"KZ": kz0, "KG": kg0}, "release_to": release_to}]}
+    return network(nodes, links, reservoirs=[reservoir("R", capacity, dead=0, initial=initial, area_km2_at_dead=area_dead,
+                                                       area_km2_at_full=area_full)],
+                   demands=[demand("KG", "KG")] if kg_canal else [], agreement=agreement,
+                   inflow={"IN": [inflow]}, demand={"KG": [0.0]} if kg_canal else None, evaporation=evaporation_mm)
+
+
+@pytest.mark.parametrize("build", ["arrays", "pyomo"])
+def test_a_party_with_an_empty_account_pays_no_evaporation(build):
+    """R holds 50 hm3, all KG's (KZ 0); no inflow, the outlet closed, 100 mm of evaporation on a surface of 10 km2
+    at every storage: e = 0.1 hm3/km2 · 10 km2 = 1 hm3, so s = 49 hm3. KZ owns nothing, so it cannot pay its
+    88 % (0.88 hm3): it pays nothing (relief u = 0.88 hm3 at RELIEF_PENALTY) and KG pays the whole 1 hm3. KZ's
+    balance stays 0, KG's is 50 − 1 = 49 = s. (Before the fix: KZ 0 − 0.88 < 0, reported as physically
+    infeasible.)"""
+    b = _one_reservoir(0.0, 50.0, {"KZ": ["J_B"], "KG": ["J_B"]}, evaporation_mm={"R": [100.0]}, area_dead=10.0,
+                       area_full=10.0)
+    r = optimizer.solve(b, months=1, end_storage="free", build=build)
+    assert float(r.dataset["storage_hm3"].sel(reservoir="R")[0]) == pytest.approx(49.0, abs=1e-6)
+    assert float(r.dataset["evaporation_hm3"].sel(reservoir="R")[0]) == pytest.approx(1.0, abs=1e-6)
+    assert balances(r, "KZ")[0] == pytest.approx(0.0, abs=1e-6)
+    assert balances(r, "KG")[0] == pytest.approx(49.0, abs=1e-6)
+    ev = r.dataset["account_evaporation_hm3"].sel(reservoir="R")
+    assert float(ev.sel(party="KZ")[0]) == pytest.approx(0.0, abs=1e-6)
+    assert float(ev.sel(party="KG")[0]) == pytest.approx(1.0, abs=1e-6)
+    from optimizer.core.model import RELIEF_PENALTY
+    assert r.objective == pytest.approx(RELIEF_PENALTY * 0.88, rel=1e-6)  # the relief is priced, nothing else
+
+
+def test_both_balances_positive_share_the_evaporation_88_12():
+    """As above with KZ 40 / KG 10: both can pay, so KZ pays 0.88 e and KG 0.12 e (e = 0.49751 hm3)."""
+    b = _one_reservoir(40.0, 10.0, {"KZ": ["J_B"], "KG": ["J_B"]}, evaporation_mm={"R": [100.0]}, area_full=10.0)
+    r = optimizer.solve(b, months=1, end_storage="free")
+    e = 50 - 49.75 / 1.005
+    assert balances(r, "KZ")[0] == pytest.approx(40 - 0.88 * e, abs=1e-6)
+    assert balances(r, "KG")[0] == pytest.approx(10 - 0.12 * e, abs=1e-6)
+    ev = r.dataset["account_evaporation_hm3"].sel(reservoir="R")
+    np.testing.assert_allclose([float(ev.sel(party="KZ")[0]), float(ev.sel(party="KG")[0])], [0.88 * e, 0.12 * e],
+                               atol=1e-9)
+
+
+@pytest.mark.parametrize("build", ["arrays", "pyomo"])
+def test_spill_is_charged_to_a_party_whose_release_link_it_bypasses(build):
+    """R (10 hm3, full: KZ 8.8 / KG 1.2) gets 50 hm3 with its outlet R -> J closed: it spills all 50 to J,
+    bypassing KZ's release link, the outlet R_J. KG's link, its canal J -> KG, is closed, so all 50 are released
+    for KZ (the spill counts on KZ's outlet). By hand: KZ 8.8 + 0.88 · 50 − 50 = 2.8, KG 1.2 + 0.12 · 50 = 7.2
+    (together the 10 hm3 stored)."""
+    b = _one_reservoir(8.8, 1.2, {"KZ": ["R_J"], "KG": ["J_KG"]}, inflow=50.0, capacity=10.0, initial=10.0,
+                       kg_canal=True)
+    r = optimizer.solve(b, months=1, end_storage="free", build=build)
+    assert float(r.dataset["spill_hm3"].sel(reservoir="R")[0]) == pytest.approx(50.0, abs=1e-6)
+    rel = r.dataset["account_release_hm3"].sel(reservoir="R")
+    assert float(rel.sel(party="KZ")[0]) == pytest.approx(50.0, abs=1e-6)
+    assert float(rel.sel(party="KG")[0]) == pytest.approx(0.0, abs=1e-6)
+    assert balances(r, "KZ")[0] == pytest.approx(2.8, abs=1e-6)
+    assert balances(r, "KG")[0] == pytest.approx(7.2, abs=1e-6)
+
+
+@pytest.mark.parametrize("build", ["arrays", "pyomo"])
+def test_an_overdrawn_account_is_diagnosed_as_an_agreement_conflict(build):
+    """As above with KZ owning nothing (KG 10): the 50 hm3 must leave (R is full) and can only be released for
+    KZ, which accrues 0.88 · 50 = 44: its account is overdrawn by 50 − 44 = 6 hm3, an agreement conflict, not a
+    physical one."""
+    b = _one_reservoir(0.0, 10.0, {"KZ": ["R_J"], "KG": ["J_KG"]}, inflow=50.0, capacity=10.0, initial=10.0,
+                       kg_canal=True)
+    with pytest.raises(optimizer.InfeasibleAgreement, match="storage account of KZ in R") as exc:
+        optimizer.solve(b, months=1, end_storage="free", build=build)
+    c = exc.value.conflicts
+    assert list(c["kind"]) == ["account"] and list(c["party"]) == ["KZ"]
+    assert float(c["shortfall_hm3"].iloc[0]) == pytest.approx(6.0, abs=1e-6)
+    assert float(c["required_hm3"].iloc[0]) == pytest.approx(50.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("elastic", [False, True])
+def test_account_rows_of_both_formulations_are_equal_on_the_defect_networks(elastic):
+    """The relief, spill-on-outlet and overdraft terms are the same in the Pyomo model and the assembled LP."""
+    from test_assemble import compare, inputs
+
+    for b in (_one_reservoir(0.0, 50.0, {"KZ": ["J_B"], "KG": ["J_B"]}, evaporation_mm={"R": [100.0]},
+                             area_full=10.0),
+              _one_reservoir(8.8, 1.2, {"KZ": ["R_J"], "KG": ["J_KG"]}, inflow=50.0, capacity=10.0,
+                             initial=10.0, kg_canal=True)):
+        compare(inputs(b, months=1), elastic=elastic)
+
+
+def test_an_unavoidable_relief_makes_the_optimum_lower_the_storage_where_the_water_has_no_use():
+    """The price of the relief (accounts.py) where it cannot be avoided: KZ owns nothing, the surface grows with
+    the storage (0.1 km2 per hm3), and with a free end storage nobody needs KG's water, so the LP spills it rather
+    than keep it and relieve KZ of 0.88 · 0.1 · 0.1 · (50 + s)/2 hm3 of evaporation. With s = 0 (all spilled):
+    e = 0.25 hm3, spill 49.75 hm3, objective 0.01 · 49.75 + 1e4 · 0.88 · 0.25 (+ tie costs). This is a known
+    limitation of a priced relief, asserted so that a formulation without it shows up here."""
+    b = _one_reservoir(0.0, 50.0, {"KZ": ["J_B"], "KG": ["J_B"]}, evaporation_mm={"R": [100.0]}, area_full=10.0)
+    r = optimizer.solve(b, months=1, end_storage="free")
+    assert float(r.dataset["storage_hm3"].sel(reservoir="R")[0]) == pytest.approx(0.0, abs=1e-6)
+    assert float(r.dataset["spill_hm3"].sel(reservoir="R")[0]) == pytest.approx(49.75, abs=1e-6)
+    assert r.objective == pytest.approx(0.01 * 49.75 + 1e4 * 0.88 * 0.25, abs=0.05)

@@ -10,8 +10,8 @@ are random (zeros included); horizons run 1–24 months from any calendar month.
 aquifer, recharged by infiltration of inflow nodes (``recharge_to``, ``channel_fraction`` < 1), by the seepage
 of lossy river reaches and canals (``loss_to``, ``seepage_fraction``) and by demands' return flows, and
 discharging a share of its storage to a river node. Perhaps ownership accounts of a KG reservoir (shares by
-party, start balances owning the water above dead storage, release links below the spill; see
-:func:`_accounts` for two defects the generator found there). The step is the month or (a third of the
+party, start balances owning the water above dead storage, release links below the spill or the outlet the
+spill bypasses, the reservoir evaporating; see :func:`_accounts`). The step is the month or (a third of the
 cases, 1–6 months) the dekad.
 
 The case is written as a basin file (YAML with inline CSV series, :func:`fixtures.network`) and read
@@ -30,8 +30,10 @@ every case:
   always route their water to the sink, so only agreement rows can make them infeasible;
 * every node-step balance closes to 1e-6 hm³ with the aquifers' recharge, seepage and discharge in it
   (``test_balance.node_imbalance``), at months and at dekads;
-* storage accounts add up to the storage above dead storage, follow their recurrence from the Dataset alone,
-  carry the reservoir's whole release on each party's own links, and are never negative when enforced;
+* storage accounts add up to the storage above dead storage, follow their recurrence from the Dataset alone
+  (evaporation charged as ``account_evaporation_hm3``: ≥ 0, adding up to the reservoir's), carry the reservoir's
+  whole release on each party's own links (the spill too, on an outlet it bypasses), and are never negative when
+  enforced;
 * without storage (no reservoir, no aquifer) a dekad run and the month run of the same case are feasible or
   infeasible together, with equal optima (each dekad is its month scaled by its days).
 
@@ -140,29 +142,26 @@ def _aquifer(draw, c: Case, stem: list[str], inflows: list[str]) -> None:
 def _accounts(draw, c: Case, stem: list[str], kg_res: list[str]) -> None:
     """Ownership accounts of a KG stem reservoir whose spill lands on a river node (not another reservoir), as
     Kirov's does: the water released for KZ flows on the river below that node, KG's on its own canals there
-    or on the river, so the spill passes the parties' links; the start balances own exactly the water above
-    dead storage.
-
-    Two limits, both defects of the accounts found by this generator (see the robust branch's report): release
-    links that the spill bypasses make every spilling step infeasible, and a party whose balance is 0 must
-    still bear its share of the evaporation (a[p] = 0 + σ_p·(0 − e) < 0), so a valid network cannot be solved;
-    both are reported as a *physical* infeasibility ("even with every agreement rule relaxed"). Until the
-    accounts are relaxed in the diagnosis (and evaporation shared by balance), an account's reservoir here
-    does not evaporate and its parties' links lie below the spill."""
+    or on the river, so the spill passes the parties' links; or (a third of the cases) a party's release link is
+    the reservoir's outlet, which the spill bypasses. The start balances own exactly the water above dead storage
+    (one party perhaps nothing), and the reservoir evaporates as generated. (These two cases found the defects
+    fixed in accounts.py: a party with an empty account had to pay its evaporation share, and a spill bypassing
+    the release links made every spilling step infeasible.)"""
     res = draw(st.sampled_from(kg_res))
     r = next(r for r in c.reservoirs if r["node"] == res)
     at = stem[stem.index(res) + 1]  # where the reservoir spills (its first outgoing link's target)
     below = f"{at}_{stem[stem.index(at) + 1]}"
     kg_canals = [f"{at}_{d['node']}" for d in c.demands if d["party"] == "KG" and f"{at} -> {d['node']}" in
                  [lk if isinstance(lk, str) else lk[0] for lk in c.links]]
+    outlet = f"{res}_{at}"  # its first outgoing link, the river: the spill lands on its target, bypassing it
+    kz_outlet = draw(st.integers(0, 2)) == 0
     kz = draw(st.sampled_from([0.5, 0.88, 1.0]))
     above = r["initial_storage_hm3"] - r["dead_storage_hm3"]
-    kz_start = round(above * draw(st.sampled_from([kz, 0.5, 1.0])), 6)
+    kz_start = round(above * draw(st.sampled_from([kz, 0.5, 1.0, 0.0])), 6)
     c.agreement["storage_accounts"] = [{
         "id": "accounts", "reservoir": res, "shares": {"KZ": kz, "KG": round(1 - kz, 6)},
         "initial_balance_hm3": {"KZ": kz_start, "KG": max(above - kz_start, 0.0)},
-        "release_to": {"KZ": [below], "KG": kg_canals + [below]}}]
-    c.evaporation[res] = [0.0] * 12
+        "release_to": {"KZ": [outlet] if kz_outlet else [below], "KG": kg_canals + [below]}}]
 
 
 @st.composite
@@ -338,13 +337,19 @@ def check_accounts(case: Case, ds, enforced: bool) -> None:
     out_links = [str(k) for k in ds["link"].values if str(ds["link_source"].sel(link=k).item()) == res]
     release = ds["flow_hm3"].sel(link=out_links).sum("link").values + ds["spill_hm3"].sel(reservoir=res).values
     rel = ds["account_release_hm3"].sel(reservoir=res)
+    ev, evap = ds["account_evaporation_hm3"].sel(reservoir=res), ds["evaporation_hm3"].sel(reservoir=res).values
+    np.testing.assert_allclose(ev.sel(party=list(shares)).sum("party").values, evap, atol=TOL)
     np.testing.assert_allclose(rel.sel(party=list(shares)).sum("party").values, release, atol=TOL)
     for p, share in shares.items():
         b, start, rp = bal.sel(party=p).values, ds["account_start_hm3"].sel(reservoir=res, party=p).values, \
             rel.sel(party=p).values
-        np.testing.assert_allclose(b, start + share * (s - s0 + release) - rp, atol=TOL)
-        assert rp.min(initial=0) >= -TOL
-        assert np.all(rp <= ds["flow_hm3"].sel(link=acc["release_to"][p]).sum("link").values + TOL), p
+        ev_p = ev.sel(party=p).values
+        np.testing.assert_allclose(b, start + share * (s - s0 + release + evap) - ev_p - rp, atol=TOL)
+        assert rp.min(initial=0) >= -TOL and ev_p.min(initial=0) >= -TOL
+        reach = ds["flow_hm3"].sel(link=acc["release_to"][p]).sum("link").values
+        if any(lk in out_links for lk in acc["release_to"][p]):  # an outlet: the spill bypasses it
+            reach = reach + ds["spill_hm3"].sel(reservoir=res).values
+        assert np.all(rp <= reach + TOL), p
         if enforced:
             assert b.min(initial=0) >= -TOL, (p, b)
 
@@ -357,6 +362,9 @@ def check_diagnosis(case: Case, basin, exc: optimizer.InfeasibleAgreement) -> No
     for row in c.itertuples():
         if row.kind == "end_storage":
             assert row.rule.removeprefix("end storage ") in reservoirs, row
+        elif row.kind == "account":  # an overdrawn storage account: an agreement clause
+            acc = case.agreement["storage_accounts"][0]
+            assert row.party in acc["shares"] and f" in {acc['reservoir']} " in row.rule, row
         else:
             assert row.rule in case.hard_rule_ids(), row
         assert row.rule in str(exc)

@@ -152,6 +152,9 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
     SCH = col.add("sched_short", SP, T)
     ACCV = col.add("acc", ACC, T)
     REL = col.add("acc_rel", ACC, T)
+    UNPAID = col.add("acc_unpaid", ACC, T)  # evaporation share an account cannot pay (accounts.py)
+    EXTRA = col.add("acc_extra", ACC, T)  # others' evaporation an account pays
+    OVER = col.add("acc_over", ACC, T)  # overdraft: 0 except in the diagnosis
     FAIR = col.add("fair", list(FC), T)
     lo, hi, cost = np.zeros(col.n), np.full(col.n, INF), np.zeros(col.n)
 
@@ -169,6 +172,7 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
     if ACC and not inp.rules_enforced:
         lo[ACCV] = -INF  # status quo: the accounts are only reported (an overdraft is a negative balance)
     hi[FAIR] = 1.0
+    hi[OVER] = INF if elastic else 0.0
 
     # --- objective -----------------------------------------------------------------------------------
     w = np.array([inp.weights[d] for d in D])
@@ -185,6 +189,8 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
         cost[S[:, T - 1]] -= inp.storage_value
     cost[END] = M.ELASTIC_PENALTY
     cost[SCH] = M.SCHEDULE_PENALTY
+    cost[UNPAID] = M.RELIEF_PENALTY
+    cost[OVER] = M.ELASTIC_PENALTY
     fair_scale = {c: inp.demand[ds].to_numpy(float).sum(axis=1) for c, ds in FC.items()}
     if inp.rules_enforced:
         for i, c in enumerate(FC):
@@ -318,6 +324,9 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
             A.add(AB[i], X[j], -sig)
         A.add(AB[i], SPILL[pr[rr]], -sig)
         A.add(AB[i], REL[i], 1.0)
+        A.add(AB[i], UNPAID[i], -1.0)
+        A.add(AB[i], EXTRA[i], 1.0)
+        A.add(AB[i], OVER[i], -1.0)
         if T:
             acc_const[i, 0] = -float(start[k]) + sig * s0[pr[rr]]
     bounds(-acc_const, -acc_const, AB.shape)
@@ -337,7 +346,29 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
         A.add(AH[i], REL[i], 1.0)
         for lid in release_to[k]:
             A.add(AH[i], X[pl[lid]], -1.0)
+        if any(pl[lid] in out_links[k[0]] for lid in release_to[k]):  # an outlet: the spill bypasses it
+            A.add(AH[i], SPILL[pr[k[0]]], -1.0)
     bounds(-INF, 0.0, AH.shape)
+    AS = row.add("acc_evap_shared", ACC_R, T)  # Σ_p (u − v) = 0
+    for i, rr in enumerate(ACC_R):
+        for j, k in enumerate(ACC):
+            if k[0] == rr:
+                A.add(AS[i], UNPAID[j], 1.0)
+                A.add(AS[i], EXTRA[j], -1.0)
+    bounds(0.0, 0.0, AS.shape)
+    AC = row.add("acc_evap_cap", ACC, T)  # u − σ e[r,t] ≤ 0, e = evap·(a_dead + α((s_prev + s)/2 − S_dead))
+    cap_hi = np.zeros((len(ACC), T))
+    for i, k in enumerate(ACC):
+        rr, sig = k[0], share[k]
+        evap = np.array([ph["evap"][(rr, t)] for t in tt])
+        half = evap * (ph["a_slope"][rr] * 0.5)
+        A.add(AC[i], UNPAID[i], 1.0)
+        A.add(AC[i], S[pr[rr]], -sig * half)
+        A.add(AC[i, 1:], S[pr[rr], :-1], -sig * half[1:])
+        cap_hi[i] = sig * evap * (ph["a_dead"][rr] - ph["a_slope"][rr] * ph["smin"][rr])
+        if T:
+            cap_hi[i, 0] += sig * half[0] * s0[pr[rr]]
+    bounds(-INF, cap_hi, AC.shape)
 
     # equal priority (fairshare.py): f·D[d,t] − q[d,t] ≤ 0, or f·κ[c,p,t] − Σ_{d∈c,p} q[d,t] ≤ 0
     if fair_kind == "equal-fraction":

@@ -192,6 +192,7 @@ def extract(lp: ArrayLP, inp: Inputs) -> res.Solution:
                 nd[t, col[n]] -= y
     return res.Solution(
         acc=block(a, prim, "acc"), acc_rel=block(a, prim, "acc_rel"),
+        acc_relief=block(a, prim, "acc_unpaid") - block(a, prim, "acc_extra"),
         x=block(a, prim, "x"), s=block(a, prim, "s"), spill=block(a, prim, "spill"), q=block(a, prim, "q"),
         out=block(a, prim, "out"), env=block(a, prim, "env"), node_dual=nd,
         row_dual={r.key: float(ag[i]) for i, r in enumerate(inp.rows)}, objective=float("nan"),

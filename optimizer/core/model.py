@@ -50,7 +50,11 @@ schedule at the posts is delivered first and the upstream intakes take the remai
 
 Storage ownership accounts (``acc[(r,p),t]``, ``acc_rel[(r,p),t]`` ≥ 0) and the equal-priority fraction
 ``fair[c,t]`` ∈ [0, 1] are specified in :mod:`optimizer.core.accounts` and :mod:`optimizer.core.fairshare`;
-the latter adds ``− EQUITY_WEIGHT Σ f[c,t]·Σ_{d∈c} D[d,t]`` to the objective below.
+the latter adds ``− EQUITY_WEIGHT Σ f[c,t]·Σ_{d∈c} D[d,t]`` to the objective below. Each party of an account
+pays its share σ_p of the reservoir's evaporation, except the part u[(r,p),t] ≤ σ_p e[r,t] its balance cannot
+pay, which the other parties pay (v[(r,p),t], Σ u = Σ v); a release link leaving the reservoir also carries the
+party's charge of the spill (``rel ≤ Σ_{release_to} x + spill``), which bypasses it. The objective adds
+``10⁴ Σ u + 10⁶ Σ over`` (``over``: an account's overdraft, fixed at 0 except in the infeasibility diagnosis).
 
 Objective (priorities as costs, after Pywr/WEAP)::
 
@@ -101,6 +105,7 @@ FLOW_COST = 1e-4  # tie-break cost per hm³ of flow
 LOSS_COST = 0.01  # cost per hm³ lost on a link: more than the flow cost a lost hm³ would save further down
 SCHEDULE_PENALTY = 1000.0  # cost per hm³ below the agreed schedule at a post (schedule operation)
 ELASTIC_PENALTY = 1e6  # cost per hm³ of a relaxed hard row in the infeasibility diagnosis
+RELIEF_PENALTY = 1e4  # cost per hm³ of evaporation a storage account cannot pay (accounts.py): above any other cost
 INF = float("inf")  # an unbounded slack
 MAX_INPUT = 1e12  # largest number (hm³, mm) the LP accepts: HiGHS reads 1e20 as infinite, and node balances close
 # to 1e-6 hm³ only far below that (basin files are limited to 1e9, basins.schema.MAX_VOLUME)
@@ -437,6 +442,8 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
         + LOSS_COST * sum(m.loss[l] * m.x[l, t] for l in m.L for t in m.T if m.loss[l] > 0)
         - m.vstore * sum(m.s[r, m.T.last()] for r in m.R)
         + ELASTIC_PENALTY * sum(m.end_short[r] for r in m.R)
+        + RELIEF_PENALTY * sum(m.acc_unpaid[k, t] for k in m.ACC for t in m.T)  # accounts.py: evaporation relief
+        + ELASTIC_PENALTY * sum(m.acc_over[k, t] for k in m.ACC for t in m.T)  # overdraft (diagnosis only)
         + SCHEDULE_PENALTY * sum(m.sched_short[p, t] for p in m.SP for t in m.T)
         - m.fair_reward  # equal-priority rule (fairshare.py)
     ), sense=pyo.minimize)
@@ -486,7 +493,9 @@ def set_data(m: pyo.ConcreteModel, inp: Inputs) -> None:
 
 def set_elastic(m: pyo.ConcreteModel, inp: Inputs, on: bool) -> None:
     """Elastic mode for the infeasibility diagnosis: every hard agreement row and the end-storage
-    requirement may fall short at a cost of ELASTIC_PENALTY per hm³."""
+    requirement may fall short, and every storage account may be overdrawn, at a cost of ELASTIC_PENALTY per hm³."""
+    if len(m.ACC):
+        m.acc_over_ub = INF if on else 0.0
     for a in inp.rows:
         if a.mode == "hard" and a.applies and inp.rules_enforced:
             m.excess_ub[a.key] = INF if on else 0.0

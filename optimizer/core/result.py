@@ -60,6 +60,7 @@ class Solution:
     stage2_s: float = 0.0  # time of the tie-break stage [s] (optimizer.core.second_stage)
     cost_above_optimum: float = 0.0  # priority cost of the reported allocation above stage 1's optimum [cost units]
     cost_bound: float = 0.0  # what cost_above_optimum cannot exceed: stage 1's allocation at the tie costs
+    acc_relief: np.ndarray | None = None  # (T, accounts) evaporation share not paid less others' paid (u − v)
 
     @staticmethod
     def concat(parts: list["Solution"]) -> "Solution":
@@ -67,10 +68,11 @@ class Solution:
         g = cat("g") if parts and parts[0].g is not None else None
         acc = cat("acc") if parts and parts[0].acc is not None else None
         rel = cat("acc_rel") if parts and parts[0].acc_rel is not None else None
+        relief = cat("acc_relief") if parts and parts[0].acc_relief is not None else None
         return Solution(cat("x"), cat("s"), cat("spill"), cat("q"), cat("out"), cat("env"), cat("node_dual"),
                         {}, float(sum(p.objective for p in parts)), g, acc, rel,
                         float(sum(p.stage2_s for p in parts)), float(sum(p.cost_above_optimum for p in parts)),
-                        float(sum(p.cost_bound for p in parts)))
+                        float(sum(p.cost_bound for p in parts)), relief)
 
 
 def evaporation(inp: Inputs, s: np.ndarray) -> np.ndarray:
@@ -177,7 +179,7 @@ def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str | None]) ->
     add_groundwater(ds, inp, sol)
     add_party_receipts(ds, inp)
     if sol.acc is not None:
-        accounts.add_to_dataset(ds, inp, sol.acc, sol.acc_rel)  # storage ownership accounts
+        accounts.add_to_dataset(ds, inp, sol.acc, sol.acc_rel, sol.acc_relief)  # storage ownership accounts
     return ds
 
 

@@ -131,5 +131,7 @@ def diagnose(entry: _ArrayEntry, inp: Inputs, time_limit) -> Exception:
         if end_short[i] > 1e-6:
             rows.append({"rule": f"end storage {rname}", "kind": "end_storage", "party": "-", "period": "end",
                          "required_hm3": float(inp.end_storage[rname]), "shortfall_hm3": float(end_short[i])})
+    over, rel = prim[a.col.index("acc_over")], prim[a.col.index("acc_rel")]
+    rows += S.account_conflicts(inp, over.reshape(-1, inp.T), rel.reshape(-1, inp.T))
     conflicts = pd.DataFrame(rows, columns=["rule", "kind", "party", "period", "required_hm3", "shortfall_hm3"])
     return InfeasibleAgreement(conflicts)

@@ -216,9 +216,9 @@ def _extract(m: pyo.ConcreteModel, lp: PersistentLP, inp: Inputs) -> res.Solutio
                     nd[t, col[n]] += y * pyo.value(m.keep[a.key] * m.share[a.key])
             for n in a.receipts.inflows:
                 nd[t, col[n]] -= y
-    acc_bal, acc_rel = accounts.extract(m, prim, inp.T)
+    acc_bal, acc_rel, acc_relief = accounts.extract(m, prim, inp.T)
     return res.Solution(
-        acc=acc_bal, acc_rel=acc_rel,
+        acc=acc_bal, acc_rel=acc_rel, acc_relief=acc_relief,
         x=get(m.x, list(m.L)), s=get(m.s, list(m.R)), spill=get(m.spill, list(m.R)), q=get(m.q, list(m.D)),
         out=get(m.out, list(m.K)), env=get(m.env, list(m.LM)), node_dual=nd,
         row_dual={a: float(duals[m.agreement[a]]) for a in m.A}, objective=float("nan"), g=get(m.g, list(m.AQ)))
@@ -307,7 +307,10 @@ def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
             _check_stage2(entry, time_limit)
         except (SolverLimit, SolverFailure) as exc:
             return exc
-        prim = entry.lp.values([m.excess[a.key] for a in inp.rows] + [m.end_short[r] for r in m.R])
+        over_vars = [m.acc_over[k, t] for k in m.ACC for t in m.T]
+        rel_vars = [m.acc_rel[k, t] for k in m.ACC for t in m.T]
+        prim = entry.lp.values([m.excess[a.key] for a in inp.rows] + [m.end_short[r] for r in m.R]
+                               + over_vars + rel_vars)
         rows = []
         for a in inp.rows:
             short = prim[m.excess[a.key]]
@@ -321,10 +324,31 @@ def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
             if short > 1e-6:
                 rows.append({"rule": f"end storage {rname}", "kind": "end_storage", "party": "-", "period": "end",
                              "required_hm3": float(pyo.value(m.send[rname])), "shortfall_hm3": short})
+        T = inp.T
+        rows += account_conflicts(inp, np.array([prim[v] for v in over_vars]).reshape(-1, T),
+                                  np.array([prim[v] for v in rel_vars]).reshape(-1, T))
         conflicts = pd.DataFrame(rows, columns=["rule", "kind", "party", "period", "required_hm3", "shortfall_hm3"])
         return InfeasibleAgreement(conflicts)
     finally:
         set_elastic(m, inp, False)
+
+
+def account_conflicts(inp: Inputs, over: np.ndarray, rel: np.ndarray) -> list[dict]:
+    """Diagnosis rows for the storage accounts overdrawn in the elastic re-solve (``over``, ``rel``: the
+    overdraft and the release made for each account (accounts.keys order) × step [hm³]): an account floor
+    (balance ≥ 0) is an agreement clause, so its conflict is reported with the hard rules."""
+    out = []
+    for i, (r, p) in enumerate(accounts.keys(inp.basin.spec)):
+        steps = np.flatnonzero(over[i] > 1e-6)
+        if not len(steps):
+            continue
+        first, last = (timesteps.step_label(inp.times[int(t)], inp.step) for t in (steps[0], steps[-1]))
+        out.append({"rule": f"storage account of {p} in {r} not overdrawn (the water released and evaporated "
+                            f"for {p} at most what it owns)", "kind": "account", "party": p,
+                    "period": first if first == last else f"{first} to {last}",
+                    "required_hm3": float(rel[i, steps[0]:steps[-1] + 1].sum()),
+                    "shortfall_hm3": float(over[i].sum())})
+    return out
 
 
 def _physically_infeasible(m: pyo.ConcreteModel, inp: Inputs, time_limit) -> PhysicallyInfeasible:
@@ -337,10 +361,14 @@ def _physically_infeasible(m: pyo.ConcreteModel, inp: Inputs, time_limit) -> Phy
         "inflows are not negative." + where)
 
 
-_ROW_WORDS = {"balance": "water balance at {0}", "min_flow": "minimum flow on {0}", "end_storage": "end storage of {0}"}
+_ROW_WORDS = {"balance": "water balance at {0}", "min_flow": "minimum flow on {0}", "end_storage": "end storage of {0}",
+              "acc_balance": "storage account of {0}", "acc_release": "release split into the accounts of {0}",
+              "acc_reach": "release for the account {0} on its links", "acc_evap_cap": "evaporation relief of {0}"}
 _VAR_WORDS = {"x": "flow limits of {0}", "s": "storage limits of {0} (dead storage to capacity)", "q": "delivery to {0}",
               "spill": "spill of {0} (not negative)", "out": "outflow at {0}", "g": "groundwater storage of {0}",
-              "env": "minimum-flow shortfall on {0}", "excess": "slack of {0}", "end_short": "end-storage slack of {0}"}
+              "env": "minimum-flow shortfall on {0}", "excess": "slack of {0}", "end_short": "end-storage slack of {0}",
+              "acc": "storage account balance of {0} (not negative)", "acc_rel": "release for the account {0}",
+              "acc_unpaid": "evaporation relief of the account {0}", "acc_over": "overdraft of the account {0}"}
 
 
 def _iis_words(m, inp: Inputs, rows: list, cols: list) -> list[str]:
