@@ -190,20 +190,55 @@ def scan(tree: ast.AST, where: str) -> list[str]:
     return found
 
 
+#: Calls of the CLI modules whose arguments reach the reader (stdout, stderr, an error message, a printed line).
+CLI_OUTPUT_CALLS = {"print", "_table", "append", "extend", "CliError", "write", "SystemExit"}
+#: Calls whose arguments are data, not text (JSON documents keep their English keys and ids).
+CLI_DATA_CALLS = {"dumps", "to_dict", "replace"}
+
+
+def _cli_literals(node: ast.AST):
+    """The user-facing literals of ``node`` as :func:`_literals` finds them, leaving out JSON data (the keys of
+    dicts and the arguments of ``json.dumps`` / ``to_dict``)."""
+    if isinstance(node, ast.Call) and _name(node.func) in CLI_DATA_CALLS:
+        return
+    if isinstance(node, ast.Dict):
+        for v in node.values:
+            yield from _cli_literals(v)
+        return
+    if isinstance(node, (ast.Call, ast.JoinedStr, ast.BinOp, ast.IfExp, ast.BoolOp, ast.List, ast.Tuple,
+                         ast.ListComp, ast.GeneratorExp)):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(node, ast.Call) and child is node.func:
+                if _name(node.func) in TRANSLATORS | KEY_CALLS:
+                    yield from _literals(node)  # a translator: nothing; a key call: its object
+                    return
+                continue
+            yield from _cli_literals(child)
+        return
+    yield from _literals(node)
+
+
+def scan_cli(tree: ast.AST, where: str, funcs: set[str] | None = None) -> list[str]:
+    """Every linguistic string literal that a CLI module prints, writes, appends to a printed list or raises as
+    a :class:`CliError` outside ``t(...)``, in every function but the argument definitions (``add_arguments``,
+    ``_args_*``: argparse's help stays English) or in ``funcs`` only."""
+    found = []
+    for f in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+        if f.name == "add_arguments" or f.name.startswith("_args_") or (funcs is not None and f.name not in funcs):
+            continue
+        for call in (n for n in ast.walk(f) if isinstance(n, ast.Call) and _name(n.func) in CLI_OUTPUT_CALLS):
+            for arg in [*call.args, *(k.value for k in call.keywords if k.arg not in ("file", "sep", "end"))]:
+                found += [f"{where}:{lit.lineno} ({f.name}): {lit.value!r}" for lit in _cli_literals(arg)
+                          if not _non_linguistic(lit.value)]
+    return sorted(set(found))
+
+
 def scan_cli_summaries() -> list[str]:
     """print() and _table() calls of the CLI's summary functions (basins, check, solve)."""
     tree = ast.parse(CLI.read_text(encoding="utf-8"))
-    funcs = [f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) and
-             f.name in ("_run_basins", "summary", "print_result", "_receipt_str")]
-    assert len(funcs) == 4, [f.name for f in funcs]
-    found = []
-    for f in funcs:
-        for call in (n for n in ast.walk(f) if isinstance(n, ast.Call) and _name(n.func) in ("print", "_table")):
-            for arg in call.args:
-                for lit in _literals(arg):
-                    if not _non_linguistic(lit.value):
-                        found.append(f"cli.py:{lit.lineno} ({f.name}): {lit.value!r}")
-    return found
+    names = {"_run_basins", "summary", "print_result", "_receipt_str"}
+    assert names <= {f.name for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)}
+    return scan_cli(tree, "cli.py", names)
 
 
 def test_scan_finds_literals_it_must_find():
@@ -217,9 +252,12 @@ def test_scan_finds_literals_it_must_find():
                    'fig.add_scatter(hovertemplate="%{y}, %{x}: %{z:,.2f}<extra></extra>")\n'
                    'st.caption(f"{v:,.1f} · {t(\'solved_in\', seconds=1)}")')
     assert scan(ok, "x") == []
-    cli_bad = ast.parse('def summary(b, out):\n    print("Nodes:", file=out)\n')
-    assert scan_cli_summaries  # the CLI scan uses the same literal test:
-    assert [lit.value for lit in _literals(cli_bad.body[0].body[0].value.args[0])] == ["Nodes:"]
+    cli_bad = ast.parse('def summary(b, out):\n    print("Nodes:", file=out)\n'
+                        'def run(a):\n    raise CliError(f"cannot write {a.out}")\n'
+                        'def g(x, lines):\n    lines.append(f"{x} hm3 " + t("k"))\n    print(json.dumps({"basin": x}))\n'
+                        'def add_arguments(p):\n    p.add_argument("--x", help="some help")\n')
+    assert scan_cli(cli_bad, "x") == ["x:2 (summary): 'Nodes:'", "x:4 (run): 'cannot write '",
+                                      "x:6 (g): ' hm3 '"], scan_cli(cli_bad, "x")
 
 
 @pytest.mark.parametrize("path", [APP, SUPPORT, APP_SCRIPT, *APP_MODULES],
@@ -234,7 +272,42 @@ def test_no_cli_summary_literal_outside_t():
     assert not found, "\n".join(found)
 
 
+#: The CLI modules whose every printed line and message goes through t() (all of their functions are scanned).
+CLI_MODULES = [ROOT / "optimizer" / "interfaces" / f"{m}.py" for m in ("cli_ensemble", "cli_calibrate")]
+
+
+@pytest.mark.parametrize("path", CLI_MODULES, ids=lambda p: p.name)
+def test_no_cli_literal_outside_t(path):
+    found = scan_cli(ast.parse(path.read_text(encoding="utf-8")), path.name)
+    assert not found, "\n".join(found)
+
+
 # ---- the CLI and the app in Russian ------------------------------------------------------------------------
+def test_cli_ensemble_in_russian(capsys):
+    """``chutalas --lang ru ensemble``: the statistics, the run and its messages in Russian; English by default."""
+    argv = ["ensemble", "talas", "--members", "3", "--seed", "2", "--no-progress", "--scheduler", "synchronous"]
+    try:
+        assert cli.main(["--lang", "ru", *argv]) == 0
+        ru = capsys.readouterr().out
+        assert cli.main(["--lang", "ru", "ensemble", "talas", "--members", "0"]) == 2
+        err = capsys.readouterr().err
+    finally:
+        ui_text.set_language(None)
+    assert ru.startswith("talas: 3 членов ансамбля x 12 мес., рассчитано 3"), ru[:200]
+    for words in ("дефицит за горизонт [млн м³]: среднее", "рассчитано в этом процессе, как задано",
+                  "членов ансамбля", "запуск"):
+        assert words in ru, words
+    for english in ("members x", "shortage", "solved on", "hm3", "start-up"):
+        assert english not in ru, english
+    assert "--members и --years должны быть >= 1" in err
+    assert cli.main(argv) == 0
+    en = capsys.readouterr().out
+    assert en.startswith("talas: 3 members x 12 months, 3 solved") and "shortage over the horizon [hm3]" in en
+    # the same numbers in both languages: the mean shortage per party
+    num = re.compile(r"\[(?:hm3|млн м³)\]: (?:mean|среднее) ([-\d.,e+]+)")
+    assert num.findall(ru) == num.findall(en) and len(num.findall(en)) >= 2, (num.findall(ru), num.findall(en))
+
+
 def test_cli_solve_and_check_in_russian(capsys, monkeypatch):
     assert cli.main(["--lang", "ru", "solve", "chu"]) == 0
     out = capsys.readouterr().out

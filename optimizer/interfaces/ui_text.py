@@ -585,10 +585,13 @@ EN: dict[str, str] = {
 
 
 from optimizer.interfaces.ui_text_cli import EN_CLI, RU_CLI  # noqa: E402 - CLI summary labels
+from optimizer.interfaces.ui_text_ensemble import EN_ENS, RU_ENS  # noqa: E402 - chutalas ensemble
 from optimizer.interfaces.ui_text_ru import RU  # noqa: E402 - the translation needs nothing from here
 
 EN.update(EN_CLI)
 RU.update(RU_CLI)
+EN.update(EN_ENS)
+RU.update(RU_ENS)
 
 LANGUAGES: dict[str, dict[str, str]] = {"en": EN, "ru": RU}
 MONTH_NAMES: dict[str, list[str]] = {"en": MONTHS, "ru": MONTHS_RU}
