@@ -49,6 +49,25 @@ def test_ru_has_exactly_the_keys_of_en():
     assert set(RU) == set(EN), {"missing in RU": sorted(set(EN) - set(RU)), "extra in RU": sorted(set(RU) - set(EN))}
 
 
+def test_topic_modules_pair_up_and_do_not_overlap():
+    """Each ui_text_<topic>.py holds the same keys in English and Russian; no key is in two topics (a later topic
+    would silently win in the merged table); EN and RU are exactly the union of the topics."""
+    import importlib
+
+    seen: dict[str, str] = {}
+    for path in sorted((ROOT / "optimizer" / "interfaces").glob("ui_text_*.py")):
+        if path.stem == "ui_text_ru":
+            continue
+        mod = importlib.import_module(f"optimizer.interfaces.{path.stem}")
+        (en,), (ru,) = ([v for k, v in vars(mod).items() if k.startswith(lang) and isinstance(v, dict)]
+                        for lang in ("EN_", "RU_"))
+        assert set(en) == set(ru), (path.name, sorted(set(en) ^ set(ru)))
+        both = {k: seen[k] for k in en if k in seen}
+        assert not both, (path.name, both)
+        seen.update(dict.fromkeys(en, path.name))
+    assert set(seen) == set(EN) == set(RU)
+
+
 def test_every_placeholder_matches():
     bad = {k: (sorted(_placeholders(EN[k])), sorted(_placeholders(RU[k]))) for k in EN
            if _placeholders(EN[k]) != _placeholders(RU[k])}
