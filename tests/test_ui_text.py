@@ -1,6 +1,7 @@
 """Russian and English labels (optimizer/interfaces/ui_text.py): the tables agree, the current language works per
 thread, and no user-facing string of the app, its figures or the CLI summaries bypasses ``t(...)`` (an ``ast``
-scan of app.py, optimizer/interfaces/streamlit_app.py, every module of optimizer/interfaces/app/ and the summary printing of optimizer/interfaces/cli.py)."""
+scan of app.py, optimizer/interfaces/streamlit_app.py, every module of optimizer/interfaces/app/, the summary
+printing of ``chutalas check/solve`` and every printed line of the CLI modules in :data:`CLI_MODULES`)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ SUPPORT = ROOT / "optimizer" / "interfaces" / "app_support.py"
 APP_SCRIPT = ROOT / "optimizer" / "interfaces" / "streamlit_app.py"
 #: the app's modules: plain-data support (edits, figures, tables) and the page sections that draw the tabs
 APP_MODULES = sorted((ROOT / "optimizer" / "interfaces" / "app").glob("*.py"))
-CLI = ROOT / "optimizer" / "interfaces" / "cli.py"
+#: the modules of the summaries of ``chutalas basins / check`` and ``solve`` (cli.py re-exports them)
+CLI_SUMMARY_MODULES = [ROOT / "optimizer" / "interfaces" / f"{m}.py" for m in ("cli_basins", "cli_solve")]
 LETTER = re.compile(r"[^\W\d_]")  # any letter, Latin, Cyrillic or Greek
 
 #: Keys whose Russian value may equal the English one: proper nouns (the language names) and ids.
@@ -254,10 +256,11 @@ def scan_cli(tree: ast.AST, where: str, funcs: set[str] | None = None) -> list[s
 
 def scan_cli_summaries() -> list[str]:
     """print() and _table() calls of the CLI's summary functions (basins, check, solve)."""
-    tree = ast.parse(CLI.read_text(encoding="utf-8"))
-    names = {"_run_basins", "summary", "print_result", "_receipt_str"}
-    assert names <= {f.name for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)}
-    return scan_cli(tree, "cli.py", names)
+    names = {"_run_basins", "summary", "print_result", "_receipt_str", "print_ledger", "print_water_balance",
+             "print_costs"}
+    trees = {p.name: ast.parse(p.read_text(encoding="utf-8")) for p in CLI_SUMMARY_MODULES}
+    assert names <= {f.name for tree in trees.values() for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)}
+    return [x for name, tree in trees.items() for x in scan_cli(tree, name, names)]
 
 
 def test_scan_finds_literals_it_must_find():
@@ -292,7 +295,7 @@ def test_no_cli_summary_literal_outside_t():
 
 
 #: The CLI modules whose every printed line and message goes through t() (all of their functions are scanned).
-CLI_MODULES = [ROOT / "optimizer" / "interfaces" / f"{m}.py" for m in ("cli_ensemble", "cli_calibrate")]
+CLI_MODULES = [ROOT / "optimizer" / "interfaces" / f"{m}.py" for m in ("cli_ensemble", "cli_calibrate", "cli_basins")]
 
 
 @pytest.mark.parametrize("path", CLI_MODULES, ids=lambda p: p.name)
