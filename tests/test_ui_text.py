@@ -27,8 +27,9 @@ APP_MODULES = sorted((ROOT / "optimizer" / "interfaces" / "app").glob("*.py"))
 CLI_SUMMARY_MODULES = [ROOT / "optimizer" / "interfaces" / f"{m}.py" for m in ("cli_basins", "cli_solve")]
 LETTER = re.compile(r"[^\W\d_]")  # any letter, Latin, Cyrillic or Greek
 
-#: Keys whose Russian value may equal the English one: proper nouns (the language names) and ids.
-SAME_IN_RU = {"lang_en", "lang_ru", "cli_id"}
+#: Keys whose Russian value may equal the English one: proper nouns (the language names, the program's name
+#: before a message that is itself translated) and ids.
+SAME_IN_RU = {"lang_en", "lang_ru", "cli_id", "cli_command_error"}
 
 
 def _placeholders(text: str) -> set[str]:
@@ -295,7 +296,7 @@ def test_no_cli_summary_literal_outside_t():
 
 
 #: The CLI modules whose every printed line and message goes through t() (all of their functions are scanned).
-CLI_MODULES = [ROOT / "optimizer" / "interfaces" / f"{m}.py" for m in ("cli_ensemble", "cli_calibrate", "cli_basins")]
+CLI_MODULES = [ROOT / "optimizer" / "interfaces" / f"{m}.py" for m in ("cli", "cli_common", "cli_solve", "cli_basins", "cli_ensemble", "cli_calibrate")]
 
 
 @pytest.mark.parametrize("path", CLI_MODULES, ids=lambda p: p.name)

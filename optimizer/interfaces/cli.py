@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ui_text.set_language(args.lang or (ui_text.check_language(env) if env else None))
     except ValueError as exc:
-        print(f"chutalas: CHUTALAS_LANG: {exc}", file=sys.stderr)
+        print(ui_text.t("cli_lang_env", error=exc), file=sys.stderr)
         return EXIT_INPUT
     try:
         return args._run(args)
@@ -136,10 +136,10 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return EXIT_INPUT
     except CliError as exc:
-        print(f"chutalas {args.command}: {exc}", file=sys.stderr)
+        print(ui_text.t("cli_command_error", command=args.command, error=exc), file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:  # Ctrl-C: results are written atomically, so no partial file is left
-        print(f"\nchutalas {args.command}: interrupted", file=sys.stderr)
+        print("\n" + ui_text.t("cli_interrupted", command=args.command), file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # e.g. `chutalas check chu | head`
         sys.stderr.close()

@@ -45,14 +45,13 @@ def _load(name_or_path: str) -> basins.Basin:
         # a bundled id wins over a same-named directory in the working directory (e.g. data/chu)
         name_or_path = str(PACKAGE_DIR / f"{name_or_path}.yaml")
     elif Path(name_or_path).is_dir():
-        raise CliError(f"{name_or_path}: is a directory; give a basin file (.yaml) or a bundled basin id "
-                       f"({', '.join(basins.available())})")
+        raise CliError(ui_text.t("cli_load_dir", path=name_or_path, ids=", ".join(basins.available())))
     try:
         return basins.load(name_or_path)
     except OSError as exc:
-        raise CliError(f"{name_or_path}: cannot read the file ({exc.strerror or exc})") from None
+        raise CliError(ui_text.t("cli_load_unreadable", path=name_or_path, error=exc.strerror or exc)) from None
     except UnicodeDecodeError as exc:
-        raise CliError(f"{name_or_path}: is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise CliError(ui_text.t("cli_load_not_utf8", path=name_or_path, reason=exc.reason, start=exc.start)) from None
 
 
 

@@ -95,9 +95,9 @@ def write_all(outputs: list[tuple[str, Callable[[str], object]]]) -> None:
         for tmp, _ in staged:
             Path(tmp).unlink(missing_ok=True)
         not_written = [p for p, _ in outputs if p not in done]
-        msg = f"cannot write {current} ({exc.strerror or exc}); "
-        msg += (f"written: {', '.join(done)}; " if done else "nothing was written; ")
-        msg += f"not written: {', '.join(not_written)}" + (" (they are as they were)" if not done else "")
+        msg = t("cli_write_failed", path=current, error=exc.strerror or exc)
+        msg += t("cli_written", paths=", ".join(done)) if done else t("cli_nothing_written")
+        msg += t("cli_not_written", paths=", ".join(not_written)) + ("" if done else t("cli_as_they_were"))
         raise CliError(msg) from None
     except BaseException:
         for tmp, _ in staged:
@@ -112,15 +112,13 @@ def _run_solve(args: argparse.Namespace) -> int:
 
     outputs = [(p, w) for p, w in ((args.out, "to_netcdf"), (args.ledger, "ledger_to_csv")) if p]
     if args.out and args.ledger and _same_file(args.out, args.ledger):
-        raise CliError(f"--out and --ledger are the same file ({args.out}); give two different paths "
-                       "(nothing was solved or written)")
+        raise CliError(t("cli_same_out_ledger", path=args.out))
     for path, _ in outputs:
         parent = Path(path).resolve().parent
         if Path(path).is_dir():
-            raise CliError(f"cannot write {path}: it is a directory (nothing was solved or written)")
+            raise CliError(t("cli_out_is_dir", path=path))
         if not parent.is_dir():
-            raise CliError(f"cannot write {path}: the directory {parent} does not exist (nothing was solved or "
-                           "written)")
+            raise CliError(t("cli_out_no_dir", path=path, dir=parent))
     basin = _load(args.basin)
     if getattr(args, "year", None) is not None:  # a named season (optimizer.interfaces.cli_schedule)
         return _lazy("optimizer.interfaces.cli_schedule", "run_solve_year")(args, basin)
@@ -129,7 +127,7 @@ def _run_solve(args: argparse.Namespace) -> int:
                             foresight=args.foresight, operation=args.operation, end_storage=args.end_storage,
                             time_limit=args.time_limit, round_start=args.round_start)
     except optimizer.SolveError as exc:
-        print(f"chutalas solve: {exc}", file=sys.stderr)
+        print(t("cli_command_error", command="solve", error=exc), file=sys.stderr)
         return EXIT_INPUT
     except ValueError as exc:
         raise CliError(str(exc)) from None
