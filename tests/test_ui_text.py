@@ -297,7 +297,7 @@ def test_no_cli_summary_literal_outside_t():
 
 #: The CLI modules whose every printed line and message goes through t() (all of their functions are scanned).
 CLI_MODULES = [ROOT / "optimizer" / "interfaces" / f"{m}.py" for m in ("cli", "cli_common", "cli_solve", "cli_basins", "cli_ensemble", "cli_calibrate",
-                                                                      "cli_tradeoffs")]
+                                                                      "cli_tradeoffs", "cli_schedule")]
 
 
 @pytest.mark.parametrize("path", CLI_MODULES, ids=lambda p: p.name)

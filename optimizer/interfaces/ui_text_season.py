@@ -67,6 +67,42 @@ EN_SEASON: dict[str, str] = {
     "pf_col_cum_actual_hm3": "Cumulative fact, hm³",
     "pf_col_fulfilment_pct": "Fulfilment, %",
     "pf_col_deviation_hm3": "Deviation carried forward, hm³",
+    # chutalas schedule and solve --year (optimizer/interfaces/cli_schedule.py); English units in ASCII
+    "sch_gaps": "chutalas schedule: gaps in {path} (not filled): {gaps}",
+    "sch_unknown_posts": "{path}: post(s) {unknown} are not accounting posts of {basin} ({posts}); name the gauge "
+                         "rows by the post's link id",
+    "sch_probability_error": "--probability: {error}",
+    "sch_cannot_write": "cannot write {path} ({error})",
+    "sch_forecast_src": "forecast {availability:.2f} x normal",
+    "sch_html_inflow": "inflow: {src}",
+    "sch_html_quota": "operative quota {quota:,.1f} hm3 (Regulation {regulation:,.0f} hm3)",
+    "sch_html_start": "start storage: {start}",
+    "sch_html_gain": "storage gain: {gains}",
+    "sch_html_title": "{name}: season {year}, per {step}",
+    "sch_gain_item": "{id} {v:+,.1f} hm3",
+    "sch_header": "{name}, season {year} (Apr-Sep) per {step}, schedule operation",
+    "sch_inflow": "  inflow: {src}; availability {availability:.2f} x normal Apr-Sep",
+    "sch_quota": "  operative quota {quota:,.1f} hm3 (Regulation reference {regulation:,.0f} hm3)",
+    "sch_start": "  start storage: {start}",
+    "sch_fact": "  fact: the schedule operated on {fact:g} x the forecast inflow",
+    "sch_plan_vs_measured": "  plan against measured receipts ({path}) to {to}:",
+    "sch_post_gap": "  {post}: planned {plan:,.1f} hm3, received unknown (a gap in the measured series)",
+    "sch_post": "  {post}: planned {plan:,.1f} hm3, received {got:,.1f} hm3 ({pct:.0f} %)",
+    "sch_post_unplanned": "  {post}: nothing planned, received {got:,.1f} hm3",
+    "sch_gain": "  storage gain over the season: {gains}",
+    "sch_published": "  published [{status}] {label} {start}..{end}: {published:,.1f} hm3; modelled {modelled:,.1f} hm3",
+    "sch_replan": "  re-plan from {date}: season total at the posts {total:,.1f} hm3 (schedule run {run:,.1f}); "
+                  "storage then ",
+    "sch_workers": "{n} Dask worker(s)",
+    "sch_forecast_ensemble": "  forecast ensemble of {n} members (x {fractions} the forecast inflow), on {where}:",
+    "sch_probability": "  {post}: P(season plan {plan:,.1f} hm3 met) {pct:.0f} %; received {low:,.1f} .. "
+                       "{median:,.1f} (median) .. {high:,.1f} hm3",
+    "sch_written": "  written: {path}",
+    "sch_named_years": "--year: named years are {years}, not {year}",
+    "sch_year_operation": "solve --year runs agreement or status-quo; use `chutalas schedule` for schedule operation",
+    "sch_named_header": "named season {year}: {what} [{status}]; operative quota {quota:,.1f} hm3 (Regulation "
+                        "{regulation:,.0f}); start storage: {start}",
+    "sch_named_receipts": "KZ receipts at the posts {got:,.1f} hm3; storage gain: {gains}",
 }
 
 RU_SEASON: dict[str, str] = {
@@ -131,4 +167,42 @@ RU_SEASON: dict[str, str] = {
     "pf_col_cum_actual_hm3": "Факт нараст., млн м³",
     "pf_col_fulfilment_pct": "Выполнение, %",
     "pf_col_deviation_hm3": "Отклонение нараст., млн м³",
+    # chutalas schedule и solve --year
+    "sch_gaps": "chutalas schedule: пропуски в {path} (не заполнены): {gaps}",
+    "sch_unknown_posts": "{path}: посты {unknown} не являются учётными постами {basin} ({posts}); называйте строки "
+                         "замеров по id звена поста",
+    "sch_probability_error": "--probability: не удалось: {error}",
+    "sch_cannot_write": "нельзя записать {path} ({error})",
+    "sch_forecast_src": "прогноз {availability:.2f} x норма",
+    "sch_html_inflow": "приток: {src}",
+    "sch_html_quota": "оперативный лимит {quota:,.1f} млн м³ (по Положению {regulation:,.0f} млн м³)",
+    "sch_html_start": "начальное наполнение: {start}",
+    "sch_html_gain": "прирост запасов: {gains}",
+    "sch_html_title": "{name}: вегетационный период {year}, шаг: {step}",
+    "sch_gain_item": "{id} {v:+,.1f} млн м³",
+    "sch_header": "{name}, вегетационный период {year} (апр–сен), шаг: {step}, работа по графику",
+    "sch_inflow": "  приток: {src}; водность {availability:.2f} x норма за апр–сен",
+    "sch_quota": "  оперативный лимит {quota:,.1f} млн м³ (справочно по Положению {regulation:,.0f} млн м³)",
+    "sch_start": "  начальное наполнение: {start}",
+    "sch_fact": "  факт: график выполнен при притоке {fact:g} x прогноз",
+    "sch_plan_vs_measured": "  план и измеренное получение ({path}) по {to}:",
+    "sch_post_gap": "  {post}: по плану {plan:,.1f} млн м³, получено неизвестно (пропуск в замерах)",
+    "sch_post": "  {post}: по плану {plan:,.1f} млн м³, получено {got:,.1f} млн м³ ({pct:.0f} %)",
+    "sch_post_unplanned": "  {post}: не планировалось, получено {got:,.1f} млн м³",
+    "sch_gain": "  прирост запасов за вегетационный период: {gains}",
+    "sch_published": "  опубликовано [{status}] {label} {start}..{end}: {published:,.1f} млн м³; по модели "
+                     "{modelled:,.1f} млн м³",
+    "sch_replan": "  перепланирование с {date}: всего за период на постах {total:,.1f} млн м³ (по графику "
+                  "{run:,.1f}); запасы на эту дату ",
+    "sch_workers": "{n} процессах Dask",
+    "sch_forecast_ensemble": "  ансамбль прогнозов из {n} членов (x {fractions} прогнозного притока), в {where}:",
+    "sch_probability": "  {post}: P(план периода {plan:,.1f} млн м³ выполнен) {pct:.0f} %; получено {low:,.1f} .. "
+                       "{median:,.1f} (медиана) .. {high:,.1f} млн м³",
+    "sch_written": "  записано: {path}",
+    "sch_named_years": "--year: названные годы — {years}, а не {year}",
+    "sch_year_operation": "solve --year считает режимы agreement или status-quo; для работы по графику — "
+                          "`chutalas schedule`",
+    "sch_named_header": "названный год {year}: {what} [{status}]; оперативный лимит {quota:,.1f} млн м³ (по "
+                        "Положению {regulation:,.0f}); начальное наполнение: {start}",
+    "sch_named_receipts": "Получение KZ на постах {got:,.1f} млн м³; прирост запасов: {gains}",
 }
