@@ -1,6 +1,7 @@
 """Russian and English labels (optimizer/interfaces/ui_text.py): the tables agree, the current language works per
 thread, and no user-facing string of the app, its figures or the CLI summaries bypasses ``t(...)`` (an ``ast``
-scan of app.py, optimizer/interfaces/streamlit_app.py, every module of optimizer/interfaces/app/ and the summary printing of optimizer/interfaces/cli.py)."""
+scan of app.py, optimizer/interfaces/streamlit_app.py, every module of optimizer/interfaces/app/, the summary
+printing of ``chutalas check/solve`` and every printed line of the CLI modules in :data:`CLI_MODULES`)."""
 
 from __future__ import annotations
 
@@ -22,11 +23,13 @@ SUPPORT = ROOT / "optimizer" / "interfaces" / "app_support.py"
 APP_SCRIPT = ROOT / "optimizer" / "interfaces" / "streamlit_app.py"
 #: the app's modules: plain-data support (edits, figures, tables) and the page sections that draw the tabs
 APP_MODULES = sorted((ROOT / "optimizer" / "interfaces" / "app").glob("*.py"))
-CLI = ROOT / "optimizer" / "interfaces" / "cli.py"
+#: the modules of the summaries of ``chutalas basins / check`` and ``solve`` (cli.py re-exports them)
+CLI_SUMMARY_MODULES = [ROOT / "optimizer" / "interfaces" / f"{m}.py" for m in ("cli_basins", "cli_solve")]
 LETTER = re.compile(r"[^\W\d_]")  # any letter, Latin, Cyrillic or Greek
 
-#: Keys whose Russian value may equal the English one: proper nouns (the language names) and ids.
-SAME_IN_RU = {"lang_en", "lang_ru", "cli_id"}
+#: Keys whose Russian value may equal the English one: proper nouns (the language names, the program's name
+#: before a message that is itself translated) and ids.
+SAME_IN_RU = {"lang_en", "lang_ru", "cli_id", "cli_command_error"}
 
 
 def _placeholders(text: str) -> set[str]:
@@ -47,6 +50,25 @@ def _non_linguistic(text: str) -> bool:
 # ---- the tables --------------------------------------------------------------------------------------
 def test_ru_has_exactly_the_keys_of_en():
     assert set(RU) == set(EN), {"missing in RU": sorted(set(EN) - set(RU)), "extra in RU": sorted(set(RU) - set(EN))}
+
+
+def test_topic_modules_pair_up_and_do_not_overlap():
+    """Each ui_text_<topic>.py holds the same keys in English and Russian; no key is in two topics (a later topic
+    would silently win in the merged table); EN and RU are exactly the union of the topics."""
+    import importlib
+
+    seen: dict[str, str] = {}
+    for path in sorted((ROOT / "optimizer" / "interfaces").glob("ui_text_*.py")):
+        if path.stem == "ui_text_ru":
+            continue
+        mod = importlib.import_module(f"optimizer.interfaces.{path.stem}")
+        (en,), (ru,) = ([v for k, v in vars(mod).items() if k.startswith(lang) and isinstance(v, dict)]
+                        for lang in ("EN_", "RU_"))
+        assert set(en) == set(ru), (path.name, sorted(set(en) ^ set(ru)))
+        both = {k: seen[k] for k in en if k in seen}
+        assert not both, (path.name, both)
+        seen.update(dict.fromkeys(en, path.name))
+    assert set(seen) == set(EN) == set(RU)
 
 
 def test_every_placeholder_matches():
@@ -190,20 +212,56 @@ def scan(tree: ast.AST, where: str) -> list[str]:
     return found
 
 
+#: Calls of the CLI modules whose arguments reach the reader (stdout, stderr, an error message, a printed line).
+CLI_OUTPUT_CALLS = {"print", "_table", "append", "extend", "CliError", "write", "SystemExit"}
+#: Calls whose arguments are data, not text (JSON documents keep their English keys and ids).
+CLI_DATA_CALLS = {"dumps", "to_dict", "replace"}
+
+
+def _cli_literals(node: ast.AST):
+    """The user-facing literals of ``node`` as :func:`_literals` finds them, leaving out JSON data (the keys of
+    dicts and the arguments of ``json.dumps`` / ``to_dict``)."""
+    if isinstance(node, ast.Call) and _name(node.func) in CLI_DATA_CALLS:
+        return
+    if isinstance(node, ast.Dict):
+        for v in node.values:
+            yield from _cli_literals(v)
+        return
+    if isinstance(node, (ast.Call, ast.JoinedStr, ast.BinOp, ast.IfExp, ast.BoolOp, ast.List, ast.Tuple,
+                         ast.ListComp, ast.GeneratorExp)):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(node, ast.Call) and child is node.func:
+                if _name(node.func) in TRANSLATORS | KEY_CALLS:
+                    yield from _literals(node)  # a translator: nothing; a key call: its object
+                    return
+                continue
+            yield from _cli_literals(child)
+        return
+    yield from _literals(node)
+
+
+def scan_cli(tree: ast.AST, where: str, funcs: set[str] | None = None) -> list[str]:
+    """Every linguistic string literal that a CLI module prints, writes, appends to a printed list or raises as
+    a :class:`CliError` outside ``t(...)``, in every function but the argument definitions (``add_arguments``,
+    ``_args_*``: argparse's help stays English) or in ``funcs`` only."""
+    found = []
+    for f in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+        if f.name == "add_arguments" or f.name.startswith("_args_") or (funcs is not None and f.name not in funcs):
+            continue
+        for call in (n for n in ast.walk(f) if isinstance(n, ast.Call) and _name(n.func) in CLI_OUTPUT_CALLS):
+            for arg in [*call.args, *(k.value for k in call.keywords if k.arg not in ("file", "sep", "end"))]:
+                found += [f"{where}:{lit.lineno} ({f.name}): {lit.value!r}" for lit in _cli_literals(arg)
+                          if not _non_linguistic(lit.value)]
+    return sorted(set(found))
+
+
 def scan_cli_summaries() -> list[str]:
     """print() and _table() calls of the CLI's summary functions (basins, check, solve)."""
-    tree = ast.parse(CLI.read_text(encoding="utf-8"))
-    funcs = [f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) and
-             f.name in ("_run_basins", "summary", "print_result", "_receipt_str")]
-    assert len(funcs) == 4, [f.name for f in funcs]
-    found = []
-    for f in funcs:
-        for call in (n for n in ast.walk(f) if isinstance(n, ast.Call) and _name(n.func) in ("print", "_table")):
-            for arg in call.args:
-                for lit in _literals(arg):
-                    if not _non_linguistic(lit.value):
-                        found.append(f"cli.py:{lit.lineno} ({f.name}): {lit.value!r}")
-    return found
+    names = {"_run_basins", "summary", "print_result", "_receipt_str", "print_ledger", "print_water_balance",
+             "print_costs"}
+    trees = {p.name: ast.parse(p.read_text(encoding="utf-8")) for p in CLI_SUMMARY_MODULES}
+    assert names <= {f.name for tree in trees.values() for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)}
+    return [x for name, tree in trees.items() for x in scan_cli(tree, name, names)]
 
 
 def test_scan_finds_literals_it_must_find():
@@ -217,9 +275,12 @@ def test_scan_finds_literals_it_must_find():
                    'fig.add_scatter(hovertemplate="%{y}, %{x}: %{z:,.2f}<extra></extra>")\n'
                    'st.caption(f"{v:,.1f} · {t(\'solved_in\', seconds=1)}")')
     assert scan(ok, "x") == []
-    cli_bad = ast.parse('def summary(b, out):\n    print("Nodes:", file=out)\n')
-    assert scan_cli_summaries  # the CLI scan uses the same literal test:
-    assert [lit.value for lit in _literals(cli_bad.body[0].body[0].value.args[0])] == ["Nodes:"]
+    cli_bad = ast.parse('def summary(b, out):\n    print("Nodes:", file=out)\n'
+                        'def run(a):\n    raise CliError(f"cannot write {a.out}")\n'
+                        'def g(x, lines):\n    lines.append(f"{x} hm3 " + t("k"))\n    print(json.dumps({"basin": x}))\n'
+                        'def add_arguments(p):\n    p.add_argument("--x", help="some help")\n')
+    assert scan_cli(cli_bad, "x") == ["x:2 (summary): 'Nodes:'", "x:4 (run): 'cannot write '",
+                                      "x:6 (g): ' hm3 '"], scan_cli(cli_bad, "x")
 
 
 @pytest.mark.parametrize("path", [APP, SUPPORT, APP_SCRIPT, *APP_MODULES],
@@ -234,7 +295,43 @@ def test_no_cli_summary_literal_outside_t():
     assert not found, "\n".join(found)
 
 
+#: Every CLI module: each printed line and message goes through t() (all of their functions are scanned).
+CLI_MODULES = sorted((ROOT / "optimizer" / "interfaces").glob("cli*.py"))
+assert len(CLI_MODULES) >= 8, CLI_MODULES  # cli, cli_common, cli_basins, cli_solve, cli_calibrate, ... (every one)
+
+
+@pytest.mark.parametrize("path", CLI_MODULES, ids=lambda p: p.name)
+def test_no_cli_literal_outside_t(path):
+    found = scan_cli(ast.parse(path.read_text(encoding="utf-8")), path.name)
+    assert not found, "\n".join(found)
+
+
 # ---- the CLI and the app in Russian ------------------------------------------------------------------------
+def test_cli_ensemble_in_russian(capsys):
+    """``chutalas --lang ru ensemble``: the statistics, the run and its messages in Russian; English by default."""
+    argv = ["ensemble", "talas", "--members", "3", "--seed", "2", "--no-progress", "--scheduler", "synchronous"]
+    try:
+        assert cli.main(["--lang", "ru", *argv]) == 0
+        ru = capsys.readouterr().out
+        assert cli.main(["--lang", "ru", "ensemble", "talas", "--members", "0"]) == 2
+        err = capsys.readouterr().err
+    finally:
+        ui_text.set_language(None)
+    assert ru.startswith("talas: 3 членов ансамбля x 12 мес., рассчитано 3"), ru[:200]
+    for words in ("дефицит за горизонт [млн м³]: среднее", "рассчитано в этом процессе, как задано",
+                  "членов ансамбля", "запуск"):
+        assert words in ru, words
+    for english in ("members x", "shortage", "solved on", "hm3", "start-up"):
+        assert english not in ru, english
+    assert "--members и --years должны быть >= 1" in err
+    assert cli.main(argv) == 0
+    en = capsys.readouterr().out
+    assert en.startswith("talas: 3 members x 12 months, 3 solved") and "shortage over the horizon [hm3]" in en
+    # the same numbers in both languages: the mean shortage per party
+    num = re.compile(r"\[(?:hm3|млн м³)\]: (?:mean|среднее) ([-\d.,e+]+)")
+    assert num.findall(ru) == num.findall(en) and len(num.findall(en)) >= 2, (num.findall(ru), num.findall(en))
+
+
 def test_cli_solve_and_check_in_russian(capsys, monkeypatch):
     assert cli.main(["--lang", "ru", "solve", "chu"]) == 0
     out = capsys.readouterr().out

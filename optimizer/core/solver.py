@@ -45,11 +45,12 @@ from optimizer.core import timesteps
 from optimizer.core.highs_adapter import PersistentLP, TerminationCondition, iis
 from optimizer.core.errors import InfeasibleAgreement, PhysicallyInfeasible, SolverFailure, SolverLimit
 from optimizer.core.model import MAX_INPUT, Inputs, build, check_numbers, make_inputs, physics, set_data, set_elastic
+from optimizer.core.myopic import MYOPIC_STORAGE_VALUE  # noqa: F401 - kept importable from here (tests, callers)
+from optimizer.core.myopic import solve_myopic as _solve_myopic
 
 BUILDS = ("arrays", "pyomo")  # solve(build=...): optimizer.core.solve_arrays, or Pyomo's persistent interface
 _SOLVER_WORDS = {"pyomo": "HiGHS (Pyomo persistent interface, optimizer.core.highs_adapter)",
                  "arrays": "HiGHS (LP assembled as arrays by optimizer.core.assemble, one passModel)"}
-MYOPIC_STORAGE_VALUE = 0.1  # cost units per hm³ kept in storage at the end of each month (myopic operator)
 _CACHE_SIZE = 64  # kept models at most ...
 #: ... and at most this many MB of them (estimated, see _Entry.mb); CHUTALAS_MODEL_CACHE_MB overrides
 _CACHE_MB = float(os.environ.get("CHUTALAS_MODEL_CACHE_MB", "256"))
@@ -606,40 +607,6 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     }
     ds.attrs["inputs_sha256"] = manifest["inputs_sha256"]
     return res.Result(ds, led, costs, manifest)
-
-
-def _solve_myopic(basin: Basin, full: Inputs, inflow: xr.DataArray, timings: dict, time_limit, upstream_first,
-                  warm: bool = False, build: str = "pyomo"):
-    """Month by month: each month's LP alone (rules held month by month, quotas in equal monthly parts),
-    storage carried forward, end-of-month storage valued at MYOPIC_STORAGE_VALUE (no end-of-horizon target:
-    an operator without a forecast cannot plan for one)."""
-    parts = []
-    storage = dict(full.initial_storage)
-    # storage accounts: the caller's or the file's start balances, then the previous month's end
-    build_s = solve_s = 0.0
-    balances = full.initial_accounts
-    for i, ts in enumerate(full.times):
-        times = full.times[i:i + 1]
-        inp = make_inputs(basin, times, inflow.isel(time=[i]), end_storage="free", upstream_first=upstream_first,
-                          storage_value=MYOPIC_STORAGE_VALUE, monthly_rules=True, initial_storage=storage,
-                          step=full.step, initial_accounts=balances)
-        t: dict = {}
-        persistent, solve_entry = _path(build)
-        entry = persistent(inp, t)
-        build_s += t["build_s"]
-        t0 = time.perf_counter()
-        sol, _ = solve_entry(entry, inp, time_limit, warm)
-        solve_s += time.perf_counter() - t0
-        if build == "arrays":
-            build_s, solve_s = build_s + entry.build_s, solve_s - entry.build_s
-        parts.append(sol)
-        spec = basin.spec
-        storage = dict(zip([r.node for r in spec.reservoirs], sol.s[-1])) | dict(zip([a.node for a in spec.aquifers],
-                                                                                     sol.g[-1]))
-        balances = dict(zip(accounts.keys(spec), sol.acc[-1]))
-    timings.update(build_s=build_s, solve_s=solve_s)
-    return res.Solution.concat(parts), "optimal"
-
 
 
 def _path(build: str):

@@ -8,6 +8,7 @@ the members without a result), 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -23,6 +24,8 @@ from optimizer.analyses.dask_run import WorkerLost
 from optimizer.analyses.ensemble import solve_ensemble, to_netcdf
 from optimizer.analyses.robust import SeasonalPlan, robust_plan
 from optimizer.core.errors import SolveError
+from optimizer.interfaces.ui_text import t
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of ``chutalas ensemble``."""
@@ -63,8 +66,12 @@ def _hm3(v: float) -> str:
     return "-" if not np.isfinite(v) else (f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}")
 
 
-ROLE_WORDS = {"entitlement": "entitlement (floor on receipts)", "ceiling": "use ceiling",
-              "quota": "seasonal quota (floor on receipts)", "reported": "reported only"}
+def _role_words(role: str) -> str:
+    """A rule's role in words (current language); an unknown role as it is."""
+    return t(f"ens_role_{role}") if role in ROLES else role
+
+
+ROLES = ("entitlement", "ceiling", "quota", "reported")
 
 
 def print_rule(ds: xr.Dataset, r: str, p: str, out: IO[str]) -> None:
@@ -73,38 +80,36 @@ def print_rule(ds: xr.Dataset, r: str, p: str, out: IO[str]) -> None:
     if not role:
         return
     n_ok, n_bad = ds.attrs.get("members_solved", 0), ds.attrs.get("members_failed", 0)
-    head = f"  {r}, {ROLE_WORDS.get(role, role)}:"
+    head = t("ens_rule_head", rule=r, role=_role_words(role))
     if role == "reported":
-        print(f"{head} reported only, no test", file=out)
+        print(t("ens_reported_no_test", head=head), file=out)
         return
     if "rule_enforced" in ds and bool(ds["rule_enforced"].sel(rule=r, party=p)):
-        print(f"{head} enforced (a hard constraint of this operation) — feasible in {n_ok} of {n_ok + n_bad} "
-              "members", file=out)
+        print(t("ens_enforced", head=head, ok=n_ok, n=n_ok + n_bad), file=out)
         if n_bad:
             bad = ds["status"].values != "optimal"
             for m, msg in list(zip(ds["member"].values[bad], ds["message"].values[bad]))[:3]:
-                print(f"    member {m}: {msg[:200]}", file=out)
+                print(t("ens_member_message", member=m, message=msg[:200]), file=out)
         return
     v = float(ds["p_rule_met"].sel(rule=r, party=p))
     if not np.isfinite(v):
         return
     every = float(ds["p_rule_met_every_period"].sel(rule=r, party=p))
-    what = "P(within the ceiling)" if role == "ceiling" else "P(met)"
-    gap = "use over the ceiling" if role == "ceiling" else "shortfall"
+    what = t("ens_p_within_ceiling") if role == "ceiling" else t("ens_p_met")
+    gap = t("ens_over_ceiling") if role == "ceiling" else t("ens_shortfall")
     cells = ""
     if "rule_deficit_quantile_hm3" in ds:
         cells = "  ".join(f"P{round(100 * x)} {_hm3(float(ds['rule_deficit_quantile_hm3'].sel(quantile=x, rule=r, party=p)))}"
                           for x in ds["quantile"].values)
-    print(f"{head} {what} {_pct(v)} of member-periods, {_pct(every)} of members in every period; "
-          f"{gap} per period [hm3]: {cells}", file=out)
+    print(t("ens_rule_line", head=head, what=what, p=_pct(v), every=_pct(every), gap=gap, cells=cells), file=out)
 
 
 def print_statistics(ds: xr.Dataset, out: IO[str] | None = None) -> None:
     """The per-party statistics as text."""
     out = out or sys.stdout
     n_ok, n_bad = ds.attrs.get("members_solved", 0), ds.attrs.get("members_failed", 0)
-    print(f"{ds.attrs.get('basin', '?')}: {n_ok + n_bad} members x {ds.sizes['time']} months, {n_ok} solved"
-          + (f", {n_bad} without an allocation (status per member in the file)" if n_bad else ""), file=out)
+    print(t("ens_header", basin=ds.attrs.get("basin", "?"), n=n_ok + n_bad, months=ds.sizes["time"], ok=n_ok)
+          + (t("ens_header_failed", bad=n_bad) if n_bad else ""), file=out)
     years = ds.sizes["time"] // 12
     for p in ds["party"].values:
         p = str(p)
@@ -117,35 +122,53 @@ def print_statistics(ds: xr.Dataset, out: IO[str] | None = None) -> None:
             cells = "  ".join(f"P{round(100 * x)} {_hm3(float(ds['shortage_quantile_hm3'].sel(quantile=x, party=p)))}"
                               for x in qs)
             mean = _hm3(float(ds["shortage_mean_hm3"].sel(party=p)))
-            print(f"  shortage over the horizon [hm3]: mean {mean}  {cells}", file=out)
+            print(t("ens_shortage_horizon", mean=mean, cells=cells), file=out)
             if years > 1 and "annual_shortage_quantile_hm3" in ds:
                 cells = "  ".join(f"P{round(100 * x)} "
                                   f"{_hm3(float(ds['annual_shortage_quantile_hm3'].sel(quantile=x, party=p)))}"
                                   for x in qs)
-                print(f"  shortage per year [hm3/yr]: mean "
-                      f"{_hm3(float(ds['annual_shortage_mean_hm3'].sel(party=p)))}  {cells}", file=out)
+                print(t("ens_shortage_year", mean=_hm3(float(ds["annual_shortage_mean_hm3"].sel(party=p))),
+                        cells=cells), file=out)
         if "min_storage_hm3" in ds:
             names = dict(zip(ds["reservoir"].values, ds["reservoir_name"].values)) if "reservoir_name" in ds else {}
             for r, c in zip(ds["reservoir"].values, ds["reservoir_country"].values):
                 if c == p:
-                    print(f"  storage of {names.get(r, r)} ({r}): lowest {_hm3(float(ds['min_storage_hm3'].sel(reservoir=r)))} hm3, "
-                          f"P5 of member minima {_hm3(float(ds['min_storage_p05_hm3'].sel(reservoir=r)))} hm3 "
-                          f"(dead {_hm3(float(ds['dead_storage_hm3'].sel(reservoir=r)))})", file=out)
+                    print(t("ens_storage", name=names.get(r, r), id=r,
+                            low=_hm3(float(ds["min_storage_hm3"].sel(reservoir=r))),
+                            p5=_hm3(float(ds["min_storage_p05_hm3"].sel(reservoir=r))),
+                            dead=_hm3(float(ds["dead_storage_hm3"].sel(reservoir=r)))), file=out)
 
 
 def print_run(ds: xr.Dataset, out: IO[str] | None = None) -> None:
     """Where the members ran and how fast: scheduler (and why), start-up apart from the members' solves."""
     out = out or sys.stdout
     a = ds.attrs
-    where = ("this process" if a.get("scheduler") == "synchronous" else
-             f"{a.get('workers')} Dask worker(s) ({a.get('scheduler')} cluster)")
-    print(f"\nsolved on {where}, {a.get('scheduler_choice', '')}; {a.get('chunks')} task(s) of <= "
-          f"{a.get('chunk_size')} members", file=out)
-    print(f"  start-up {_secs(a.get('startup_s'))} s (cluster), {_secs(a.get('warm_s'))} s (model build per "
-          f"worker); members {_secs(a.get('solve_wall_s'))} s = {_secs(a.get('members_per_s'))} members/s; "
-          f"total {_secs(a.get('wall_s'))} s", file=out)
+    where = (t("ens_this_process") if a.get("scheduler") == "synchronous" else
+             t("ens_workers", workers=a.get("workers"), scheduler=a.get("scheduler")))
+    print("\n" + t("ens_solved_on", where=where, why=_choice_words(str(a.get("scheduler_choice", ""))), chunks=a.get("chunks"),
+                   size=a.get("chunk_size")), file=out)
+    print(t("ens_timing", startup=_secs(a.get("startup_s")), warm=_secs(a.get("warm_s")),
+            solve=_secs(a.get("solve_wall_s")), rate=_secs(a.get("members_per_s")), wall=_secs(a.get("wall_s"))),
+          file=out)
     if a.get("members_retried"):
-        print(f"  {a['members_retried']} member(s) re-run one by one after a Dask worker was lost", file=out)
+        print(t("ens_retried", n=a["members_retried"]), file=out)
+
+
+_AUTO = re.compile(r"automatic: (?P<n>\d+) members x (?P<steps>\d+) steps (?P<op>[<>]=?) (?P<limit>\d+) member-steps")
+
+
+def _choice_words(choice: str) -> str:
+    """Why the scheduler was chosen (``dask_run``'s reason, kept in English in the file's attributes) in words of
+    the current language; a reason this table does not know as it is."""
+    if choice == "as asked":
+        return t("ens_choice_asked")
+    if choice.startswith("automatic: one worker"):
+        return t("ens_choice_one_worker")
+    m = _AUTO.match(choice)
+    if m:
+        key = "ens_choice_small" if m["op"] == "<" else "ens_choice_large"
+        return t(key, n=int(m["n"]), steps=int(m["steps"]), limit=int(m["limit"]))
+    return choice
 
 
 def _secs(v: Any) -> str:
@@ -157,14 +180,18 @@ def _secs(v: Any) -> str:
 
 def print_plan(plan: SeasonalPlan, out: IO[str] | None = None) -> None:
     out = out or sys.stdout
-    print(f"\nRobust Apr-Sep plan for {plan.party} at {', '.join(plan.receipt_links)} "
-          f"(CVaR alpha {plan.alpha}, weight {plan.weight}; value {plan.value}, penalty {plan.penalty} per hm3)",
-          file=out)
-    months = [pd.Timestamp(t).strftime("%Y-%m") for t in plan.schedule["time"].values]
-    print("  month       " + "  ".join(f"{m:>8}" for m in months), file=out)
-    print("  robust      " + "  ".join(f"{v:8.1f}" for v in plan.schedule.values), file=out)
-    print("  normal-year " + "  ".join(f"{v:8.1f}" for v in plan.normal_schedule.values), file=out)
-    print(plan.comparison.T.to_string(float_format=lambda v: f"{v:,.3f}"), file=out)
+    print("\n" + t("ens_plan_header", party=plan.party, links=", ".join(plan.receipt_links), alpha=plan.alpha,
+                   weight=plan.weight, value=plan.value, penalty=plan.penalty), file=out)
+    months = [pd.Timestamp(m).strftime("%Y-%m") for m in plan.schedule["time"].values]
+    rows = [(t("ens_plan_month"), [f"{m:>8}" for m in months]),
+            (t("ens_plan_robust"), [f"{v:8.1f}" for v in plan.schedule.values]),
+            (t("ens_plan_normal-year"), [f"{v:8.1f}" for v in plan.normal_schedule.values])]
+    width = max(len(head) for head, _ in rows)
+    for head, cells in rows:
+        print(f"  {head:<{width}} " + "  ".join(cells), file=out)
+    table = plan.comparison.T
+    table.columns = [t(f"ens_plan_{c}") if c in ("robust", "normal-year") else str(c) for c in table.columns]
+    print(table.to_string(float_format=lambda v: f"{v:,.3f}"), file=out)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -172,9 +199,9 @@ def run(args: argparse.Namespace) -> int:
     from optimizer.interfaces.cli import CliError
 
     if args.members < 1 or args.years < 1:
-        raise CliError("--members and --years must be >= 1")
+        raise CliError(t("ens_bad_members"))
     if args.years * 12 > 1200:
-        raise CliError("--years must be at most 100 (1,200 months)")
+        raise CliError(t("ens_bad_years"))
     basin = basins.load(args.basin)
     climate = None
     if args.climate is not None:
@@ -191,22 +218,22 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     if args.out:  # before hours of solving: the file must be writable where it goes
         parent = Path(args.out).resolve().parent
-        why = ("it is a directory" if Path(args.out).is_dir() else
-               f"the directory {parent} does not exist" if not parent.is_dir() else None)
+        why = (t("ens_out_is_dir") if Path(args.out).is_dir() else
+               t("ens_out_no_dir", dir=parent) if not parent.is_dir() else None)
         if why is None:
             try:  # a real probe: permissions, read-only mounts, quotas (os.access is always true for root)
                 tempfile.TemporaryFile(dir=parent).close()
             except OSError as exc:
-                why = f"the directory {parent} is not writable ({exc.strerror or exc})"
+                why = t("ens_out_not_writable", dir=parent, error=exc.strerror or exc)
         if why:
-            raise CliError(f"cannot write {args.out}: {why}; nothing was solved")
+            raise CliError(t("ens_cannot_write_before", path=args.out, why=why))
     try:
         ds = solve_ensemble(basin, q, scheduler=args.scheduler, workers=args.workers, chunk_size=args.chunk_size,
                             operation=args.operation, progress=not args.no_progress)
     except WorkerLost as exc:
         raise CliError(str(exc)) from None
     except (OSError, TimeoutError) as exc:
-        raise CliError(f"cannot reach the Dask scheduler {args.scheduler!r}: {exc}") from None
+        raise CliError(t("ens_no_scheduler", scheduler=args.scheduler, error=exc)) from None
     except ValueError as exc:
         raise CliError(str(exc)) from None
     print_statistics(ds)
@@ -216,11 +243,11 @@ def run(args: argparse.Namespace) -> int:
         try:
             print_plan(robust_plan(basin, sub, alpha=args.alpha, weight=args.weight))
         except (SolveError, ValueError) as exc:
-            print(f"robust plan: {exc}", file=sys.stderr)
+            print(t("ens_plan_failed", error=exc), file=sys.stderr)
     if args.out:
         try:
             path = to_netcdf(ds, args.out)
         except OSError as exc:
-            raise CliError(f"cannot write {args.out} ({exc.strerror or exc}); nothing was written there") from None
-        print(f"\nwrote {path}")
+            raise CliError(t("ens_cannot_write", path=args.out, error=exc.strerror or exc)) from None
+        print("\n" + t("ens_wrote", path=path))
     return 0 if ds.attrs["members_solved"] else 1

@@ -19,6 +19,7 @@ import pandas as pd
 from optimizer.analyses import named_years
 from optimizer.analyses import season as S
 from optimizer.core import schedule as sched_mod
+from optimizer.interfaces.ui_text import get_language, label_or, t
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -53,6 +54,21 @@ def season_for(basin: str, year: int, forecast: float | None, step: str) -> S.Se
     return S.season(basin, year, forecast=forecast, step=step, named=named)
 
 
+def _inflow_source(s: S.Season) -> str:
+    """Where the season's inflow comes from: the named year's description, else the forecast in words."""
+    return s.notes.get("inflow", {}).get("what") or t("sch_forecast_src", availability=s.availability)
+
+
+def _gains(gain) -> str:
+    """Storage gains per reservoir, ``CH_R_OT +12.3 hm3, ...`` (units in the current language)."""
+    return ", ".join(t("sch_gain_item", id=k, v=v) for k, v in gain.items())
+
+
+def _step(step: str) -> str:
+    """The time step as a word (the id in English, as scripts expect)."""
+    return step if get_language() == "en" else label_or(f"step_{step}", step)
+
+
 def run(args: argparse.Namespace) -> int:
     from optimizer.interfaces.cli import CliError
 
@@ -70,12 +86,12 @@ def run(args: argparse.Namespace) -> int:
             from optimizer.core import gauges
             g = gauges.read(args.gauges)
             if g.gaps:
-                print(f"chutalas schedule: gaps in {args.gauges} (not filled): {g.gap_report()}", file=sys.stderr)
+                print(t("sch_gaps", path=args.gauges, gaps=g.gap_report()), file=sys.stderr)
             measured = g.hm3(s.step)
             unknown = [c for c in measured.columns if c not in s.posts]
             if unknown:
-                raise CliError(f"{args.gauges}: post(s) {unknown} are not accounting posts of {s.basin.id} "
-                               f"({', '.join(s.posts)}); name the gauge rows by the post's link id")
+                raise CliError(t("sch_unknown_posts", path=args.gauges, unknown=unknown, basin=s.basin.id,
+                                 posts=", ".join(s.posts)))
     except (ValueError, LookupError) as exc:
         raise CliError(str(exc)) from None
     actual = S.receipts(run_, s.posts)
@@ -93,27 +109,27 @@ def run(args: argparse.Namespace) -> int:
         try:
             prob = S.probability_met(s, plan, args.probability, scheduler=args.scheduler, workers=args.workers)
         except (WorkerLost, SolveError, ValueError, OSError, TimeoutError) as exc:
-            raise CliError(f"--probability: {exc}") from None
+            raise CliError(t("sch_probability_error", error=exc)) from None
     if args.out:
         from optimizer.interfaces.tables import export
         try:
             export(args.out, s.step, schedule=plan, plan_fact=pf, ledger=run_.ledger,
                    summary=pd.DataFrame(checks) if checks else None)
         except OSError as exc:
-            raise CliError(f"cannot write {args.out} ({exc.strerror or exc})") from None
+            raise CliError(t("sch_cannot_write", path=args.out, error=exc.strerror or exc)) from None
     if args.html:
         from pathlib import Path
 
         from optimizer.interfaces.tables import season_html
-        lines = [f"inflow: {s.notes.get('inflow', {}).get('what') or f'forecast {s.availability:.2f} x normal'}",
-                 f"operative quota {s.operative_quota_hm3:,.1f} hm3 (Regulation {s.regulation_quota_hm3:,.0f} hm3)",
-                 f"start storage: {s.notes['start_storage']}",
-                 "storage gain: " + ", ".join(f"{k} {v:+,.1f} hm3" for k, v in gain.items())]
+        lines = [t("sch_html_inflow", src=_inflow_source(s)),
+                 t("sch_html_quota", quota=s.operative_quota_hm3, regulation=s.regulation_quota_hm3),
+                 t("sch_html_start", start=s.notes["start_storage"]),
+                 t("sch_html_gain", gains=_gains(gain))]
         try:
-            Path(args.html).write_text(season_html(f"{s.basin.name}: season {s.year}, per {s.step}", lines, pf,
-                                                   s.step, checks), encoding="utf-8")
+            Path(args.html).write_text(season_html(t("sch_html_title", name=s.basin.name, year=s.year,
+                                                     step=_step(s.step)), lines, pf, s.step, checks), encoding="utf-8")
         except OSError as exc:
-            raise CliError(f"cannot write {args.html} ({exc.strerror or exc})") from None
+            raise CliError(t("sch_cannot_write", path=args.html, error=exc.strerror or exc)) from None
     if args.json:
         doc = {"basin": s.basin.id, "year": s.year, "step": s.step, "operative_quota_hm3": s.operative_quota_hm3,
                "regulation_quota_hm3": s.regulation_quota_hm3, "availability": s.availability,
@@ -127,44 +143,40 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(doc, indent=2, default=str))
         return 0
     out = sys.stdout
-    print(f"{s.basin.name}, season {s.year} (Apr-Sep) per {s.step}, schedule operation", file=out)
-    src = s.notes.get("inflow", {}).get("what") or f"forecast {s.availability:.2f} x normal"
-    print(f"  inflow: {src}; availability {s.availability:.2f} x normal Apr-Sep", file=out)
-    print(f"  operative quota {s.operative_quota_hm3:,.1f} hm3 (Regulation reference {s.regulation_quota_hm3:,.0f} hm3)",
-          file=out)
-    print(f"  start storage: {s.notes['start_storage']}", file=out)
+    print(t("sch_header", name=s.basin.name, year=s.year, step=_step(s.step)), file=out)
+    print(t("sch_inflow", src=_inflow_source(s), availability=s.availability), file=out)
+    print(t("sch_quota", quota=s.operative_quota_hm3, regulation=s.regulation_quota_hm3), file=out)
+    print(t("sch_start", start=s.notes["start_storage"]), file=out)
     if args.fact is not None:
-        print(f"  fact: the schedule operated on {args.fact:g} x the forecast inflow", file=out)
+        print(t("sch_fact", fact=args.fact), file=out)
     if args.gauges:
-        print(f"  plan against measured receipts ({args.gauges}) to {pf.step_start.max():%Y-%m-%d}:", file=out)
+        print(t("sch_plan_vs_measured", path=args.gauges, to=f"{pf.step_start.max():%Y-%m-%d}"), file=out)
     last = pf.groupby("post").tail(1).set_index("post")
     for p, r in last.iterrows():
         if pd.isna(r.cum_actual_hm3):
-            print(f"  {p}: planned {r.cum_plan_hm3:,.1f} hm3, received unknown (a gap in the measured series)", file=out)
+            print(t("sch_post_gap", post=p, plan=r.cum_plan_hm3), file=out)
         elif r.cum_plan_hm3 > 0:
-            print(f"  {p}: planned {r.cum_plan_hm3:,.1f} hm3, received {r.cum_actual_hm3:,.1f} hm3 "
-                  f"({r.fulfilment_pct:.0f} %)", file=out)
+            print(t("sch_post", post=p, plan=r.cum_plan_hm3, got=r.cum_actual_hm3, pct=r.fulfilment_pct), file=out)
         else:
-            print(f"  {p}: nothing planned, received {r.cum_actual_hm3:,.1f} hm3", file=out)
-    print("  storage gain over the season: " + ", ".join(f"{k} {v:+,.1f} hm3" for k, v in gain.items()), file=out)
+            print(t("sch_post_unplanned", post=p, got=r.cum_actual_hm3), file=out)
+    print(t("sch_gain", gains=_gains(gain)), file=out)
     for c in checks:
-        print(f"  published [{c['status']}] {c['label']} {c['from']}..{c['to']}: {c['published_hm3']:,.1f} hm3; "
-              f"modelled {c['modelled_hm3']:,.1f} hm3", file=out)
+        print(t("sch_published", status=c["status"], label=c["label"], start=c["from"], end=c["to"],
+                published=c["published_hm3"], modelled=c["modelled_hm3"]), file=out)
     if rp is not None:
-        print(f"  re-plan from {rp.date:%Y-%m-%d}: season total at the posts {rp.combined.to_numpy().sum():,.1f} hm3 "
-              f"(schedule run {actual.to_numpy().sum():,.1f}); storage then "
+        print(t("sch_replan", date=f"{rp.date:%Y-%m-%d}", total=rp.combined.to_numpy().sum(),
+                run=actual.to_numpy().sum())
               + ", ".join(f"{k} {v:,.1f}" for k, v in rp.storage_at_date.items() if k in gain.index), file=out)
     if prob is not None:
         r0 = prob.attrs["run"]
-        where = "this process" if r0["scheduler"] == "synchronous" else f"{r0['workers']} Dask worker(s)"
-        print(f"  forecast ensemble of {len(args.probability)} members (x {', '.join(f'{f:g}' for f in args.probability)}"
-              f" the forecast inflow), on {where}:", file=out)
+        where = t("ens_this_process") if r0["scheduler"] == "synchronous" else t("sch_workers", n=r0["workers"])
+        print(t("sch_forecast_ensemble", n=len(args.probability), fractions=", ".join(f"{f:g}" for f in args.probability),
+                where=where), file=out)
         for p, r in prob.iterrows():
-            print(f"  {p}: P(season plan {r.plan_hm3:,.1f} hm3 met) {100 * r.probability_met:.0f} %; received "
-                  f"{r.received_min_hm3:,.1f} .. {r.received_median_hm3:,.1f} (median) .. {r.received_max_hm3:,.1f} hm3",
-                  file=out)
+            print(t("sch_probability", post=p, plan=r.plan_hm3, pct=100 * r.probability_met, low=r.received_min_hm3,
+                    median=r.received_median_hm3, high=r.received_max_hm3), file=out)
     if args.out:
-        print(f"  written: {args.out}", file=out)
+        print(t("sch_written", path=args.out), file=out)
     return 0
 
 
@@ -190,9 +202,9 @@ def run_solve_year(args: argparse.Namespace, basin) -> int:
     from optimizer.interfaces.cli import EXIT_INPUT, CliError, print_result
 
     if args.year not in named_years.YEARS:
-        raise CliError(f"--year: named years are {', '.join(map(str, named_years.YEARS))}, not {args.year}")
+        raise CliError(t("sch_named_years", years=", ".join(map(str, named_years.YEARS)), year=args.year))
     if args.operation == "schedule":
-        raise CliError("solve --year runs agreement or status-quo; use `chutalas schedule` for schedule operation")
+        raise CliError(t("sch_year_operation"))
     try:
         s = S.season(basin, args.year, step=args.step, named=True)
         b = S.with_quota(s.basin, s.operative_quota_hm3)
@@ -200,7 +212,7 @@ def run_solve_year(args: argparse.Namespace, basin) -> int:
                             end_storage=args.end_storage or ("free" if args.foresight == "myopic" else s.end_storage),
                             initial_storage=s.initial_storage, time_limit=args.time_limit)
     except optimizer.SolveError as exc:
-        print(f"chutalas solve: {exc}", file=sys.stderr)
+        print(t("cli_command_error", command="solve", error=exc), file=sys.stderr)
         return EXIT_INPUT
     except (ValueError, LookupError) as exc:
         raise CliError(str(exc)) from None
@@ -210,11 +222,9 @@ def run_solve_year(args: argparse.Namespace, basin) -> int:
                           "received_hm3": S.receipts(r, s.posts).sum().to_dict(),
                           "ledger": r.ledger.replace({float("nan"): None}).to_dict("records")}, indent=2, default=str))
         return 0
-    print(f"named season {s.year}: {s.notes['inflow']['what']} [{s.notes['inflow']['status']}]; operative quota "
-          f"{s.operative_quota_hm3:,.1f} hm3 (Regulation {s.regulation_quota_hm3:,.0f}); start storage: "
-          f"{s.notes['start_storage']}")
+    print(t("sch_named_header", year=s.year, what=s.notes["inflow"]["what"], status=s.notes["inflow"]["status"],
+            quota=s.operative_quota_hm3, regulation=s.regulation_quota_hm3, start=s.notes["start_storage"]))
     print_result(r, sys.stdout)
     got = S.receipts(r, s.posts).to_numpy().sum()
-    print(f"KZ receipts at the posts {got:,.1f} hm3; storage gain: "
-          + ", ".join(f"{k} {v:+,.1f} hm3" for k, v in S.storage_gain(r).items()))
+    print(t("sch_named_receipts", got=got, gains=_gains(S.storage_gain(r))))
     return 0

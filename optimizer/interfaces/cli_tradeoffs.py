@@ -15,6 +15,7 @@ from optimizer.core.errors import SolveError
 # (the analyses import Pyomo only inside their functions, so that ``chutalas`` starts without loading it)
 from optimizer.analyses.frontier import RULES_DOC, pareto
 from optimizer.analyses.hydropower import energy_frontier
+from optimizer.interfaces.ui_text import get_language, label_or, t
 
 
 # ---- command line: chutalas pareto BASIN --points N [--year-type T] [--json] ------------------------
@@ -52,12 +53,12 @@ def run(args: argparse.Namespace) -> int:
     except ImportError:  # pragma: no cover - the CLI module is always there in the package
         _load = basins.load
     if args.points < 2:
-        print("chutalas pareto: --points must be at least 2", file=sys.stderr)
+        print(t("par_points"), file=sys.stderr)
         return 2
     b = _load(args.basin)
     kw = dict(points=args.points, start=args.start, months=args.months, rules=args.rules)
     if args.hold_kg and not args.energy:
-        print("chutalas pareto: --hold-kg applies to --energy only", file=sys.stderr)
+        print(t("par_hold_kg"), file=sys.stderr)
         return 2
     try:
         if args.energy:
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             f = pareto(b, args.year_type, **kw)
     except (ValueError, SolveError) as exc:
-        print(f"chutalas pareto: {exc}", file=sys.stderr)
+        print(t("cli_command_error", command="pareto", error=exc), file=sys.stderr)
         return 2
     if args.json:
         json.dump(f.to_dict(), sys.stdout, indent=1, default=str)
@@ -73,27 +74,26 @@ def run(args: argparse.Namespace) -> int:
         return 0
     d = f.definitions
     out = sys.stdout
-    what = "KG winter energy vs KZ Apr-Sep receipts" if args.energy else "KZ receipts vs KG deliveries"
-    print(f"Frontier of {what}: {b.name} [{b.id}], {args.year_type} year, {d['start'][:7]} + {d['months']} months",
-          file=out)
-    print(f"  rules: {d['rules']}", file=out)
+    what = t("par_what_energy") if args.energy else t("par_what_receipts")
+    year_type = args.year_type if get_language() == "en" else label_or(f"year_type_{args.year_type}", args.year_type)
+    print(t("par_header", what=what, name=b.name, id=b.id, year_type=year_type, start=d["start"][:7],
+            months=d["months"]), file=out)
+    print(t("par_rules", rules=d["rules"]), file=out)
     if args.energy:
-        print(f"  KG irrigation: {d['kg_delivery_floor']}", file=out)
-    print(f"  x = {d['x']}", file=out)
-    print(f"  y = {d['y']}", file=out)
+        print(t("par_kg_irrigation", floor=d["kg_delivery_floor"]), file=out)
+    print(t("par_axis_x", x=d["x"]), file=out)
+    print(t("par_axis_y", y=d["y"]), file=out)
     if args.energy:
         for pid, p in d["plants"].items():
-            print(f"  plant {pid} ({p['reservoir']}): k = {p['factor_gwh_per_hm3']:.4f} GWh/hm3 "
-                  f"(head {p['head_m']:g} m, efficiency {p['efficiency']:g}), turbine limit "
-                  f"{p['turbine_limit_m3s']:.1f} m3/s ({p['capacity_mw']:g} MW)", file=out)
-        cols = [("eps", "KZ Apr-Sep >= [hm3]"), ("winter_energy_gwh", "winter GWh"),
-                ("summer_energy_gwh", "summer GWh"), ("kg_delivery_hm3", "KG delivery [hm3]"),
-                ("price_gwh_per_hm3", "GWh per hm3")]
+            print(t("par_plant", id=pid, reservoir=p["reservoir"], k=p["factor_gwh_per_hm3"], head=p["head_m"],
+                    efficiency=p["efficiency"], limit=p["turbine_limit_m3s"], mw=p["capacity_mw"]), file=out)
+        keys = [("eps", "eps_energy"), ("winter_energy_gwh",) * 2, ("summer_energy_gwh",) * 2,
+                ("kg_delivery_hm3",) * 2, ("price_gwh_per_hm3",) * 2]  # (frontier column, label key)
     else:
-        cols = [("eps", "KZ receipts >= [hm3]"), ("kg_delivery_hm3", "KG delivery max [hm3]"),
-                ("price", "KG hm3 per KZ hm3"), ("kz_received_hm3", "KZ received [hm3]"),
-                ("kz_shortage_hm3", "KZ shortage [hm3]")]
-    header = ["#", "point"] + [c[1] for c in cols] + ["status"]
+        keys = [("eps",) * 2, ("kg_delivery_hm3", "kg_delivery_max_hm3"), ("price",) * 2, ("kz_received_hm3",) * 2,
+                ("kz_shortage_hm3",) * 2]
+    cols = [(c, t(f"par_col_{k}")) for c, k in keys]
+    header = ["#", t("par_col_point")] + [c[1] for c in cols] + [t("par_col_status")]
     fmt = lambda c, v: f"{v:.3f}" if c.startswith("price") and np.isfinite(v) else _fmt(v)  # noqa: E731
     rows = [[str(r["point"]), r["kind"]] + [fmt(c, r[c]) if c in r else "-" for c, _ in cols] + [r["status"]]
             for r in f.table.to_dict("records")]
@@ -103,17 +103,16 @@ def run(args: argparse.Namespace) -> int:
                                for i, (c, w) in enumerate(zip(x, widths))).rstrip(), file=out)
     a = f.agreement
     if a is None or a.get("status") != "optimal":
-        print(f"\nAgreement point: none ({(a or {}).get('note', 'infeasible')})", file=out)
+        print("\n" + t("par_agreement_none", note=(a or {}).get("note", "infeasible")), file=out)
     else:
         gap = a[f"gap_{f.y}"]
-        where = "on the frontier" if abs(gap) <= 1e-6 * max(1.0, abs(a[f.y])) else "inside the frontier"
-        unit = "GWh" if args.energy else "hm3"
-        print(f"\nAgreement point (solve, rules enforced): {f.x} = {_fmt(a[f.x])} hm3, {f.y} = {_fmt(a[f.y])} "
-              f"{unit}; the frontier there gives {_fmt(a[f'frontier_{f.y}'])} {unit} ({where}, gap {_fmt(gap)} "
-              f"{unit})", file=out)
-    t = f.timings
-    print(f"\n{t['solves']} LP solves on one persistent model: build {t['build_s']:.2f} s, solve {t['solve_s']:.2f} s, "
-          f"total {t['total_s']:.2f} s", file=out)
+        where = t("par_on_frontier") if abs(gap) <= 1e-6 * max(1.0, abs(a[f.y])) else t("par_inside_frontier")
+        unit = t("par_unit_gwh") if args.energy else t("par_unit_hm3")
+        print("\n" + t("par_agreement", x=f.x, xv=_fmt(a[f.x]), y=f.y, yv=_fmt(a[f.y]), unit=unit,
+                       fv=_fmt(a[f"frontier_{f.y}"]), where=where, gap=_fmt(gap)), file=out)
+    tm = f.timings
+    print("\n" + t("par_timings", solves=tm["solves"], build=tm["build_s"], solve=tm["solve_s"], total=tm["total_s"]),
+          file=out)
     return 0
 
 

@@ -119,6 +119,22 @@ EN_CLI: dict[str, str] = {
     "cli_cost_cols": "facility|party|facility water hm3|reaching party hm3|reaching nobody hm3|share|cost USD",
     "cli_capital_cols": "work|party|party's cost|share|share from",
     "cli_cost_unpublished": "cost not published",
+    # messages of chutalas and its sub-commands (optimizer/interfaces/cli.py, cli_common.py, cli_solve.py)
+    "cli_lang_env": "chutalas: CHUTALAS_LANG: {error}",
+    "cli_command_error": "chutalas {command}: {error}",
+    "cli_interrupted": "chutalas {command}: interrupted",
+    "cli_load_dir": "{path}: is a directory; give a basin file (.yaml) or a bundled basin id ({ids})",
+    "cli_load_unreadable": "{path}: cannot read the file ({error})",
+    "cli_load_not_utf8": "{path}: is not UTF-8 text ({reason} at byte {start})",
+    "cli_same_out_ledger": "--out and --ledger are the same file ({path}); give two different paths (nothing was "
+                           "solved or written)",
+    "cli_out_is_dir": "cannot write {path}: it is a directory (nothing was solved or written)",
+    "cli_out_no_dir": "cannot write {path}: the directory {dir} does not exist (nothing was solved or written)",
+    "cli_write_failed": "cannot write {path} ({error}); ",
+    "cli_written": "written: {paths}; ",
+    "cli_nothing_written": "nothing was written; ",
+    "cli_not_written": "not written: {paths}",
+    "cli_as_they_were": " (they are as they were)",
 }
 
 
@@ -241,6 +257,22 @@ RU_CLI: dict[str, str] = {
                      "доля|затраты, долл. США",
     "cli_capital_cols": "работы|сторона|затраты стороны|доля|основание доли",
     "cli_cost_unpublished": "стоимость не опубликована",
+    # сообщения chutalas и его команд
+    "cli_lang_env": "chutalas: переменная CHUTALAS_LANG: {error}",
+    "cli_command_error": "chutalas {command}: {error}",
+    "cli_interrupted": "chutalas {command}: прервано",
+    "cli_load_dir": "{path}: это каталог; укажите файл бассейна (.yaml) или id встроенного бассейна ({ids})",
+    "cli_load_unreadable": "{path}: файл не читается ({error})",
+    "cli_load_not_utf8": "{path}: не текст в кодировке UTF-8 ({reason} в байте {start})",
+    "cli_same_out_ledger": "--out и --ledger — один и тот же файл ({path}); укажите два разных пути (ничего не "
+                           "рассчитано и не записано)",
+    "cli_out_is_dir": "нельзя записать {path}: это каталог (ничего не рассчитано и не записано)",
+    "cli_out_no_dir": "нельзя записать {path}: каталога {dir} нет (ничего не рассчитано и не записано)",
+    "cli_write_failed": "нельзя записать {path} ({error}); ",
+    "cli_written": "записаны: {paths}; ",
+    "cli_nothing_written": "ничего не записано; ",
+    "cli_not_written": "не записаны: {paths}",
+    "cli_as_they_were": " (они остались прежними)",
 }
 
 
