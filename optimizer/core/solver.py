@@ -42,9 +42,14 @@ from basins.network import spill_node
 from optimizer.core import accounts, second_stage
 from optimizer.core import result as res
 from optimizer.core import timesteps
-from optimizer.core.highs_adapter import PersistentLP, TerminationCondition, iis
-from optimizer.core.errors import InfeasibleAgreement, PhysicallyInfeasible, SolverFailure, SolverLimit
-from optimizer.core.model import MAX_INPUT, Inputs, build, check_numbers, make_inputs, physics, set_data, set_elastic
+from optimizer.core.highs_adapter import PersistentLP, TerminationCondition
+from optimizer.core.errors import InfeasibleAgreement, SolverFailure, SolverLimit
+from optimizer.core.model import Inputs, build, check_numbers, make_inputs, physics, set_data, set_elastic
+from optimizer.core.diagnosis import _ROW_WORDS, _VAR_WORDS, _iis_words, account_conflicts  # noqa: F401
+from optimizer.core.diagnosis import physically_infeasible as _physically_infeasible
+from optimizer.core.horizon_inputs import (  # noqa: F401 - part of solver's namespace (callers, tests)
+    _check_inflow, _check_initial_storage, _check_steps, horizon, inflow_series,
+)
 from optimizer.core.myopic import MYOPIC_STORAGE_VALUE  # noqa: F401 - kept importable from here (tests, callers)
 from optimizer.core.myopic import solve_myopic as _solve_myopic
 
@@ -332,147 +337,6 @@ def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
         return InfeasibleAgreement(conflicts)
     finally:
         set_elastic(m, inp, False)
-
-
-def account_conflicts(inp: Inputs, over: np.ndarray, rel: np.ndarray) -> list[dict]:
-    """Diagnosis rows for the storage accounts overdrawn in the elastic re-solve (``over``, ``rel``: the
-    overdraft and the release made for each account (accounts.keys order) × step [hm³]): an account floor
-    (balance ≥ 0) is an agreement clause, so its conflict is reported with the hard rules."""
-    out = []
-    for i, (r, p) in enumerate(accounts.keys(inp.basin.spec)):
-        steps = np.flatnonzero(over[i] > 1e-6)
-        if not len(steps):
-            continue
-        first, last = (timesteps.step_label(inp.times[int(t)], inp.step) for t in (steps[0], steps[-1]))
-        out.append({"rule": f"storage account of {p} in {r} not overdrawn (the water released and evaporated "
-                            f"for {p} at most what it owns)", "kind": "account", "party": p,
-                    "period": first if first == last else f"{first} to {last}",
-                    "required_hm3": float(rel[i, steps[0]:steps[-1] + 1].sum()),
-                    "shortfall_hm3": float(over[i].sum())})
-    return out
-
-
-def _physically_infeasible(m: pyo.ConcreteModel, inp: Inputs, time_limit) -> PhysicallyInfeasible:
-    """The error for an LP infeasible even when relaxed, naming HiGHS's irreducible infeasible set of ``m``."""
-    found = iis(m, time_limit)
-    where = "" if found is None else " HiGHS's irreducible infeasible set: " + "; ".join(_iis_words(m, inp, *found)) + "."
-    return PhysicallyInfeasible(
-        "No allocation meets the physical limits even with every agreement rule and the end-of-horizon "
-        "storage relaxed: check that reservoirs can hold their dead storage against evaporation and that "
-        "inflows are not negative." + where)
-
-
-_ROW_WORDS = {"balance": "water balance at {0}", "min_flow": "minimum flow on {0}", "end_storage": "end storage of {0}",
-              "acc_balance": "storage account of {0}", "acc_release": "release split into the accounts of {0}",
-              "acc_reach": "release for the account {0} on its links", "acc_evap_cap": "evaporation relief of {0}"}
-_VAR_WORDS = {"x": "flow limits of {0}", "s": "storage limits of {0} (dead storage to capacity)", "q": "delivery to {0}",
-              "spill": "spill of {0} (not negative)", "out": "outflow at {0}", "g": "groundwater storage of {0}",
-              "env": "minimum-flow shortfall on {0}", "excess": "slack of {0}", "end_short": "end-storage slack of {0}",
-              "acc": "storage account balance of {0} (not negative)", "acc_rel": "release for the account {0}",
-              "acc_unpaid": "evaporation relief of the account {0}", "acc_over": "overdraft of the account {0}"}
-
-
-def _iis_words(m, inp: Inputs, rows: list, cols: list) -> list[str]:
-    """HiGHS's IIS in words: "water balance at Toktogul (R) in 2025-03", "storage limits of ... in 2025-03"."""
-    names = {n.id: f"{n.name} ({n.id})" for n in inp.basin.spec.nodes} | {lk.id: f"link {lk.id}"
-                                                                          for lk in inp.basin.spec.links}
-
-    def say(table, comp) -> str:
-        name, idx = comp.parent_component().local_name, comp.index()
-        idx = idx if isinstance(idx, tuple) else (idx,)
-        month = f" in {inp.times[idx[-1]]:%Y-%m}" if len(idx) == 2 and isinstance(idx[-1], int) else ""
-        if name == "agreement" and idx[0] in m.rows:
-            row = m.rows[idx[0]]
-            return f"agreement rule {row.rule} ({row.party}, {row.period.label})"
-        what = ", ".join(names.get(str(k), str(k)) for k in (idx[:-1] if month else idx))
-        return table.get(name, name + " {0}").format(what) + month
-
-    return [say(_ROW_WORDS, c) for c in rows] + [say(_VAR_WORDS, v) for v in cols]
-
-
-@functools.lru_cache(maxsize=64)
-def horizon(start: str | pd.Timestamp, months: int, step: str = "month", round_start: bool = False) -> pd.DatetimeIndex:
-    """Step starts of ``months`` calendar months from ``start`` (see :func:`optimizer.core.timesteps.horizon`). A
-    start inside a month is an error (a horizon is never moved silently) unless ``round_start`` asks for the 1st."""
-    try:
-        ts = pd.Timestamp(start)
-    except (ValueError, TypeError):
-        raise ValueError(f"start {start!r} is not a date; give the first month as YYYY-MM") from None
-    first = ts.to_period("M").to_timestamp()
-    if ts != first and not round_start:
-        raise ValueError(f"start {start!r} is inside a month (a horizon starts on the 1st of a month); give "
-                         f"{first:%Y-%m}, or ask for rounding to {first:%Y-%m-%d} (--round-start, "
-                         "round_start=True)")
-    return timesteps.horizon(first, months, step)
-
-
-def _check_steps(times: pd.DatetimeIndex) -> None:
-    """Why an explicit series' time stamps are not consecutive months, each once, in order (raises)."""
-    if times.hasnans:
-        raise ValueError(f"inflow time has a missing stamp at position {int(np.flatnonzero(times.isna())[0])}")
-    months = times.to_period("M")
-    for i in range(1, len(months)):
-        if months[i] != months[i - 1] + 1:
-            what = ("repeats" if months[i] == months[i - 1] else "goes back before" if months[i] < months[i - 1]
-                    else f"skips {(months[i] - months[i - 1]).n - 1} month(s) after")
-            raise ValueError(f"inflow time step {i} ({months[i]}) {what} step {i - 1} ({months[i - 1]}); an "
-                             "explicit series needs consecutive months (or dekads, or days), each once, in order "
-                             "(nothing is sorted, dropped or filled in)")
-
-
-def inflow_series(basin: Basin, times: pd.DatetimeIndex, year_type: str, step: str | None = None) -> xr.DataArray:
-    """The typical year of ``year_type`` repeated over ``times`` (time × inflow node, hm³ per step): a typical
-    month's volume over the real days of each dated step (29/28 in a leap February; a dekad its days' share),
-    :func:`optimizer.core.timesteps.typical_fraction`, [D] for dekads and days."""
-    if year_type not in basin.year_types:
-        raise ValueError(f"unknown year type {year_type!r}; the basin has {basin.year_types}")
-    step = step or timesteps.infer_step(times)
-    da = basin.inflow.sel(year_type=year_type, drop=True).sel(month=xr.DataArray(times.month, dims="time"))
-    da = da * xr.DataArray(timesteps.typical_fraction(times, step), dims="time")
-    out = da.drop_vars("month").assign_coords(time=times).transpose("time", "node")
-    out.attrs["units"] = "hm3"
-    return out
-
-
-def _check_inflow(basin: Basin, inflow: xr.DataArray) -> xr.DataArray:
-    nodes = [n.id for n in basin.spec.nodes if n.kind == "inflow"]
-    if set(inflow.dims) != {"time", "node"}:
-        raise ValueError(f"inflow must have dims ('time', 'node'), got {inflow.dims}")
-    missing = sorted(set(nodes) - set(map(str, inflow["node"].values)))
-    if missing:
-        raise ValueError(f"inflow lacks the inflow nodes {missing}")
-    units = inflow.attrs.get("units", "hm3/month")
-    if units not in ("hm3/month", "hm3"):
-        raise ValueError(f"inflow must be in hm3/month (attrs['units']), got {units!r}; convert m3/s with "
-                         "basins.m3s_to_hm3")
-    v = inflow.sel(node=nodes).transpose("time", "node")
-    if not np.isfinite(v.values).all() or (v.values < 0).any():
-        raise ValueError("inflow has NaN, infinite or negative values; nothing is filled in")
-    return v
-
-
-def _check_initial_storage(basin: Basin, initial_storage: dict) -> dict:
-    """A caller's start storages: known reservoirs (or aquifers), finite, within [dead storage, capacity] (to a
-    rounding tolerance, as a previous run's end storage may be off by solver precision); stores not named keep
-    the basin file's initial storage."""
-    # node -> (lowest, highest, the basin file's value) [hm3]
-    bounds = {r.node: (r.dead_storage_hm3, r.capacity_hm3, r.initial_storage_hm3) for r in basin.spec.reservoirs}
-    bounds |= {a.node: (0.0, MAX_INPUT, a.initial_storage_hm3) for a in getattr(basin.spec, "aquifers", [])}
-    unknown = sorted(set(initial_storage) - set(bounds))
-    if unknown:
-        raise ValueError(f"initial storage given for {unknown}, which {'is' if len(unknown) == 1 else 'are'} not "
-                         f"a reservoir (or aquifer) of {basin.id}; its reservoirs are "
-                         f"{sorted(r.node for r in basin.spec.reservoirs)}")
-    out = {k: b[2] for k, b in bounds.items()}
-    for k, v in initial_storage.items():
-        low, high, _ = bounds[k]
-        v = float(v)
-        tol = 1e-6 * max(1.0, min(high, abs(v)) if np.isfinite(v) else 1.0)
-        if not np.isfinite(v) or not low - tol <= v <= high + tol:
-            limits = f"[dead storage {low:g}, capacity {high:g}]" if high < MAX_INPUT else f"[0, {high:g}]"
-            raise ValueError(f"initial storage of {k} is {v!r} hm3, outside {limits} hm3")
-        out[k] = v
-    return out
 
 
 def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray | None = None,
