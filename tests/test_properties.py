@@ -454,7 +454,7 @@ def test_generator_builds_every_feature():
 
     seen: set[str] = set()
 
-    @settings(max_examples=150, derandomize=True, database=None, deadline=None,
+    @settings(max_examples=400, derandomize=True, database=None, deadline=None,
               suppress_health_check=list(HealthCheck))
     @given(case=cases())
     def collect(case):
