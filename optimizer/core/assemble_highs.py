@@ -91,6 +91,7 @@ class ArrayLP:
         self.highs.setOptionValue("output_flag", False)
         self.assembled: Assembled | None = None
         self.solves = 0
+        self.retried = False  # the last stage 1 needed the run without presolve (second_stage.run_highs)
         self.unique = unique
         self.stage2: second_stage.Stage2 | None = None
         self._tie: np.ndarray | None = None  # tie costs of the columns (computed once per structure)
@@ -118,7 +119,7 @@ class ArrayLP:
             h.setOptionValue(k, v)
         self.solves += 1
         self.stage2, self._duals = None, None
-        h.run()
+        self.retried = second_stage.run_highs(h)
         info = h.getInfo()
         tc = _STATUS.get(h.getModelStatus(), TerminationCondition.unknown)
         feasible = info.primal_solution_status == 2
