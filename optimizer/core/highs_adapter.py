@@ -111,13 +111,19 @@ class PersistentLP:
         if self.updates == "parameters":
             self.solver.config.auto_updates.update_parameters = self.solves > 0
         self.solves += 1
-        self.results = self.solver.solve(
-            self.model, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-            # time_limit always set: a kept model must not inherit an earlier call's limit; output_flag off:
-            # HiGHS otherwise keeps logging to the process's stdout after a solve (e.g. a changeCoeff warning
-            # in the next parameter update), which would corrupt `chutalas ... --json` output
-            solver_options={**HIGHS_OPTIONS, "output_flag": False,
-                            "time_limit": float("inf") if time_limit is None else self._deadline(time_limit)})
+        # time_limit always set: a kept model must not inherit an earlier call's limit; output_flag off: HiGHS
+        # otherwise keeps logging to the process's stdout after a solve (e.g. a changeCoeff warning in the next
+        # parameter update), which would corrupt `chutalas ... --json` output; presolve and simplex strategy always
+        # set, since the retry below changes them on the instance
+        options = {**HIGHS_OPTIONS, "output_flag": False, "presolve": "choose", "simplex_strategy": 1,
+                   "time_limit": float("inf") if time_limit is None else self._deadline(time_limit)}
+        self.results = self.solver.solve(self.model, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+                                         solver_options=options)
+        if self.model_status() in second_stage.RETRY_STATUSES:  # HiGHS unsure: as second_stage.run_highs
+            self.forget_basis()
+            self.results = self.solver.solve(
+                self.model, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+                solver_options={**options, "presolve": "off", "simplex_strategy": 4})
         if self.unique and self.results.termination_condition == TerminationCondition.convergenceCriteriaSatisfied:
             if self._tie is None:
                 self._tie = second_stage.tie_costs(self.column_names())
