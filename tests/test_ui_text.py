@@ -381,6 +381,12 @@ def test_app_in_russian_from_the_query_and_remembered():
     assert at.session_state["lang"] == "en" and at.button(key="solve").label == "Solve"
     at.run()
     assert at.button(key="solve").label == "Solve"
+    # the result kept from the Russian runs reads in English now: its headline and figures are not the cached
+    # Russian ones (they are built per language)
+    md = "\n".join(m.value for m in at.markdown)
+    assert "Chu (Shu) · normal year · 12 months from Jan 2025" in md, md[:300]
+    alloc = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert alloc["layout"]["yaxis"]["title"]["text"] == "hm³/month"
 
 
 # ---- the basin validation messages (basins/messages_text.py) -------------------------------------------------

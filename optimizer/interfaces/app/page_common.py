@@ -13,6 +13,7 @@ import streamlit as st
 from basins import Basin
 
 from optimizer.interfaces.app.edits import Edits, Located
+from optimizer.interfaces import ui_text
 from optimizer.interfaces.ui_text import t
 
 
@@ -68,8 +69,10 @@ def show_problems(items: list[Located]) -> None:
 
 
 def figure(entry: dict[str, Any], name: str, build: Callable[[Any], Any]) -> Any:
-    """A result's figure, built once per solution (tab switches and reruns reuse it)."""
+    """A result's figure, built once per solution and language (tab switches and reruns reuse it; the language
+    switch builds it again with its labels)."""
     figs = entry.setdefault("figures", {})
-    if name not in figs:
-        figs[name] = build(entry["result"])
-    return figs[name]
+    k = (name, ui_text.get_language())
+    if k not in figs:
+        figs[k] = build(entry["result"])
+    return figs[k]

@@ -56,13 +56,17 @@ def solve_page(page: Page, clicked: bool, auto: bool) -> tuple[dict | None, bool
                         "solve_failed_unexpected", kind=type(exc).__name__, message=exc)}
                 else:
                     entry = {"result": result, "key": skey, "label": result_label(page.edited_basin, page.opts),
-                             "seconds": time.perf_counter() - t0, "basin_id": page.edited_basin.id}
+                             "seconds": time.perf_counter() - t0, "basin_id": page.edited_basin.id,
+                             "label_args": (page.edited_basin, page.opts), "label_lang": ui_text.get_language()}
                     ss.results[page.key] = entry
                     ss.failed.pop(page.key, None)
         failed = ss.failed.get(page.key)
         if failed and failed["key"] == fkey:
             failure = failed
         current = entry is not None and entry["key"] == skey
+    if entry is not None and "label_args" in entry and entry.get("label_lang") != ui_text.get_language():
+        entry["label"] = result_label(*entry["label_args"])  # the headline in the language switched to
+        entry["label_lang"] = ui_text.get_language()
     page.entry = entry
     return failure, current
 
