@@ -76,25 +76,8 @@ def solve_entry(entry: _ArrayEntry, inp: Inputs, time_limit: float | None,
         entry.build_s = time.perf_counter() - t0
         entry.mb = (a.shape[0] + a.shape[1]) * _KB_PER_ROW_OR_COL / 1024
         _evict()
-        r = S._run(entry, time_limit)  # type: ignore[arg-type]
-        tc = r.termination_condition
-        if tc == TerminationCondition.convergenceCriteriaSatisfied:
-            S._check_stage2(entry, time_limit)  # type: ignore[arg-type]
-            sol = arrays_extract(entry.lp, inp)
-            sol.objective = float(r.incumbent_objective)  # stage 1's optimum (the priority cost)
-            st = entry.lp.stage2
-            if st is not None:
-                sol.stage2_s, sol.cost_above_optimum, sol.cost_bound = st.seconds, st.cost_above_optimum, st.bound
-            return sol, "optimal"
-        if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
-            raise diagnose(entry, inp, time_limit)
-        if tc in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit):
-            raise SolverLimit(f"HiGHS stopped at its limit ({tc.name}, time limit {time_limit} s) before proving the "
-                              "allocation optimal; raise --time-limit or shorten the horizon.")
-        if S._interrupted(entry, tc):  # type: ignore[arg-type]
-            raise KeyboardInterrupt
-        raise SolverFailure(f"HiGHS ended with status {tc.name}; the inputs may be badly scaled "
-                            "(check capacities and inflows for absurd values).")
+        return S.outcome(entry, inp, S._run(entry, time_limit), time_limit,  # type: ignore[arg-type]
+                         lambda: arrays_extract(entry.lp, inp), diagnose)
 
 
 def diagnose(entry: _ArrayEntry, inp: Inputs, time_limit) -> Exception:

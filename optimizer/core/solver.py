@@ -237,25 +237,32 @@ def _solve_entry(entry: _Entry, inp: Inputs, time_limit: float | None,
     with entry.lock:
         entry.warm = warm
         set_data(entry.model, inp)
-        r = _run(entry, time_limit)
-        tc = r.termination_condition
-        if tc == TerminationCondition.convergenceCriteriaSatisfied:
-            _check_stage2(entry, time_limit)
-            sol = _extract(entry.model, entry.lp, inp)
-            sol.objective = float(r.incumbent_objective)  # stage 1's optimum (the priority cost)
-            if entry.lp.stage2 is not None:
-                st = entry.lp.stage2
-                sol.stage2_s, sol.cost_above_optimum, sol.cost_bound = st.seconds, st.cost_above_optimum, st.bound
-            return sol, "optimal"
-        if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
-            raise _diagnose(entry, inp, time_limit)
-        if tc in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit):
-            raise SolverLimit(f"HiGHS stopped at its limit ({tc.name}, time limit {time_limit} s) before proving the "
-                              "allocation optimal; raise --time-limit or shorten the horizon.")
-        if _interrupted(entry, tc):  # Ctrl-C caught by HiGHS: an interruption, not bad data
-            raise KeyboardInterrupt
-        raise SolverFailure(f"HiGHS ended with status {tc.name}; the inputs may be badly scaled "
-                            "(check capacities and inflows for absurd values).")
+        return outcome(entry, inp, _run(entry, time_limit), time_limit,
+                       lambda: _extract(entry.model, entry.lp, inp), _diagnose)
+
+
+def outcome(entry, inp: Inputs, r, time_limit: float | None, extract, diagnose) -> tuple[res.Solution, str]:
+    """What a solve's HiGHS status means, the same on both build paths: the solution (``extract()``; stage 2's
+    allocation, stage 1's objective and duals), or the typed error: the diagnosis (``diagnose(entry, inp,
+    time_limit)``) of an infeasible agreement, a solver limit, an interruption, a failure."""
+    tc = r.termination_condition
+    if tc == TerminationCondition.convergenceCriteriaSatisfied:
+        _check_stage2(entry, time_limit)
+        sol = extract()
+        sol.objective = float(r.incumbent_objective)  # stage 1's optimum (the priority cost)
+        st = entry.lp.stage2
+        if st is not None:
+            sol.stage2_s, sol.cost_above_optimum, sol.cost_bound = st.seconds, st.cost_above_optimum, st.bound
+        return sol, "optimal"
+    if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
+        raise diagnose(entry, inp, time_limit)
+    if tc in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit):
+        raise SolverLimit(f"HiGHS stopped at its limit ({tc.name}, time limit {time_limit} s) before proving the "
+                          "allocation optimal; raise --time-limit or shorten the horizon.")
+    if _interrupted(entry, tc):  # Ctrl-C caught by HiGHS: an interruption, not bad data
+        raise KeyboardInterrupt
+    raise SolverFailure(f"HiGHS ended with status {tc.name}; the inputs may be badly scaled "
+                        "(check capacities and inflows for absurd values).")
 
 
 def _check_stage2(entry: _Entry, time_limit: float | None) -> None:
