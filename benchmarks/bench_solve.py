@@ -12,7 +12,9 @@ them alike), seconds:
   read     highspy readModel of that LP written once to MPS (not part of "bare")
   pass     passModel of the assembled arrays into that fresh Highs (not part of "bare")
   arrays path (optimizer.solve(build="arrays"), the default):
-    A_e2e    optimizer.solve end to end from a cold cache (inputs, assemble, hand-off, solve, extract, result views)
+    A_e2e    optimizer.solve end to end from a cold cache (inputs, assemble, hand-off, both stages, extract, the
+             result's Dataset; its ledger and cost split are made when first read)
+    A_tab    reading that result's ledger and cost split afterwards (made then)
     A_inp    model inputs (optimizer.core.model.make_inputs)
     A_asm    assembling the LP (optimizer.core.assemble.assemble)
     A_hand   ArrayLP.pass_model (HighsLp + passModel)
@@ -27,6 +29,7 @@ them alike), seconds:
     P_slv    one cold solve through the adapter (Pyomo's solve() around HiGHS run())
     P_ext    reading primal values and duals back (optimizer.core.solver._extract)
   A/bare, P/bare  the median over rounds of each round's ratio e2e / bare (not a ratio of medians)
+  A+t/b           the same for A_e2e + A_tab: a solve whose ledger and cost split are read
   A_MB, P_MB      peak Python allocations (tracemalloc; numpy arrays included, HiGHS's C++ memory not) of
                   inputs + assemble + hand-off, resp. build + hand-off, in a separate untimed pass
   rss_MB          the process's peak resident set (ru_maxrss) at the end of the case (grows monotonically)
@@ -126,13 +129,21 @@ def _pyomo(inp) -> dict:
 def _e2e(basin, months: int, step: str, path: str) -> float:
     """End-to-end seconds of optimizer.solve on ``path``; NaN where that path cannot prove the optimum (the Pyomo
     reference on the 120-month Talas normal year, 2026-12: HiGHS ends Unknown there even without presolve)."""
+    return _e2e_tables(basin, months, step, path)[0]
+
+
+def _e2e_tables(basin, months: int, step: str, path: str) -> tuple[float, float]:
+    """(end-to-end seconds of optimizer.solve, seconds of reading its ledger and cost split afterwards: they are
+    made on first read, optimizer.core.result.Result); NaNs as :func:`_e2e`."""
     optimizer.clear_cache()
     t0 = time.perf_counter()
     try:
-        optimizer.solve(basin, "normal", months=months, step=step, time_limit=None, build=path)
+        r = optimizer.solve(basin, "normal", months=months, step=step, time_limit=None, build=path)
     except optimizer.SolveError:
-        return float("nan")
-    return time.perf_counter() - t0
+        return float("nan"), float("nan")
+    t1 = time.perf_counter()
+    r.ledger, r.cost_sharing
+    return t1 - t0, time.perf_counter() - t1
 
 
 def _peak_mb(fn) -> float:
@@ -154,10 +165,10 @@ def main(argv=None) -> None:
     ap.add_argument("--no-pyomo", action="store_true", help="skip the Pyomo reference path")
     a = ap.parse_args(argv)
     med = statistics.median
-    cols = ["bare", "read", "pass", "A_e2e", "A_inp", "A_asm", "A_hand", "A_slv", "A_ext", "A_view"]
+    cols = ["bare", "read", "pass", "A_e2e", "A_tab", "A_inp", "A_asm", "A_hand", "A_slv", "A_ext", "A_view"]
     if not a.no_pyomo:
         cols += ["P_e2e", "P_bld", "P_hand", "P_slv", "P_ext"]
-    ratios = ["A/bare"] + ([] if a.no_pyomo else ["P/bare"])
+    ratios = ["A/bare", "A+t/b"] + ([] if a.no_pyomo else ["P/bare"])
     print(f"{'basin':6} {'step':5} {'months':>6} {'rows':>7} {'cols':>7} {'nnz':>8} "
           + " ".join(f"{c:>7}" for c in cols) + " " + " ".join(f"{c:>6}" for c in ratios)
           + f" {'A_MB':>7}" + ("" if a.no_pyomo else f" {'P_MB':>7}") + f" {'rss_MB':>7}")
@@ -176,7 +187,7 @@ def main(argv=None) -> None:
                 h.writeModel(str(mps))
                 rounds: dict[str, list[float]] = {c: [] for c in cols + ratios}
                 for _ in range(a.repeat):
-                    got = {"A_e2e": _e2e(basin, months, step, "arrays")}
+                    got = dict(zip(("A_e2e", "A_tab"), _e2e_tables(basin, months, step, "arrays")))
                     got |= _bare(lp, mps)
                     got |= _arrays(basin, months, step)
                     if not a.no_pyomo:
@@ -187,6 +198,7 @@ def main(argv=None) -> None:
                             got |= dict.fromkeys(("P_bld", "P_hand", "P_slv", "P_ext"), float("nan"))
                         got["P/bare"] = got["P_e2e"] / got["bare"]
                     got["A/bare"] = got["A_e2e"] / got["bare"]
+                    got["A+t/b"] = (got["A_e2e"] + got["A_tab"]) / got["bare"]
                     for k in rounds:
                         rounds[k].append(got[k])
             case = (basin, months, step)

@@ -26,8 +26,10 @@ splits apply to partial periods in proportion to what the horizon holds.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from basins import Basin
@@ -87,6 +89,14 @@ def periods(kind: str, times: pd.DatetimeIndex, step: str | None = None) -> list
     A period is complete when its steps cover every day of it (whatever the step: months, dekads or days)."""
     kind = canonical(kind)
     step = step or infer_step(times)
+    return list(_periods(kind, pd.DatetimeIndex(times).values.astype("datetime64[ns]").tobytes(), step))
+
+
+@functools.lru_cache(maxsize=256)
+def _periods(kind: str, starts_ns: bytes, step: str) -> tuple[Period, ...]:
+    """:func:`periods` of the step starts given as int64 nanoseconds (a pure function of them, kept: Periods
+    are frozen)."""
+    times = pd.DatetimeIndex(np.frombuffer(starts_ns, dtype="datetime64[ns]"))
     lengths = step_days(times, step)
     groups: dict[str, list[int]] = {}
     starts: dict[str, pd.Timestamp] = {}
@@ -112,8 +122,8 @@ def periods(kind: str, times: pd.DatetimeIndex, step: str | None = None) -> list
             raise ValueError(f"unknown period {kind!r}")
         groups.setdefault(label, []).append(i)
         starts[label] = first
-    return [Period(label, tuple(steps), abs(float(lengths[list(steps)].sum()) - _period_days(kind, starts[label])) < 1e-9)
-            for label, steps in groups.items()]
+    return tuple(Period(label, tuple(steps), abs(float(lengths[list(steps)].sum()) - _period_days(kind, starts[label])) < 1e-9)
+                 for label, steps in groups.items())
 
 
 @dataclass

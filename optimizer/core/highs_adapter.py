@@ -32,7 +32,7 @@ __all__ = ["HIGHS_OPTIONS", "PersistentLP", "TerminationCondition"]
 
 #: HiGHS options of every solve (one thread: the machine's cores go to parallel members, not to one LP). The
 #: allocation does not depend on them (stage 2); tests/test_unique.py changes the seed to show it.
-HIGHS_OPTIONS: dict[str, Any] = {"random_seed": 0, "threads": 1}
+HIGHS_OPTIONS: dict[str, Any] = {"random_seed": 0, "threads": 1, "simplex_dual_edge_weight_strategy": 1}
 
 
 class PersistentLP:

@@ -13,6 +13,7 @@ the cost of allowing one hm³ *less* (−∂objective/∂ceiling), i.e. what one
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -366,14 +367,44 @@ def objective(ds: xr.Dataset, inp: Inputs, led: pd.DataFrame) -> float:
     return cost
 
 
-@dataclass
 class Result:
-    """One solved allocation. ``dataset`` holds the flows; ``ledger`` and ``cost_sharing`` are tables."""
+    """One solved allocation. ``dataset`` holds the flows; ``ledger`` and ``cost_sharing`` are tables.
 
-    dataset: xr.Dataset
-    ledger: pd.DataFrame
-    cost_sharing: pd.DataFrame
-    manifest: dict
+    ``ledger`` and ``cost_sharing`` may be given as tables or as functions that make them: they are then made on
+    first use and kept (issue 15: a re-solve whose caller reads only the flows does not pay for the tables; the
+    tables are the same whenever they are made, being functions of the dataset and the inputs only)."""
+
+    def __init__(self, dataset: xr.Dataset, ledger: pd.DataFrame | Callable[[], pd.DataFrame],
+                 cost_sharing: pd.DataFrame | Callable[[], pd.DataFrame], manifest: dict):
+        self.dataset, self.manifest = dataset, manifest
+        self._tables: dict[str, pd.DataFrame | Callable[[], pd.DataFrame]] = {
+            "ledger": ledger, "cost_sharing": cost_sharing}
+
+    def _table(self, name: str) -> pd.DataFrame:
+        t = self._tables[name]
+        if callable(t):
+            t = self._tables[name] = t()
+        return t
+
+    @property
+    def ledger(self) -> pd.DataFrame:
+        """One row per agreement rule × party × period: required, received, met or not, shadow price."""
+        return self._table("ledger")
+
+    @property
+    def cost_sharing(self) -> pd.DataFrame:
+        """Each facility's O&M cost over the horizon split among the parties (:func:`cost_sharing`)."""
+        return self._table("cost_sharing")
+
+    def __getstate__(self) -> dict:  # pickled (dask, multiprocessing) with its tables made
+        return {"dataset": self.dataset, "manifest": self.manifest, "ledger": self.ledger,
+                "cost_sharing": self.cost_sharing}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["dataset"], state["ledger"], state["cost_sharing"], state["manifest"])  # type: ignore[misc]
+
+    def __repr__(self) -> str:
+        return f"Result(basin={self.dataset.attrs.get('basin')!r}, status={self.manifest.get('status')!r})"
 
     @property
     def water_values(self) -> xr.Dataset:

@@ -28,6 +28,7 @@ import signal
 import threading
 import time
 from collections import OrderedDict
+from typing import Any
 from importlib import metadata
 
 import numpy as np
@@ -452,9 +453,14 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     else:
         sol, status = _solve_myopic(basin, full, inflow, timings, time_limit, upstream_first, warm_start, build)
     ds = res.make_dataset(full, sol, spill_to)
-    led = res.ledger(ds, full, sol.row_dual)
-    costs = res.cost_sharing(ds, full)
-    objective = sol.objective if foresight == "perfect" else res.objective(ds, full, led)
+    # the ledger and the cost split are made when first read (Result), except where the objective needs them
+    led: Any = functools.partial(res.ledger, ds, full, sol.row_dual)
+    costs = functools.partial(res.cost_sharing, ds, full)
+    if foresight == "perfect":
+        objective = sol.objective
+    else:
+        led = led()
+        objective = res.objective(ds, full, led)
     h = hashlib.sha256()
     h.update(basin.sha256().encode())
     h.update(json.dumps(options, sort_keys=True, default=str).encode())

@@ -16,6 +16,8 @@ months.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -53,7 +55,16 @@ def step_days(times: pd.DatetimeIndex, step: str) -> np.ndarray:
     """Real number of days of each step [d] (a dekad 3 runs from day 21 to the month's last day): the one
     day count of the project, :func:`basins.series.step_days`, as floats."""
     check_step(step)
-    return series_step_days(pd.DatetimeIndex(times), step).astype(float)
+    t = pd.DatetimeIndex(times)
+    return _step_days(t.values.astype("datetime64[ns]").tobytes(), step).copy()
+
+
+@functools.lru_cache(maxsize=256)
+def _step_days(starts_ns: bytes, step: str) -> np.ndarray:
+    """:func:`step_days` of the step starts given as int64 nanoseconds (a pure function of them, kept: one
+    solve asks for the same horizon's day counts some twenty times)."""
+    times = pd.DatetimeIndex(np.frombuffer(starts_ns, dtype="datetime64[ns]"))
+    return series_step_days(times, step).astype(float)
 
 
 def month_fraction(times: pd.DatetimeIndex, step: str) -> np.ndarray:
