@@ -202,8 +202,8 @@ def test_a_tie_break_stopped_at_the_time_limit_is_a_solver_limit(monkeypatch):
 
     real = second_stage.run
 
-    def stopped(h, tie):
-        out = real(h, tie)
+    def stopped(h, tie, start=None):
+        out = real(h, tie, start)
         out.status = highspy.HighsModelStatus.kTimeLimit
         return out
 

@@ -96,7 +96,11 @@ class ArrayLP:
         self.stage2: second_stage.Stage2 | None = None
         self._tie: np.ndarray | None = None  # tie costs of the columns (computed once per structure)
         self._tie_sig: tuple = ()
-        self._basis: highspy.HighsBasis | None = None  # the last optimal solve's basis (a warm start's)
+        # the last optimal solve's bases, one per stage (a warm start's): only the bounds of a re-solve change, so
+        # each stage's previous optimal basis stays dual feasible for that stage's costs, and the dual simplex
+        # needs a few pivots from it (starting stage 1 from stage 2's basis, or the reverse, costs a re-optimisation)
+        self._basis: highspy.HighsBasis | None = None
+        self._basis2: highspy.HighsBasis | None = None
         self._basis_shape: tuple = ()
         self._duals: np.ndarray | None = None  # stage 1's row duals
 
@@ -108,10 +112,12 @@ class ArrayLP:
     def solve(self, time_limit: float | None, *, cold: bool = True) -> SimpleNamespace:
         """Solve (from scratch unless ``cold=False``) with the project's options: threads 1, seed 0."""
         h = self.highs
-        if cold:
+        warm = (not cold and self._basis is not None and self.assembled is not None
+                and self._basis_shape == self.assembled.shape)
+        if warm:
+            h.setBasis(self._basis)  # stage 1's previous optimal basis (passModel, or stage 2, replaced it)
+        else:
             h.clearSolver()
-        elif self._basis is not None and self.assembled is not None and self._basis_shape == self.assembled.shape:
-            h.setBasis(self._basis)  # passModel dropped it: start from the previous solve's
         # HiGHS checks time_limit against its run clock, which keeps running over every solve of one instance:
         # this solve's limit is the time used so far plus time_limit (as PersistentLP._deadline)
         limit = float("inf") if time_limit is None else float(h.getRunTime()) + float(time_limit)
@@ -133,8 +139,9 @@ class ArrayLP:
                         for b in col.start)
             if self._tie is None or self._tie_sig != sig:
                 self._tie, self._tie_sig = second_stage.tie_costs(col.names()), sig
-            self.stage2 = second_stage.run(h, self._tie)
-            self._basis, self._basis_shape = h.getBasis(), self.assembled.shape
+            self._basis = h.getBasis()
+            self.stage2 = second_stage.run(h, self._tie, start=self._basis2 if warm else None)
+            self._basis2, self._basis_shape = h.getBasis(), self.assembled.shape
         return out
 
     def cancel(self) -> None:

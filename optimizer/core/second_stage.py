@@ -81,6 +81,11 @@ def run_highs(h: highspy.Highs) -> bool:
     return True
 
 
+#: statuses after which stage 2 is not tried again from stage 1's basis: the optimum, or a limit the user set
+_FINAL = tuple(getattr(highspy.HighsModelStatus, s) for s in ("kOptimal", "kTimeLimit", "kIterationLimit", "kInterrupt")
+               if hasattr(highspy.HighsModelStatus, s))
+
+
 def tie_factor(name: str) -> float:
     """u(name) ∈ [0, 1): the first 52 bits of SHA-256(name) as a fraction (the same on every machine)."""
     return int(hashlib.sha256(name.encode("utf-8")).hexdigest()[:13], 16) / float(16 ** 13)
@@ -112,11 +117,12 @@ class Stage2:
         return self.status == highspy.HighsModelStatus.kOptimal
 
 
-def run(h: highspy.Highs, tie: np.ndarray) -> Stage2:
+def run(h: highspy.Highs, tie: np.ndarray, start: highspy.HighsBasis | None = None) -> Stage2:
     """Stage 2 on ``h``, a Highs instance that has just solved stage 1 to optimality: add ``tie`` (from
-    :func:`tie_costs`, one entry per column) to the costs, re-solve from the current basis, read the columns,
-    and put the stage-1 costs back (the instance is left holding stage 1's LP and stage 2's basis, a valid warm
-    start for the next stage 1)."""
+    :func:`tie_costs`, one entry per column) to the costs, re-solve from the current basis (or from ``start``, a
+    previous stage 2's optimal basis of an LP of the same shape: a warm re-solve's), read the columns, and put the
+    stage-1 costs back (the instance is left holding stage 1's LP and stage 2's basis). The optimum, and so the
+    values, do not depend on the start (stage 2's optimum is unique; tests/test_unique.py)."""
     lp = h.getLp()
     n = int(lp.num_col_)
     if len(tie) != n:
@@ -127,9 +133,17 @@ def run(h: highspy.Highs, tie: np.ndarray) -> Stage2:
     sign = 1.0 if sense == highspy.ObjSense.kMinimize else -1.0
     idx = np.arange(n, dtype=np.int32)
     h.changeColsCost(n, idx, c + sign * tie)
+    stage1_basis = h.getBasis() if start is not None else None
+    if start is not None:
+        h.setBasis(start)
     t0 = time.perf_counter()
     try:
         run_highs(h)
+        if stage1_basis is not None and h.getModelStatus() not in _FINAL:
+            # that start did not lead HiGHS to the optimum (seen: status Notset from a kept stage-2 basis after
+            # the bounds changed): stage 2 again from stage 1's optimal basis, as a cold solve does
+            h.setBasis(stage1_basis)
+            run_highs(h)
         seconds = time.perf_counter() - t0
         status = h.getModelStatus()
         x2 = np.array(h.getSolution().col_value, dtype=float)
