@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import numpy as np
+
+import basins
 from streamlit.testing.v1 import AppTest
 
 import optimizer
@@ -98,3 +100,29 @@ def test_where_a_warm_start_gives_other_water_values_the_app_shows_the_cold_ones
         assert v in cold.dataset
         np.testing.assert_allclose(entry["result"].dataset[v].values, cold.dataset[v].values, atol=1e-6,
                                        err_msg=v)
+
+
+def test_an_inflow_edit_pushes_only_the_changed_bounds_and_solves_as_a_fresh_model(monkeypatch):
+    from optimizer.core import solve_arrays
+    from optimizer.core.assemble_highs import ArrayLP
+    from optimizer.core.horizon_inputs import horizon, inflow_series
+
+    b = basins.load("chu")
+    times = horizon("2025-01", 12, "month")
+    base = inflow_series(b, times, "dry", "month")
+    edited = base.copy()
+    edited[0, 0] = float(edited[0, 0]) + 25.0
+    solver.clear_cache()
+    optimizer.solve(b, inflow=base, warm_start=True)
+    passed, pushed = [], []
+    real_pass, real_push = ArrayLP.pass_model, solve_arrays.push_changes
+    monkeypatch.setattr(ArrayLP, "pass_model", lambda self, a: (passed.append(1), real_pass(self, a))[1])
+    monkeypatch.setattr(solve_arrays, "push_changes", lambda lp, a: (pushed.append(r := real_push(lp, a)), r)[1])
+    warm = optimizer.solve(b, inflow=edited, warm_start=True)
+    assert pushed == [True] and passed == []  # the kept instance got the changed bounds, not a new LP
+    monkeypatch.undo()
+    solver.clear_cache()
+    cold = optimizer.solve(b, inflow=edited)
+    for v in FLOWS:
+        np.testing.assert_allclose(warm.dataset[v].values, cold.dataset[v].values, atol=1e-6, err_msg=v)
+    assert warm.objective == cold.objective or abs(warm.objective - cold.objective) <= 1e-9 * abs(cold.objective)
