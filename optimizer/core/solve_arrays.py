@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 
+import numpy as np
 import pandas as pd
 
 from optimizer.core import result as res
@@ -29,7 +30,8 @@ _KB_PER_ROW_OR_COL = 0.5
 
 
 class _ArrayEntry:
-    """A kept HiGHS instance for one LP structure; every solve re-assembles the numbers and passes the LP."""
+    """A kept HiGHS instance for one LP structure; every solve re-assembles the numbers and pushes to HiGHS only
+    the changed bounds, or passes the whole LP where more changed (push_changes)."""
 
     model = None
 
@@ -72,12 +74,36 @@ def solve_entry(entry: _ArrayEntry, inp: Inputs, time_limit: float | None,
         entry.warm = warm
         t0 = time.perf_counter()
         a = assemble(inp)
-        entry.lp.pass_model(a)
+        if not push_changes(entry.lp, a):
+            entry.lp.pass_model(a)
         entry.build_s = time.perf_counter() - t0
         entry.mb = (a.shape[0] + a.shape[1]) * _KB_PER_ROW_OR_COL / 1024
         _evict()
         return S.outcome(entry, inp, S._run(entry, time_limit), time_limit,  # type: ignore[arg-type]
                          lambda: arrays_extract(entry.lp, inp), diagnose)
+
+
+def push_changes(lp: ArrayLP, a) -> bool:
+    """If HiGHS holds an LP that differs from ``a`` only in column and row bounds (an edited inflow, capacity or
+    requirement: the same matrix, costs and offset), push only the changed bounds (changeColsBounds /
+    changeRowsBounds) to the kept instance, which keeps its basis and factorisation; returns False (nothing done)
+    otherwise, when the caller passes the whole LP."""
+    prev = lp.assembled
+    if prev is None or prev.shape != a.shape or prev.offset != a.offset or not (
+            np.array_equal(prev.cost, a.cost) and np.array_equal(prev.A.indptr, a.A.indptr)
+            and np.array_equal(prev.A.indices, a.A.indices) and np.array_equal(prev.A.data, a.A.data)):
+        return False
+    h = lp.highs
+    cols = np.flatnonzero((prev.col_lo != a.col_lo) | (prev.col_hi != a.col_hi)).astype(np.int32)
+    rows = np.flatnonzero((prev.row_lo != a.row_lo) | (prev.row_hi != a.row_hi)).astype(np.int32)
+    if len(cols):
+        h.changeColsBounds(len(cols), cols, np.asarray(a.col_lo, dtype=float)[cols],
+                           np.asarray(a.col_hi, dtype=float)[cols])
+    if len(rows):
+        h.changeRowsBounds(len(rows), rows, np.asarray(a.row_lo, dtype=float)[rows],  # type: ignore[attr-defined]  # (in highspy, not its stubs)
+                           np.asarray(a.row_hi, dtype=float)[rows])
+    lp.assembled = a
+    return True
 
 
 def diagnose(entry: _ArrayEntry, inp: Inputs, time_limit) -> Exception:

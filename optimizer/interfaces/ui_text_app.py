@@ -111,6 +111,11 @@ EN_APP: dict[str, str] = {
     "chart_water_values": "Water values: cost saved by one more hm³ of natural water (node × month)",
     "chart_water_values_caption": "Units: objective cost units per hm³ (1 unit = 1 hm³ of shortage at "
                                   "priority 10). High values mark where and when water is scarce.",
+    "duals_cold_note": "Water values and shadow prices are those of a solve from scratch, as `chutalas solve` gives "
+                       "them: after an edit the app re-solves from the previous solution, which gives the same "
+                       "allocation but, where several sets of prices are equally valid, may end at another set; so "
+                       "the prices are solved again from scratch when shown.",
+    "duals_cold_failed": "The solve from scratch for the water values and shadow prices failed: {message}",
     "chart_network": "Schematic network: link width ∝ flow (hm³/month)",
     "chart_network_caption": "Nodes at their approximate latitude and longitude; the basin outlet (sink) is "
                              "drawn closer than it is. Hover over a link's midpoint for its flow.",
@@ -323,6 +328,11 @@ RU_APP: dict[str, str] = {
     "chart_water_values": "Ценность воды: экономия затрат от ещё одного млн м³ естественного стока (узел × месяц)",
     "chart_water_values_caption": "Единицы: условные единицы целевой функции на млн м³ (1 ед. = 1 млн м³ дефицита "
                                   "при приоритете 10). Высокие значения показывают, где и когда воды не хватает.",
+    "duals_cold_note": "Ценность воды и теневые цены — по расчёту с нуля, как их даёт `chutalas solve`: после правки "
+                       "приложение решает задачу от предыдущего решения, что даёт то же распределение, но там, где "
+                       "равно допустимы несколько наборов цен, может дать другой набор; поэтому при показе цены "
+                       "рассчитываются заново с нуля.",
+    "duals_cold_failed": "Расчёт с нуля для ценности воды и теневых цен не удался: {message}",
     "chart_network": "Схема сети: толщина связи ∝ расходу (млн м³/мес)",
     "chart_network_caption": "Узлы по их примерным широте и долготе; замыкающий створ бассейна показан ближе, чем "
                              "на самом деле. Наведите курсор на середину связи, чтобы увидеть её расход.",

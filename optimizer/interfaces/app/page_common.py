@@ -12,7 +12,9 @@ import streamlit as st
 
 from basins import Basin
 
+import optimizer
 from optimizer.interfaces.app.edits import Edits, Located
+from optimizer.interfaces.app.results import cold_result
 from optimizer.interfaces import ui_text
 from optimizer.interfaces.ui_text import t
 
@@ -76,3 +78,15 @@ def figure(entry: dict[str, Any], name: str, build: Callable[[Any], Any]) -> Any
     if k not in figs:
         figs[k] = build(entry["result"])
     return figs[k]
+
+
+def exact(entry: dict[str, Any]) -> Any | None:
+    """The entry's cold result (:func:`optimizer.interfaces.app.results.cold_result`: the water values and prices
+    a solve from scratch gives), solved the first time a view of duals asks; None, with a warning saying why, if
+    that solve fails."""
+    try:
+        with st.spinner(t("solving")):
+            return cold_result(entry)
+    except (optimizer.SolveError, ValueError, RuntimeError) as exc:
+        st.warning(t("duals_cold_failed", message=exc))
+        return None

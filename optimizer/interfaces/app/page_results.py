@@ -16,7 +16,7 @@ from optimizer.interfaces.app.figures import (_times, border_party, fig_accounts
                                               fig_costs, fig_demand, fig_network, fig_storage, fig_water_balance,
                                               fig_water_values, first_rule_period)
 from optimizer.interfaces.app.files import ledger_csv
-from optimizer.interfaces.app.page_common import Page, figure, heading, show_problems
+from optimizer.interfaces.app.page_common import Page, exact, figure, heading, show_problems
 from optimizer.interfaces.app.results import (first_rule_role, ledger_styled, party_totals, result_label,
                                               rules_in_words, solve_key)
 from optimizer.interfaces.ui_text import month_abbr, t
@@ -42,7 +42,10 @@ def solve_page(page: Page, clicked: bool, auto: bool) -> tuple[dict | None, bool
                 t0 = time.perf_counter()
                 try:
                     with st.spinner(t("solving")):
-                        result = optimizer.solve(page.edited_basin, **page.opts, time_limit=page.time_limit)
+                        # warm: from the kept basis (the same allocation as cold; the views of duals use a cold
+                        # solve of their own, results.cold_result)
+                        result = optimizer.solve(page.edited_basin, **page.opts, time_limit=page.time_limit,
+                                                 warm_start=True)
                 except optimizer.SolverLimit as exc:
                     msg = re.sub(r";\s*raise --time-limit.*$", ".", str(exc))  # the CLI's hint, not this app's
                     ss.failed[page.key] = {"key": fkey, "message": f"{msg}\n{t('solver_limit_hint')}",
@@ -57,7 +60,8 @@ def solve_page(page: Page, clicked: bool, auto: bool) -> tuple[dict | None, bool
                 else:
                     entry = {"result": result, "key": skey, "label": result_label(page.edited_basin, page.opts),
                              "seconds": time.perf_counter() - t0, "basin_id": page.edited_basin.id,
-                             "label_args": (page.edited_basin, page.opts), "label_lang": ui_text.get_language()}
+                             "label_args": (page.edited_basin, page.opts), "label_lang": ui_text.get_language(),
+                             "time_limit": page.time_limit}
                     ss.results[page.key] = entry
                     ss.failed.pop(page.key, None)
         failed = ss.failed.get(page.key)
@@ -145,20 +149,24 @@ def render_reservoirs(page: Page, entry: dict) -> None:
     st.plotly_chart(figure(entry, f"network_{month}", lambda r: fig_network(r.dataset, month)),
                     key="chart_network")
     st.caption(t("chart_network_caption"))
-    st.plotly_chart(figure(entry, "water_values", lambda r: fig_water_values(r.dataset)),
-                    key="chart_water_values")
-    st.caption(t("chart_water_values_caption"))
+    cold = exact(entry)
+    if cold is not None:
+        st.plotly_chart(figure(entry, "water_values", lambda r: fig_water_values(cold.dataset)),
+                        key="chart_water_values")
+        st.caption(t("chart_water_values_caption") + " " + t("duals_cold_note"))
 
 
 def render_compliance(page: Page, entry: dict) -> None:
     r, basin_id = entry["result"], entry["basin_id"]
+    cold = exact(entry)  # the ledger's shadow prices are duals: a cold solve's (its flows are r's to 1e-6 hm³)
     heading(t("ledger"))
-    st.caption(t("ledger_caption"))
-    st.table(ledger_styled(r.ledger))
+    st.caption(t("ledger_caption") + " " + t("duals_cold_note"))
+    st.table(ledger_styled(cold.ledger if cold is not None else r.ledger.drop(columns=["shadow_price"])))
     st.plotly_chart(fig_water_balance(r.water_balance), key="fig_water_balance")  # issue 11: balance per party
-    st.download_button(t("download_ledger"), data=ledger_csv(r, labelled=ui_text.get_language() != "en"),
-                       file_name=f"{basin_id}_ledger.csv",
-                       mime="text/csv", key="dl_ledger", on_click="ignore")
+    if cold is not None:
+        st.download_button(t("download_ledger"), data=ledger_csv(cold, labelled=ui_text.get_language() != "en"),
+                           file_name=f"{basin_id}_ledger.csv",
+                           mime="text/csv", key="dl_ledger", on_click="ignore")
     heading(t("costs"))
     if len(r.cost_sharing):
         st.plotly_chart(figure(entry, "costs", lambda r: fig_costs(r.cost_sharing)), key="chart_costs")

@@ -17,8 +17,8 @@ import optimizer
 from optimizer.interfaces import ui_text
 from optimizer.interfaces.app.figures import fig_compare
 from optimizer.interfaces.app.files import UPLOAD_MAX_MB, netcdf_bytes
-from optimizer.interfaces.app.page_common import Page, figure, heading
-from optimizer.interfaces.app.results import compare_table, provider_id, validation_provider
+from optimizer.interfaces.app.page_common import Page, exact, figure, heading
+from optimizer.interfaces.app.results import cold_result, compare_table, provider_id, validation_provider
 from optimizer.interfaces.app.tradeoffs import (ENERGY_FRONTIER_COLUMNS, FRONTIER_COLUMNS, TRADEOFF_CACHE_MAX,
                                                 agreement_summary, alternatives_table, clauses_table,
                                                 energy_by_season, fig_alternatives, fig_energy, fig_frontier,
@@ -94,8 +94,8 @@ def render_files(page: Page, on_upload: Callable[[], None]) -> None:
             st.error(t("upload_bad", file=msg[1]) + "\n" + "\n".join(f"- {p}" for p in msg[2]))
     heading(t("results_files"))
     if entry is not None:
-        res_obj = entry["result"]
-        st.download_button(t("download_netcdf"), data=lambda: netcdf_bytes(res_obj),
+        # the file is what `chutalas solve` writes: its water values a cold solve's (results.cold_result)
+        st.download_button(t("download_netcdf"), data=lambda: netcdf_bytes(cold_result(entry)),
                            file_name=f"{entry['basin_id']}_result.nc", mime="application/x-netcdf", key="dl_netcdf",
                            on_click="ignore")
     else:
@@ -231,9 +231,11 @@ def render_tradeoffs(page: Page) -> None:
                     if entry is None:
                         st.info(t("no_solution"))
                     else:
-                        st.caption(entry["label"])
-                        prices = shadow_prices(entry["result"].ledger)
-                        st.dataframe(prices, hide_index=True, key="table_shadow_prices",
-                                     column_config=num_config(prices, "%.3f"))
+                        st.caption(entry["label"] + " · " + t("duals_cold_note"))
+                        cold = exact(entry)
+                        if cold is not None:
+                            prices = shadow_prices(cold.ledger)
+                            st.dataframe(prices, hide_index=True, key="table_shadow_prices",
+                                         column_config=num_config(prices, "%.3f"))
 
 

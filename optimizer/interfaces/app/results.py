@@ -34,6 +34,26 @@ def solve_key(basin: Basin, options: dict) -> str:
     return hashlib.sha256((basin.sha256() + json.dumps(options, sort_keys=True)).encode()).hexdigest()
 
 
+def cold_result(entry: dict):
+    """The entry's problem solved cold (every number as ``chutalas solve`` and a fresh process give them), once per
+    entry and kept in it: what the app shows and exports of the water values and rule prices.
+
+    The app's own solves start warm from the kept basis (``warm_start=True``: an edit re-solves in a fraction of a
+    cold solve). Their allocation is the cold one (stage 2, optimizer.core.second_stage, to 1e-6 hm³), but stage 1's
+    duals need not be: where the LP's dual is degenerate, a warm start may end at another equally valid dual. So the
+    views that show duals (water values, the ledger's shadow prices, the clause prices, the NetCDF file) ask for this
+    cold result, solved only when one of them is opened. Raises what :func:`optimizer.solve` raises."""
+    if entry.get("cold") is None:
+        import optimizer
+
+        if not entry["result"].manifest.get("warm_start"):
+            entry["cold"] = entry["result"]  # solved cold already
+        else:
+            basin, opts = entry["label_args"]
+            entry["cold"] = optimizer.solve(basin, **opts, time_limit=entry.get("time_limit", 60.0))
+    return entry["cold"]
+
+
 def label_or(key: str, default: str) -> str:
     """The label ``key`` if the language has it, else ``default`` (e.g. a year type the labels do not know)."""
     return ui_text.label_or(key, default)
