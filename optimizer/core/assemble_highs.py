@@ -114,7 +114,7 @@ class ArrayLP:
         h = self.highs
         warm = (not cold and self._basis is not None and self.assembled is not None
                 and self._basis_shape == self.assembled.shape)
-        if warm:
+        if warm and self._basis is not None:
             h.setBasis(self._basis)  # stage 1's previous optimal basis (passModel, or stage 2, replaced it)
         else:
             h.clearSolver()
