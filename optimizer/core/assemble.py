@@ -282,7 +282,7 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
         rc = a.receipts
         for lid in rc.links:
             if rc.counted == "gross":  # less the seeping part of the conveyance loss with less_seepage
-                f = 1.0 - (ph["seep"][lid] * loss[pl[lid], steps] if rc.less_seepage else 0.0)
+                f = 1.0 - (ph["seep"][lid] * loss[pl[lid], steps] if rc.less_seepage else np.zeros(len(steps)))
             else:
                 f = 1.0 - loss[pl[lid], steps]
             A.add(AG[i], X[pl[lid], steps], sign * f)
