@@ -296,6 +296,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{loss_to!r} — не узел водоносного горизонта; укажите водоносный горизонт или удалите loss_to"),
     "net.not_aquifer_node": (
         "{recharge_to!r} is not an aquifer node", "{recharge_to!r} — не узел водоносного горизонта"),
+    "net.loss_table_rows": (
+        "needs two rows or more [flow m3/s, loss fraction]: add rows or use loss_fraction",
+        "нужно не меньше двух строк [расход м3/с, доля потерь]: добавьте строки или задайте loss_fraction"),
+    "net.loss_table_flows": (
+        "flows {flows} must be >= 0 and strictly increasing: sort the rows by flow and drop repeated flows",
+        "расходы {flows} должны быть >= 0 и строго возрастать: отсортируйте строки по расходу, уберите повторы"),
+    "net.loss_table_fractions": (
+        "loss fractions {fractions} must be in [0, 1): a loss of 1 or more takes all the flow",
+        "доли потерь {fractions} должны быть в [0, 1): потеря 1 и более забирает весь расход"),
+    "net.loss_table_and_fraction": (
+        "is given together with loss_fraction {loss_fraction}: keep one (remove loss_fraction)",
+        "задана вместе с loss_fraction {loss_fraction}: оставьте одно (удалите loss_fraction)"),
     "net.applies_with_loss_only": (
         "applies with loss_to only: name the aquifer the seepage recharges",
         "применяется только вместе с loss_to: укажите водоносный горизонт, который пополняет фильтрация"),

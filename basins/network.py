@@ -122,10 +122,12 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
         if link.loss_to is not None:
             if link.loss_to not in nodes or nodes[link.loss_to].kind != "aquifer":
                 add(e, "loss_to", "net.not_aquifer_node_name", loss_to=link.loss_to)
-            elif link.loss_fraction == 0:
+            elif link.loss_fraction == 0 and not link.loss_table:
                 add(e, "loss_to", "net.has_no_effect_with")
         elif link.seepage_fraction != 1.0:
             add(e, "seepage_fraction", "net.applies_with_loss_only")
+        if link.loss_table is not None:
+            check_loss_table(link, e, add)
 
     # Aquifers: no links, one entry each, discharge to a river node
     seen_aq = set()
@@ -289,6 +291,20 @@ def check(spec: BasinSpec, file: str) -> list[Problem]:
     if spec.calibration is not None:
         check_calibration(spec, file, add, nodes, links)
     return P
+
+
+def check_loss_table(link, e: str, add) -> None:
+    """A loss table: two rows or more, flows >= 0 and strictly increasing, fractions in [0, 1), no loss_fraction."""
+    rows = link.loss_table
+    flows = [r[0] for r in rows]
+    if len(rows) < 2:
+        add(e, "loss_table", "net.loss_table_rows")
+    elif any(q < 0 for q in flows) or any(b <= a for a, b in zip(flows, flows[1:])):
+        add(e, "loss_table", "net.loss_table_flows", flows=flows)
+    if any(not 0 <= r[1] < 1 for r in rows):
+        add(e, "loss_table", "net.loss_table_fractions", fractions=[r[1] for r in rows])
+    if link.loss_fraction != 0:
+        add(e, "loss_table", "net.loss_table_and_fraction", loss_fraction=link.loss_fraction)
 
 
 def check_accounts_and_costs(spec: BasinSpec, add, reservoirs: set, links: dict) -> None:

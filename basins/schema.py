@@ -103,6 +103,10 @@ class Link(Entry):
     capacity: float | None = Field(default=None, ge=0, le=MAX_VOLUME)
     capacity_unit: FlowUnit = "m3/s"
     loss_fraction: float = Field(default=0.0, ge=0, lt=1, description="share of the upstream flow lost on the way [-]")
+    loss_table: list[tuple[float, float]] | None = Field(default=None, description=(
+        "flow-dependent loss instead of loss_fraction: rows [flow m3/s, loss fraction -], flows increasing; the "
+        "fraction of step t is read (piecewise linear) at the natural flow reaching the link in step t, fixed "
+        "before the LP (optimizer/core/bed_loss.py)"))
     loss_to: str | None = Field(default=None, description=(
         "the aquifer that the seepage part of the loss recharges; without it the whole loss leaves the basin "
         "(evaporation) [-]"))

@@ -183,8 +183,8 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
         cost[EXC[i]] = M.ELASTIC_PENALTY if (elastic and hard[i]) else (a.penalty if on else 0.0)
     cost[ENV] = M.ENV_PENALTY
     cost[SPILL] = M.SPILL_PENALTY
-    loss = np.array([ph["loss"][lid] for lid in L])
-    cost[X] = M.FLOW_COST + np.where(loss > 0, M.LOSS_COST * loss, 0.0)[:, None]
+    loss = np.array([[ph["loss"][(lid, t)] for t in range(T)] for lid in L]).reshape(len(L), T)  # (L, T) [-]
+    cost[X] = M.FLOW_COST + np.where(loss > 0, M.LOSS_COST * loss, 0.0)
     if T:
         cost[S[:, T - 1]] -= inp.storage_value
     cost[END] = M.ELASTIC_PENALTY
@@ -212,7 +212,7 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
     src = np.array([pn[lk.source] for lk in links], int)
     tgt = np.array([pn[lk.target] for lk in links], int)
     A.add(B[src], X, 1.0)
-    A.add(B[tgt], X, -(1.0 - loss)[:, None])
+    A.add(B[tgt], X, -(1.0 - loss))
     for i, dem in enumerate(dems):
         if dem.return_node:
             A.add(B[pn[dem.return_node]], Q[i], -dem.return_fraction)
@@ -242,7 +242,7 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
             const[pn[aq.discharge_to], 0] += -rec[0] * g0[i]
         for lk in links:
             if lk.loss_to == aq.node:
-                A.add(here, X[pl[lk.id]], -(ph["seep"][lk.id] * ph["loss"][lk.id]))
+                A.add(here, X[pl[lk.id]], -(ph["seep"][lk.id] * loss[pl[lk.id]]))
     rhs = np.zeros((len(N), T))
     inflow = inp.inflow.to_numpy(float).T  # (NI, T) natural inflow [hm³ per step]
     for j, nid in enumerate(NI):
@@ -282,9 +282,9 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
         rc = a.receipts
         for lid in rc.links:
             if rc.counted == "gross":  # less the seeping part of the conveyance loss with less_seepage
-                f = 1.0 - (ph["seep"][lid] * ph["loss"][lid] if rc.less_seepage else 0.0)
+                f = 1.0 - (ph["seep"][lid] * loss[pl[lid], steps] if rc.less_seepage else np.zeros(len(steps)))
             else:
-                f = 1.0 - ph["loss"][lid]
+                f = 1.0 - loss[pl[lid], steps]
             A.add(AG[i], X[pl[lid], steps], sign * f)
         for dn in rc.less_returns_of:
             A.add(AG[i], Q[pd_[dn], steps], -sign * ph["rf"][dn])
@@ -303,7 +303,7 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
     # schedule at the posts: (1 − loss_p) x[p,t] + sched_short[p,t] ≥ plan[p,t]
     SC = row.add("schedule", SP, T)
     for i, post in enumerate(SP):
-        A.add(SC[i], X[pl[post]], 1.0 - ph["loss"][post])
+        A.add(SC[i], X[pl[post]], 1.0 - loss[pl[post]])
     A.add(SC, SCH, 1.0)
     bounds(inp.schedule[SP].to_numpy(float).T if inp.schedule is not None else 0.0, INF, SC.shape)
 

@@ -26,6 +26,12 @@ where σ_l is a link's ``seepage_fraction`` (the part of its loss that seeps to 
 of the loss, and all of it without ``loss_to``, evaporates and leaves the basin), discharging k_a(t) g[a,t−1] (the recession of step t × the storage at the start of the step) to its
 ``discharge_to`` node: water lost to the ground in summer comes back as baseflow in later months.
 
+loss_l is a link's ``loss_fraction``, or, where the link has a ``loss_table`` (flow m³/s → fraction), loss_{l,t}:
+the table read (piecewise linear) at the *natural* flow reaching the link in step t (Σ of the natural inflows Q
+upstream of it over the step's real length), fixed before the LP (optimizer/core/bed_loss.py). A fraction that
+falls with the flow is concave in x and has no exact LP form (the LP would route around it); reading it at the
+natural flow keeps the LP linear and deterministic, at the cost that it does not follow the routed flow.
+
 with the terms present only where they apply, ``s[n,−1]`` the initial storage and evaporation
 ``e[r,t] = E[r,t]·10⁻³·(A_dead + α_r·((s[r,t−1]+s[r,t])/2 − S_dead))`` [hm³] from the evaporation depth
 E [mm/month] and a surface area linear in storage (α = (A_full − A_dead)/(S_full − S_dead), km²/hm³).
@@ -94,7 +100,7 @@ import xarray as xr
 from basins import Basin
 from basins.network import spill_node
 
-from optimizer.core import accounts, fairshare
+from optimizer.core import accounts, bed_loss, fairshare
 from optimizer.core.agreement import Row, rows
 from optimizer.core.timesteps import infer_step, m3s_to_hm3, month_fraction, typical_fraction
 from optimizer.core.timesteps import step_days as _step_days
@@ -268,10 +274,12 @@ def check_numbers(inp: Inputs) -> None:
 def physics(inp: Inputs) -> dict:
     """The LP's fixed coefficients: link losses, return fractions, evaporation and area–storage lines."""
     spec = inp.basin.spec
+    lm = bed_loss.loss_matrix(inp)
     evap = {(r.node, t): float(v) * 1e-3 for r in spec.reservoirs
             for t, v in enumerate(inp.evaporation_mm[r.node].to_numpy())}
     return {
-        "loss": {lk.id: lk.loss_fraction for lk in spec.links},
+        # per link and step: loss_fraction, or the loss_table at the natural flow (bed_loss.py, fixed before the LP)
+        "loss": {(lk.id, t): float(v) for j, lk in enumerate(spec.links) for t, v in enumerate(lm[:, j])},
         "seep": {lk.id: lk.seepage_fraction if lk.loss_to else 0.0 for lk in spec.links},
         "rf": {d.node: d.return_fraction for d in spec.demands},
         "evap": evap,
@@ -322,7 +330,7 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
     # re-solves update bounds and right-hand sides only, not matrix coefficients
     phys = physics(inp)
     m.evap = pyo.Param(m.R, m.T, initialize=phys["evap"])  # evaporation depth × 1e-3: hm³ per km²
-    m.loss = pyo.Param(m.L, initialize=phys["loss"])
+    m.loss = pyo.Param(m.L, m.T, initialize=phys["loss"])
     m.seep = pyo.Param(m.L, initialize=phys["seep"])  # share of a link's loss recharging its loss_to aquifer
     m.rf = pyo.Param(m.D, initialize=phys["rf"])
     m.smin = pyo.Param(m.R, initialize=phys["smin"])
@@ -361,7 +369,7 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
 
     m.e = pyo.Expression(m.R, m.T, rule=lambda m, r, t: m.evap[r, t] * (
         m.a_dead[r] + m.a_slope[r] * ((s_prev(m, r, t) + m.s[r, t]) / 2 - m.smin[r])))
-    m.delivered = pyo.Expression(m.L, m.T, rule=lambda m, l, t: (1 - m.loss[l]) * m.x[l, t])
+    m.delivered = pyo.Expression(m.L, m.T, rule=lambda m, l, t: (1 - m.loss[l, t]) * m.x[l, t])
     m.discharge = pyo.Expression(m.AQ, m.T, rule=lambda m, a, t: m.recession[a, t] * (
         m.g0[a] if t == 0 else m.g[a, t - 1]))
 
@@ -385,7 +393,7 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
         use -= sum(m.discharge[a, t] for a in discharges_to[n])
         if n in aqs:
             use += m.g[n, t] - (m.g0[n] if t == 0 else m.g[n, t - 1]) + m.discharge[n, t]
-            use -= sum(m.seep[l] * m.loss[l] * m.x[l, t] for l in seeping_to[n])
+            use -= sum(m.seep[l] * m.loss[l, t] * m.x[l, t] for l in seeping_to[n])
             return use == sum((1 - m.chf[i]) * m.inflow[i, t] for i in recharged_by[n])
         return use == (m.chf[n] * m.inflow[n, t] if n in m.NI else 0.0)
 
@@ -397,8 +405,8 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
     def received(m, a: Row):
         rc = a.receipts
         if rc.counted == "gross":  # at the canal head, before conveyance loss (less its seepage with less_seepage)
-            kept = {l: (1 - m.seep[l] * m.loss[l]) if rc.less_seepage else 1.0 for l in rc.links}
-            counted = sum(kept[l] * m.x[l, t] for t in a.period.steps for l in rc.links)
+            counted = sum(((1 - m.seep[l] * m.loss[l, t]) if rc.less_seepage else 1.0) * m.x[l, t]
+                          for t in a.period.steps for l in rc.links)
         else:
             counted = sum(m.delivered[l, t] for t in a.period.steps for l in rc.links)
         return counted + \
@@ -439,7 +447,7 @@ def build(inp: Inputs) -> pyo.ConcreteModel:
         + ENV_PENALTY * sum(m.env[l, t] for l in m.LM for t in m.T)
         + SPILL_PENALTY * sum(m.spill[r, t] for r in m.R for t in m.T)
         + FLOW_COST * sum(m.x[l, t] for l in m.L for t in m.T)
-        + LOSS_COST * sum(m.loss[l] * m.x[l, t] for l in m.L for t in m.T if m.loss[l] > 0)
+        + LOSS_COST * sum(m.loss[l, t] * m.x[l, t] for l in m.L for t in m.T if m.loss[l, t] > 0)
         - m.vstore * sum(m.s[r, m.T.last()] for r in m.R)
         + ELASTIC_PENALTY * sum(m.end_short[r] for r in m.R)
         + RELIEF_PENALTY * sum(m.acc_unpaid[k, t] for k in m.ACC for t in m.T)  # accounts.py: evaporation relief

@@ -23,7 +23,7 @@ import xarray as xr
 
 from basins.loading import atomic_output
 
-from optimizer.core import accounts
+from optimizer.core import accounts, bed_loss
 from optimizer.core.agreement import Period, Row, ledger_rows
 from optimizer.core.balance import LONG_NAMES
 from optimizer.core.timesteps import month_fraction
@@ -98,7 +98,7 @@ def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str | None]) ->
     dem = [d.node for d in spec.demands]
     sinks = [n.id for n in spec.nodes if n.kind == "sink"]
     T = inp.T
-    loss = np.array([lk.loss_fraction for lk in spec.links])
+    loss = bed_loss.loss_matrix(inp)  # (time × link): loss_fraction, or loss_table at the natural flow
     seep = np.array([lk.seepage_fraction if lk.loss_to else 0.0 for lk in spec.links])
     rf = np.array([d.return_fraction for d in spec.demands])
     demand = inp.demand[dem].to_numpy()
@@ -154,7 +154,7 @@ def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str | None]) ->
             # static attributes as data (after PyPSA's component attributes)
             "link_source": ("link", [lk.source for lk in spec.links]),
             "link_target": ("link", [lk.target for lk in spec.links]),
-            "link_loss_fraction": ("link", loss, {"units": "1"}),
+            "link_loss_fraction": ("link", loss.mean(axis=0) if T else loss.sum(axis=0), {"units": "1"}),  # mean over steps
             "link_loss_to": ("link", [lk.loss_to or "" for lk in spec.links]),
             "node_kind": ("node", [n.kind for n in spec.nodes]),
             "node_country": ("node", [n.country for n in spec.nodes]),
