@@ -25,6 +25,7 @@ import pandas as pd
 import xarray as xr
 
 from basins import Basin
+from optimizer.core import bed_loss
 from optimizer.core.agreement import Row
 from optimizer.core.errors import SolveError
 
@@ -108,6 +109,7 @@ def layout(inp: Any) -> dict:
     mins = list(inp.min_flow.columns)
     return {
         "nodes": nodes, "loss": np.array([lk.loss_fraction for lk in spec.links]),
+        "tables": any(lk.loss_table for lk in spec.links),
         "seep": np.array([lk.seepage_fraction if lk.loss_to else 0.0 for lk in spec.links]),
         "demand": inp.demand[[d.node for d in spec.demands]].to_numpy(),
         "inflow_at": [nodes.index(str(c)) for c in inp.inflow.columns],
@@ -132,7 +134,9 @@ def arrays(inp: Any, sol: Any, variables: tuple[str, ...], lay: dict | None = No
     T, nodes = inp.T, L["nodes"]
     natural = np.zeros((T, len(nodes)))
     natural[:, L["inflow_at"]] = inp.inflow.to_numpy()
-    delivered = sol.x * (1 - L["loss"])
+    # a loss_table's fraction follows each member's natural flow (optimizer.core.bed_loss), so it is per member
+    loss = bed_loss.loss_matrix(inp) if L["tables"] else L["loss"]
+    delivered = sol.x * (1 - loss)
     out = {"storage_hm3": sol.s, "spill_hm3": sol.spill, "flow_hm3": sol.x, "delivered_hm3": delivered,
            "delivery_hm3": sol.q, "shortage_hm3": L["demand"] - sol.q, "natural_inflow_hm3": natural}
     if "evaporation_hm3" in variables:
@@ -151,7 +155,7 @@ def arrays(inp: Any, sol: Any, variables: tuple[str, ...], lay: dict | None = No
     ds.update({"delivered_hm3": SimpleNamespace(values=delivered), "flow_hm3": SimpleNamespace(values=sol.x),
                "natural_inflow_hm3": SimpleNamespace(values=natural), "spill_hm3": SimpleNamespace(values=sol.spill),
                "return_hm3": SimpleNamespace(values=sol.q * L["rf"]),
-               "seepage_hm3": SimpleNamespace(values=sol.x * L["loss"] * L["seep"])})
+               "seepage_hm3": SimpleNamespace(values=sol.x * loss * L["seep"])})
     acc = res.Accounts(ds)
     rec = np.zeros((T, len(L["parties"])))
     ent = np.full((T, len(L["parties"])), np.nan)

@@ -71,7 +71,9 @@ def summary(b: basins.Basin, out: TextIO) -> None:
     for link in limited:
         cap = f"{link.capacity:g} {_unit(link.capacity_unit)}" if link.capacity is not None else t("cli_unlimited")
         mn = f"{link.min_flow:g} {_unit(link.min_flow_unit)}" if link.min_flow is not None else "-"
-        rows.append([link.id, f"{link.source} -> {link.target}", cap, f"{link.loss_fraction:.0%}", mn])
+        fr = [f for _, f in link.loss_table] if link.loss_table else []
+        loss = (t("cli_loss_by_flow", lo=min(fr), hi=max(fr)) if fr else f"{link.loss_fraction:.0%}")
+        rows.append([link.id, f"{link.source} -> {link.target}", cap, loss, mn])
     if rows:
         _table(rows, [t("cli_link"), t("cli_from_to"), t("cli_capacity"), t("cli_loss"), t("cli_min_flow")], out,
                indent="    ", right={2, 3, 4})
