@@ -7,7 +7,6 @@ field and the fix. The bundled basins must stay free of every one of them (no fa
 
 from __future__ import annotations
 
-import time
 
 import pandas as pd
 import pytest
@@ -431,48 +430,25 @@ def canal_network(n_canals: int, year_types: tuple[str, ...] = ("wet", "normal",
     }
 
 
-def best_load_seconds(text: str, repeat: int = 2) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        b = basins.loads(text, "canals.yaml")
-        best = min(best, time.perf_counter() - t0)
-    assert len(b.spec.nodes) > 0
-    return best
-
-
-def test_400_canal_network_validates_within_2_s():
-    """Linear validation of a 1,600-entry network within the issue's 2 s (measured 1.0 s with ruamel.yaml's
-    pure-Python YAML 1.2 reader, parsing being most of it; the network checks are linear)."""
+def test_400_canal_network_validates():
+    """The 1,600-entry network of issue 9 loads and validates (its time, ≤ 2 s in the issue, is measured by
+    benchmarks/bench_validate.py, not here)."""
     spec = canal_network(400)
     assert len(spec["nodes"]) >= 800 and len(spec["links"]) >= 800
-    text = yaml.safe_dump(spec, sort_keys=False, width=120)
-    seconds = best_load_seconds(text)
-    assert seconds <= 2.0, f"{seconds:.2f} s"
+    b = basins.loads(yaml.safe_dump(spec, sort_keys=False, width=120), "canals.yaml")
+    assert len(b.spec.nodes) == len(spec["nodes"]) and len(b.spec.links) == len(spec["links"])
+    assert network.check(basins.BasinSpec.model_validate(canal_network(1000)), "canals.yaml") == []
 
 
-def test_network_check_is_near_linear():
-    # the graph checks alone, on networks 4x apart: a per-node search (quadratic and worse) would take 16x
-    small, large = (basins.BasinSpec.model_validate(canal_network(n)) for n in (250, 1000))
-    times = []
-    for spec in (small, large):
-        best = float("inf")
-        for _ in range(3):
-            t0 = time.perf_counter()
-            assert network.check(spec, "canals.yaml") == []
-            best = min(best, time.perf_counter() - t0)
-        times.append(best)
-    assert times[1] <= 10 * times[0] + 0.05, times
-
-
-def test_a_file_near_the_2_mb_upload_limit_validates_within_10_s():
+def test_a_file_near_the_2_mb_upload_limit_validates():
     # the 400-canal network with inflow series for 140 year types (69,000 series rows), written as basins.dumps
-    # writes a file (series as literal blocks): what a large upload looks like
+    # writes a file (series as literal blocks): what a large upload looks like; its time (≤ 10 s) and the
+    # near-linear growth of the network checks are measured by benchmarks/bench_validate.py
     from optimizer.interfaces.app_support import UPLOAD_MAX_BYTES
 
     spec = canal_network(400, year_types=tuple(f"y{i}" for i in range(140)))
     text = yaml.dump(spec, Dumper=BlockDumper, sort_keys=False, width=120)
     size = len(text.encode())
     assert 0.85 * UPLOAD_MAX_BYTES <= size <= UPLOAD_MAX_BYTES, size
-    seconds = best_load_seconds(text, repeat=1)
-    assert seconds <= 10.0, f"{seconds:.2f} s for {size / 2**20:.2f} MB"
+    b = basins.loads(text, "canals.yaml")
+    assert b.inflow.sizes["year_type"] == 140 and len(b.spec.demands) == 400

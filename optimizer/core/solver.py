@@ -372,7 +372,9 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
         step start × post link of hm³ per step) on the horizon's steps.
     end_storage : ``initial`` (end ≥ start storage; the default with perfect foresight), ``free`` (the default,
         and the only choice, when myopic), or a dict reservoir → hm³.
-    time_limit : HiGHS time limit per LP [s].
+    time_limit : HiGHS time limit per LP [s] (SolverLimit when HiGHS stops at it). HiGHS checks it between
+        iterations: a solve it finishes before its first check (a warm re-solve of a few iterations) is a proven
+        optimum and is returned, even past a tiny limit.
     initial_accounts : start balances of the storage accounts, (reservoir, party) → hm³; their proportions are
         kept and scaled to the start storage above dead storage (optimizer.core.accounts). Default: the file's.
     build : ``arrays`` (default: the LP assembled with numpy/scipy, optimizer.core.assemble, one passModel) or
