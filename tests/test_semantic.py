@@ -14,7 +14,7 @@ import yaml
 
 import basins
 import optimizer
-from basins import loading, network, series
+from basins import network, series
 from basins.errors import Problem
 from fixtures import BlockDumper
 
