@@ -151,10 +151,11 @@ def extract(m: pyo.ConcreteModel, prim, T: int) -> tuple[np.ndarray, np.ndarray,
     return get(m.acc), get(m.acc_rel), get(m.acc_unpaid) - get(m.acc_extra)
 
 
-def add_to_dataset(ds, inp, bal: np.ndarray | None, rel: np.ndarray | None, relief: np.ndarray | None = None) -> None:
+def add_to_dataset(ds, inp, bal: np.ndarray | None, rel: np.ndarray | None, relief: np.ndarray | None = None,
+                   target: dict | None = None) -> None:
     """``account_hm3``, ``account_start_hm3``, ``account_release_hm3`` and ``account_evaporation_hm3`` (the
     evaporation charged to the party: σ_p e − u + v) (reservoir, party, time); NaN where a reservoir has no account
-    for the party."""
+    for the party. Put in ``target`` (for one later ``ds.update``) when given."""
     spec = inp.basin.spec
     ks = keys(spec)
     if not ks:
@@ -176,15 +177,17 @@ def add_to_dataset(ds, inp, bal: np.ndarray | None, rel: np.ndarray | None, reli
         out["ev"][i, k] = share[(r, p)] * ds["evaporation_hm3"].sel(reservoir=r).values \
             - (relief[:, j] if relief is not None else 0.0)
     dims = ("reservoir", "party", "time")
-    ds["account_hm3"] = (dims, out["end"], {"units": "hm3", "long_name": "storage account balance at the end of the "
+    new = {}
+    new["account_hm3"] = (dims, out["end"], {"units": "hm3", "long_name": "storage account balance at the end of the "
                                             "month (water of the reservoir owned by the party, above dead storage)"})
-    ds["account_start_hm3"] = (dims, out["start"], {"units": "hm3", "long_name": "storage account balance at the "
+    new["account_start_hm3"] = (dims, out["start"], {"units": "hm3", "long_name": "storage account balance at the "
                                                     "start of the month"})
-    ds["account_release_hm3"] = (dims, out["rel"], {"units": "hm3/month", "long_name": "release made for the party "
+    new["account_release_hm3"] = (dims, out["rel"], {"units": "hm3/month", "long_name": "release made for the party "
                                                     "(debited from its account)"})
-    ds["account_evaporation_hm3"] = (dims, out["ev"], {"units": "hm3/month", "long_name": "evaporation charged to "
-                                                       "the party's account (its share, less what its balance "
-                                                       "could not pay, plus what it paid for another party)"})
+    new["account_evaporation_hm3"] = (dims, out["ev"], {"units": "hm3/month", "long_name": "evaporation charged "
+                                                        "to the party's account (its share, less what its balance "
+                                                        "could not pay, plus what it paid for another party)"})
+    ds.update(new) if target is None else target.update(new)
 
 
 def table(ds, reservoir: str):

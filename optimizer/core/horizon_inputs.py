@@ -51,11 +51,11 @@ def inflow_series(basin: Basin, times: pd.DatetimeIndex, year_type: str, step: s
     if year_type not in basin.year_types:
         raise ValueError(f"unknown year type {year_type!r}; the basin has {basin.year_types}")
     step = step or timesteps.infer_step(times)
-    da = basin.inflow.sel(year_type=year_type, drop=True).sel(month=xr.DataArray(times.month, dims="time"))
-    da = da * xr.DataArray(timesteps.typical_fraction(times, step), dims="time")
-    out = da.drop_vars("month").assign_coords(time=times).transpose("time", "node")
-    out.attrs["units"] = "hm3"
-    return out
+    table = basin.inflow.sel(year_type=year_type, drop=True).transpose("month", "node")
+    v = timesteps.by_month(table, times) * timesteps.typical_fraction(times, step)[:, None]
+    return xr.DataArray(v, dims=("time", "node"), coords={"time": times, "node": table["node"].values},
+                        attrs={"units": "hm3"})
+
 
 
 def _check_inflow(basin: Basin, inflow: xr.DataArray) -> xr.DataArray:

@@ -102,7 +102,7 @@ from basins.network import spill_node
 
 from optimizer.core import accounts, bed_loss, fairshare
 from optimizer.core.agreement import Row, rows
-from optimizer.core.timesteps import infer_step, m3s_to_hm3, month_fraction, typical_fraction
+from optimizer.core.timesteps import by_month, infer_step, m3s_to_hm3, month_fraction, typical_fraction
 from optimizer.core.timesteps import step_days as _step_days
 
 ENV_PENALTY = 100.0  # cost per hm³ below a minimum flow
@@ -188,10 +188,8 @@ def make_inputs(basin: Basin, times: pd.DatetimeIndex, inflow: xr.DataArray, *, 
     ``month``, ``dekad`` or ``day`` (read from ``times`` unless given)."""
     spec = basin.spec
     step = step or infer_step(times)
-    month = times.month
-    frac = xr.DataArray(typical_fraction(times, step), dims="time")  # typical-year months → volume per step [D]
-    dem = (basin.effective_demand.sel(month=xr.DataArray(month, dims="time")) * frac).transpose("time", "node")
-    ev = (basin.evaporation.sel(month=xr.DataArray(month, dims="time")) * frac).transpose("time", "node")
+    frac = typical_fraction(times, step)[:, None]  # typical-year months → volume per step [D]
+    dem, ev = (basin.effective_demand.transpose("month", "node"), basin.evaporation.transpose("month", "node"))
     caps = {lk.id: flow_to_hm3(lk.capacity, lk.capacity_unit, times, step) for lk in spec.links
             if lk.capacity is not None}
     mins = {lk.id: flow_to_hm3(lk.min_flow, lk.min_flow_unit, times, step) for lk in spec.links
@@ -212,8 +210,8 @@ def make_inputs(basin: Basin, times: pd.DatetimeIndex, inflow: xr.DataArray, *, 
     return Inputs(
         basin=basin, times=times,
         inflow=pd.DataFrame(inflow.transpose("time", "node").values, index=times, columns=list(inflow["node"].values)),
-        demand=pd.DataFrame(dem.values, index=times, columns=list(dem["node"].values)),
-        evaporation_mm=pd.DataFrame(ev.values, index=times, columns=list(ev["node"].values)),
+        demand=pd.DataFrame(by_month(dem, times) * frac, index=times, columns=list(dem["node"].values)),
+        evaporation_mm=pd.DataFrame(by_month(ev, times) * frac, index=times, columns=list(ev["node"].values)),
         capacity=pd.DataFrame(caps, index=times), min_flow=pd.DataFrame(mins, index=times),
         initial_storage=s0, end_storage=s_end, weights=weights,
         rows=rows(basin, times, monthly=monthly_rules, step=step), storage_value=storage_value,

@@ -169,23 +169,31 @@ def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str | None]) ->
             "demand_priority": ("demand", [d.priority for d in spec.demands]),
             "return_fraction": ("demand", rf, {"units": "1"}),
             "return_node": ("demand", [d.return_node or "" for d in spec.demands]),
+            "step_days": ("time", inp.step_days, {"units": "d", "long_name": "length of the time step"}),
+            "recharge_to": ("node", [n.recharge_to or "" for n in spec.nodes]),
+            **groundwater_vars(inp, sol),
         },
-        coords={"time": inp.times.values, "link": links, "node": nodes, "reservoir": res, "demand": dem},
-        attrs={"basin": spec.id, "basin_name": spec.name, "volume_units": "hm3 (million m3)"},
+        coords={"time": inp.times.values, "link": links, "node": nodes, "reservoir": res, "demand": dem,
+                "aquifer": [a.node for a in spec.aquifers],
+                # (the parties of the receipts and the accounts added below)
+                **({"party": list(spec.agreement.parties)}
+                   if spec.agreement.share_rules or accounts.keys(spec) else {})},
+        attrs={"basin": spec.id, "basin_name": spec.name, "volume_units": "hm3 (million m3)", "time_step": inp.step},
     )
     ds["time"].attrs["long_name"] = f"start of the time step ({inp.step})"
-    ds.attrs["time_step"] = inp.step
-    ds["step_days"] = ("time", inp.step_days, {"units": "d", "long_name": "length of the time step"})
-    ds["recharge_to"] = ("node", [n.recharge_to or "" for n in spec.nodes])
-    add_groundwater(ds, inp, sol)
-    add_party_receipts(ds, inp)
+    # the variables computed from the Dataset, added in one update (each assignment re-aligns the whole Dataset)
+    more: dict = {}
+    add_party_receipts(ds, inp, more)
     if sol.acc is not None:
-        accounts.add_to_dataset(ds, inp, sol.acc, sol.acc_rel, sol.acc_relief)  # storage ownership accounts
+        accounts.add_to_dataset(ds, inp, sol.acc, sol.acc_rel, sol.acc_relief, target=more)  # storage ownership accounts
+    if more:
+        ds.update(more)
     return ds
 
 
-def add_groundwater(ds: xr.Dataset, inp: Inputs, sol: Solution) -> None:
-    """Aquifer storage, recharge and discharge [hm³] (see the aquifer balance in optimizer.core.model)."""
+def groundwater_vars(inp: Inputs, sol: Solution) -> dict:
+    """Aquifer storage, recharge and discharge [hm³] (see the aquifer balance in optimizer.core.model), as the
+    Dataset's variables on the ``aquifer`` dimension."""
     aqs = inp.basin.spec.aquifers
     ids = [a.node for a in aqs]
     T = inp.T
@@ -196,13 +204,14 @@ def add_groundwater(ds: xr.Dataset, inp: Inputs, sol: Solution) -> None:
     frac = month_fraction(inp.times, inp.step)[:, None]
     k_step = 1.0 - (1.0 - k[None, :]) ** frac  # recession of each step, as in the LP
     ta = ("time", "aquifer")
-    ds.coords["aquifer"] = ids
-    ds["groundwater_start_hm3"] = (ta, start, {"units": "hm3", "long_name": "groundwater storage, start of month"})
-    ds["groundwater_hm3"] = (ta, g, {"units": "hm3", "long_name": "groundwater storage, end of month"})
-    ds["discharge_hm3"] = (ta, start * k_step, {"units": "hm3",
-                                          "long_name": "groundwater discharge (baseflow) to discharge_to"})
-    ds["discharge_to"] = ("aquifer", [a.discharge_to for a in aqs])
-    ds["recession_per_month"] = ("aquifer", k, {"units": "1"})
+    return {
+        "groundwater_start_hm3": (ta, start, {"units": "hm3", "long_name": "groundwater storage, start of month"}),
+        "groundwater_hm3": (ta, g, {"units": "hm3", "long_name": "groundwater storage, end of month"}),
+        "discharge_hm3": (ta, start * k_step, {"units": "hm3",
+                                               "long_name": "groundwater discharge (baseflow) to discharge_to"}),
+        "discharge_to": ("aquifer", [a.discharge_to for a in aqs]),
+        "recession_per_month": ("aquifer", k, {"units": "1"}),
+    }
 
 
 class Accounts:
@@ -247,8 +256,9 @@ class Accounts:
         return None
 
 
-def add_party_receipts(ds: xr.Dataset, inp: Inputs) -> None:
-    """``received_hm3`` and ``entitlement_hm3`` per party and month under the basin's first share rule."""
+def add_party_receipts(ds: xr.Dataset, inp: Inputs, out: dict | None = None) -> None:
+    """``received_hm3`` and ``entitlement_hm3`` per party and month under the basin's first share rule (put in
+    ``out``, for one later ``ds.update``, when given; the ``party`` coordinate is set on ``ds``)."""
     rules = inp.basin.spec.agreement.share_rules
     parties = list(inp.basin.spec.agreement.parties)
     if not rules:
@@ -264,11 +274,13 @@ def add_party_receipts(ds: xr.Dataset, inp: Inputs) -> None:
             rec[:, j] = acc.received(row)
             ent[:, j] = acc.requirement(row)
     ds.attrs["balance_period"] = r.period
-    ds.coords["party"] = parties
-    ds["received_hm3"] = (("time", "party"), rec, {"units": "hm3/month", "rule": r.id,
-                                                   "long_name": f"water received by each party ({r.id} receipts)"})
-    ds["entitlement_hm3"] = (("time", "party"), ent, {"units": "hm3/month", "rule": r.id,
-                                                      "long_name": f"share of the basin resource ({r.id})"})
+    if "party" not in ds.coords:
+        ds.coords["party"] = parties
+    new = {"received_hm3": (("time", "party"), rec, {"units": "hm3/month", "rule": r.id, "long_name":
+                                                     f"water received by each party ({r.id} receipts)"}),
+           "entitlement_hm3": (("time", "party"), ent, {"units": "hm3/month", "rule": r.id,
+                                                        "long_name": f"share of the basin resource ({r.id})"})}
+    ds.update(new) if out is None else out.update(new)
 
 
 def _hm3(v: float) -> str:

@@ -131,3 +131,13 @@ def aggregate(series: pd.Series, step: str, how: str) -> pd.Series:
     fine = infer_step(idx)
     w = pd.Series(step_days(idx, fine), index=series.index)
     return (series * w).groupby(key).sum() / w.groupby(key).sum()
+
+
+def by_month(table, times: pd.DatetimeIndex) -> np.ndarray:
+    """The rows of a (month, ...) typical-year table for the calendar month of each of ``times``, as an array
+    (numpy indexing: the xarray selection it replaces took most of a re-solve's input preparation)."""
+    pos = pd.Index(table["month"].values).get_indexer(pd.DatetimeIndex(times).month)
+    if (pos < 0).any():
+        missing = sorted(set(pd.DatetimeIndex(times).month[pos < 0]))
+        raise KeyError(f"the typical-year table {table.name or ''} has no month {missing}")
+    return table.transpose("month", ...).values[pos]
