@@ -101,7 +101,9 @@ class Basin:
 
     def save(self, path: str | Path, inline: bool = False) -> Path:
         """Write the basin file. Series go to the CSV files it names (default ``<stem>_data/*.csv`` beside
-        it), or into the YAML itself with ``inline=True`` so that one file carries a whole scenario."""
+        it), or into the YAML itself with ``inline=True`` so that one file carries a whole scenario. Saved to
+        another file, the reservoirs' level-volume tables are copied into ``<stem>_data/`` as well (an inline
+        file keeps their paths: a level-volume table is not inlined)."""
         from .loading import save
 
         return save(self, path, inline=inline)

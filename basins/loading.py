@@ -385,6 +385,35 @@ def save(basin: Basin, path: str | Path, inline: bool = False) -> Path:
     # the series files and the basin file are replaced together (the YAML last), so an interrupted save does
     # not leave new series beside an old basin file
     texts = {path.parent / getattr(files, kind): text for kind, text in _series_texts_of(basin).items()}
+    if not same_file:
+        basin = _with_tables_beside(basin, path, texts)
     texts[path] = _yaml_text(basin, path, False, files)
     _atomic_write_all(texts)
     return path
+
+
+def _with_tables_beside(basin: Basin, path: Path, texts: dict[Path, str]) -> Basin:
+    """The reservoirs' level-volume tables (``level_volume``, a path relative to the basin file) copied into
+    ``<stem>_data/`` beside the new basin file (their texts added to ``texts``), and the basin with its paths
+    pointing there: a saved basin carries its tables, as it carries its series."""
+    from .level_volume import LevelVolumeError, _resolve
+
+    moved = {}
+    for r in basin.spec.reservoirs:
+        if not r.level_volume:
+            continue
+        try:
+            src = _resolve(basin, r.level_volume)
+        except LevelVolumeError:
+            continue  # (an uploaded basin: its table was never readable; the path is written as it stands)
+        if not src.is_file():
+            raise BasinError([Problem.of(str(basin.path), f"reservoir {r.node}", "level_volume",
+                                         "save.level_volume_missing", path=str(src))])
+        rel = f"{path.stem}_data/{src.name}"
+        texts[path.parent / rel] = src.read_text(encoding="utf-8")
+        moved[r.node] = rel
+    if not moved:
+        return basin
+    spec = basin.spec.model_copy(update={"reservoirs": [
+        r.model_copy(update={"level_volume": moved[r.node]}) if r.node in moved else r for r in basin.spec.reservoirs]})
+    return Basin(spec, basin.inflow, basin.demand, basin.evaporation, basin.path)

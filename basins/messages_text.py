@@ -101,6 +101,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "load.not_basin_file_give": (
         "is not a basin file; give a .yaml file or a bundled basin id {available}",
         "не является файлом бассейна; укажите файл .yaml или id встроенного бассейна {available}"),
+    "save.level_volume_missing": (
+        "the level-volume table {path} does not exist, so it cannot be copied beside the saved basin; restore the "
+        "file or remove level_volume from the reservoir",
+        "таблица уровень–объём {path} не существует и не может быть скопирована рядом с сохраняемым бассейном; "
+        "восстановите файл или удалите level_volume у водохранилища"),
     "load.give_exactly_one_series": (
         "give exactly one of 'series_files' (CSV paths) or 'series_inline' (CSV text)",
         "укажите ровно одно из двух: 'series_files' (пути к CSV) или 'series_inline' (текст CSV)"),

@@ -91,3 +91,28 @@ def test_bad_tables_are_located(tmp_path):
         lv.read(f, "R")
     with pytest.raises(lv.LevelVolumeError, match="no level-volume table"):
         lv.for_reservoir(basins.load("chu"), "CH_R_TAS")
+
+
+def test_a_saved_basin_carries_its_level_volume_table(tmp_path):
+    # Basin.save elsewhere copies the table beside the new file and points the reservoir at the copy: the saved
+    # basin converts levels exactly as the original (the bundled path ../data/... means nothing in tmp_path)
+    b = basins.load("chu")
+    b.save(tmp_path / "plan.yaml")
+    saved = basins.load(tmp_path / "plan.yaml")
+    assert {r.node: r.level_volume for r in saved.spec.reservoirs}["CH_R_OT"] == "plan_data/orto_tokoy_level_volume.csv"
+    assert (tmp_path / "plan_data" / "orto_tokoy_level_volume.csv").is_file()
+    a, c = lv.for_reservoir(b, "CH_R_OT"), lv.for_reservoir(saved, "CH_R_OT")
+    levels = np.linspace(a.lowest_m, a.highest_m, 7)
+    assert np.array_equal(a.volume(levels), c.volume(levels)) and np.array_equal(a.level_m, c.level_m)
+
+
+def test_saving_a_basin_whose_table_is_gone_names_the_reservoir(tmp_path):
+    b = basins.load("chu")
+    b.save(tmp_path / "a.yaml")
+    moved = basins.load(tmp_path / "a.yaml")
+    (tmp_path / "a_data" / "orto_tokoy_level_volume.csv").unlink()
+    with pytest.raises(basins.BasinError) as e:
+        moved.save(tmp_path / "b.yaml")
+    p = e.value.problems[0]
+    assert (p.entry, p.field) == ("reservoir CH_R_OT", "level_volume") and "does not exist" in p.english
+    assert not (tmp_path / "b.yaml").exists()
