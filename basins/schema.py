@@ -228,6 +228,9 @@ class ShareRule(_HasRoles, Entry):
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
     description: str = ""
+    name: dict[Literal["en", "ru"], str] = Field(default_factory=dict, description=(
+        "short name per language (en, ru), as the app, the workbooks and the reports show the rule; "
+        "without one they show its id"))
     resource_inflows: list[str] = Field(min_length=1, description="inflow nodes whose natural inflow is the shared resource")
     period: Period = "year"
     shares: dict[Country, float]
@@ -248,6 +251,9 @@ class Quota(Entry):
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
     description: str = ""
+    name: dict[Literal["en", "ru"], str] = Field(default_factory=dict, description=(
+        "short name per language (en, ru), as the app, the workbooks and the reports show the rule; "
+        "without one they show its id"))
     party: Country
     period: Period = "apr-sep"
     volume_hm3: float = Field(ge=0, le=MAX_VOLUME)
@@ -263,6 +269,9 @@ class StorageSplit(_HasRoles, Entry):
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
     description: str = ""
+    name: dict[Literal["en", "ru"], str] = Field(default_factory=dict, description=(
+        "short name per language (en, ru), as the app, the workbooks and the reports show the rule; "
+        "without one they show its id"))
     reservoir: str
     period: Period = "year"
     shares: dict[Country, float]
@@ -307,6 +316,9 @@ class StorageAccount(Entry):
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
     description: str = ""
+    name: dict[Literal["en", "ru"], str] = Field(default_factory=dict, description=(
+        "short name per language (en, ru), as the app, the workbooks and the reports show the rule; "
+        "without one they show its id"))
     reservoir: str
     shares: dict[Country, float]
     initial_balance_hm3: dict[Country, float] = Field(description=(

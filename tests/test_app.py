@@ -201,7 +201,9 @@ def test_basin_switch_to_talas_and_back_keeps_edits():
     assert any(d.key.startswith("ed_inflow_normal_hm3|talas") for d in at.data_editor)
     open_tab(at, "tab_compliance")
     ledger = at.table[0].value
-    assert "talas_1983_shares" in set(ledger[t("ledger_col_rule")])  # (the Kirov 88/12 is now storage accounts)
+    # the rule by its name, not its id (the Kirov 88/12 is now storage accounts)
+    assert "1983 shares of the Talas" in set(ledger[t("ledger_col_rule")])
+    assert "talas_1983_shares" not in set(ledger[t("ledger_col_rule")])
     at.radio(key="basin").set_value("chu")
     run(at)
     assert metric(at, "Natural inflow") == pytest.approx(chu_inflow)
@@ -320,7 +322,7 @@ def test_agreement_options_share_mode_and_priorities():
     assert not at.error, errors(at)
     open_tab(at, "tab_compliance")
     led = at.table[0].value.rename(columns={t(f"ledger_col_{c}"): c for c in ("rule", "party", "required_hm3")})
-    kz = led[(led["rule"] == "chu_1983_shares") & (led["party"] == "KZ")]
+    kz = led[(led["rule"] == "1983 shares of the Chu") & (led["party"] == "KZ")]
     total = at.session_state["results"]["chu"]["result"].dataset["natural_inflow_hm3"].sum().item()
     # the share rule runs by hydrological year: Jan–Dec holds two partial ones, whose entitlements add up to 50 %
     assert sum(float(str(v).replace(",", "")) for v in kz["required_hm3"]) == pytest.approx(0.5 * total, rel=1e-3)

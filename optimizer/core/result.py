@@ -330,7 +330,16 @@ def ledger(ds: xr.Dataset, inp: Inputs, row_dual: dict[str, float]) -> pd.DataFr
             "required_hm3": required, "received_hm3": received, "deficit_hm3": deficit, "status": status,
             "met": status not in ("short", "over"), "test": test, "shadow_price": row_dual.get(row.key, np.nan),
         })
-    return pd.DataFrame(out, columns=LEDGER_COLUMNS)
+    df = pd.DataFrame(out, columns=LEDGER_COLUMNS)
+    df.attrs["rule_names"] = rule_names(inp.basin)  # what a reader is shown instead of the ids (interfaces)
+    return df
+
+
+def rule_names(basin) -> dict[str, dict[str, str]]:
+    """rule id → its names per language ({} when the basin file gives none: readers see the id)."""
+    a = basin.spec.agreement
+    return {r.id: dict(r.name) for r in [*a.share_rules, *a.quotas, *a.storage_splits, *a.storage_accounts]
+            if getattr(r, "name", None)}
 
 
 def cost_sharing(ds: xr.Dataset, inp: Inputs) -> pd.DataFrame:

@@ -67,10 +67,14 @@ def bilingual(df: pd.DataFrame, step: str, headers: dict = HEADERS) -> pd.DataFr
 def ledger_table(ledger: pd.DataFrame) -> pd.DataFrame:
     """The ledger as exchanged: each row's role (entitlement, use ceiling, quota) and its test in words, in
     Russian and English, so that a ceiling not reached never reads as a shortfall."""
-    from optimizer.interfaces.ui_text import ledger_test
+    from optimizer.interfaces.ui_text import ledger_test, rule_name
 
     keep = [c for c in LEDGER_HEADERS if c in ledger.columns]
     out = ledger[keep].copy()
+    if "rule" in out:  # the rule's names, Russian / English (its id where the basin file gives none)
+        names = ledger.attrs.get("rule_names", {})
+        out["rule"] = [" / ".join(dict.fromkeys((rule_name(r, names, "ru"), rule_name(r, names, "en"))))
+                       for r in ledger["rule"]]
     if "role" in out:
         out["role"] = [f"{t_ru} / {t_en}" for t_ru, t_en in zip(
             (ROLE_RU.get(r, r) for r in ledger["role"]), (ROLE_EN.get(r, r) for r in ledger["role"]))]

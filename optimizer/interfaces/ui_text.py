@@ -155,3 +155,12 @@ def ledger_test(role: str, status: str, required: float, received: float, defici
     what = "entitlement" if role == "entitlement" else "quota"
     return t(f"test_{what}_{status}", **vals)
 
+
+
+
+def rule_name(rule: str, names: dict, lang: str | None = None) -> str:
+    """The name a reader sees for ``rule``, in ``lang`` (default: the current language), from ``names`` (rule id
+    → {language: name}: a ledger's ``attrs["rule_names"]``, optimizer.core.result.rule_names): the name in that
+    language, else the English one, else the id."""
+    n = names.get(rule) or {}
+    return n.get(check_language(lang or get_language())) or n.get("en") or rule

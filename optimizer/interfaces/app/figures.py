@@ -253,10 +253,15 @@ def fig_water_values(ds) -> go.Figure:
     """Heat map of node water values (node × month)."""
     times = _times(ds)
     wv = ds["water_value"].transpose("node", "time")
+    # the nodes by name (a reader's words), the id kept for the hover (what a modeller searches the file for)
+    ids = [str(n) for n in ds["node"].values]
+    names = [str(n) or i for n, i in zip(ds["node_name"].values, ids)] if "node_name" in ds else ids
+    if len(set(names)) < len(names):  # one row per node: a repeated name is told apart by its id
+        names = [f"{n} ({i})" if names.count(n) > 1 else n for n, i in zip(names, ids)]
     fig = go.Figure(go.Heatmap(z=wv.values, x=[f"{month_abbr(ts.month)} {ts.year}" for ts in times],
-                               y=[str(n) for n in ds["node"].values], colorscale="YlGnBu",
+                               y=names, customdata=[[i] * len(times) for i in ids], colorscale="YlGnBu",
                                colorbar=dict(title=dict(text=t("axis_water_value"), side="right")),
-                               hovertemplate="%{y}, %{x}: %{z:,.2f}<extra></extra>"))
+                               hovertemplate="%{y} (%{customdata}), %{x}: %{z:,.2f}<extra></extra>"))
     _layout(fig, t("chart_water_values"), t("axis_node"), height=max(380, 22 * ds.sizes["node"] + 140))
     fig.update_layout(hovermode="closest")
     fig.update_yaxes(autorange="reversed")

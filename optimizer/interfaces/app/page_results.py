@@ -122,7 +122,8 @@ def render_allocation(page: Page, entry: dict) -> None:
     ds = entry["result"].dataset
     st.plotly_chart(figure(entry, "allocation", lambda r: fig_allocation(r.dataset)), key="chart_allocation")
     rule = ds["received_hm3"].attrs.get("rule", "") if "received_hm3" in ds else ""
-    st.caption(t("chart_allocation_caption", rule=rule))
+    st.caption(t("chart_allocation_caption",
+                 rule=ui_text.rule_name(rule, entry["result"].ledger.attrs.get("rule_names", {}))))
     fig = figure(entry, "border", lambda r: fig_border(r.dataset, first_rule_period(page.base)))
     if fig is None:
         st.info(t("no_border"))

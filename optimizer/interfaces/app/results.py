@@ -71,6 +71,8 @@ def result_label(basin: Basin, options: dict) -> str:
 def ledger_display(led: pd.DataFrame) -> pd.DataFrame:
     """The ledger with its words in the current language: kind, mode, period, met, and the column headers."""
     out = led.copy()
+    if "rule" in out:  # the rule's name in the current language (its id where the basin file gives none)
+        out["rule"] = [ui_text.rule_name(r, led.attrs.get("rule_names", {})) for r in led["rule"]]
     if "test" in out:  # the test in words in the current language, from the row's numbers
         out["test"] = [ui_text.ledger_test(x.role, x.status, x.required_hm3, x.received_hm3, x.deficit_hm3)
                        for x in led.itertuples()]
@@ -171,12 +173,13 @@ def first_rule_role(led: pd.DataFrame, party: str) -> str:
 
 def rules_in_words(led: pd.DataFrame) -> str:
     """Every ledger row's test as a markdown list: rule, party, role, period, and whether it holds."""
-    from optimizer.interfaces.ui_text import get_language, ledger_test, period_label
+    from optimizer.interfaces.ui_text import get_language, ledger_test, period_label, rule_name
 
     lines = []
+    names = led.attrs.get("rule_names", {})
     for x in led.itertuples():
         words = ledger_test(x.role, x.status, x.required_hm3, x.received_hm3, x.deficit_hm3)
         period = x.period_name if get_language() == "en" else period_label(x.period)
-        lines.append(f"- **{x.rule}** · {x.party} · {t(f'role_{x.role}')} · {period}: {words}")
+        lines.append(f"- **{rule_name(x.rule, names)}** · {x.party} · {t(f'role_{x.role}')} · {period}: {words}")
     return "\n".join(lines)
 
