@@ -389,6 +389,31 @@ def test_app_in_russian_from_the_query_and_remembered():
     assert alloc["layout"]["yaxis"]["title"]["text"] == "hm³/month"
 
 
+
+def test_a_language_switch_keeps_every_choice_and_relabels_it():
+    # Streamlit's front end keeps a choice by its label (streamlit/streamlit#13611): the app re-sends each
+    # labelled widget's choice on a switch (on_language), so nothing is lost or shown unselected
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    yt = next(s for s in at.selectbox if str(s.key).startswith("year_type_"))
+    yt.set_value("dry")
+    at.selectbox(key="start_month").set_value(4)
+    at.radio(key="foresight").set_value("myopic")
+    at.run()
+    # month by month there is no end storage to plan: shown fixed at free, and the run solves (no error)
+    assert not at.error and not at.exception, [e.value for e in at.error]
+    assert at.radio(key="end_storage_myopic").value == "free" and at.radio(key="end_storage_myopic").disabled
+    at.radio(key="lang").set_value("ru")
+    at.run()  # (AppTest reads the widgets' choices back through their labels of the previous run: English)
+    assert not at.exception and not at.warning, [w.value for w in at.warning]
+    assert at.radio(key="foresight").value == "myopic" and at.selectbox(key="start_month").value == 4
+    assert next(s for s in at.selectbox if str(s.key).startswith("year_type_")).value == "dry"
+    assert "помесячный (месяц за месяцем)" in at.radio(key="foresight").options
+    assert at.session_state["foresight"] == "myopic"
+    md = "\n".join(m.value for m in at.markdown)
+    assert "маловодный" in md and "с апр 2025" in md and "Доли 1983 г. по Чу" in md, md[:400]
+
+
 # ---- the basin validation messages (basins/messages_text.py) -------------------------------------------------
 from basins import messages as basin_messages  # noqa: E402
 from basins.messages_text import MESSAGES as BASIN_MESSAGES  # noqa: E402

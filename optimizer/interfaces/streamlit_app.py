@@ -89,6 +89,21 @@ def on_reset() -> None:
     forget_edits(ss.basin)
 
 
+#: widgets whose option labels are in the reader's language (format_func): Streamlit's front end keeps a choice
+#: by its label, so after a language switch it would show none selected (streamlit/streamlit#13611)
+_LABELLED = ("basin", "start_month", "foresight", "operation", "end_storage", "unit", "tradeoff_rules")
+_LABELLED_PREFIXES = ("year_type_", "network_month_")
+
+
+def on_language() -> None:
+    """Re-assign the labelled widgets' choices, so that Streamlit sends each to the front end again, labelled in
+    the new language (nothing the user chose is lost or shown unselected)."""
+    for k in list(ss.keys()):
+        k = str(k)
+        if k in _LABELLED or k.startswith(_LABELLED_PREFIXES) or "|mode_" in k or k.startswith("mode_"):
+            ss[k] = ss[k]
+
+
 def on_upload() -> None:
     ui_text.set_language(ss.get("lang"))  # callbacks run before the script sets it in this thread
     f = ss.get("upload")
@@ -118,7 +133,7 @@ def basin_label(key: str) -> str:
 # ---- sidebar: basin and solve options ------------------------------------------------------------
 with st.sidebar:
     st.radio(t("language"), list(ui_text.LANGUAGES), format_func=lambda c: t(f"lang_{c}"), horizontal=True,
-             key="lang")
+             key="lang", on_change=on_language)
     st.title(t("app_title"))
     st.caption(t("app_caption"))
     options = basins.available() + list(ss.uploaded)
@@ -128,9 +143,11 @@ with st.sidebar:
     key = str(st.radio(t("basin"), options, format_func=labels.__getitem__, key="basin"))
     base = base_of(key)
     year_types = base.year_types
-    year_type = st.selectbox(t("year_type"), year_types, index=year_types.index("normal") if "normal" in
-                             year_types else 0, format_func=lambda y: label_or(f"year_type_{y}", y),
-                             key=f"year_type_{'_'.join(year_types)}")
+    yt_key = f"year_type_{'_'.join(year_types)}"
+    if yt_key not in ss:  # the default once, as session state (a widget given both warns: on_language sets it)
+        ss[yt_key] = "normal" if "normal" in year_types else year_types[0]
+    year_type = st.selectbox(t("year_type"), year_types, format_func=lambda y: label_or(f"year_type_{y}", y),
+                             key=yt_key)
     start_month = st.selectbox(t("start_month"), range(1, 13), format_func=month_abbr,
                                help=t("start_month_help"), key="start_month")
     months = st.number_input(t("months"), min_value=1, max_value=120, value=12, step=1, help=t("months_help"),
@@ -139,8 +156,13 @@ with st.sidebar:
                          key="foresight")
     operation = st.radio(t("operation"), ["agreement", "status-quo"], format_func=lambda v: t(f"operation_{v}"),
                          key="operation")
-    end_storage = st.radio(t("end_storage"), ["initial", "free"], format_func=lambda v: t(f"end_storage_{v}"),
-                           key="end_storage")
+    if foresight == "myopic":  # an operator without a forecast cannot plan an end storage (optimizer.solve)
+        st.radio(t("end_storage"), ["free"], format_func=lambda v: t(f"end_storage_{v}"), disabled=True,
+                 key="end_storage_myopic", help=t("end_storage_myopic_help"))
+        end_storage = "free"
+    else:
+        end_storage = st.radio(t("end_storage"), ["initial", "free"], format_func=lambda v: t(f"end_storage_{v}"),
+                               key="end_storage")
     time_limit = float(st.number_input(t("time_limit"), min_value=0.000001, max_value=3600.0, value=60.0, step=10.0,
                                        format="%g", help=t("time_limit_help"), key="time_limit"))
     auto = st.toggle(t("auto_solve"), value=True, key="auto_solve")

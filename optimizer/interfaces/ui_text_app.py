@@ -31,6 +31,8 @@ EN_APP: dict[str, str] = {
     "end_storage": "Reservoir storage at the end",
     "end_storage_initial": "at least the initial storage",
     "end_storage_free": "free (may be drawn down)",
+    "end_storage_myopic_help": "Month by month, the operator has no forecast of the horizon's end, so no end "
+                               "storage can be planned: the reservoirs may end the horizon drawn down.",
     "auto_solve": "Solve on every change",
     "time_limit": "Solver time limit (s)",
     "time_limit_help": "HiGHS time limit per linear programme, in seconds. If the solver stops at it, the last "
@@ -248,6 +250,8 @@ RU_APP: dict[str, str] = {
     "end_storage": "Объём водохранилищ на конец периода",
     "end_storage_initial": "не меньше начального объёма",
     "end_storage_free": "свободный (допускается сработка)",
+    "end_storage_myopic_help": "При помесячном управлении прогноза на конец периода нет, поэтому объём на конец "
+                               "периода не планируется: водохранилища могут быть сработаны.",
     "auto_solve": "Пересчитывать при каждом изменении",
     "time_limit": "Предел времени решателя (с)",
     "time_limit_help": "Предел времени HiGHS на одну задачу линейного программирования, в секундах. Если решатель "

@@ -20,7 +20,9 @@ def render_inputs(page: Page) -> dict:
     boxes: dict = {}
     st.caption(t("inputs_intro"))
     units = ["hm3", "m3/s"]
-    unit = st.radio(t("unit_toggle"), units, index=units.index(st.session_state.get("unit_pref", "hm3")), horizontal=True,
+    if "unit" not in st.session_state:  # (a closed tab drops its widgets' state; the preference stays)
+        st.session_state["unit"] = st.session_state.get("unit_pref", "hm3")
+    unit = st.radio(t("unit_toggle"), units, horizontal=True,
                     format_func=lambda u: t("unit_hm3" if u == "hm3" else "unit_m3s"), key="unit")
     st.session_state.unit_pref = unit
     unit_label = t("unit_hm3") if unit == "hm3" else t("u_m3s")
@@ -86,9 +88,11 @@ def render_agreement(page: Page) -> dict:
                 st.caption(rule.description)
             c1, c2 = st.columns([1, 2])
             with c1:
-                ed["mode"] = st.radio(t("mode"), ["hard", "soft"], index=["hard", "soft"].index(ed["mode"]),
-                                      format_func=lambda m: t(f"mode_{m}"), horizontal=True,
-                                      key=page.widget_key(f"mode_{rule.id}"))
+                mode_key = page.widget_key(f"mode_{rule.id}")
+                if mode_key not in st.session_state:  # the edit's mode as the widget's state (not also index=)
+                    st.session_state[mode_key] = ed["mode"]
+                ed["mode"] = st.radio(t("mode"), ["hard", "soft"], format_func=lambda m: t(f"mode_{m}"),
+                                      horizontal=True, key=mode_key)
             with c2:
                 if not isinstance(rule, Quota):  # a share rule or a storage split
                     parties = list(ed["shares"])
