@@ -531,3 +531,29 @@ def test_cli_validate_and_check_in_russian_name_the_same_locations(tmp_path, cap
     joined = "\n".join(ru)
     assert "неизвестный ключ 'year_typos'" in joined and "неизвестная единица 'km3'" in joined
     assert "field '" not in joined and "unknown key" not in joined
+
+
+def test_an_infeasible_agreement_reads_in_russian_with_names():
+    # the diagnosis rows as optimizer.core words them (a basin rule, an end storage, a storage account)
+    import pandas as pd
+
+    import basins
+    from optimizer.core.result import rule_names
+    from optimizer.interfaces.app.results import conflicts_in_words
+
+    b = basins.load("talas")
+    rows = pd.DataFrame([
+        ["talas_vegetation_kz", "quota", "KZ", "2025 Apr-Sep", 900.0, 120.5],
+        ["end storage TA_R_KIR", "end_storage", "-", "end", 250.0, 30.0],
+        ["storage account of KG in TA_R_KIR not overdrawn (the water released and evaporated for KG at most what "
+         "it owns)", "account", "KG", "2025-07 to 2025-08", 40.0, 12.25]],
+        columns=["rule", "kind", "party", "period", "required_hm3", "shortfall_hm3"])
+    nodes = {n.id: n.name for n in b.spec.nodes}
+    with ui_text.language("ru"):
+        text, table = conflicts_in_words(rows, rule_names(b), nodes)
+    lines = text.splitlines()
+    assert lines[1] == "- Объём КЗ на вегетацию (апр.–сент.) (квота, KZ, 2025 апр–сен): недостаёт 120.5 из 900.0 млн м³"
+    assert lines[2].startswith(f"- объём на конец периода, {nodes['TA_R_KIR']} (объём на конец")
+    assert f"счёт KG в {nodes['TA_R_KIR']} без перерасхода" in lines[3] and "12.2" in lines[3]
+    assert "talas_vegetation_kz" not in text and "TA_R_KIR" not in text
+    assert list(table.columns)[0] == "Правило" and "Недостаёт (млн м³)" in table.columns

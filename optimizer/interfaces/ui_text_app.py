@@ -55,6 +55,13 @@ EN_APP: dict[str, str] = {
     "solver_limit_hint": "Raise the solver time limit in the sidebar, or shorten the horizon.",
     "solve_failed_unexpected": "The optimiser stopped with an unexpected error ({kind}): {message}",
     "conflicts_caption": "Rules that had to give way in the closest feasible allocation (hm³).",
+    "conflicts_intro": "The hard rules cannot all hold with this water. In the closest feasible allocation these "
+                       "fall short:",
+    "conflict_line": "{rule} ({kind}, {party}, {period}): short by {short} of {required} hm³ required",
+    "conflicts_fix": "Make one of them soft, lower it, or check the inflows.",
+    "conflict_end_storage": "end storage of {reservoir}",
+    "conflict_account": "{party}'s storage account in {reservoir} not overdrawn",
+    "conflict_col_shortfall_hm3": "Shortfall (hm³)",
     "metric_received": "{party} received",
     "metric_used": "{party} use",
     "metric_used_help": "Water used by {party} over the horizon as the share rule counts it (withdrawals at the canal "
@@ -274,6 +281,13 @@ RU_APP: dict[str, str] = {
     "solver_limit_hint": "Увеличьте предел времени решателя на боковой панели или сократите расчётный период.",
     "solve_failed_unexpected": "Оптимизатор остановился с непредвиденной ошибкой ({kind}): {message}",
     "conflicts_caption": "Правила, которые пришлось ослабить в ближайшем допустимом распределении (млн м³).",
+    "conflicts_intro": "Жёсткие правила не могут выполняться все сразу при этой водности. В ближайшем допустимом "
+                       "распределении не выполняются:",
+    "conflict_line": "{rule} ({kind}, {party}, {period}): недостаёт {short} из {required} млн м³",
+    "conflicts_fix": "Сделайте одно из них мягким, уменьшите его или проверьте притоки.",
+    "conflict_end_storage": "объём на конец периода, {reservoir}",
+    "conflict_account": "счёт {party} в {reservoir} без перерасхода",
+    "conflict_col_shortfall_hm3": "Недостаёт (млн м³)",
     "metric_received": "{party} получено, млн м³",
     "metric_used": "{party} использ., млн м³",  # (short: five metrics share the row)
     "metric_used_help": "Вода, использованная {party} за расчётный период, как её учитывает правило долей (забор в "

@@ -67,6 +67,8 @@ EN_TABLES: dict[str, str] = {
     "kind_share": "share",
     "kind_quota": "quota",
     "kind_split": "storage split",
+    "kind_end_storage": "end storage",
+    "kind_account": "storage account",
     # ledger, cost split and validation columns (display headers; the data keep their ids)
     "ledger_col_rule": "Rule",
     "ledger_col_kind": "Kind",
@@ -144,6 +146,8 @@ RU_TABLES: dict[str, str] = {
     "kind_share": "доли",
     "kind_quota": "квота",
     "kind_split": "раздел попусков",
+    "kind_end_storage": "объём на конец",
+    "kind_account": "счёт хранения",
     # ledger, cost split and validation columns
     "ledger_col_rule": "Правило",
     "ledger_col_kind": "Вид",

@@ -17,8 +17,9 @@ from optimizer.interfaces.app.figures import (_times, border_party, fig_accounts
                                               fig_water_values, first_rule_period)
 from optimizer.interfaces.app.files import ledger_csv
 from optimizer.interfaces.app.page_common import Page, exact, figure, heading, show_problems
-from optimizer.interfaces.app.results import (first_rule_role, ledger_styled, party_totals, result_label,
-                                              rules_in_words, solve_key)
+from optimizer.core.result import rule_names
+from optimizer.interfaces.app.results import (conflicts_in_words, first_rule_role, ledger_styled, party_totals,
+                                              result_label, rules_in_words, solve_key)
 from optimizer.interfaces.ui_text import month_abbr, t
 
 log = logging.getLogger("chutalas.app")
@@ -85,12 +86,18 @@ def render_status(box: DeltaGenerator, page: Page, problems: list, unshown: list
             st.error(t("invalid_inputs", n=n, s=t("plural_s") if n != 1 else ""))
             show_problems(unshown)
         if failure:
-            lines = failure["message"].splitlines()
+            conflicts = failure["conflicts"]
+            table = None
+            message = failure["message"]
+            if conflicts is not None and len(conflicts):  # in the reader's language, rules by name
+                message, table = conflicts_in_words(conflicts, rule_names(page.base),
+                                                    {n.id: n.name for n in page.base.spec.nodes})
+            lines = message.splitlines()
             st.error("**" + t("solve_failed") + "** " + "".join(
                 (f"\n- {ln.strip()[2:]}" if ln.strip().startswith("- ") else f"\n\n{ln}") for ln in lines))
-            if failure["conflicts"] is not None and len(failure["conflicts"]):
+            if table is not None:
                 st.caption(t("conflicts_caption"))
-                st.dataframe(failure["conflicts"], hide_index=True)
+                st.dataframe(table, hide_index=True)
         if entry is None:
             st.info(t("no_solution"))
         else:

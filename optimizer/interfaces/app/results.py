@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from typing import Any
 
 import pandas as pd
@@ -183,3 +184,36 @@ def rules_in_words(led: pd.DataFrame) -> str:
         lines.append(f"- **{rule_name(x.rule, names)}** · {x.party} · {t(f'role_{x.role}')} · {period}: {words}")
     return "\n".join(lines)
 
+
+def conflicts_in_words(conflicts: pd.DataFrame, names: dict, nodes: dict) -> tuple[str, pd.DataFrame]:
+    """An infeasible agreement's diagnosis in the current language: the message (each rule that had to give way
+    by its name, how short, of how much) and the table, labelled (``names``: rule id → {language: name},
+    optimizer.core.result.rule_names; ``nodes``: node id → name)."""
+    from optimizer.interfaces.ui_text import period_label, rule_name
+
+    def num(v: float) -> str:
+        return f"{v:,.1f}"
+
+    def what(rule: str, kind: str) -> str:
+        # the two clauses that are not basin-file rules, as optimizer.core (solve_arrays, diagnosis) words them
+        m = re.fullmatch(r"end storage (\S+)", rule) if kind == "end_storage" else None
+        if m:
+            return t("conflict_end_storage", reservoir=nodes.get(m.group(1), m.group(1)))
+        m = re.match(r"storage account of (\S+) in (\S+) ", rule) if kind == "account" else None
+        if m:
+            return t("conflict_account", party=m.group(1), reservoir=nodes.get(m.group(2), m.group(2)))
+        return rule_name(rule, names)
+
+    lines = [t("conflicts_intro")]
+    for c in conflicts.itertuples():
+        lines.append("- " + t("conflict_line", rule=what(c.rule, c.kind), kind=label_or(f"kind_{c.kind}", c.kind),
+                                  party=c.party, period=period_label(c.period), short=num(c.shortfall_hm3),
+                                  required=num(c.required_hm3)))
+    lines.append(t("conflicts_fix"))
+    table = conflicts.copy()
+    table["rule"] = [what(r, k) for r, k in zip(conflicts["rule"], conflicts["kind"])]
+    table["kind"] = [label_or(f"kind_{k}", k) for k in conflicts["kind"]]
+    table["period"] = [period_label(p) for p in conflicts["period"]]
+    labels = {c: t(f"ledger_col_{c}") for c in ("rule", "kind", "party", "period", "required_hm3")}
+    labels["shortfall_hm3"] = t("conflict_col_shortfall_hm3")
+    return "\n".join(lines), table.rename(columns={k: v for k, v in labels.items() if k in table.columns})
