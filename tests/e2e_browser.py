@@ -193,8 +193,9 @@ def run_e2e(url: str, out_dir: str | Path, server_log: str | Path | None = None)
                 # 5. the compliance ledger and its CSV download
                 open_tab(page, "Compliance & costs")
                 ledger = page.get_by_test_id("stTable").first
-                expect(ledger).to_contain_text("chu_1983_shares")
-                expect(ledger).to_contain_text("chu_vegetation_kz")
+                expect(ledger).to_contain_text("1983 shares of the Chu")  # rules by name, not id
+                expect(ledger).to_contain_text("KZ's vegetation-period volume (Apr–Sep)")
+                expect(ledger).not_to_contain_text("chu_1983_shares")
                 with page.expect_download(timeout=TIMEOUT_MS) as dl_info:
                     page.get_by_role("button", name="Download the ledger (CSV)").click()
                 csv_path = out / "ledger.csv"
