@@ -247,6 +247,10 @@ def outcome(entry, inp: Inputs, r, time_limit: float | None, extract, diagnose) 
     allocation, stage 1's objective and duals), or the typed error: the diagnosis (``diagnose(entry, inp,
     time_limit)``) of an infeasible agreement, a solver limit, an interruption, a failure."""
     tc = r.termination_condition
+    if tc == TerminationCondition.convergenceCriteriaSatisfied and r.incumbent_objective is None:
+        raise SolverFailure("HiGHS reported the allocation optimal but its solution is not feasible, even after "
+                            "a second solve without presolve; the inputs may be badly scaled (check capacities and "
+                            "inflows for absurd values).")
     if tc == TerminationCondition.convergenceCriteriaSatisfied:
         _check_stage2(entry, time_limit)
         sol = extract()
