@@ -82,6 +82,8 @@ class Entry(BaseModel):
 class Node(Entry):
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
     name: str
+    name_ru: str = Field(default="", description="the name in Russian, shown when the reader's language is Russian "
+                                                 "(the name where empty)")
     kind: NodeKind
     country: Country
     lat: float = Field(ge=-90, le=90, description="latitude [deg N], approximate, for the schematic")
@@ -415,6 +417,7 @@ class BasinSpec(Entry):
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
     name: str
+    name_ru: str = Field(default="", description="the basin's name in Russian (the name where empty)")
     description: str = ""
     year_types: list[str] = Field(default_factory=lambda: ["wet", "normal", "dry", "very-dry"])
     nodes: list[Node]

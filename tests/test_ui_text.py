@@ -361,7 +361,7 @@ def test_app_in_russian_from_the_query_and_remembered():
     assert not at.exception, at.exception
     assert at.session_state["lang"] == "ru" and at.radio(key="lang").value == "ru"
     md = "\n".join(m.value for m in at.markdown)
-    assert "Chu (Shu) · средний год · 12 мес. с янв 2025 · прогноз полный" in md and "решено за" in md
+    assert "Чу (Шу) · средний год · 12 мес. с янв 2025 · прогноз полный" in md and "решено за" in md
     labels = [m.label for m in at.metric]
     assert "KZ получено, млн м³" in labels and "Приток, млн м³" in labels
     assert at.button(key="solve").label == "Рассчитать"
@@ -412,6 +412,17 @@ def test_a_language_switch_keeps_every_choice_and_relabels_it():
     assert at.session_state["foresight"] == "myopic"
     md = "\n".join(m.value for m in at.markdown)
     assert "маловодный" in md and "с апр 2025" in md and "Доли 1983 г. по Чу" in md, md[:400]
+    # the basin and its nodes by their Russian names (the reservoirs' tab and the water-value axis)
+    assert md.startswith("**Чу (Шу) ·") and at.radio(key="basin").options[0] == "Чу (Шу)"
+    import json
+    at.session_state["tab"] = t("tab_reservoirs", lang="ru")
+    with ui_text.language("ru"):
+        at.run()
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    titles = [a["text"] for s in specs for a in s["layout"].get("annotations", [])]
+    assert "Орто-Токойское водохранилище" in titles, titles
+    axes = [y for s in specs for d in s["data"] if d.get("type") == "heatmap" for y in d["y"]]
+    assert not axes or "Пограничный пост Кайнар" in axes
 
 
 # ---- the basin validation messages (basins/messages_text.py) -------------------------------------------------

@@ -159,6 +159,7 @@ def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str | None]) ->
             "node_kind": ("node", [n.kind for n in spec.nodes]),
             "node_country": ("node", [n.country for n in spec.nodes]),
             "node_name": ("node", [n.name for n in spec.nodes]),
+            "node_name_ru": ("node", [n.name_ru for n in spec.nodes], {"long_name": "node name in Russian"}),
             "node_lat": ("node", [n.lat for n in spec.nodes], {"units": "degrees_north"}),
             "node_lon": ("node", [n.lon for n in spec.nodes], {"units": "degrees_east"}),
             "capacity_hm3": ("reservoir", [r.capacity_hm3 for r in spec.reservoirs], {"units": "hm3"}),
@@ -178,7 +179,8 @@ def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str | None]) ->
                 # (the parties of the receipts and the accounts added below)
                 **({"party": list(spec.agreement.parties)}
                    if spec.agreement.share_rules or accounts.keys(spec) else {})},
-        attrs={"basin": spec.id, "basin_name": spec.name, "volume_units": "hm3 (million m3)", "time_step": inp.step},
+        attrs={"basin": spec.id, "basin_name": spec.name, "basin_name_ru": spec.name_ru,
+               "volume_units": "hm3 (million m3)", "time_step": inp.step},
     )
     ds["time"].attrs["long_name"] = f"start of the time step ({inp.step})"
     # the variables computed from the Dataset, added in one update (each assignment re-aligns the whole Dataset)

@@ -149,14 +149,15 @@ def print_result(r, out: TextIO) -> None:
     m, ds = r.manifest, r.dataset
     o = m["options"]
     steps = "" if o.get("step", "month") == "month" else t("cli_steps", n=o["steps"], step=_word("step_", o["step"]))
-    print(t("cli_solve_head", basin=ds.attrs["basin_name"],
+    ru = ui_text.get_language() == "ru" and ds.attrs.get("basin_name_ru")
+    print(t("cli_solve_head", basin=ds.attrs["basin_name_ru"] if ru else ds.attrs["basin_name"],
             year_type=_word("year_type_", o["year_type"]), months=o["months"],
             start=o["start"][:7] + steps, foresight=_word("foresight_short_", o["foresight"]),
             operation=_word("operation_", o["operation"]), status=m["status"],
             objective=m["objective"]), file=out)
     print(t("cli_solve_inputs", sha=m["inputs_sha256"][:16], build=m["build_s"], solve=m["solve_s"]) + "\n",
           file=out)
-    spec_names = dict(zip(ds["node"].values, ds["node_name"].values))
+    spec_names = dict(zip(ds["node"].values, ui_text.dataset_node_names(ds)))
     s = r.summary()
     if len(s):
         print(t("cli_party_counts"), file=out)

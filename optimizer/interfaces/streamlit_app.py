@@ -125,9 +125,9 @@ def on_upload() -> None:
 
 def basin_label(key: str) -> str:
     if key in ss.uploaded:
-        return t("basin_uploaded", name=ss.uploaded[key]["basin"].name + upload_suffix(key),
+        return t("basin_uploaded", name=ui_text.basin_name(ss.uploaded[key]["basin"]) + upload_suffix(key),
                  file=ss.uploaded[key]["file"])
-    return bundled(key).name
+    return ui_text.basin_name(bundled(key))
 
 
 # ---- sidebar: basin and solve options ------------------------------------------------------------

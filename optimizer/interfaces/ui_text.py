@@ -164,3 +164,25 @@ def rule_name(rule: str, names: dict, lang: str | None = None) -> str:
     language, else the English one, else the id."""
     n = names.get(rule) or {}
     return n.get(check_language(lang or get_language())) or n.get("en") or rule
+
+
+def node_name(node, lang: str | None = None) -> str:
+    """A node's name in ``lang`` (default: the current language): ``name_ru`` in Russian where the basin file
+    gives one, else ``name``."""
+    code = check_language(lang or get_language())
+    return (getattr(node, "name_ru", "") if code == "ru" else "") or node.name
+
+
+def basin_name(basin, lang: str | None = None) -> str:
+    """A basin's name in ``lang`` (a Basin or its spec), as :func:`node_name`."""
+    return node_name(getattr(basin, "spec", basin), lang)
+
+
+def dataset_node_names(ds, lang: str | None = None) -> list[str]:
+    """The names of a result Dataset's nodes in ``lang``, in its ``node`` order (``node_name_ru`` in Russian
+    where given, else ``node_name``, else the id)."""
+    code = check_language(lang or get_language())
+    ids = [str(n) for n in ds["node"].values]
+    en = [str(n) for n in ds["node_name"].values] if "node_name" in ds else ids
+    ru = [str(n) for n in ds["node_name_ru"].values] if code == "ru" and "node_name_ru" in ds else [""] * len(ids)
+    return [r or e or i for r, e, i in zip(ru, en, ids)]

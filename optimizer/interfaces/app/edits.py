@@ -23,6 +23,7 @@ import basins
 from basins import Basin, BasinError, Problem
 from basins.schema import SERIES_MAX
 
+from optimizer.interfaces import ui_text
 from optimizer.interfaces.ui_text import month_abbr, t
 
 EDITS_FILE = "<edits>"
@@ -56,7 +57,7 @@ def _month_table(da) -> pd.DataFrame:
 def edits_from_basin(b: Basin) -> Edits:
     """The basin's own values as an :class:`Edits` (the 'defaults' of the app)."""
     spec = b.spec
-    names = {n.id: n.name for n in spec.nodes}
+    names = {n.id: ui_text.node_name(n) for n in spec.nodes}
     inflow = {yt: _month_table(b.inflow.sel(year_type=yt)) for yt in b.year_types}
     res = pd.DataFrame([{"node": r.node, "name": names.get(r.node, r.node),
                          **{f: float(getattr(r, f)) for f in RESERVOIR_FIELDS}} for r in spec.reservoirs],

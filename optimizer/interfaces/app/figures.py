@@ -16,7 +16,7 @@ from basins import Basin
 
 from optimizer.interfaces import ui_text
 from optimizer.interfaces.app.results import party_totals
-from optimizer.interfaces.ui_text import month_abbr, t
+from optimizer.interfaces.ui_text import dataset_node_names, month_abbr, t
 
 PARTY_COLOURS = {"KG": "#c8102e", "KZ": "#0090b8"}
 KIND_SYMBOLS = {"inflow": "triangle-down", "reservoir": "square", "junction": "circle", "demand": "diamond",
@@ -130,8 +130,8 @@ def fig_storage(ds) -> go.Figure:
     """Storage of each reservoir with its dead storage and full (capacity) lines."""
     times = _times(ds)
     res = [str(r) for r in ds["reservoir"].values]
-    names = dict(zip(map(str, ds["node"].values), map(str, ds["node_name"].values)))
-    fig = make_subplots(rows=1, cols=max(1, len(res)), subplot_titles=[f"{r}: {names.get(r, r)}" for r in res])
+    names = dict(zip(map(str, ds["node"].values), dataset_node_names(ds)))
+    fig = make_subplots(rows=1, cols=max(1, len(res)), subplot_titles=[names.get(r, r) for r in res])
     for i, r in enumerate(res):
         c = i + 1
         fig.add_scatter(x=times, y=ds["storage_hm3"].sel(reservoir=r).values, name=t("storage"), mode="lines+markers",
@@ -173,8 +173,10 @@ def fig_border(ds, period: str = "hydro-year") -> go.Figure | None:
     times = _times(ds)
     countries = dict(zip(map(str, ds["node"].values), map(str, ds["node_country"].values)))
     fig = go.Figure()
-    for lk in links:
-        fig.add_bar(x=times, y=ds["delivered_hm3"].sel(link=lk).values, name=t("border_flow", link=lk),
+    names = dict(zip(map(str, ds["node"].values), dataset_node_names(ds)))
+    for lk in links:  # (a link by the node it reaches: the border post)
+        to = str(ds["link_target"].sel(link=lk).item())
+        fig.add_bar(x=times, y=ds["delivered_hm3"].sel(link=lk).values, name=t("border_flow", link=names.get(to, lk)),
                     marker_color="#c6dbef")
     down = countries.get(str(ds["link_target"].sel(link=links[0]).item()), "KZ")
     if "party" in ds.coords and down in map(str, ds["party"].values):
@@ -225,7 +227,7 @@ def fig_accounts(ds) -> go.Figure | None:
     times = _times(ds)
     acc = ds["account_hm3"]
     res = [str(r) for r in acc["reservoir"].values if np.isfinite(acc.sel(reservoir=r).values).any()]
-    names = dict(zip(map(str, ds["node"].values), map(str, ds["node_name"].values)))
+    names = dict(zip(map(str, ds["node"].values), dataset_node_names(ds)))
     fig = make_subplots(rows=1, cols=max(1, len(res)), subplot_titles=[names.get(r, r) for r in res])
     for i, r in enumerate(res):
         for p in map(str, acc["party"].values):
@@ -255,7 +257,7 @@ def fig_water_values(ds) -> go.Figure:
     wv = ds["water_value"].transpose("node", "time")
     # the nodes by name (a reader's words), the id kept for the hover (what a modeller searches the file for)
     ids = [str(n) for n in ds["node"].values]
-    names = [str(n) or i for n, i in zip(ds["node_name"].values, ids)] if "node_name" in ds else ids
+    names = dataset_node_names(ds)
     if len(set(names)) < len(names):  # one row per node: a repeated name is told apart by its id
         names = [f"{n} ({i})" if names.count(n) > 1 else n for n, i in zip(names, ids)]
     fig = go.Figure(go.Heatmap(z=wv.values, x=[f"{month_abbr(ts.month)} {ts.year}" for ts in times],
@@ -319,7 +321,7 @@ def fig_network(ds, month: int | None = None) -> go.Figure:
                     text=mid_text, hoverinfo="text", showlegend=False)
     kinds = list(map(str, ds["node_kind"].values))
     country = list(map(str, ds["node_country"].values))
-    names = list(map(str, ds["node_name"].values))
+    names = dataset_node_names(ds)
     for kind in dict.fromkeys(kinds):
         idx = [i for i, k in enumerate(kinds) if k == kind]
         fig.add_scatter(

@@ -12,6 +12,7 @@ from basins.schema import Quota
 
 from optimizer.interfaces.app.edits import RESERVOIR_FIELDS, apply_cell_edits, count_changes, series_display, to_hm3
 from optimizer.interfaces.app.page_common import Page, edited_caption, editor, heading
+from optimizer.interfaces import ui_text
 from optimizer.interfaces.ui_text import label_or, t
 
 
@@ -26,7 +27,7 @@ def render_inputs(page: Page) -> dict:
                     format_func=lambda u: t("unit_hm3" if u == "hm3" else "unit_m3s"), key="unit")
     st.session_state.unit_pref = unit
     unit_label = t("unit_hm3") if unit == "hm3" else t("u_m3s")
-    names = {n.id: n.name for n in page.base.spec.nodes}
+    names = {n.id: ui_text.node_name(n) for n in page.base.spec.nodes}
 
     for kind in ("inflow", "demand"):
         if kind == "inflow":
@@ -114,7 +115,7 @@ def render_agreement(page: Page) -> dict:
                         t("quota_volume", party=rule.party, unit=t("u_hm3")), min_value=0.0, step=10.0,
                         value=float(ed["volume_hm3"]), format="%.1f", key=page.widget_key(f"volume_{rule.id}")))
     if page.base.spec.demands:
-        node_names = {n.id: n.name for n in page.base.spec.nodes}
+        node_names = {n.id: ui_text.node_name(n) for n in page.base.spec.nodes}
         heading(t("priorities"))
         st.caption(t("priorities_caption"))
         boxes["priorities"] = st.container()

@@ -91,7 +91,7 @@ def render_status(box: DeltaGenerator, page: Page, problems: list, unshown: list
             message = failure["message"]
             if conflicts is not None and len(conflicts):  # in the reader's language, rules by name
                 message, table = conflicts_in_words(conflicts, rule_names(page.base),
-                                                    {n.id: n.name for n in page.base.spec.nodes})
+                                                    {n.id: ui_text.node_name(n) for n in page.base.spec.nodes})
             lines = message.splitlines()
             st.error("**" + t("solve_failed") + "** " + "".join(
                 (f"\n- {ln.strip()[2:]}" if ln.strip().startswith("- ") else f"\n\n{ln}") for ln in lines))

@@ -63,7 +63,7 @@ def label_or(key: str, default: str) -> str:
 def result_label(basin: Basin, options: dict) -> str:
     start = pd.Timestamp(options["start"])
     yt = options["year_type"]
-    return t("status", basin=basin.name, year_type=label_or(f"year_type_{yt}", yt), months=options["months"],
+    return t("status", basin=ui_text.basin_name(basin), year_type=label_or(f"year_type_{yt}", yt), months=options["months"],
              start=f"{month_abbr(start.month)} {start.year}",
              foresight=label_or(f"foresight_short_{options['foresight']}", options["foresight"]),
              operation=label_or(f"operation_{options['operation']}", options["operation"]))

@@ -25,6 +25,7 @@ from optimizer.core import timesteps
 from optimizer.core.schedule import Schedule, ScheduleError
 from optimizer.interfaces.app.figures import PARTY_COLOURS, _layout
 from optimizer.interfaces.tables import HEADERS
+from optimizer.interfaces import ui_text
 from optimizer.interfaces.ui_text import label_or, month_abbr, t
 
 STEP = "dekad"
@@ -44,7 +45,7 @@ def dekad_label(ts: pd.Timestamp) -> str:
 
 def post_names(basin: Basin, posts: list[str]) -> dict[str, str]:
     """Each accounting post's name in the current language (a bundled post's label, else 'source → target')."""
-    names = {n.id: n.name for n in basin.spec.nodes}
+    names = {n.id: ui_text.node_name(n) for n in basin.spec.nodes}
     links = {lk.id: lk for lk in basin.spec.links}
     out = {}
     for p in posts:
