@@ -232,7 +232,7 @@ def test_solve_chu_kg_row_reads_within_the_ceiling():
     assert kg["test"].str.contains("within the ceiling").all()
     cli.print_result(r, out)
     text = out.getvalue()
-    lines = [ln for ln in text.splitlines() if ln.strip().startswith("chu_1983_shares") and " KG " in ln]
+    lines = [ln for ln in text.splitlines() if ln.strip().startswith("1983 shares of the Chu (chu_1983_shares)") and " KG " in ln]
     assert lines and all("within the ceiling" in ln for ln in lines)
     assert " NO" not in text and "e-1" not in text  # no ceiling flagged as unmet, no raw floats like 4.5e-13
     assert "Orto-Tokoy reservoir (CH_R_OT)" in text and "hm3 of weighted shortage" in text

@@ -195,11 +195,14 @@ def print_ledger(led, out: TextIO) -> None:
     """The ledger in the Commission's words: role, period, the two volumes compared, and the test's verdict."""
     en = ui_text.get_language() == "en"
     rows = []
+    names = led.attrs.get("rule_names", {})
     for x in led.itertuples():
         price = x.shadow_price
+        name = ui_text.rule_name(x.rule, names)  # by name, the id after it (what the basin file and --json say)
+        rule = x.rule if name == x.rule else f"{name} ({x.rule})"
         test = x.test if en else ui_text.ledger_test(x.role, x.status, x.required_hm3, x.received_hm3, x.deficit_hm3)
         period = (x.period_name if en else ui_text.period_label(x.period)) + ("" if x.complete else t("period_partial"))
-        rows.append([x.rule, x.party, t(f"role_{x.role}"), period,
+        rows.append([rule, x.party, t(f"role_{x.role}"), period,
                      _word("mode_", x.mode), _fmt_hm3(x.required_hm3), _fmt_hm3(x.received_hm3), test,
                      f"{price:.3g}" if price == price and abs(price) > 1e-9 else "0"])
     _table(rows, t("cli_ledger_cols").split("|"), out, right={5, 6, 8})
