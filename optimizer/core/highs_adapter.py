@@ -120,14 +120,17 @@ class PersistentLP:
         # parameter update), which would corrupt `chutalas ... --json` output; presolve and simplex strategy always
         # set, since the retry below changes them on the instance
         options = {**HIGHS_OPTIONS, "output_flag": False, "presolve": "choose", "simplex_strategy": 1,
+                   "simplex_scale_strategy": 2,  # (HiGHS's default)
                    "time_limit": float("inf") if time_limit is None else self._deadline(time_limit)}
         self.results = self.solver.solve(self.model, load_solutions=False, raise_exception_on_nonoptimal_result=False,
                                          solver_options=options)
-        if self.model_status() in second_stage.RETRY_STATUSES:  # HiGHS unsure: as second_stage.run_highs
+        for retry in second_stage.RETRIES:  # while HiGHS is unsure: as second_stage.run_highs
+            if not second_stage.unsure(self.highs()):
+                break
             self.forget_basis()
             self.results = self.solver.solve(
                 self.model, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                solver_options={**options, "presolve": "off", "simplex_strategy": 4})
+                solver_options={**options, **retry})
         if self.unique and self.results.termination_condition == TerminationCondition.convergenceCriteriaSatisfied:
             if self._tie is None:
                 self._tie = second_stage.tie_costs(self.column_names())

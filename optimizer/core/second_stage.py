@@ -60,7 +60,7 @@ RETRY_STATUSES = tuple(getattr(highspy.HighsModelStatus, s) for s in ("kUnknown"
                        if hasattr(highspy.HighsModelStatus, s))
 
 
-def _unsure(h: highspy.Highs) -> bool:
+def unsure(h: highspy.Highs) -> bool:
     """HiGHS ended unsure: an unsure status, or Optimal with a primal solution that is not feasible (seen on
     2026-12-03 in a 50-member × 120-month Talas ensemble: model status Optimal, primal solution status 1,
     infeasible, after 85 dual simplex iterations; the allocation read from it would not be feasible)."""
@@ -80,14 +80,14 @@ RETRIES: tuple[dict, ...] = ({"presolve": "off", "simplex_strategy": 4}, {"simpl
 
 
 def run_highs(h: highspy.Highs) -> bool:
-    """``h.run()``; while HiGHS ends unsure (:func:`_unsure`: Unknown, SolveError, PostsolveError, or Optimal with an
+    """``h.run()``; while HiGHS ends unsure (:func:`unsure`: Unknown, SolveError, PostsolveError, or Optimal with an
     infeasible primal solution; on the 120-month Talas normal year, 2026-12, presolve + dual simplex ended Unknown
     with a 0.04 hm³ residual infeasibility, while the primal simplex without presolve proves the optimum) the solve
     is run again from scratch with the next options of :data:`RETRIES`, and the options are put back. Returns
     whether a second run was needed (the last run's status is HiGHS's status: still unsure after every retry, the
     caller reports a failure)."""
     h.run()
-    if not _unsure(h):
+    if not unsure(h):
         return False
     for opts in RETRIES:
         saved = {k: h.getOptionValue(k)[1] for k in opts}
@@ -99,7 +99,7 @@ def run_highs(h: highspy.Highs) -> bool:
         finally:
             for k, v in saved.items():
                 h.setOptionValue(k, v)
-        if not _unsure(h):
+        if not unsure(h):
             break
     return True
 
