@@ -563,7 +563,7 @@ def test_an_infeasible_agreement_reads_in_russian_with_names():
     with ui_text.language("ru"):
         text, table = conflicts_in_words(rows, rule_names(b), nodes)
     lines = text.splitlines()
-    assert lines[1] == "- Объём КЗ на вегетацию (апр.–сент.) (квота, KZ, 2025 апр–сен): недостаёт 120.5 из 900.0 млн м³"
+    assert lines[1] == "- Объём РК на вегетацию (апр.–сент.) (квота, KZ, 2025 апр–сен): недостаёт 120.5 из 900.0 млн м³"
     assert lines[2].startswith(f"- объём на конец периода, {nodes['TA_R_KIR']} (объём на конец")
     assert f"счёт KG в {nodes['TA_R_KIR']} без перерасхода" in lines[3] and "12.2" in lines[3]
     assert "talas_vegetation_kz" not in text and "TA_R_KIR" not in text
