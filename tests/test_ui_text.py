@@ -363,7 +363,7 @@ def test_app_in_russian_from_the_query_and_remembered():
     md = "\n".join(m.value for m in at.markdown)
     assert "Чу (Шу) · средний год · 12 мес. с янв 2025 · прогноз полный" in md and "решено за" in md
     labels = [m.label for m in at.metric]
-    assert "KZ получено, млн м³" in labels and "Приток, млн м³" in labels
+    assert "РК получено, млн м³" in labels and "Приток, млн м³" in labels
     assert at.button(key="solve").label == "Рассчитать"
     import json
     alloc = json.loads(at.get("plotly_chart")[0].proto.spec)
@@ -563,8 +563,8 @@ def test_an_infeasible_agreement_reads_in_russian_with_names():
     with ui_text.language("ru"):
         text, table = conflicts_in_words(rows, rule_names(b), nodes)
     lines = text.splitlines()
-    assert lines[1] == "- Объём РК на вегетацию (апр.–сент.) (квота, KZ, 2025 апр–сен): недостаёт 120.5 из 900.0 млн м³"
+    assert lines[1] == "- Объём РК на вегетацию (апр.–сент.) (квота, РК, 2025 апр–сен): недостаёт 120.5 из 900.0 млн м³"
     assert lines[2].startswith(f"- объём на конец периода, {nodes['TA_R_KIR']} (объём на конец")
-    assert f"счёт KG в {nodes['TA_R_KIR']} без перерасхода" in lines[3] and "12.2" in lines[3]
+    assert f"счёт КР в {nodes['TA_R_KIR']} без перерасхода" in lines[3] and "12.2" in lines[3]
     assert "talas_vegetation_kz" not in text and "TA_R_KIR" not in text
     assert list(table.columns)[0] == "Правило" and "Недостаёт (млн м³)" in table.columns

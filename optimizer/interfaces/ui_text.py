@@ -105,7 +105,20 @@ def t(key: str, lang: str | None = None, **values) -> str:
             raise KeyError(f"label {key!r} has no {code} translation")
         log.warning("label %r has no %s translation; showing English", key, code)
         text = EN[key]
+    if "party" in values:  # a party in the reader's words (КР, РК in Russian)
+        values["party"] = party_label(str(values["party"]), code)
     return text.format(**values) if values else text
+
+
+#: the parties as Russian text abbreviates them (Кыргызская Республика, Республика Казахстан); the codes KG and KZ
+#: stay what the files, the ledger's data and --json use
+PARTY_RU = {"KG": "КР", "KZ": "РК"}
+
+
+def party_label(party: str, lang: str | None = None) -> str:
+    """A party code as the reader writes it: KG/KZ in English, КР/РК in Russian."""
+    code = check_language(lang) if lang else get_language()
+    return PARTY_RU.get(party, party) if code == "ru" else party
 
 
 def month_abbr(month: int, lang: str | None = None) -> str:

@@ -204,5 +204,5 @@ RU_SEASON: dict[str, str] = {
                           "`chutalas schedule`",
     "sch_named_header": "названный год {year}: {what} [{status}]; оперативный лимит {quota:,.1f} млн м³ (по "
                         "Положению {regulation:,.0f}); начальное наполнение: {start}",
-    "sch_named_receipts": "Получение KZ на постах {got:,.1f} млн м³; прирост запасов: {gains}",
+    "sch_named_receipts": "Получение РК на постах {got:,.1f} млн м³; прирост запасов: {gains}",
 }

@@ -74,6 +74,8 @@ def ledger_display(led: pd.DataFrame) -> pd.DataFrame:
     out = led.copy()
     if "rule" in out:  # the rule's name in the current language (its id where the basin file gives none)
         out["rule"] = [ui_text.rule_name(r, led.attrs.get("rule_names", {})) for r in led["rule"]]
+    if "party" in out:
+        out["party"] = [ui_text.party_label(str(p)) for p in led["party"]]
     if "test" in out:  # the test in words in the current language, from the row's numbers
         out["test"] = [ui_text.ledger_test(x.role, x.status, x.required_hm3, x.received_hm3, x.deficit_hm3)
                        for x in led.itertuples()]
@@ -181,7 +183,8 @@ def rules_in_words(led: pd.DataFrame) -> str:
     for x in led.itertuples():
         words = ledger_test(x.role, x.status, x.required_hm3, x.received_hm3, x.deficit_hm3)
         period = x.period_name if get_language() == "en" else period_label(x.period)
-        lines.append(f"- **{rule_name(x.rule, names)}** · {x.party} · {t(f'role_{x.role}')} · {period}: {words}")
+        lines.append(f"- **{rule_name(x.rule, names)}** · {ui_text.party_label(x.party)} · {t(f'role_{x.role}')} · "
+                     f"{period}: {words}")
     return "\n".join(lines)
 
 
@@ -214,6 +217,7 @@ def conflicts_in_words(conflicts: pd.DataFrame, names: dict, nodes: dict) -> tup
     table["rule"] = [what(r, k) for r, k in zip(conflicts["rule"], conflicts["kind"])]
     table["kind"] = [label_or(f"kind_{k}", k) for k in conflicts["kind"]]
     table["period"] = [period_label(p) for p in conflicts["period"]]
+    table["party"] = [ui_text.party_label(str(p)) for p in conflicts["party"]]
     labels = {c: t(f"ledger_col_{c}") for c in ("rule", "kind", "party", "period", "required_hm3")}
     labels["shortfall_hm3"] = t("conflict_col_shortfall_hm3")
     return "\n".join(lines), table.rename(columns={k: v for k, v in labels.items() if k in table.columns})
