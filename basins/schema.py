@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -224,15 +224,19 @@ class _HasRoles:
         return [p for p, role in self.party_roles.items() if role != "reported"]
 
 
+#: An agreement clause's short name per language, as the app, the workbooks and the reports show it
+ClauseName = Annotated[dict[Literal["en", "ru"], str], Field(description=(
+    "short name per language (en, ru), as the app, the workbooks and the reports show the rule; without one they "
+    "show its id"))]
+
+
 class ShareRule(_HasRoles, Entry):
     """Each party's ``share`` of the resource over every period, in the role ``roles`` gives it: an entitlement
     (receipts ≥ (1 − τ)·share·resource), a use ceiling (use ≤ (1 + τ)·share·resource) or reported only."""
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
     description: str = ""
-    name: dict[Literal["en", "ru"], str] = Field(default_factory=dict, description=(
-        "short name per language (en, ru), as the app, the workbooks and the reports show the rule; "
-        "without one they show its id"))
+    name: ClauseName = {}  # (pydantic copies the default for every instance)
     resource_inflows: list[str] = Field(min_length=1, description="inflow nodes whose natural inflow is the shared resource")
     period: Period = "year"
     shares: dict[Country, float]
@@ -253,9 +257,7 @@ class Quota(Entry):
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
     description: str = ""
-    name: dict[Literal["en", "ru"], str] = Field(default_factory=dict, description=(
-        "short name per language (en, ru), as the app, the workbooks and the reports show the rule; "
-        "without one they show its id"))
+    name: ClauseName = {}  # (pydantic copies the default for every instance)
     party: Country
     period: Period = "apr-sep"
     volume_hm3: float = Field(ge=0, le=MAX_VOLUME)
@@ -271,9 +273,7 @@ class StorageSplit(_HasRoles, Entry):
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
     description: str = ""
-    name: dict[Literal["en", "ru"], str] = Field(default_factory=dict, description=(
-        "short name per language (en, ru), as the app, the workbooks and the reports show the rule; "
-        "without one they show its id"))
+    name: ClauseName = {}  # (pydantic copies the default for every instance)
     reservoir: str
     period: Period = "year"
     shares: dict[Country, float]
@@ -318,9 +318,7 @@ class StorageAccount(Entry):
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
     description: str = ""
-    name: dict[Literal["en", "ru"], str] = Field(default_factory=dict, description=(
-        "short name per language (en, ru), as the app, the workbooks and the reports show the rule; "
-        "without one they show its id"))
+    name: ClauseName = {}  # (pydantic copies the default for every instance)
     reservoir: str
     shares: dict[Country, float]
     initial_balance_hm3: dict[Country, float] = Field(description=(

@@ -187,7 +187,10 @@ def add_to_dataset(ds, inp, bal: np.ndarray | None, rel: np.ndarray | None, reli
     new["account_evaporation_hm3"] = (dims, out["ev"], {"units": "hm3/month", "long_name": "evaporation charged "
                                                         "to the party's account (its share, less what its balance "
                                                         "could not pay, plus what it paid for another party)"})
-    ds.update(new) if target is None else target.update(new)
+    if target is None:
+        ds.update(new)
+    else:
+        target.update(new)
 
 
 def table(ds, reservoir: str):

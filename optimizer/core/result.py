@@ -282,7 +282,10 @@ def add_party_receipts(ds: xr.Dataset, inp: Inputs, out: dict | None = None) -> 
                                                      f"water received by each party ({r.id} receipts)"}),
            "entitlement_hm3": (("time", "party"), ent, {"units": "hm3/month", "rule": r.id,
                                                         "long_name": f"share of the basin resource ({r.id})"})}
-    ds.update(new) if out is None else out.update(new)
+    if out is None:
+        ds.update(new)
+    else:
+        out.update(new)
 
 
 def _hm3(v: float) -> str:
