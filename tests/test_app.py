@@ -665,8 +665,9 @@ def test_tradeoffs_tab_is_lazy_and_shows_every_part():
     # value of each clause beside the shadow prices
     open_subtab(at, "sub_clauses")
     clauses, prices = at.dataframe[0].value, at.dataframe[1].value
-    assert set(clauses[t("col_rule")]) == {"chu_1983_shares", "chu_vegetation_kz"}
-    assert t("col_shadow_price") in prices.columns and "chu_1983_shares" in set(prices[t("col_rule")])
+    # by name (not id), as the ledger
+    assert set(clauses[t("col_rule")]) == {"1983 shares of the Chu", "KZ's vegetation-period volume (Apr–Sep)"}
+    assert t("col_shadow_price") in prices.columns and "1983 shares of the Chu" in set(prices[t("col_rule")])
     assert sorted(k.split(":")[0] for k in at.session_state["tradeoffs"]) == \
         ["alternatives", "clauses", "energy_frontier", "frontier"]
     assert not at.error

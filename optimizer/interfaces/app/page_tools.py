@@ -14,6 +14,7 @@ import streamlit as st
 
 import basins
 import optimizer
+from optimizer.core.result import rule_names
 from optimizer.interfaces import ui_text
 from optimizer.interfaces.app.figures import fig_compare
 from optimizer.interfaces.app.files import UPLOAD_MAX_MB, netcdf_bytes
@@ -223,7 +224,7 @@ def render_tradeoffs(page: Page) -> None:
             if df is not None:
                 c1, c2 = st.columns([3, 2])
                 with c1:
-                    table = clauses_table(df)
+                    table = clauses_table(df, rule_names(b))
                     st.dataframe(table, hide_index=True, key="table_clauses",
                                  column_config=num_config(table, special={t("col_shadow_price"): "%.3f"}))
                 with c2:

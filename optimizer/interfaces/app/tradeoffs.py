@@ -14,6 +14,7 @@ from basins import Basin
 
 from optimizer.interfaces.app.figures import PARTY_COLOURS, _date_axis, _layout
 from optimizer.interfaces.app.results import label_or
+from optimizer.interfaces import ui_text
 from optimizer.interfaces.ui_text import t
 
 TRADEOFF_CACHE_MAX = 8  # computed trade-off parts kept per session (oldest dropped first)
@@ -165,8 +166,20 @@ def fig_alternatives(df: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def clauses_table(df: pd.DataFrame) -> pd.DataFrame:
-    return _with_deltas(df, {"rule": "col_rule", "kind": "col_kind", "protects": "col_protects",
+def _by_name(df: pd.DataFrame, names: dict) -> pd.DataFrame:
+    """``df`` with its rules by name and its parties as the reader writes them (ui_text.rule_name, party_label)."""
+    out = df.copy()
+    if "rule" in out:
+        out["rule"] = [ui_text.rule_name(str(r), names) for r in df["rule"]]
+    if "party" in out:
+        out["party"] = [ui_text.party_label(str(p)) for p in df["party"]]
+    return out
+
+
+def clauses_table(df: pd.DataFrame, names: dict | None = None) -> pd.DataFrame:
+    """The clause values (optimizer.analyses.tradeoffs.clause_values), labelled; ``names``: rule id → {language:
+    name} (optimizer.core.result.rule_names), the rules shown by name."""
+    return _with_deltas(_by_name(df, names or {}), {"rule": "col_rule", "kind": "col_kind", "protects": "col_protects",
                              "mode": "col_mode", "shadow_price": "col_shadow_price", "binding": "col_binding_flag"},
                         {"d_objective": "col_d_objective", "margin_before_hm3": "col_margin_before",
                          "margin_after_hm3": "col_margin_after", "consistent": "col_consistent",
@@ -175,7 +188,7 @@ def clauses_table(df: pd.DataFrame) -> pd.DataFrame:
 
 def shadow_prices(ledger: pd.DataFrame) -> pd.DataFrame:
     """The enforced rows of a ledger (hard or soft) with their shadow price, for display beside the clauses."""
-    led = ledger[ledger["mode"].isin(["hard", "soft"])]
+    led = _by_name(ledger[ledger["mode"].isin(["hard", "soft"])], ledger.attrs.get("rule_names", {}))
     out = labelled(led, {"rule": "col_rule", "party": "col_party", "period": "col_period", "mode": "col_mode",
                          "shadow_price": "col_shadow_price"}).copy()
     col = t("col_shadow_price")
