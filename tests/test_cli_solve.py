@@ -61,3 +61,5 @@ def test_infeasible_agreement_exit_2_with_diagnosis(tmp_path, capsys):
     assert main(["solve", str(path)]) == 2
     err = capsys.readouterr().err
     assert "talas_vegetation_kz" in err and "short by" in err and "Traceback" not in err
+    # the rule by its name, the id after it (what the basin file calls it)
+    assert "KZ's vegetation-period volume (Apr–Sep) (talas_vegetation_kz) (quota, KZ," in err, err

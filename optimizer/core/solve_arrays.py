@@ -143,4 +143,4 @@ def diagnose(entry: _ArrayEntry, inp: Inputs, time_limit) -> Exception:
     over, rel = prim[a.col.index("acc_over")], prim[a.col.index("acc_rel")]
     rows += S.account_conflicts(inp, over.reshape(-1, inp.T), rel.reshape(-1, inp.T))
     conflicts = pd.DataFrame(rows, columns=["rule", "kind", "party", "period", "required_hm3", "shortfall_hm3"])
-    return InfeasibleAgreement(conflicts)
+    return InfeasibleAgreement(conflicts, names=res.rule_names(inp.basin))

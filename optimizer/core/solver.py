@@ -346,7 +346,7 @@ def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
         rows += account_conflicts(inp, np.array([prim[v] for v in over_vars]).reshape(-1, T),
                                   np.array([prim[v] for v in rel_vars]).reshape(-1, T))
         conflicts = pd.DataFrame(rows, columns=["rule", "kind", "party", "period", "required_hm3", "shortfall_hm3"])
-        return InfeasibleAgreement(conflicts)
+        return InfeasibleAgreement(conflicts, names=res.rule_names(inp.basin))
     finally:
         set_elastic(m, inp, False)
 
