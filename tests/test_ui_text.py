@@ -553,12 +553,13 @@ def test_an_infeasible_agreement_reads_in_russian_with_names():
     from optimizer.interfaces.app.results import conflicts_in_words
 
     b = basins.load("talas")
+    from optimizer.core.errors import CONFLICT_COLUMNS
+
     rows = pd.DataFrame([
-        ["talas_vegetation_kz", "quota", "KZ", "2025 Apr-Sep", 900.0, 120.5],
-        ["end storage TA_R_KIR", "end_storage", "-", "end", 250.0, 30.0],
+        ["talas_vegetation_kz", "quota", "KZ", "", "2025 Apr-Sep", 900.0, 120.5],
+        ["end storage TA_R_KIR", "end_storage", "-", "TA_R_KIR", "end", 250.0, 30.0],
         ["storage account of KG in TA_R_KIR not overdrawn (the water released and evaporated for KG at most what "
-         "it owns)", "account", "KG", "2025-07 to 2025-08", 40.0, 12.25]],
-        columns=["rule", "kind", "party", "period", "required_hm3", "shortfall_hm3"])
+         "it owns)", "account", "KG", "TA_R_KIR", "2025-07 to 2025-08", 40.0, 12.25]], columns=CONFLICT_COLUMNS)
     nodes = {n.id: n.name for n in b.spec.nodes}
     with ui_text.language("ru"):
         text, table = conflicts_in_words(rows, rule_names(b), nodes)

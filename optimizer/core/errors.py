@@ -9,6 +9,11 @@ class SolveError(RuntimeError):
     """The LP did not give an optimal allocation."""
 
 
+#: the columns of an infeasible agreement's conflicts table; ``reservoir`` names the reservoir of an end-storage or
+#: storage-account row ("" for a basin-file rule), so that a reader's words need not be parsed out of ``rule``
+CONFLICT_COLUMNS = ["rule", "kind", "party", "reservoir", "period", "required_hm3", "shortfall_hm3"]
+
+
 class InfeasibleAgreement(SolveError):
     """Hard rules cannot all hold. ``conflicts`` lists each rule row that had to give way and by how much
     (hm³), as found by an elastic re-solve in which every hard row may fall short at a high cost."""

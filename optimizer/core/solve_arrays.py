@@ -19,7 +19,7 @@ from optimizer.core.assemble import assemble
 from optimizer.core.assemble_highs import ArrayLP
 from optimizer.core.assemble_highs import extract as arrays_extract
 from optimizer.core.assemble_highs import requirement as arrays_requirement
-from optimizer.core.errors import InfeasibleAgreement, SolverFailure, SolverLimit
+from optimizer.core.errors import CONFLICT_COLUMNS, InfeasibleAgreement, SolverFailure, SolverLimit
 from optimizer.core.highs_adapter import TerminationCondition
 from optimizer.core.model import Inputs, build
 
@@ -134,13 +134,15 @@ def diagnose(entry: _ArrayEntry, inp: Inputs, time_limit) -> Exception:
     rows = []
     for i, row in enumerate(inp.rows):
         if row.mode == "hard" and row.applies and excess[i] > 1e-6:
-            rows.append({"rule": row.rule, "kind": row.kind, "party": row.party, "period": row.period.label,
+            rows.append({"rule": row.rule, "kind": row.kind, "party": row.party, "reservoir": "",
+                         "period": row.period.label,
                          "required_hm3": arrays_requirement(inp, row), "shortfall_hm3": float(excess[i])})
     for i, rname in enumerate(res_.node for res_ in inp.basin.spec.reservoirs):
         if end_short[i] > 1e-6:
-            rows.append({"rule": f"end storage {rname}", "kind": "end_storage", "party": "-", "period": "end",
+            rows.append({"rule": f"end storage {rname}", "kind": "end_storage", "party": "-", "reservoir": rname,
+                         "period": "end",
                          "required_hm3": float(inp.end_storage[rname]), "shortfall_hm3": float(end_short[i])})
     over, rel = prim[a.col.index("acc_over")], prim[a.col.index("acc_rel")]
     rows += S.account_conflicts(inp, over.reshape(-1, inp.T), rel.reshape(-1, inp.T))
-    conflicts = pd.DataFrame(rows, columns=["rule", "kind", "party", "period", "required_hm3", "shortfall_hm3"])
+    conflicts = pd.DataFrame(rows, columns=CONFLICT_COLUMNS)
     return InfeasibleAgreement(conflicts, names=res.rule_names(inp.basin))

@@ -44,7 +44,7 @@ from optimizer.core import accounts, second_stage
 from optimizer.core import result as res
 from optimizer.core import timesteps
 from optimizer.core.highs_adapter import PersistentLP, TerminationCondition
-from optimizer.core.errors import InfeasibleAgreement, SolverFailure, SolverLimit
+from optimizer.core.errors import CONFLICT_COLUMNS, InfeasibleAgreement, SolverFailure, SolverLimit
 from optimizer.core.model import Inputs, build, check_numbers, make_inputs, physics, set_data, set_elastic
 from optimizer.core.diagnosis import _ROW_WORDS, _VAR_WORDS, _iis_words, account_conflicts  # noqa: F401
 from optimizer.core.diagnosis import physically_infeasible as _physically_infeasible
@@ -333,19 +333,21 @@ def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
         for a in inp.rows:
             short = prim[m.excess[a.key]]
             if a.mode == "hard" and a.applies and short > 1e-6:
-                rows.append({"rule": a.rule, "kind": a.kind, "party": a.party, "period": a.period.label,
+                rows.append({"rule": a.rule, "kind": a.kind, "party": a.party, "reservoir": "",
+                             "period": a.period.label,
                              "required_hm3": float(pyo.value(m.keep[a.key] * m.requirement[a.key],
                                                              exception=False) if a.kind != "split" else np.nan),
                              "shortfall_hm3": short})
         for rname in m.R:
             short = prim[m.end_short[rname]]
             if short > 1e-6:
-                rows.append({"rule": f"end storage {rname}", "kind": "end_storage", "party": "-", "period": "end",
-                             "required_hm3": float(pyo.value(m.send[rname])), "shortfall_hm3": short})
+                rows.append({"rule": f"end storage {rname}", "kind": "end_storage", "party": "-", "reservoir": rname,
+                             "period": "end", "required_hm3": float(pyo.value(m.send[rname])),
+                             "shortfall_hm3": short})
         T = inp.T
         rows += account_conflicts(inp, np.array([prim[v] for v in over_vars]).reshape(-1, T),
                                   np.array([prim[v] for v in rel_vars]).reshape(-1, T))
-        conflicts = pd.DataFrame(rows, columns=["rule", "kind", "party", "period", "required_hm3", "shortfall_hm3"])
+        conflicts = pd.DataFrame(rows, columns=CONFLICT_COLUMNS)
         return InfeasibleAgreement(conflicts, names=res.rule_names(inp.basin))
     finally:
         set_elastic(m, inp, False)

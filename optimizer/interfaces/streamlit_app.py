@@ -92,7 +92,7 @@ def on_reset() -> None:
 #: widgets whose option labels are in the reader's language (format_func): Streamlit's front end keeps a choice
 #: by its label, so after a language switch it would show none selected (streamlit/streamlit#13611)
 _LABELLED = ("basin", "start_month", "foresight", "operation", "end_storage", "unit", "tradeoff_rules")
-_LABELLED_PREFIXES = ("year_type_", "network_month_")
+_LABELLED_PREFIXES = ("year_type_", "network_month_", "mode_")  # (a rule's mode: mode_<rule>|<basin>|v<n>)
 
 
 def on_language() -> None:
@@ -100,7 +100,7 @@ def on_language() -> None:
     the new language (nothing the user chose is lost or shown unselected)."""
     for k in list(ss.keys()):
         k = str(k)
-        if k in _LABELLED or k.startswith(_LABELLED_PREFIXES) or "|mode_" in k or k.startswith("mode_"):
+        if k in _LABELLED or k.startswith(_LABELLED_PREFIXES):
             ss[k] = ss[k]
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from typing import Any
 
 import pandas as pd
@@ -197,24 +196,23 @@ def conflicts_in_words(conflicts: pd.DataFrame, names: dict, nodes: dict) -> tup
     def num(v: float) -> str:
         return f"{v:,.1f}"
 
-    def what(rule: str, kind: str) -> str:
-        # the two clauses that are not basin-file rules, as optimizer.core (solve_arrays, diagnosis) words them
-        m = re.fullmatch(r"end storage (\S+)", rule) if kind == "end_storage" else None
-        if m:
-            return t("conflict_end_storage", reservoir=nodes.get(m.group(1), m.group(1)))
-        m = re.match(r"storage account of (\S+) in (\S+) ", rule) if kind == "account" else None
-        if m:
-            return t("conflict_account", party=m.group(1), reservoir=nodes.get(m.group(2), m.group(2)))
-        return rule_name(rule, names)
+    def what(c) -> str:
+        # the clauses that are not basin-file rules by their reservoir (optimizer.core.errors.CONFLICT_COLUMNS)
+        reservoir = nodes.get(c.reservoir, c.reservoir)
+        if c.kind == "end_storage":
+            return t("conflict_end_storage", reservoir=reservoir)
+        if c.kind == "account":
+            return t("conflict_account", party=c.party, reservoir=reservoir)
+        return rule_name(c.rule, names)
 
     lines = [t("conflicts_intro")]
     for c in conflicts.itertuples():
-        lines.append("- " + t("conflict_line", rule=what(c.rule, c.kind), kind=label_or(f"kind_{c.kind}", c.kind),
+        lines.append("- " + t("conflict_line", rule=what(c), kind=label_or(f"kind_{c.kind}", c.kind),
                                   party=c.party, period=period_label(c.period), short=num(c.shortfall_hm3),
                                   required=num(c.required_hm3)))
     lines.append(t("conflicts_fix"))
-    table = conflicts.copy()
-    table["rule"] = [what(r, k) for r, k in zip(conflicts["rule"], conflicts["kind"])]
+    table = conflicts.drop(columns=["reservoir"], errors="ignore")  # (named in the rule's words)
+    table["rule"] = [what(c) for c in conflicts.itertuples()]
     table["kind"] = [label_or(f"kind_{k}", k) for k in conflicts["kind"]]
     table["period"] = [period_label(p) for p in conflicts["period"]]
     table["party"] = [ui_text.party_label(str(p)) for p in conflicts["party"]]
