@@ -549,7 +549,7 @@ def test_an_infeasible_agreement_reads_in_russian_with_names():
     import pandas as pd
 
     import basins
-    from optimizer.core.result import rule_names
+    from optimizer.core.agreement import rule_names
     from optimizer.interfaces.app.results import conflicts_in_words
 
     b = basins.load("talas")

@@ -221,3 +221,10 @@ def ledger_rows(basin: Basin, times: pd.DatetimeIndex) -> list[Row]:
                 out.append(Row(s.id, "split", p, g, s.receipts[p], s.mode if role != "reported" else "reported",
                                s.tolerance, s.penalty, share=s.shares[p], reservoir=s.reservoir, role=role))
     return out
+
+
+def rule_names(basin) -> dict[str, dict[str, str]]:
+    """rule id → its names per language ({} when the basin file gives none: readers see the id)."""
+    a = basin.spec.agreement
+    return {r.id: dict(r.name) for r in [*a.share_rules, *a.quotas, *a.storage_splits, *a.storage_accounts]
+            if getattr(r, "name", None)}

@@ -19,7 +19,7 @@ class InfeasibleAgreement(SolveError):
     (hm³), as found by an elastic re-solve in which every hard row may fall short at a high cost."""
 
     def __init__(self, conflicts: pd.DataFrame, note: str = "", names: dict | None = None):
-        """``names``: rule id → {language: name} (optimizer.core.result.rule_names): a rule with an English name is
+        """``names``: rule id → {language: name} (optimizer.core.agreement.rule_names): a rule with an English name is
         written by it, its id after it."""
         self.conflicts = conflicts
         lines = ["The hard rules cannot all hold with this water. In the closest feasible allocation these fall short:"]

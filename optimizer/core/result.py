@@ -24,7 +24,7 @@ import xarray as xr
 from basins.loading import atomic_output
 
 from optimizer.core import accounts, bed_loss
-from optimizer.core.agreement import Period, Row, ledger_rows
+from optimizer.core.agreement import Period, Row, ledger_rows, rule_names
 from optimizer.core.balance import LONG_NAMES
 from optimizer.core.timesteps import month_fraction
 from optimizer.core.model import ELASTIC_PENALTY, ENV_PENALTY, FLOW_COST, LOSS_COST, SPILL_PENALTY, Inputs
@@ -339,12 +339,6 @@ def ledger(ds: xr.Dataset, inp: Inputs, row_dual: dict[str, float]) -> pd.DataFr
     df.attrs["rule_names"] = rule_names(inp.basin)  # what a reader is shown instead of the ids (interfaces)
     return df
 
-
-def rule_names(basin) -> dict[str, dict[str, str]]:
-    """rule id → its names per language ({} when the basin file gives none: readers see the id)."""
-    a = basin.spec.agreement
-    return {r.id: dict(r.name) for r in [*a.share_rules, *a.quotas, *a.storage_splits, *a.storage_accounts]
-            if getattr(r, "name", None)}
 
 
 def cost_sharing(ds: xr.Dataset, inp: Inputs) -> pd.DataFrame:

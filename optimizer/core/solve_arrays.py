@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.core import result as res
+from optimizer.core.agreement import rule_names
 from optimizer.core import solver as S
 from optimizer.core.assemble import assemble
 from optimizer.core.assemble_highs import ArrayLP
@@ -145,4 +146,4 @@ def diagnose(entry: _ArrayEntry, inp: Inputs, time_limit) -> Exception:
     over, rel = prim[a.col.index("acc_over")], prim[a.col.index("acc_rel")]
     rows += S.account_conflicts(inp, over.reshape(-1, inp.T), rel.reshape(-1, inp.T))
     conflicts = pd.DataFrame(rows, columns=CONFLICT_COLUMNS)
-    return InfeasibleAgreement(conflicts, names=res.rule_names(inp.basin))
+    return InfeasibleAgreement(conflicts, names=rule_names(inp.basin))

@@ -42,6 +42,7 @@ from basins.network import spill_node
 
 from optimizer.core import accounts, second_stage
 from optimizer.core import result as res
+from optimizer.core.agreement import rule_names
 from optimizer.core import timesteps
 from optimizer.core.highs_adapter import PersistentLP, TerminationCondition
 from optimizer.core.errors import CONFLICT_COLUMNS, InfeasibleAgreement, SolverFailure, SolverLimit
@@ -348,7 +349,7 @@ def _diagnose(entry: _Entry, inp: Inputs, time_limit) -> Exception:
         rows += account_conflicts(inp, np.array([prim[v] for v in over_vars]).reshape(-1, T),
                                   np.array([prim[v] for v in rel_vars]).reshape(-1, T))
         conflicts = pd.DataFrame(rows, columns=CONFLICT_COLUMNS)
-        return InfeasibleAgreement(conflicts, names=res.rule_names(inp.basin))
+        return InfeasibleAgreement(conflicts, names=rule_names(inp.basin))
     finally:
         set_elastic(m, inp, False)
 

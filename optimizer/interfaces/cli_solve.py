@@ -149,8 +149,7 @@ def print_result(r, out: TextIO) -> None:
     m, ds = r.manifest, r.dataset
     o = m["options"]
     steps = "" if o.get("step", "month") == "month" else t("cli_steps", n=o["steps"], step=_word("step_", o["step"]))
-    ru = ui_text.get_language() == "ru" and ds.attrs.get("basin_name_ru")
-    print(t("cli_solve_head", basin=ds.attrs["basin_name_ru"] if ru else ds.attrs["basin_name"],
+    print(t("cli_solve_head", basin=ui_text.dataset_basin_name(ds),
             year_type=_word("year_type_", o["year_type"]), months=o["months"],
             start=o["start"][:7] + steps, foresight=_word("foresight_short_", o["foresight"]),
             operation=_word("operation_", o["operation"]), status=m["status"],

@@ -199,3 +199,9 @@ def dataset_node_names(ds, lang: str | None = None) -> list[str]:
     en = [str(n) for n in ds["node_name"].values] if "node_name" in ds else ids
     ru = [str(n) for n in ds["node_name_ru"].values] if code == "ru" and "node_name_ru" in ds else [""] * len(ids)
     return [r or e or i for r, e, i in zip(ru, en, ids)]
+
+
+def dataset_basin_name(ds, lang: str | None = None) -> str:
+    """A result Dataset's basin name in ``lang`` (its ``basin_name_ru`` attribute in Russian where given)."""
+    ru = check_language(lang or get_language()) == "ru" and ds.attrs.get("basin_name_ru")
+    return str(ds.attrs["basin_name_ru"] if ru else ds.attrs["basin_name"])

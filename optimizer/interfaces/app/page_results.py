@@ -17,7 +17,7 @@ from optimizer.interfaces.app.figures import (_times, border_party, fig_accounts
                                               fig_water_values, first_rule_period)
 from optimizer.interfaces.app.files import ledger_csv
 from optimizer.interfaces.app.page_common import Page, exact, figure, heading, show_problems
-from optimizer.core.result import rule_names
+from optimizer.core.agreement import rule_names
 from optimizer.interfaces.app.results import (conflicts_in_words, first_rule_role, ledger_styled, party_totals,
                                               result_label, rules_in_words, solve_key)
 from optimizer.interfaces.ui_text import month_abbr, t

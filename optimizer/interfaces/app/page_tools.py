@@ -14,7 +14,7 @@ import streamlit as st
 
 import basins
 import optimizer
-from optimizer.core.result import rule_names
+from optimizer.core.agreement import rule_names
 from optimizer.interfaces import ui_text
 from optimizer.interfaces.app.figures import fig_compare
 from optimizer.interfaces.app.files import UPLOAD_MAX_MB, netcdf_bytes

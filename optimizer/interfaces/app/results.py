@@ -190,7 +190,7 @@ def rules_in_words(led: pd.DataFrame) -> str:
 def conflicts_in_words(conflicts: pd.DataFrame, names: dict, nodes: dict) -> tuple[str, pd.DataFrame]:
     """An infeasible agreement's diagnosis in the current language: the message (each rule that had to give way
     by its name, how short, of how much) and the table, labelled (``names``: rule id → {language: name},
-    optimizer.core.result.rule_names; ``nodes``: node id → name)."""
+    optimizer.core.agreement.rule_names; ``nodes``: node id → name)."""
     from optimizer.interfaces.ui_text import period_label, rule_name
 
     def num(v: float) -> str:

@@ -178,7 +178,7 @@ def _by_name(df: pd.DataFrame, names: dict) -> pd.DataFrame:
 
 def clauses_table(df: pd.DataFrame, names: dict | None = None) -> pd.DataFrame:
     """The clause values (optimizer.analyses.tradeoffs.clause_values), labelled; ``names``: rule id → {language:
-    name} (optimizer.core.result.rule_names), the rules shown by name."""
+    name} (optimizer.core.agreement.rule_names), the rules shown by name."""
     return _with_deltas(_by_name(df, names or {}), {"rule": "col_rule", "kind": "col_kind", "protects": "col_protects",
                              "mode": "col_mode", "shadow_price": "col_shadow_price", "binding": "col_binding_flag"},
                         {"d_objective": "col_d_objective", "margin_before_hm3": "col_margin_before",
