@@ -13,9 +13,9 @@ def test_solve_prints_receipts_ledger_and_writes_files(tmp_path, capsys):
     r = optimizer.Result.from_netcdf(out)
     kz = r.summary().loc["KZ", "received_hm3"]
     assert f"{kz:,.0f}" in text  # the printed receipts are the model's
-    assert "talas_1983_shares" in text and "Storage accounts of TA_R_KIR" in text
+    assert "talas_1983_shares" in text and "Storage accounts of Kirov reservoir (TA_R_KIR)" in text
     kz_end = float(r.dataset["account_hm3"].sel(reservoir="TA_R_KIR", party="KZ").isel(time=-1))
-    assert f"{kz_end:,.0f}" in text.split("Storage accounts of TA_R_KIR")[1]  # the printed balances are the model's
+    assert f"{kz_end:,.0f}" in text.split("Storage accounts of Kirov reservoir (TA_R_KIR)")[1]  # the printed balances are the model's
     assert led.read_text().splitlines()[0].startswith("rule,kind,party,role,period")
     assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temporary file
 

@@ -160,13 +160,13 @@ def print_result(r, out: TextIO) -> None:
     s = r.summary()
     if len(s):
         print(t("cli_party_counts"), file=out)
-        rows = [[p, _fmt_hm3(v.received_hm3), _fmt_hm3(v.entitlement_hm3), _fmt_hm3(v.demand_hm3),
+        rows = [[ui_text.party_label(p), _fmt_hm3(v.received_hm3), _fmt_hm3(v.entitlement_hm3), _fmt_hm3(v.demand_hm3),
                  _fmt_hm3(v.delivery_hm3), _fmt_hm3(v.shortage_hm3)] for p, v in s.iterrows()]
         _table(rows, [t("cli_party"), t("cli_col_counted"), t("cli_col_share_of_resource"), t("cli_col_demand"),
                       t("cli_col_delivered"), t("cli_col_shortage")], out, right={1, 2, 3, 4, 5})
     print("\n" + t("cli_shortage_by_demand"), file=out)
     sh = ds["shortage_hm3"].sum("time")
-    rows = [[f"{spec_names.get(str(d), d)} ({d})", str(ds["demand_party"].sel(demand=d).item()),
+    rows = [[f"{spec_names.get(str(d), d)} ({d})", ui_text.party_label(str(ds["demand_party"].sel(demand=d).item())),
              _fmt_hm3(float(ds["demand_hm3"].sel(demand=d).sum())), _fmt_hm3(float(sh.sel(demand=d)))]
             for d in ds["demand"].values]
     _table(rows, [t("cli_demand_node"), t("cli_party"), t("cli_col_demand"), t("cli_col_shortage")], out, right={2, 3})
@@ -184,7 +184,7 @@ def print_result(r, out: TextIO) -> None:
         print_costs(r.cost_sharing, out)
     elif len(r.cost_sharing):
         print("\n" + t("cli_cost_sharing"), file=out)
-        rows = [[c.facility, c.party, _fmt_hm3(c.water_hm3), f"{c.share:.1%}" if c.share == c.share else "-",
+        rows = [[c.facility, ui_text.party_label(c.party), _fmt_hm3(c.water_hm3), f"{c.share:.1%}" if c.share == c.share else "-",
                  f"{c.cost_usd:,.0f}" if c.cost_usd == c.cost_usd else "-"] for c in r.cost_sharing.itertuples()]
         _table(rows, [t("cli_facility_col"), t("cli_party"), t("cli_water_hm3"), t("cli_share"), t("cli_cost_usd")],
                out, right={2, 3, 4})
@@ -201,7 +201,7 @@ def print_ledger(led, out: TextIO) -> None:
         rule = x.rule if name == x.rule else f"{name} ({x.rule})"
         test = x.test if en else ui_text.ledger_test(x.role, x.status, x.required_hm3, x.received_hm3, x.deficit_hm3)
         period = (x.period_name if en else ui_text.period_label(x.period)) + ("" if x.complete else t("period_partial"))
-        rows.append([rule, x.party, t(f"role_{x.role}"), period,
+        rows.append([rule, ui_text.party_label(x.party), t(f"role_{x.role}"), period,
                      _word("mode_", x.mode), _fmt_hm3(x.required_hm3), _fmt_hm3(x.received_hm3), test,
                      f"{price:.3g}" if price == price and abs(price) > 1e-9 else "0"])
     _table(rows, t("cli_ledger_cols").split("|"), out, right={5, 6, 8})
@@ -210,7 +210,7 @@ def print_ledger(led, out: TextIO) -> None:
 
 def print_water_balance(wb, out: TextIO) -> None:
     cols = [c for c in wb.columns]
-    rows = [[str(i[0]), str(i[1])] + [_fmt_hm3(float(v)) if abs(float(v)) >= 5e-7 else "0" for v in row]
+    rows = [[str(i[0]), ui_text.party_label(str(i[1]))] + [_fmt_hm3(float(v)) if abs(float(v)) >= 5e-7 else "0" for v in row]
             for i, row in zip(wb.index, wb.to_numpy())]
     en = ui_text.get_language() == "en"
     rows = [[r[0] if en else ui_text.period_label(r[0].replace(" hydrological year (Oct–Sep)", " hydro-year")
@@ -229,7 +229,7 @@ def print_costs(costs, out: TextIO) -> None:
     pct = lambda v: f"{v:.1%}" if v == v else "-"  # noqa: E731
     om = costs[costs["item"] == "O&M"]
     print("\n" + t("cli_costs"), file=out)
-    rows = [[c.name, c.party, _fmt_hm3(c.facility_water_hm3), _fmt_hm3(c.water_hm3), _fmt_hm3(c.unattributed_hm3),
+    rows = [[c.name, ui_text.party_label(c.party), _fmt_hm3(c.facility_water_hm3), _fmt_hm3(c.water_hm3), _fmt_hm3(c.unattributed_hm3),
              pct(c.share), f"{c.cost_usd:,.0f}"] for c in om.itertuples()]
     _table(rows, t("cli_cost_cols").split("|"), out, right={2, 3, 4, 5, 6})
     for _, g in om.groupby("facility", sort=False):
@@ -237,7 +237,7 @@ def print_costs(costs, out: TextIO) -> None:
     cap = costs[costs["item"] != "O&M"]
     if len(cap):
         print("\n" + t("cli_capital"), file=out)
-        rows = [[c.item, c.party, f"{c.cost:,.0f} {c.currency}" if c.cost == c.cost else t("cli_cost_unpublished"),
+        rows = [[c.item, ui_text.party_label(c.party), f"{c.cost:,.0f} {c.currency}" if c.cost == c.cost else t("cli_cost_unpublished"),
                  pct(c.share), c.share_basis] for c in cap.itertuples()]
         _table(rows, t("cli_capital_cols").split("|"), out, right={2, 3})
 
@@ -256,8 +256,18 @@ def print_accounts(r, out: TextIO) -> None:
         if not np.isfinite(ds["account_hm3"].sel(reservoir=res).values).any():
             continue
         df = table(ds, str(res))
-        print("\n" + t("cli_accounts", reservoir=str(res)), file=out)
+        names = dict(zip(map(str, ds["node"].values), ui_text.dataset_node_names(ds)))
+        print("\n" + t("cli_accounts", reservoir=f"{names.get(str(res), res)} ({res})"), file=out)
         rows = [[m] + [_fmt_hm3(v if abs(v) > 5e-7 else 0.0) for v in row] for m, row in zip(df.index, df.to_numpy())]
-        _table(rows, [t(f"step_{df.index.name}")] + [c.replace(" hm3", "") for c in df.columns], out,
+        _table(rows, [t(f"step_{df.index.name}")] + [_account_column(c) for c in df.columns], out,
                right=set(range(1, df.shape[1] + 1)))
+
+
+def _account_column(column: str) -> str:
+    """A column of optimizer.core.accounts.table (``KZ release hm3``, ``storage above dead hm3``) in the reader's
+    words."""
+    party, _, what = column.removesuffix(" hm3").partition(" ")
+    if what in ("release", "balance"):
+        return t(f"account_{what}", party=party)
+    return t("account_total")
 
