@@ -67,7 +67,7 @@ def bilingual(df: pd.DataFrame, step: str, headers: dict = HEADERS) -> pd.DataFr
 def ledger_table(ledger: pd.DataFrame) -> pd.DataFrame:
     """The ledger as exchanged: each row's role (entitlement, use ceiling, quota) and its test in words, in
     Russian and English, so that a ceiling not reached never reads as a shortfall."""
-    from optimizer.interfaces.ui_text import ledger_test, rule_name
+    from optimizer.interfaces.ui_text import ledger_test, party_label, period_label, rule_name
 
     keep = [c for c in LEDGER_HEADERS if c in ledger.columns]
     out = ledger[keep].copy()
@@ -75,6 +75,11 @@ def ledger_table(ledger: pd.DataFrame) -> pd.DataFrame:
         names = ledger.attrs.get("rule_names", {})
         out["rule"] = [" / ".join(dict.fromkeys((rule_name(r, names, "ru"), rule_name(r, names, "en"))))
                        for r in ledger["rule"]]
+    if "period" in out:  # the period in both languages, as the role and the test
+        en = ledger["period_name"] if "period_name" in ledger else ledger["period"]
+        out["period"] = [f"{period_label(str(p), 'ru')} / {e}" for p, e in zip(ledger["period"], en)]
+    if "party" in out:  # КР / KG, РК / KZ
+        out["party"] = [f"{party_label(str(p), 'ru')} / {p}" for p in ledger["party"]]
     if "role" in out:
         out["role"] = [f"{t_ru} / {t_en}" for t_ru, t_en in zip(
             (ROLE_RU.get(r, r) for r in ledger["role"]), (ROLE_EN.get(r, r) for r in ledger["role"]))]
