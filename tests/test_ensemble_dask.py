@@ -57,6 +57,35 @@ def test_where_members_run_is_chosen_from_the_size_of_the_run():
         dask_run.choose(2, 12, None, "nonsense", 2)
 
 
+def test_guided_chunks_cover_every_member_once_and_end_in_single_members():
+    """Chunks of decreasing size: the first ~1/(2 x workers) of the members, the last ones single members, so a
+    worker waits at most one member for the other at the end (equal chunks of 7 left one worker 28 of 50)."""
+    for n, w in [(50, 2), (1, 2), (7, 3), (1000, 2), (200, 8)]:
+        chunks = dask_run.guided_chunks(n, w)
+        assert [k for c in chunks for k in c] == list(range(n))  # every member once, in order
+        sizes = [len(c) for c in chunks]
+        assert sizes == sorted(sizes, reverse=True) and sizes[-1] == 1 and max(sizes) <= dask_run.MAX_CHUNK
+    assert [len(c) for c in dask_run.guided_chunks(50, 2)] == [13, 10, 7, 5, 4, 3, 2, 2, 1, 1, 1, 1]
+
+
+def test_the_local_cluster_runs_its_workers_with_the_measured_settings():
+    """The settings of dask_run.LOCAL_CLUSTER_CONFIG reach the worker processes: no profiler, a slow event-loop
+    tick and system monitor, and no MALLOC_TRIM_THRESHOLD_ in their environment (Dask's nannies set it to 65536)."""
+    import dask
+    from distributed import Client
+
+    cluster = dask_run.local_cluster(1)
+    try:
+        with Client(cluster) as client:
+            (got,) = client.run(lambda: (dask.config.get("distributed.worker.profile.enabled"),
+                                         dask.config.get("distributed.admin.tick.interval"),
+                                         os.environ.get("MALLOC_TRIM_THRESHOLD_"))).values()
+    finally:
+        dask_run.quiet_close(None, cluster)
+    assert got == (False, "1s", None)
+    assert dask.config.get("distributed.worker.profile.enabled") is True  # this process's config is untouched
+
+
 def _cli(args: list[str], env_extra: dict, cwd: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", **env_extra)
     return subprocess.run([sys.executable, "-m", "optimizer", "ensemble", "talas", "--members", "8", "--seed", "4",

@@ -17,7 +17,8 @@ the type the published figures imply, scaled where a published share of the norm
   the ``dry`` typical year [E].
 
 Start storage (1 April): Kirov 445.6 hm³ on 21 Apr 2023 [P] (2023); Kirov ≈ 471 hm³ in Feb 2025 [E] (2025);
-Orto-Tokoy 343 hm³ on 15 March (year ambiguous, probably 2023) [P] (2023). Where no volume is published the run
+Orto-Tokoy ≈ 432.6 hm³ on 1 April 2023 [D] (2023: 8.55 hm³ on 2 Aug plus the Apr–Aug net drawdown, 654 released
+less 230 in; a lower bound, evaporation ignored; the 343 hm³ of 15 March used before is dated 2022 by its page). Where no volume is published the run
 starts from the basin's initial storage and ends at least there (cyclic), and says so.
 
 Operative quota: the Commission's published plan for the year and basin (data/observed); without one, the
@@ -109,8 +110,9 @@ def scenario(basin: str, year: int) -> NamedYear:
         f = figure("chu", 2023, "flow % of norm", "8 gauges")
         ny = NamedYear(basin, year, "normal", f.value / 100,
                        Figure(f.value / 100, "x normal", "D", f.source, "normal year x 0.78 (Chu rivers Apr-Jun 78% of norm)"))
-        ny.initial_storage["CH_R_OT"] = figure("chu", "2022 or 2023", "storage", "Orto-Tokoy", "15 March")
-        ny.initial_storage["CH_R_OT"].status += " (year ambiguous, taken as 2023 [E])"
+        # 1 April 2023 [D]: the 2 Aug minimum plus the Apr-Aug net drawdown (the 343 hm3 of 15 March, used until
+        # 2026-12-03, is dated 2022 by its page)
+        ny.initial_storage["CH_R_OT"] = figure("chu", 2023, "storage", "Orto-Tokoy", "1 April 2023")
         ny.checks.append(Check("KZ vegetation receipts, Chu", ("chu",), _ts("2023-04-01"), _ts("2023-09-30"),
                                figure("chu", 2023, "KZ vegetation receipts (actual)", "Chu")))
     elif basin == "talas" and year == 2023:

@@ -31,8 +31,10 @@ _KB_PER_ROW_OR_COL = 0.5
 
 
 class _ArrayEntry:
-    """A kept HiGHS instance for one LP structure; every solve re-assembles the numbers and pushes to HiGHS only
-    the changed bounds, or passes the whole LP where more changed (push_changes)."""
+    """A kept HiGHS instance for one LP structure; every solve re-assembles the numbers. A warm solve pushes to
+    HiGHS only the changed bounds (push_changes), or passes the whole LP where more changed; a cold solve always
+    passes the whole LP, so that its answer cannot depend on what the instance solved before (an ensemble's
+    members in another order or chunking: tests/test_solver_limits.py)."""
 
     model = None
 
@@ -70,12 +72,15 @@ def _evict() -> None:
 def solve_entry(entry: _ArrayEntry, inp: Inputs, time_limit: float | None,
                 warm: bool = False) -> tuple[res.Solution, str]:
     """As :func:`optimizer.core.solver._solve_entry`, on the assembled LP (both stages; ``warm``: stage 1 from the
-    previous basis, which a freshly passed LP of the same shape keeps)."""
+    previous basis, which a freshly passed LP of the same shape keeps). Cold, the whole LP is passed (one
+    ``passModel``: 3.3–3.5 ms, 1–2 % of a cold 120-month solve) rather than the changed bounds pushed: measured on
+    ten 120-month Talas members, pushing made what HiGHS kept from the previous member decide which of them ended
+    unsure (one SolverFailure in file order, three in reverse order)."""
     with entry.lock:
         entry.warm = warm
         t0 = time.perf_counter()
         a = assemble(inp)
-        if not push_changes(entry.lp, a):
+        if not (warm and push_changes(entry.lp, a)):
             entry.lp.pass_model(a)
         entry.build_s = time.perf_counter() - t0
         entry.mb = (a.shape[0] + a.shape[1]) * _KB_PER_ROW_OR_COL / 1024
