@@ -38,7 +38,7 @@ MAX_CHUNK = 25  # members per task at most (progress granularity, load balance)
 #: the statistical profiler samples every thread's stack every 10 ms; the event-loop tick (20 ms) and the system
 #: monitor (500 ms) wake that loop; and ``MALLOC_TRIM_THRESHOLD_=65536``, which Dask's nannies put into their
 #: workers' environment, makes glibc hand freed memory back to the system after every large array, so the next
-#: member maps it again. Together: 2-worker efficiency 0.89 → 0.97 (Chu, 50 members x 120 months).
+#: member maps it again. 2-worker efficiency (Chu, 50 members x 120 months, one probe): profiler off 0.89, all four 0.97.
 LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "1s",
@@ -94,7 +94,7 @@ def guided_chunks(n: int, workers: int) -> list[list[int]]:
     """Members ``0 … n-1`` in chunks of decreasing size (guided self-scheduling): each chunk takes
     ``ceil(rest / (2 × workers))`` members, at most :data:`MAX_CHUNK`, so the first tasks are large (few task
     overheads) and the last ones single members: when the queue runs dry, a worker waits at most for one member,
-    not for one chunk. With equal chunks of ``ceil(n / (4 × workers))`` (sessions 3–5), 50 members on 2 workers
+    not for one chunk. With equal chunks of ``ceil(n / (4 × workers))`` (before 2026-12-03), 50 members on 2 workers
     were 7 chunks of 7 and one of 1: one worker solved 28 members while the other solved 22, which bounds the
     efficiency at 25/28 = 0.89 before any overhead (docs/ensembles.md §4)."""
     out: list[list[int]] = []

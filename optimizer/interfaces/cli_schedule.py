@@ -1,6 +1,6 @@
 """``chutalas schedule``: propose the season's schedule, operate it, compare with what was published, re-plan.
 
-    chutalas schedule BASIN [--year 2025] [--named] [--forecast F] [--step dekad] [--schedule FILE]
+    chutalas schedule BASIN [--year 2025] [--forecast F] [--step dekad] [--schedule FILE]
                             [--replan YYYY-MM-DD] [--out FILE.xlsx|.csv] [--json]
 
 ``--year`` with a named year (2023, 2024, 2025) builds the season from data/observed (inflow type and scale,
