@@ -126,3 +126,35 @@ def test_an_inflow_edit_pushes_only_the_changed_bounds_and_solves_as_a_fresh_mod
     for v in FLOWS:
         np.testing.assert_allclose(warm.dataset[v].values, cold.dataset[v].values, atol=1e-6, err_msg=v)
     assert warm.objective == cold.objective or abs(warm.objective - cold.objective) <= 1e-9 * abs(cold.objective)
+
+
+def test_a_column_fixed_or_freed_by_an_edit_passes_the_whole_lp():
+    """HiGHS holds a fixed column's cost in the objective's constant (assemble_highs.fixed_cost_moved), so bounds
+    that fix or free a column, or move a fixed one, cannot be pushed alone: the cost HiGHS holds would be stale.
+    push_changes refuses them (the caller passes the whole LP); other bound changes are pushed."""
+    from dataclasses import replace
+
+    from optimizer.core import solve_arrays
+    from optimizer.core.assemble import assemble
+    from optimizer.core.assemble_highs import ArrayLP
+    from optimizer.core.horizon_inputs import horizon, inflow_series
+    from optimizer.core.model import make_inputs
+
+    b = basins.load("talas")
+    times = horizon("2025-01", 12, "month")
+    a = assemble(make_inputs(b, times, inflow_series(b, times, "normal", "month"), step="month"))
+    free = int(np.flatnonzero((a.col_lo < a.col_hi) & (a.cost > 0))[0])
+    fixed = int(np.flatnonzero((a.col_lo == a.col_hi) & (a.cost > 0))[0])
+
+    def with_bounds(j, lo, hi):
+        col_lo, col_hi = a.col_lo.copy(), a.col_hi.copy()
+        col_lo[j], col_hi[j] = lo, hi
+        return replace(a, col_lo=col_lo, col_hi=col_hi)
+
+    for edited, pushed in [(with_bounds(free, a.col_lo[free], a.col_lo[free]), False),  # fixed by the edit
+                           (with_bounds(fixed, 0.0, 5.0), False),  # freed
+                           (with_bounds(fixed, 1.0, 1.0), False),  # a fixed column moved: the constant changes
+                           (with_bounds(free, a.col_lo[free], a.col_lo[free] + 7.0), True)]:  # only a bound moved
+        lp = ArrayLP()
+        lp.pass_model(a)
+        assert solve_arrays.push_changes(lp, edited) is pushed

@@ -41,13 +41,29 @@ if hasattr(_MS, "kInterrupt"):
     _STATUS[_MS.kInterrupt] = TerminationCondition.interrupted
 
 
+def fixed_cost_moved(a: Assembled) -> tuple[np.ndarray, float]:
+    """(costs, offset) of ``a`` with the cost of every fixed column (lower bound = upper bound) moved into the
+    objective's constant: the same LP, the same objective value. Outside the infeasibility diagnosis the overdraft
+    and end-storage shortfall columns are fixed at 0 but carry 1e6 per hm³, and HiGHS's postsolve then returned
+    bases with dual infeasibilities of ~3.6e7 (2026-12-03): of 50 Talas members × 120 months, 20 ended unsure
+    after the first run (Unknown, Notset, or Optimal with an infeasible primal), 0 with these costs moved."""
+    fixed = np.isfinite(a.col_lo) & (a.col_lo == a.col_hi) & (a.cost != 0)
+    if not fixed.any():
+        return a.cost, a.offset
+    cost = np.array(a.cost, dtype=float)
+    offset = a.offset + float(cost[fixed] @ np.asarray(a.col_lo, dtype=float)[fixed])
+    cost[fixed] = 0.0
+    return cost, offset
+
+
 def highs_lp(a: Assembled) -> highspy.HighsLp:
-    """The assembled LP as a ``highspy.HighsLp`` (column-wise matrix, minimisation)."""
+    """The assembled LP as a ``highspy.HighsLp`` (column-wise matrix, minimisation), the cost of its fixed
+    columns moved into the constant (:func:`fixed_cost_moved`)."""
     lp = highspy.HighsLp()
     lp.num_row_, lp.num_col_ = a.shape
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = a.cost, a.col_lo, a.col_hi
+    lp.col_cost_, lp.offset_ = fixed_cost_moved(a)
+    lp.col_lower_, lp.col_upper_ = a.col_lo, a.col_hi
     lp.row_lower_, lp.row_upper_ = a.row_lo, a.row_hi
-    lp.offset_ = a.offset
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.A.indptr, a.A.indices, a.A.data
     return lp

@@ -71,7 +71,9 @@ def unsure(h: highspy.Highs) -> bool:
                                         and h.getInfo().primal_solution_status != 2)
 
 
-#: the solves tried, from scratch, one after another while HiGHS ends unsure (run_highs); measured on 50 members ×
+#: the solves tried, from scratch, one after another while HiGHS ends unsure (run_highs), a safety net since the fixed
+#: columns' costs moved to the objective's constant (assemble_highs.fixed_cost_moved: 0 of those 50 members unsure
+#: at the first run); before that, measured on 50 members ×
 #: 120 months of the Talas (scenarios.generate, seed 1; the Kirov account rows hold coefficients down to 3e-5):
 #: unsure after the first run 18, after the primal simplex without presolve 13, without scaling 6, without scaling
 #: or presolve 3 (2026-12-03)

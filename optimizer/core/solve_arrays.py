@@ -17,7 +17,7 @@ from optimizer.core import result as res
 from optimizer.core.agreement import rule_names
 from optimizer.core import solver as S
 from optimizer.core.assemble import assemble
-from optimizer.core.assemble_highs import ArrayLP
+from optimizer.core.assemble_highs import ArrayLP, fixed_cost_moved
 from optimizer.core.assemble_highs import extract as arrays_extract
 from optimizer.core.assemble_highs import requirement as arrays_requirement
 from optimizer.core.errors import CONFLICT_COLUMNS, InfeasibleAgreement, SolverFailure, SolverLimit
@@ -99,6 +99,9 @@ def push_changes(lp: ArrayLP, a) -> bool:
             np.array_equal(prev.cost, a.cost) and np.array_equal(prev.A.indptr, a.A.indptr)
             and np.array_equal(prev.A.indices, a.A.indices) and np.array_equal(prev.A.data, a.A.data)):
         return False
+    if not (np.array_equal(prev.col_lo == prev.col_hi, a.col_lo == a.col_hi)
+            and fixed_cost_moved(prev)[1] == fixed_cost_moved(a)[1]):
+        return False  # a column fixed or freed, or a fixed column moved: its cost in HiGHS would be stale
     h = lp.highs
     cols = np.flatnonzero((prev.col_lo != a.col_lo) | (prev.col_hi != a.col_hi)).astype(np.int32)
     rows = np.flatnonzero((prev.row_lo != a.row_lo) | (prev.row_hi != a.row_hi)).astype(np.int32)
