@@ -68,11 +68,14 @@ def test_guided_chunks_cover_every_member_once_and_end_in_single_members():
     assert [len(c) for c in dask_run.guided_chunks(50, 2)] == [13, 10, 7, 5, 4, 3, 2, 2, 1, 1, 1, 1]
 
 
-def test_the_local_cluster_runs_its_workers_with_the_measured_settings():
+def test_the_local_cluster_runs_its_workers_with_the_measured_settings(monkeypatch):
     """The settings of dask_run.LOCAL_CLUSTER_CONFIG reach the worker processes: no profiler, a slow event-loop
-    tick and system monitor, and no MALLOC_TRIM_THRESHOLD_ in their environment (Dask's nannies set it to 65536)."""
+    tick and system monitor, and no MALLOC_TRIM_THRESHOLD_ in their environment (Dask's nannies set it to 65536,
+    in this process's own environment too: here as an earlier default cluster leaves it), which is put back."""
     import dask
     from distributed import Client
+
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
 
     cluster = dask_run.local_cluster(1)
     try:
@@ -83,6 +86,7 @@ def test_the_local_cluster_runs_its_workers_with_the_measured_settings():
     finally:
         dask_run.quiet_close(None, cluster)
     assert got == (False, "1s", None)
+    assert os.environ["MALLOC_TRIM_THRESHOLD_"] == "65536"  # this process's environment as it was
     assert dask.config.get("distributed.worker.profile.enabled") is True  # this process's config is untouched
 
 

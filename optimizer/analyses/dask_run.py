@@ -45,6 +45,9 @@ LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
     "distributed.admin.system-monitor.interval": "5s",
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,  # None: not set, glibc's own default
 }
+#: environment variables the workers of our local cluster start without (see :func:`local_cluster`)
+_UNSET_IN_WORKERS = [k.rsplit(".", 1)[1] for k, v in LOCAL_CLUSTER_CONFIG.items()
+                     if k.startswith("distributed.nanny.pre-spawn-environ.") and v is None]
 TASK_RETRIES = 2  # a task that raises is run again this many times (a worker's death: Dask's allowed-failures)
 
 
@@ -195,12 +198,21 @@ def run_members(task: Callable[..., list[dict]], warm: Callable[..., float], sha
 def local_cluster(workers: int) -> Any:
     """A ``LocalCluster`` of ``workers`` processes of one thread each, with :data:`LOCAL_CLUSTER_CONFIG`, its logs
     silenced (a lost worker is reported by member, :class:`WorkerLost`, not by Dask's log lines)."""
+    import os
+
     import dask
     from distributed import LocalCluster
 
-    with dask.config.set(LOCAL_CLUSTER_CONFIG):  # the nannies pass this config on to their workers
-        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                            silence_logs=logging.CRITICAL)
+    # Dask's nannies run in this process and write their pre-spawn environment into os.environ (distributed 2026.8,
+    # nanny.py), so a cluster started here earlier left MALLOC_TRIM_THRESHOLD_ behind for every later worker to
+    # inherit: it is taken out while our workers start and put back afterwards
+    kept = {k: os.environ.pop(k) for k in _UNSET_IN_WORKERS if k in os.environ}
+    try:
+        with dask.config.set(LOCAL_CLUSTER_CONFIG):  # the nannies pass this config on to their workers
+            return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                                silence_logs=logging.CRITICAL)
+    finally:
+        os.environ.update(kept)
 
 
 def _close_starting_clusters() -> None:

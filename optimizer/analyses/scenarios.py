@@ -240,6 +240,18 @@ def _debias(shape: np.ndarray, var: float, phi: float) -> np.ndarray:
     return s
 
 
+def _mix(x: np.ndarray, L: np.ndarray) -> np.ndarray:
+    """``x @ L.T`` over the last axis (correlating independent innovations with a Cholesky factor), summed node by
+    node in a fixed order, so that every element is computed the same way whatever the shape of ``x``. (``@`` goes
+    to BLAS, whose kernel and summation order depend on the number of rows: with numpy 2.4.6 a one-year horizon
+    and the same year inside a two-year horizon differed in the last bit, and a member would depend on the horizon
+    it was drawn for.)"""
+    out = x[..., :1] * L[:, 0]
+    for k in range(1, L.shape[1]):
+        out = out + x[..., k:k + 1] * L[:, k]
+    return out
+
+
 def _members(model: InflowModel, rngs: list[np.random.Generator], years: np.ndarray, shapes: np.ndarray,
              factor: np.ndarray, l_annual: np.ndarray, l_month: np.ndarray) -> np.ndarray:
     """Members (member, len(years)·12, node) in hm³/month over whole calendar years; ``shapes`` (year, 12,
@@ -249,10 +261,10 @@ def _members(model: InflowModel, rngs: list[np.random.Generator], years: np.ndar
     # longer horizon from the same first year extends a shorter one
     e = np.stack([rng.standard_normal((n_y, 13, n)) for rng in rngs])  # (member, year, 13, node)
     sig = np.sqrt(np.log1p(model.cv_node ** 2))
-    z = _ar1(e[:, :, 0] @ l_annual.T, model.persistence, axis=1)
+    z = _ar1(_mix(e[:, :, 0], l_annual), model.persistence, axis=1)
     annual = model.mean_annual_hm3 * np.exp(sig * z - sig ** 2 / 2) * factor[:, None]  # (member, year, node)
     s_eps = np.sqrt(np.log1p(model.monthly_cv ** 2))
-    eps = s_eps * _ar1(e[:, :, 1:].reshape(len(rngs), n_y * 12, n) @ l_month.T, model.monthly_lag1, axis=1)
+    eps = s_eps * _ar1(_mix(e[:, :, 1:].reshape(len(rngs), n_y * 12, n), l_month), model.monthly_lag1, axis=1)
     w = shapes * np.exp(eps.reshape(len(rngs), n_y, 12, n))
     w = w / w.sum(axis=2, keepdims=True)
     return (annual[:, :, None, :] * w).reshape(len(rngs), n_y * 12, n)
