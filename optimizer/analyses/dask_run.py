@@ -20,6 +20,7 @@ import contextlib
 import io
 import logging
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -70,7 +71,7 @@ class Run:
     items: list[dict]
     mode: str  # synchronous | local | client | address
     workers: int
-    chunk_size: int
+    chunk_size: int  # members per task: the largest task's (guided chunks shrink towards the end)
     chunks: int
     choice: str  # why this mode (automatic choices say so)
     startup_s: float = 0.0  # cluster start (or connect) [s]; 0 in this process
@@ -198,8 +199,6 @@ def run_members(task: Callable[..., list[dict]], warm: Callable[..., float], sha
 def local_cluster(workers: int) -> Any:
     """A ``LocalCluster`` of ``workers`` processes of one thread each, with :data:`LOCAL_CLUSTER_CONFIG`, its logs
     silenced (a lost worker is reported by member, :class:`WorkerLost`, not by Dask's log lines)."""
-    import os
-
     import dask
     from distributed import LocalCluster
 

@@ -101,7 +101,9 @@ def push_changes(lp: ArrayLP, a) -> bool:
         return False
     if not (np.array_equal(prev.col_lo == prev.col_hi, a.col_lo == a.col_hi)
             and fixed_cost_moved(prev)[1] == fixed_cost_moved(a)[1]):
-        return False  # a column fixed or freed, or a fixed column moved: its cost in HiGHS would be stale
+        # HiGHS holds a fixed column's cost in its constant (assemble_highs.highs_lp): with a column fixed or
+        # freed, or the constant moved, the costs or the constant it holds would be stale
+        return False
     h = lp.highs
     cols = np.flatnonzero((prev.col_lo != a.col_lo) | (prev.col_hi != a.col_hi)).astype(np.int32)
     rows = np.flatnonzero((prev.row_lo != a.row_lo) | (prev.row_hi != a.row_hi)).astype(np.int32)
