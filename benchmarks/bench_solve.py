@@ -142,7 +142,7 @@ def _e2e_tables(basin, months: int, step: str, path: str) -> tuple[float, float]
     except optimizer.SolveError:
         return float("nan"), float("nan")
     t1 = time.perf_counter()
-    r.ledger, r.cost_sharing
+    _ = (r.ledger, r.cost_sharing)  # (made on first read: timed here)
     return t1 - t0, time.perf_counter() - t1
 
 

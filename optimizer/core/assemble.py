@@ -23,7 +23,8 @@ from basins.network import spill_node
 
 from optimizer.core import accounts, fairshare
 from optimizer.core import model as M  # the cost constants are read from it at each call (as model.build does)
-from optimizer.core.model import INF, Inputs, physics
+from optimizer.core.model import INF, Inputs
+from optimizer.core.physics import physics_arrays
 
 
 @dataclass
@@ -122,8 +123,7 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
     """The LP of ``inp`` (``elastic``: the infeasibility diagnosis's relaxation, model.set_elastic)."""
     spec = inp.basin.spec
     T = inp.T
-    tt = np.arange(T)
-    ph = physics(inp)
+    ph = physics_arrays(inp)
     links, res, dems, aqs = spec.links, spec.reservoirs, spec.demands, spec.aquifers
     N = [n.id for n in spec.nodes]
     L, R, D, AQ = [lk.id for lk in links], [r.node for r in res], [d.node for d in dems], [a.node for a in aqs]
@@ -183,7 +183,7 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
         cost[EXC[i]] = M.ELASTIC_PENALTY if (elastic and hard[i]) else (a.penalty if on else 0.0)
     cost[ENV] = M.ENV_PENALTY
     cost[SPILL] = M.SPILL_PENALTY
-    loss = np.array([[ph["loss"][(lid, t)] for t in range(T)] for lid in L]).reshape(len(L), T)  # (L, T) [-]
+    loss = ph["loss"].T.reshape(len(L), T)  # (L, T) [-]
     cost[X] = M.FLOW_COST + np.where(loss > 0, M.LOSS_COST * loss, 0.0)
     if T:
         cost[S[:, T - 1]] -= inp.storage_value
@@ -219,7 +219,7 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
         A.add(B[pn[dem.node]], Q[i], 1.0)
     s0 = np.array([inp.initial_storage[r] for r in R])
     for i, rv in enumerate(res):
-        b, evap = B[pn[rv.node]], np.array([ph["evap"][(rv.node, t)] for t in tt])
+        b, evap = B[pn[rv.node]], ph["evap"][rv.node]
         half = evap * (ph["a_slope"][rv.node] * 0.5)  # e[r,t] = evap·(a_dead + α((s_prev + s)/2 − S_dead))
         A.add(b, S[i], 1.0 + half)
         A.add(b[1:], S[i, :-1], -1.0 + half[1:])
@@ -232,7 +232,7 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
         A.add(B[pn[sink]], OUT[i], 1.0)
     g0 = np.array([inp.initial_storage[a] for a in AQ])
     for i, aq in enumerate(aqs):
-        rec = np.array([ph["recession"][(aq.node, t)] for t in tt])
+        rec = ph["recession"][aq.node]
         here, there = B[pn[aq.node]], B[pn[aq.discharge_to]]
         A.add(here, G[i], 1.0)  # g[a,t] − g[a,t−1] + k g[a,t−1] − Σ σ loss x − Σ ρ q = recharge
         A.add(here[1:], G[i, :-1], -1.0 + rec[1:])
@@ -360,7 +360,7 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
     cap_hi = np.zeros((len(ACC), T))
     for i, k in enumerate(ACC):
         rr, sig = k[0], share[k]
-        evap = np.array([ph["evap"][(rr, t)] for t in tt])
+        evap = ph["evap"][rr]
         half = evap * (ph["a_slope"][rr] * 0.5)
         A.add(AC[i], UNPAID[i], 1.0)
         A.add(AC[i], S[pr[rr]], -sig * half)

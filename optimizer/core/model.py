@@ -100,8 +100,9 @@ import xarray as xr
 from basins import Basin
 from basins.network import spill_node
 
-from optimizer.core import accounts, bed_loss, fairshare
+from optimizer.core import accounts, fairshare
 from optimizer.core.agreement import Row, rows
+from optimizer.core.physics import physics
 from optimizer.core.timesteps import by_month, infer_step, m3s_to_hm3, month_fraction, typical_fraction
 from optimizer.core.timesteps import step_days as _step_days
 
@@ -189,7 +190,11 @@ def make_inputs(basin: Basin, times: pd.DatetimeIndex, inflow: xr.DataArray, *, 
     spec = basin.spec
     step = step or infer_step(times)
     frac = typical_fraction(times, step)[:, None]  # typical-year months → volume per step [D]
-    dem, ev = (basin.effective_demand.transpose("month", "node"), basin.evaporation.transpose("month", "node"))
+    dem, ev = basin.demand.transpose("month", "node"), basin.evaporation.transpose("month", "node")
+    # × each demand's demand_factor (Basin.effective_demand, as numbers: the xarray product took a re-solve's ms)
+    factor = {d.node: d.demand_factor for d in spec.demands}
+    dem = dem.sel(node=[n for n in dem["node"].values if n in factor])
+    dem_factor = np.array([factor[n] for n in dem["node"].values])
     caps = {lk.id: flow_to_hm3(lk.capacity, lk.capacity_unit, times, step) for lk in spec.links
             if lk.capacity is not None}
     mins = {lk.id: flow_to_hm3(lk.min_flow, lk.min_flow_unit, times, step) for lk in spec.links
@@ -210,7 +215,7 @@ def make_inputs(basin: Basin, times: pd.DatetimeIndex, inflow: xr.DataArray, *, 
     return Inputs(
         basin=basin, times=times,
         inflow=pd.DataFrame(inflow.transpose("time", "node").values, index=times, columns=list(inflow["node"].values)),
-        demand=pd.DataFrame(by_month(dem, times) * frac, index=times, columns=list(dem["node"].values)),
+        demand=pd.DataFrame(by_month(dem, times) * dem_factor * frac, index=times, columns=list(dem["node"].values)),
         evaporation_mm=pd.DataFrame(by_month(ev, times) * frac, index=times, columns=list(ev["node"].values)),
         capacity=pd.DataFrame(caps, index=times), min_flow=pd.DataFrame(mins, index=times),
         initial_storage=s0, end_storage=s_end, weights=weights,
@@ -267,28 +272,6 @@ def check_numbers(inp: Inputs) -> None:
                          + "; ".join(problems[:5])
                          + more + ". Nothing was solved: the basin was changed after validation (re-check it with "
                          "basins.loads(basins.dumps(basin))) or a caller passed such a number.")
-
-
-def physics(inp: Inputs) -> dict:
-    """The LP's fixed coefficients: link losses, return fractions, evaporation and area–storage lines."""
-    spec = inp.basin.spec
-    lm = bed_loss.loss_matrix(inp)
-    evap = {(r.node, t): float(v) * 1e-3 for r in spec.reservoirs
-            for t, v in enumerate(inp.evaporation_mm[r.node].to_numpy())}
-    return {
-        # per link and step: loss_fraction, or the loss_table at the natural flow (bed_loss.py, fixed before the LP)
-        "loss": {(lk.id, t): float(v) for j, lk in enumerate(spec.links) for t, v in enumerate(lm[:, j])},
-        "seep": {lk.id: lk.seepage_fraction if lk.loss_to else 0.0 for lk in spec.links},
-        "rf": {d.node: d.return_fraction for d in spec.demands},
-        "evap": evap,
-        "smin": {r.node: r.dead_storage_hm3 for r in spec.reservoirs},
-        "a_dead": {r.node: r.area_km2_at_dead for r in spec.reservoirs},
-        "a_slope": {r.node: (r.area_km2_at_full - r.area_km2_at_dead) / max(r.capacity_hm3 - r.dead_storage_hm3, 1e-9)
-                    for r in spec.reservoirs},
-        # a linear store's recession per step: 1 − (1 − k)^(share of the month the step covers), k per month
-        "recession": {(a.node, t): 1.0 - (1.0 - a.recession_per_month) ** f for a in spec.aquifers
-                      for t, f in enumerate(month_fraction(inp.times, inp.step))},
-    }
 
 
 def build(inp: Inputs) -> pyo.ConcreteModel:

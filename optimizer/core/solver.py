@@ -46,7 +46,8 @@ from optimizer.core.agreement import rule_names
 from optimizer.core import timesteps
 from optimizer.core.highs_adapter import PersistentLP, TerminationCondition
 from optimizer.core.errors import CONFLICT_COLUMNS, InfeasibleAgreement, SolverFailure, SolverLimit
-from optimizer.core.model import Inputs, build, check_numbers, make_inputs, physics, set_data, set_elastic
+from optimizer.core.model import Inputs, build, check_numbers, make_inputs, set_data, set_elastic
+from optimizer.core.physics import key as physics_key
 from optimizer.core.diagnosis import _ROW_WORDS, _VAR_WORDS, _iis_words, account_conflicts  # noqa: F401
 from optimizer.core.diagnosis import physically_infeasible as _physically_infeasible
 from optimizer.core.horizon_inputs import (  # noqa: F401 - part of solver's namespace (callers, tests)
@@ -125,7 +126,7 @@ def structure_key(inp: Inputs) -> str:
         # months of horizons that start in different months (e.g. "2025 Apr-Sep" from Jan or from Apr)
         "rows": [(a.key, a.period.steps, a.kind, a.receipts.model_dump_json(), a.resource_inflows, a.reservoir)
                  for a in inp.rows],
-        "physics": repr(physics(inp)),
+        "physics": physics_key(inp),
         "accounts": [a.model_dump_json(exclude={"initial_balance_hm3", "description", "source"})
                      for a in spec.agreement.storage_accounts],
         "equal_priority": (spec.agreement.equal_priority, [(d.node, d.party, d.priority) for d in spec.demands]),
@@ -470,12 +471,13 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     else:
         led = led()
         objective = res.objective(ds, full, led)
+    basin_sha = basin.sha256()
     h = hashlib.sha256()
-    h.update(basin.sha256().encode())
+    h.update(basin_sha.encode())
     h.update(json.dumps(options, sort_keys=True, default=str).encode())
     h.update(inflow.values.astype("<f8").tobytes())
     manifest = {
-        "inputs_sha256": h.hexdigest(), "basin": basin.id, "basin_sha256": basin.sha256(),
+        "inputs_sha256": h.hexdigest(), "basin": basin.id, "basin_sha256": basin_sha,
         "options": options, "versions": dict(versions()), "solver": _SOLVER_WORDS[build],
         "stages": ("1: the priority-cost LP (objective and water values are its optimum and duals); 2: the same LP "
                    f"with a tie-break cost of {second_stage.TIE_COST:g}-{second_stage.TIE_COST * (1 + second_stage.TIE_SPREAD):g}"

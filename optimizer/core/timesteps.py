@@ -78,8 +78,11 @@ def typical_fraction(times: pd.DatetimeIndex, step: str) -> np.ndarray:
     typical-year series is a mean rate over the real days (29/28 of February in a leap year, as capacities and
     minimum flows there), and a month's steps share its volume by their days (uniform in time, [D])."""
     times = pd.DatetimeIndex(times)
-    typical = np.array([pd.Period(f"2001-{m:02d}").days_in_month for m in times.month], dtype=float)
-    return step_days(times, step) / typical
+    return step_days(times, step) / _TYPICAL_MONTH_DAYS[np.asarray(times.month) - 1]
+
+
+#: days of each month of a typical (365-day) year, January first
+_TYPICAL_MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
 
 
 def m3s_to_hm3(q_m3s, times: pd.DatetimeIndex, step: str) -> np.ndarray:
