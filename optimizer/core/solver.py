@@ -23,13 +23,11 @@ import gc
 import hashlib
 import json
 import os
-import platform
 import signal
 import threading
 import time
 from collections import OrderedDict
 from typing import Any
-from importlib import metadata
 
 import numpy as np
 import pandas as pd
@@ -48,6 +46,7 @@ from optimizer.core.highs_adapter import PersistentLP, TerminationCondition
 from optimizer.core.errors import CONFLICT_COLUMNS, InfeasibleAgreement, SolverFailure, SolverLimit
 from optimizer.core.model import Inputs, build, check_numbers, make_inputs, set_data, set_elastic
 from optimizer.core.physics import key as physics_key
+from optimizer.core.provenance import versions  # noqa: F401 - part of solver's namespace (calibration, callers)
 from optimizer.core.diagnosis import _ROW_WORDS, _VAR_WORDS, _iis_words, account_conflicts  # noqa: F401
 from optimizer.core.diagnosis import physically_infeasible as _physically_infeasible
 from optimizer.core.horizon_inputs import (  # noqa: F401 - part of solver's namespace (callers, tests)
@@ -95,22 +94,6 @@ def clear_cache() -> None:
     """Forget every persistent model (the next solve rebuilds)."""
     with _cache_lock:
         _cache.clear()
-
-
-@functools.lru_cache(maxsize=1)
-def versions() -> dict:
-    def v(pkg):
-        try:
-            return metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            return "unknown"
-
-    import highspy
-
-    h = highspy.Highs()
-    return {"chutalas": v("chutalas"), "pyomo": v("pyomo"), "highspy": v("highspy"),
-            "highs": f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}", "xarray": v("xarray"),
-            "pandas": v("pandas"), "python": platform.python_version()}
 
 
 def structure_key(inp: Inputs) -> str:
