@@ -55,7 +55,9 @@ DEMAND = {
     "chu": {
         "KG_CHU_E": (88_000 * 7_500 / 1e6, "irrigation"),  # bypass canals command 88k ha [P 3]; duty [E]
         "KG_CHU_W": (73_000 * 7_500 / 1e6, "irrigation"),  # W-BChK KG part ~73k ha [P 37]; duty [E]
-        "KG_CHU_VAL": (139_000 * 7_500 / 1e6, "irrigation"),  # rest of ~300k ha KG [E]
+        # Chui oblast, 1 Jan 2025: 276,694 ha on the inter-farm network, 43,394 ha on local sources [P] (open.kg 73802)
+        "KG_CHU_VAL": (115_694 * 7_500 / 1e6, "irrigation"),  # [D] 276,694 - 88,000 - 73,000
+        "KG_CHU_LOCAL": (43_394 * 7_500 / 1e6, "irrigation"),  # small rivers, springs, wells [P area]
         "KG_BISHKEK": (114.0, "municipal"),  # Bishkek 114 hm³/yr, all groundwater [P 78] vb.kg/doc/369378
         "KZ_KORDAY": (30_000 * 9_000 / 1e6, "irrigation"),  # [E]
         "KZ_SHU": (35_000 * 9_000 / 1e6, "irrigation"),  # Tasotkel zone ~35k ha [P 47]; duty [E]

@@ -115,7 +115,7 @@ def test_opens_on_chu_normal_year_already_solved():
     open_tab(at, "tab_demands")
     specs |= charts(at)
     assert set(specs) == {"chart_allocation", "chart_border", "chart_demand"}
-    assert len([tr for tr in specs["chart_demand"]["data"] if tr["type"] == "bar"]) == 7  # one panel per demand (7 since 2026-12)
+    assert len([tr for tr in specs["chart_demand"]["data"] if tr["type"] == "bar"]) == 8  # one panel per demand (8 since 2026-12-03: KG_CHU_LOCAL)
     alloc = specs["chart_allocation"]
     assert alloc["layout"]["yaxis"]["title"]["text"] == "hm³/month"
     assert alloc["layout"]["barmode"] == "stack"
@@ -371,10 +371,10 @@ def test_reservoir_network_and_compliance_tabs():
     assert "mapbox" not in json.dumps(net) and "geo" not in net["layout"]  # offline: no map tiles
     widths = [tr["line"]["width"] for tr in net["data"] if tr.get("mode") == "lines"]
     spec = basins.load("chu").spec  # one line per link and one (dotted) per aquifer's discharge: 23 + 2
-    assert len(widths) == len(spec.links) + len(spec.aquifers) == 25 and max(widths) > min(widths)
+    assert len(widths) == len(spec.links) + len(spec.aquifers) == 27 and max(widths) > min(widths)
     assert t("kind_aquifer") in {tr.get("name") for tr in net["data"]}
     heat = specs["chart_water_values"]
-    assert heat["data"][0]["type"] == "heatmap" and len(heat["data"][0]["y"]) == len(spec.nodes) == 24
+    assert heat["data"][0]["type"] == "heatmap" and len(heat["data"][0]["y"]) == len(spec.nodes) == 25
     widget(at, "selectbox", "network_month").set_value(6)
     run(at)
     open_tab(at, "tab_compliance")

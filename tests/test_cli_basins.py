@@ -54,7 +54,7 @@ def test_basins_lists_bundled(capsys):
     assert "Chu (Shu)" in chu and "6,574" in chu
     # nodes, links, reservoirs, natural inflow: the Chu 24 nodes and 23 links since its two aquifers, the well
     # fields, Bishkek and the lower-Shu releases (2026-12; was 20 and 20); the Talas 12 nodes with its aquifer
-    assert chu.split()[-4:] == ["24", "23", "2", "6,574"]
+    assert chu.split()[-4:] == ["25", "25", "2", "6,574"]
     assert talas.split()[-4:] == ["12", "10", "1", "1,568"]
 
 
@@ -68,7 +68,7 @@ def test_check_chu_summary(capsys):
     assert "inflow      4  CH_IN_OT, CH_IN_MID, CH_IN_VAL_KG, CH_IN_VAL_KZ" in out
     assert "reservoir   2" in out and "sink        1  CH_SINK" in out
     # canal capacities with their units, loss and minimum flow
-    assert "Links: 23, 7 with a capacity" in out
+    assert "Links: 25, 7 with a capacity" in out
     assert "CH_L_OT_OUT" in out and "275 m3/s" in out
     bypass = next(lk for lk in basins.load("chu").spec.links if lk.id == "CH_L_BYPASS")
     assert f"70 m3/s  {bypass.loss_fraction:>4.0%}" in out
@@ -80,7 +80,7 @@ def test_check_chu_summary(capsys):
     # demands: party, sector, priority, annual demand
     b = basins.load("chu")
     served = b.effective_demand.sum("month")  # the series x demand_factor, what the model serves
-    assert f"Demands: 7, total {float(served.sum()):,.0f} hm3/yr" in out
+    assert f"Demands: 8, total {float(served.sum()):,.0f} hm3/yr" in out
     e = next(line for line in out.splitlines() if line.strip().startswith("KG_CHU_E "))
     factor = next(d.demand_factor for d in b.spec.demands if d.node == "KG_CHU_E")
     assert e.split() == ["KG_CHU_E", "KG", "irrigation", "3", f"{factor:g}",
