@@ -101,10 +101,10 @@ class _Terms:
         self.v: list[np.ndarray] = []
 
     def add(self, rows, cols, coef=1.0) -> None:
-        rows, cols, coef = np.broadcast_arrays(np.asarray(rows), np.asarray(cols), np.asarray(coef, float))
-        self.r.append(rows.ravel())
-        self.c.append(cols.ravel())
-        self.v.append(coef.ravel())
+        rows, cols, coef = np.asarray(rows), np.asarray(cols), np.asarray(coef, float)
+        shape = np.broadcast_shapes(rows.shape, cols.shape, coef.shape)  # (np.broadcast_arrays, without its copies)
+        for out, x in ((self.r, rows), (self.c, cols), (self.v, coef)):
+            out.append((x if x.shape == shape else np.broadcast_to(x, shape)).ravel())
 
     def matrix(self, n_rows: int, n_cols: int) -> sp.csc_matrix:
         cat = lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)  # noqa: E731

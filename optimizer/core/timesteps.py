@@ -96,6 +96,19 @@ def infer_step(times: pd.DatetimeIndex) -> str:
     A single step starting on the 1st is read as a month (a dekad or day horizon spans whole months, so it
     always has more than one step)."""
     times = pd.DatetimeIndex(times)
+    if times.tz is not None:  # (never a model horizon: refused below, as any other)
+        return _infer(times)
+    return _infer_step(times.values.astype("datetime64[ns]").tobytes())
+
+
+@functools.lru_cache(maxsize=256)
+def _infer_step(starts_ns: bytes) -> str:
+    """:func:`infer_step` of naive step starts given as int64 nanoseconds (a pure function of them, kept: a solve
+    and its result views ask for the same horizon's step a dozen times, each building up to three horizons)."""
+    return _infer(pd.DatetimeIndex(np.frombuffer(starts_ns, dtype="datetime64[ns]")))
+
+
+def _infer(times: pd.DatetimeIndex) -> str:
     if len(times) and times[0].day == 1 and times[0] == times[0].normalize():
         months = len(pd.period_range(times[0], times[-1], freq="M"))
         for step in STEPS if 1 <= months <= 1200 else ():

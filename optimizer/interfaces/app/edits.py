@@ -88,18 +88,23 @@ def edits_hash(e: Edits) -> str:
     return h.hexdigest()
 
 
-def count_changes(e: Edits, defaults: Edits) -> dict[str, int]:
-    """How many values of each table differ from the defaults (NaN counts as a change)."""
+def count_changes(e: Edits, defaults: Edits, only: str | None = None) -> dict[str, int]:
+    """How many values of each table differ from the defaults (NaN counts as a change); ``only``: just that
+    table's count (``inflow:<year type>``, ``demand``, ``reservoirs`` or ``canals``: each caption of the Inputs
+    tab needs one, and the app re-runs them on every edit)."""
     def diff(a: pd.DataFrame, b: pd.DataFrame) -> int:
-        a, b = a.to_numpy(dtype=float), b.reindex(index=a.index, columns=a.columns).to_numpy(dtype=float)
-        same = (a == b) | (np.isnan(a) & np.isnan(b))
+        if not (a.index.equals(b.index) and a.columns.equals(b.columns)):
+            b = b.reindex(index=a.index, columns=a.columns)
+        x, y = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
+        same = (x == y) | (np.isnan(x) & np.isnan(y))
         return int((~same).sum())
 
-    return {"inflow:" + yt: diff(df, defaults.inflow[yt]) for yt, df in e.inflow.items()} | {
-        "demand": diff(e.demand, defaults.demand),
-        "reservoirs": diff(e.reservoirs[RESERVOIR_FIELDS], defaults.reservoirs[RESERVOIR_FIELDS]),
-        "canals": diff(e.canals[["capacity"]], defaults.canals[["capacity"]]),
+    tables = {"inflow:" + yt: (lambda df=df, yt=yt: diff(df, defaults.inflow[yt])) for yt, df in e.inflow.items()} | {
+        "demand": lambda: diff(e.demand, defaults.demand),
+        "reservoirs": lambda: diff(e.reservoirs[RESERVOIR_FIELDS], defaults.reservoirs[RESERVOIR_FIELDS]),
+        "canals": lambda: diff(e.canals[["capacity"]], defaults.canals[["capacity"]]),
     }
+    return {k: f() for k, f in tables.items() if only is None or k == only}
 
 
 def _num(v) -> float:

@@ -47,7 +47,7 @@ def render_inputs(page: Page) -> dict:
             page.edits.inflow[page.year_type] = new
         else:
             page.edits.demand = new
-        edited_caption(count_changes(page.edits, page.defaults).get(count, 0))
+        edited_caption(count_changes(page.edits, page.defaults, only=count).get(count, 0))
 
     heading(t("reservoir_table"))
     boxes["reservoirs"] = st.container()
@@ -56,7 +56,7 @@ def render_inputs(page: Page) -> dict:
     cfg |= {f: st.column_config.NumberColumn(t(f"col_{f}"), format="%.1f") for f in RESERVOIR_FIELDS}
     shown, edited = editor(page, "ed_reservoirs", lambda: page.edits.reservoirs.copy(), cfg, disabled=["name"])
     page.edits.reservoirs = apply_cell_edits(page.edits.reservoirs, edited, shown)
-    edited_caption(count_changes(page.edits, page.defaults)["reservoirs"])
+    edited_caption(count_changes(page.edits, page.defaults, only="reservoirs")["reservoirs"])
     heading(t("canal_table"))
     boxes["canals"] = st.container()
     link_units = set(page.edits.canals["unit"])
@@ -69,7 +69,7 @@ def render_inputs(page: Page) -> dict:
            "unit": st.column_config.TextColumn(t("col_unit"))}
     shown, edited = editor(page, "ed_canals", lambda: page.edits.canals.copy(), cfg, disabled=["from", "to", "unit"])
     page.edits.canals = apply_cell_edits(page.edits.canals, edited, shown)
-    edited_caption(count_changes(page.edits, page.defaults)["canals"])
+    edited_caption(count_changes(page.edits, page.defaults, only="canals")["canals"])
     return boxes
 
 
