@@ -569,3 +569,21 @@ def test_an_infeasible_agreement_reads_in_russian_with_names():
     assert f"счёт КР в {nodes['TA_R_KIR']} без перерасхода" in lines[3] and "12.2" in lines[3]
     assert "talas_vegetation_kz" not in text and "TA_R_KIR" not in text
     assert list(table.columns)[0] == "Правило" and "Недостаёт (млн м³)" in table.columns
+
+
+def test_demand_chart_panels_are_named_not_numbered_by_ids():
+    # a commissioner reads names: each panel of the demand chart carries the demand's name and state in the
+    # current language (it showed the node id, "KG_CHU_E (KG)", until 2026-12-03)
+    import optimizer
+    from optimizer.interfaces.app.figures import fig_demand
+
+    ds = optimizer.solve("chu", "normal").dataset
+    try:
+        for lang, bishkek in (("en", "Bishkek water supply (wells) (KG)"), ("ru", "Водоснабжение Бишкека (скважины) (КР)")):
+            ui_text.set_language(lang)
+            titles = [a.text.replace("<br>", " ") for a in fig_demand(ds).layout.annotations]
+            assert len(titles) == ds.sizes["demand"]
+            assert bishkek in titles
+            assert not any(str(d) in " ".join(titles) for d in ds["demand"].values)  # no id anywhere
+    finally:
+        ui_text.set_language(None)

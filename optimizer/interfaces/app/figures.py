@@ -6,6 +6,7 @@ month, hm³, USD); month names in the current language. No Streamlit here.
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ from basins import Basin
 
 from optimizer.interfaces import ui_text
 from optimizer.interfaces.app.results import party_totals
-from optimizer.interfaces.ui_text import dataset_node_names, month_abbr, t
+from optimizer.interfaces.ui_text import dataset_node_names, month_abbr, party_label, t
 
 PARTY_COLOURS = {"KG": "#c8102e", "KZ": "#0090b8"}
 KIND_SYMBOLS = {"inflow": "triangle-down", "reservoir": "square", "junction": "circle", "demand": "diamond",
@@ -107,8 +108,12 @@ def fig_demand(ds) -> go.Figure:
     cols = 2 if len(dem) > 1 else 1
     rows = max(1, math.ceil(len(dem) / cols))
     party = {str(d): str(p) for d, p in zip(ds["demand"].values, ds["demand_party"].values)}
-    fig = make_subplots(rows=rows, cols=cols, vertical_spacing=0.16 if rows > 1 else 0.1,
-                        subplot_titles=[f"{d} ({party[d]})" for d in dem])
+    names = dict(zip(map(str, ds["node"].values), dataset_node_names(ds)))
+    # the demand's name (a commissioner reads names, not ids), wrapped to the panel's width, and its state
+    titles = ["<br>".join(textwrap.wrap(f"{names.get(d, d)} ({party_label(party[d])})", 48 if cols > 1 else 96))
+              for d in dem]
+    fig = make_subplots(rows=rows, cols=cols, vertical_spacing=(0.2 if rows > 1 else 0.1) / max(1, rows / 4),
+                        subplot_titles=titles)
     for i, d in enumerate(dem):
         r, c = i // cols + 1, i % cols + 1
         fig.add_bar(x=times, y=ds["delivery_hm3"].sel(demand=d).values, name=t("delivery"),
@@ -120,7 +125,7 @@ def fig_demand(ds) -> go.Figure:
         last = r == rows or (r == rows - 1 and c == cols and len(dem) % cols)  # lowest panel of its column
         fig.update_xaxes(title_text=t("axis_month") if last else None, row=r, col=c)
         _date_axis(fig, times, most=12 // cols, row=r, col=c)
-    fig.update_layout(title=t("chart_demand"), height=max(300, 240 * rows), margin=dict(l=60, r=20, t=80, b=50),
+    fig.update_layout(title=t("chart_demand"), height=max(300, 260 * rows), margin=dict(l=60, r=20, t=100, b=50),
                       legend=dict(orientation="h", yanchor="bottom", y=1.04, xanchor="right", x=1),
                       hovermode="x unified")
     return fig
