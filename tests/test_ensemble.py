@@ -162,17 +162,43 @@ def test_the_command_line_prints_party_statistics_and_writes_the_file(tmp_path, 
     p = argparse.ArgumentParser()
     cli_ensemble.add_arguments(p)
     out = tmp_path / "talas.nc"
-    args = p.parse_args(["talas", "--members", "4", "--seed", "3", "--climate", "2050", "--scheduler",
+    args = p.parse_args(["talas", "--members", "4", "--seed", "3", "--start", "2050-01", "--climate", "2050", "--scheduler",
                          "synchronous", "--out", str(out), "--no-progress"])
     assert cli_ensemble.run(args) == 0
     text = capsys.readouterr().out
     assert "talas_1983_shares, entitlement (floor on receipts): enforced" in text
     assert "talas_1983_shares, use ceiling: enforced" in text and "P(talas_1983_shares met)" not in text
     assert "shortage over the horizon" in text and "Kirov reservoir (TA_R_KIR)" in text
+    # --climate alone: both ends of the published band (issue 13 item 5), each reported and written
+    assert "== Climate 2050: mean flow -45 %, the drier end of the published band" in text
+    assert "== Climate 2050: mean flow -25 %, the wetter end of the published band" in text
+    assert not out.exists()
+    for label, change in (("low", -0.45), ("high", -0.25)):
+        with xr.open_dataset(tmp_path / f"talas_{label}.nc", engine="h5netcdf") as ds:
+            assert ds.sizes["member"] == 4
+            climate = json.loads(ds.attrs["scenario_climate"])
+            assert climate["target_year"] == 2050 and climate["change"] == change
+            assert ds.attrs["scenario_seed"] == 3
+    # the drier end has less water than the wetter one, member by member (same seed, the same noise)
+    with xr.open_dataset(tmp_path / "talas_low.nc", engine="h5netcdf") as lo, \
+            xr.open_dataset(tmp_path / "talas_high.nc", engine="h5netcdf") as hi:
+        total = lambda d: d["scenario_inflow_hm3"].sum(["time", "inflow_node"])  # noqa: E731
+        assert (total(lo) < total(hi)).all()
+
+
+def test_one_climate_change_instead_of_the_band(tmp_path, capsys):
+    p = argparse.ArgumentParser()
+    cli_ensemble.add_arguments(p)
+    out = tmp_path / "one.nc"
+    args = p.parse_args(["talas", "--members", "2", "--climate", "2050", "--climate-change", "-0.3", "--scheduler",
+                         "synchronous", "--out", str(out), "--no-progress"])
+    assert cli_ensemble.run(args) == 0
+    assert "== Climate" not in capsys.readouterr().out
     with xr.open_dataset(out, engine="h5netcdf") as ds:
-        assert ds.sizes["member"] == 4
-        assert json.loads(ds.attrs["scenario_climate"])["target_year"] == 2050
-        assert ds.attrs["scenario_seed"] == 3
+        assert json.loads(ds.attrs["scenario_climate"])["change"] == -0.3
+    args = p.parse_args(["talas", "--members", "2", "--climate-change", "-0.3"])
+    with pytest.raises(Exception, match="--climate-change needs --climate YEAR"):
+        cli_ensemble.run(args)
 
 
 # ---- robust seasonal plan ---------------------------------------------------------------------------
@@ -210,3 +236,9 @@ def test_the_robust_plan_does_at_least_as_well_as_the_normal_year_plan(plan):
 def test_the_plan_needs_a_penalty_above_its_value(talas, members):
     with pytest.raises(ValueError, match="penalty"):
         en.robust_plan(talas, members, value=5.0, penalty=2.0)
+
+
+def test_volumes_in_the_ensemble_report_are_never_raw_floats():
+    # what a commissioner reads: the solver's rounding is 0, not "9.09e-14" (seen in a P90 shortfall, 2026-12-03)
+    assert [cli_ensemble._hm3(v) for v in (9.09e-14, -1e-9, 0.0004, 0.0012, 4.96, 612.4, 2761.0, float("nan"))] == \
+        ["0", "0", "0", "0.0012", "4.96", "612", "2,761", "-"]

@@ -124,6 +124,8 @@ def _static(basin: Basin, times: pd.DatetimeIndex, inp) -> xr.Dataset:
             "dead_storage_hm3": ("reservoir", [r.dead_storage_hm3 for r in spec.reservoirs], {"units": "hm3"}),
             "reservoir_country": ("reservoir", [nodes[r.node].country for r in spec.reservoirs]),
             "reservoir_name": ("reservoir", [nodes[r.node].name for r in spec.reservoirs]),
+            "reservoir_name_ru": ("reservoir", [nodes[r.node].name_ru or "" for r in spec.reservoirs],
+                                  {"long_name": "reservoir name in Russian"}),
         },
         coords={"time": times.values, "link": [lk.id for lk in spec.links], "node": list(nodes),
                 "reservoir": [r.node for r in spec.reservoirs], "demand": dem,

@@ -95,7 +95,7 @@ class Assembled:
 class _Terms:
     """COO triplets of the matrix: ``add(rows, cols, coef)`` with broadcasting."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.r: list[np.ndarray] = []
         self.c: list[np.ndarray] = []
         self.v: list[np.ndarray] = []

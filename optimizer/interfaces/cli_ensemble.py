@@ -24,7 +24,7 @@ from optimizer.analyses.dask_run import WorkerLost
 from optimizer.analyses.ensemble import solve_ensemble, to_netcdf
 from optimizer.analyses.robust import SeasonalPlan, robust_plan
 from optimizer.core.errors import SolveError
-from optimizer.interfaces.ui_text import t
+from optimizer.interfaces.ui_text import get_language, t
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -35,9 +35,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--start", default="2025-01", help="first month YYYY-MM (default 2025-01)")
     p.add_argument("--seed", type=int, default=0, help="seed of the scenario generator (default 0)")
     p.add_argument("--climate", type=int, metavar="YEAR", default=None,
-                   help="apply the climate trend reaching --climate-change at YEAR (e.g. 2050); default: none")
-    p.add_argument("--climate-change", type=float, default=-0.275, metavar="FRACTION",
-                   help="change of the mean flow at --climate YEAR (default -0.275, facts: -25...-30 %% by 2050)")
+                   help="apply a climate trend reaching its change at YEAR (e.g. 2050): by default both ends of the "
+                        "published band, -45 %% and -25 %% of the mean flow (Chu-Talas Water Commission), each "
+                        "solved and reported; default: no trend")
+    p.add_argument("--climate-change", type=float, default=None, metavar="FRACTION",
+                   help="one change of the mean flow at --climate YEAR instead of the band (e.g. -0.275)")
     p.add_argument("--shift-weeks", type=float, default=2.0,
                    help="earlier snowmelt at --climate YEAR, weeks (default 2)")
     p.add_argument("--cv", type=float, default=None,
@@ -63,7 +65,13 @@ def _pct(v: float) -> str:
 
 
 def _hm3(v: float) -> str:
-    return "-" if not np.isfinite(v) else (f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}")
+    """A volume for the reader: thousands separated above 100, three digits below, and 0 for what is only the
+    solver's rounding (below 0.0005 hm³, e.g. 9.1e-14: never a raw float)."""
+    if not np.isfinite(v):
+        return "-"
+    if abs(v) < 5e-4:
+        return "0"
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
 
 
 def _role_words(role: str) -> str:
@@ -131,6 +139,8 @@ def print_statistics(ds: xr.Dataset, out: IO[str] | None = None) -> None:
                         cells=cells), file=out)
         if "min_storage_hm3" in ds:
             names = dict(zip(ds["reservoir"].values, ds["reservoir_name"].values)) if "reservoir_name" in ds else {}
+            if get_language() == "ru" and "reservoir_name_ru" in ds:  # (files written before it have no Russian names)
+                names |= {r: n for r, n in zip(ds["reservoir"].values, ds["reservoir_name_ru"].values) if n}
             for r, c in zip(ds["reservoir"].values, ds["reservoir_country"].values):
                 if c == p:
                     print(t("ens_storage", name=names.get(r, r), id=r,
@@ -202,31 +212,69 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(t("ens_bad_members"))
     if args.years * 12 > 1200:
         raise CliError(t("ens_bad_years"))
+    if args.climate is None and args.climate_change is not None:
+        raise CliError(t("ens_change_needs_year"))
     basin = basins.load(args.basin)
-    climate = None
-    if args.climate is not None:
-        start_year = pd.Timestamp(args.start).year
-        try:
-            climate = scen.Climate(change=args.climate_change, target_year=args.climate,
-                                   base_year=min(start_year, args.climate - 1), shift_weeks=args.shift_weeks)
-        except ValueError as exc:
-            raise CliError(str(exc)) from None
+    climates = _climates(args)
+    outs = {label: _band_path(args.out, label) if label else args.out for label in climates} if args.out else {}
+    for out in outs.values():  # before hours of solving: the file must be writable where it goes
+        _check_writable(out)
+    code = 0
+    for label, climate in climates.items():
+        if label and climate is not None:  # (a band end)
+            print(("\n" if label != next(iter(climates)) else "")
+                  + t("ens_band_head", year=args.climate, change=f"{100 * climate.change:+.0f} %", end=t(f"ens_band_{label}")))
+        code = max(code, _run_one(basin, args, climate, outs.get(label)))  # 1 if any ensemble has no allocation
+    return code
+
+
+def _climates(args: argparse.Namespace) -> dict[str, "scen.Climate | None"]:
+    """The climate trends to run: none (``{"": None}``), one (``--climate-change``) or both ends of the published
+    band (``--climate`` alone: :data:`optimizer.analyses.scenarios.CLIMATE_2050_BAND`, reached at YEAR)."""
+    from optimizer.interfaces.cli import CliError
+
+    if args.climate is None:
+        return {"": None}
+    start_year = pd.Timestamp(args.start).year
+    changes = ({"": args.climate_change} if args.climate_change is not None else
+               {k: c.change for k, c in scen.CLIMATE_2050_BAND.items()})
+    try:
+        return {k: scen.Climate(change=v, target_year=args.climate, base_year=min(start_year, args.climate - 1),
+                                shift_weeks=args.shift_weeks) for k, v in changes.items()}
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _band_path(out: str, label: str) -> str:
+    """``talas_2050.nc`` → ``talas_2050_low.nc`` for the band's ``low`` end."""
+    p = Path(out)
+    return str(p.with_name(f"{p.stem}_{label}{p.suffix or '.nc'}"))
+
+
+def _check_writable(out: str) -> None:
+    from optimizer.interfaces.cli import CliError
+
+    parent = Path(out).resolve().parent
+    why = (t("ens_out_is_dir") if Path(out).is_dir() else
+           t("ens_out_no_dir", dir=parent) if not parent.is_dir() else None)
+    if why is None:
+        try:  # a real probe: permissions, read-only mounts, quotas (os.access is always true for root)
+            tempfile.TemporaryFile(dir=parent).close()
+        except OSError as exc:
+            why = t("ens_out_not_writable", dir=parent, error=exc.strerror or exc)
+    if why:
+        raise CliError(t("ens_cannot_write_before", path=out, why=why))
+
+
+def _run_one(basin, args: argparse.Namespace, climate, out: str | None) -> int:
+    """One ensemble: generate the scenarios under ``climate``, solve, print, write ``out``; 0 when solved."""
+    from optimizer.interfaces.cli import CliError
+
     try:
         q = scen.generate(basin, members=args.members, years=args.years, seed=args.seed, start=args.start,
                           climate=climate, **({"cv": args.cv} if args.cv is not None else {}))
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    if args.out:  # before hours of solving: the file must be writable where it goes
-        parent = Path(args.out).resolve().parent
-        why = (t("ens_out_is_dir") if Path(args.out).is_dir() else
-               t("ens_out_no_dir", dir=parent) if not parent.is_dir() else None)
-        if why is None:
-            try:  # a real probe: permissions, read-only mounts, quotas (os.access is always true for root)
-                tempfile.TemporaryFile(dir=parent).close()
-            except OSError as exc:
-                why = t("ens_out_not_writable", dir=parent, error=exc.strerror or exc)
-        if why:
-            raise CliError(t("ens_cannot_write_before", path=args.out, why=why))
     try:
         ds = solve_ensemble(basin, q, scheduler=args.scheduler, workers=args.workers, chunk_size=args.chunk_size,
                             operation=args.operation, progress=not args.no_progress)
@@ -244,10 +292,10 @@ def run(args: argparse.Namespace) -> int:
             print_plan(robust_plan(basin, sub, alpha=args.alpha, weight=args.weight))
         except (SolveError, ValueError) as exc:
             print(t("ens_plan_failed", error=exc), file=sys.stderr)
-    if args.out:
+    if out:
         try:
-            path = to_netcdf(ds, args.out)
+            path = to_netcdf(ds, out)
         except OSError as exc:
-            raise CliError(t("ens_cannot_write", path=args.out, error=exc.strerror or exc)) from None
+            raise CliError(t("ens_cannot_write", path=out, error=exc.strerror or exc)) from None
         print("\n" + t("ens_wrote", path=path))
     return 0 if ds.attrs["members_solved"] else 1

@@ -58,6 +58,11 @@ EN_ENS: dict[str, str] = {
     "ens_no_scheduler": "cannot reach the Dask scheduler {scheduler!r}: {error}",
     "ens_cannot_write": "cannot write {path} ({error}); nothing was written there",
     "ens_wrote": "wrote {path}",
+    "ens_band_head": "== Climate {year}: mean flow {change}, the {end} end of the published band (-25 ... -45 % in "
+                     "25-50 years, Chu-Talas Water Commission) ==",
+    "ens_band_low": "drier",
+    "ens_band_high": "wetter",
+    "ens_change_needs_year": "--climate-change needs --climate YEAR (the year the change is reached)",
 }
 
 RU_ENS: dict[str, str] = {
@@ -113,4 +118,9 @@ RU_ENS: dict[str, str] = {
     "ens_no_scheduler": "нет связи с планировщиком Dask {scheduler!r}: {error}",
     "ens_cannot_write": "нельзя записать {path} ({error}); туда ничего не записано",
     "ens_wrote": "записано: {path}",
+    "ens_band_head": "== Климат {year}: средний сток {change}, {end} граница опубликованного диапазона (-25 ... -45 % "
+                     "за 25-50 лет, Чу-Таласская водохозяйственная комиссия) ==",
+    "ens_band_low": "маловодная",
+    "ens_band_high": "многоводная",
+    "ens_change_needs_year": "--climate-change требует --climate ГОД (год, к которому достигается изменение)",
 }
