@@ -371,7 +371,7 @@ def test_reservoir_network_and_compliance_tabs():
     assert "mapbox" not in json.dumps(net) and "geo" not in net["layout"]  # offline: no map tiles
     widths = [tr["line"]["width"] for tr in net["data"] if tr.get("mode") == "lines"]
     spec = basins.load("chu").spec  # one line per link and one (dotted) per aquifer's discharge: 23 + 2
-    assert len(widths) == len(spec.links) + len(spec.aquifers) == 27 and max(widths) > min(widths)
+    assert len(widths) == len(spec.links) + len(spec.aquifers) == 26 and max(widths) > min(widths)
     assert t("kind_aquifer") in {tr.get("name") for tr in net["data"]}
     heat = specs["chart_water_values"]
     assert heat["data"][0]["type"] == "heatmap" and len(heat["data"][0]["y"]) == len(spec.nodes) == 25

@@ -54,7 +54,7 @@ def test_basins_lists_bundled(capsys):
     assert "Chu (Shu)" in chu and "6,574" in chu
     # nodes, links, reservoirs, natural inflow: the Chu 24 nodes and 23 links since its two aquifers, the well
     # fields, Bishkek and the lower-Shu releases (2026-12; was 20 and 20); the Talas 12 nodes with its aquifer
-    assert chu.split()[-4:] == ["25", "25", "2", "6,574"]
+    assert chu.split()[-4:] == ["25", "24", "2", "6,574"]
     assert talas.split()[-4:] == ["12", "10", "1", "1,568"]
 
 
@@ -68,7 +68,7 @@ def test_check_chu_summary(capsys):
     assert "inflow      4  CH_IN_OT, CH_IN_MID, CH_IN_VAL_KG, CH_IN_VAL_KZ" in out
     assert "reservoir   2" in out and "sink        1  CH_SINK" in out
     # canal capacities with their units, loss and minimum flow
-    assert "Links: 25, 7 with a capacity" in out
+    assert "Links: 24, 7 with a capacity" in out
     assert "CH_L_OT_OUT" in out and "275 m3/s" in out
     bypass = next(lk for lk in basins.load("chu").spec.links if lk.id == "CH_L_BYPASS")
     assert f"70 m3/s  {bypass.loss_fraction:>4.0%}" in out

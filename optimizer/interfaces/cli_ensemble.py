@@ -246,9 +246,13 @@ def _climates(args: argparse.Namespace) -> dict[str, "scen.Climate | None"]:
 
 
 def _band_path(out: str, label: str) -> str:
-    """``talas_2050.nc`` → ``talas_2050_low.nc`` for the band's ``low`` end."""
+    """``talas_2050.nc`` → ``talas_2050_low.nc`` for the band's ``low`` end (a directory is refused, as in single mode)."""
+    from optimizer.interfaces.cli import CliError
+
     p = Path(out)
-    return str(p.with_name(f"{p.stem}_{label}{p.suffix or '.nc'}"))
+    if p.is_dir():
+        raise CliError(t("ens_cannot_write_before", path=out, why=t("ens_out_is_dir")))
+    return str(p.with_name(f"{p.stem}_{label}{p.suffix}"))
 
 
 def _check_writable(out: str) -> None:
