@@ -534,7 +534,7 @@ def test_named_year_fit_is_never_worse_than_the_basin_files_values(monkeypatch):
         return u, 0, prob.cost(u)
 
     b = cal.apply(_tiny_cf(), TRUTH)  # the file holds the true values
-    monkeypatch.setattr(cnamed, "fit", stuck)
+    monkeypatch.setattr(cfit, "fit", stuck)
     nc = cnamed.calibrate_named(b, _named_specs(b), held_out=[2023])
     assert nc.values == pytest.approx(TRUTH, abs=1e-9)
     assert nc.table().query("role == 'fitted'")["error_pct"].abs().max() < 1e-6

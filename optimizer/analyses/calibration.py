@@ -63,7 +63,7 @@ import pandas as pd
 
 import basins
 from basins import Basin
-from optimizer.analyses.calibration_fit import FitTarget, Problem, fit
+from optimizer.analyses.calibration_fit import FitTarget, Problem, best_of_starts, fit
 from optimizer.analyses.calibration_ident import Identifiability, analyse
 from optimizer.analyses.calibration_report import METHOD, CalibrationReport, ParameterFit, TargetFit
 from optimizer.analyses.calibration_run import (
@@ -101,25 +101,6 @@ def identifiability(prob: Problem, u: np.ndarray, params: list[ParameterFit]) ->
                    upper=[p.max for p in params], values=[p.value for p in params],
                    at_bound=[p.at_bound for p in params], fields=[p.field for p in params],
                    prior_weight=PRIOR_WEIGHT)
-
-
-def best_of_starts(prob) -> tuple[np.ndarray, int, float]:
-    """The fit from two deterministic starts, the better one kept: the priors, and the corner of the ranges the
-    cost's gradient at the priors points to (each parameter at the bound that lowers Σ residual²; kept at its
-    prior where the gradient is 0). The LP's response is piecewise linear, so a fit from the priors alone can stop
-    on a kink far from the best point the ranges allow (the Chu, 2026-12: Apr-Sep +157 % from the priors)."""
-    u0 = prob.u0
-    g = prob.jacobian(u0).T @ prob.residuals(u0)
-    corner = np.where(g > 0, prob.lb, np.where(g < 0, prob.ub, u0))
-    best: tuple[np.ndarray, int, float] | None = None
-    iterations = 0
-    for start in (u0, corner):
-        u, it, c = fit(prob, start)
-        iterations += it
-        if best is None or c < best[2] - 1e-12:
-            best = (u, iterations, c)
-    assert best is not None
-    return best[0], iterations, best[2]
 
 
 def calibrate(basin: Basin | str, *, allow_outside: bool = False) -> CalibrationReport:

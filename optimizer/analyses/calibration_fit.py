@@ -155,3 +155,25 @@ def fit(prob: Problem, u0: np.ndarray, steps: Sequence[float] = STEPS,
         if not improved:
             break
     return u, iterations, best
+
+
+def best_of_starts(prob: Problem, extra: Sequence[np.ndarray] = (),
+                   max_rounds: int = MAX_ROUNDS) -> tuple[np.ndarray, int, float]:
+    """The fit from deterministic starts, the best one kept: the priors, the corner of the ranges the cost's
+    gradient at the priors points to (each parameter at the bound that lowers Σ residual²; kept at its prior where
+    the gradient is 0), then ``extra`` (in range units; the named-year fit adds the basin file's values). The LP's
+    response is piecewise linear, so a fit from the priors alone can stop on a kink far from the best point the
+    ranges allow (the Chu, 2026-12: Apr-Sep +157 % from the priors). Returns ``(u, iterations of all the fits,
+    cost)``."""
+    u0 = prob.u0
+    g = prob.jacobian(u0).T @ prob.residuals(u0)
+    corner = np.where(g > 0, prob.lb, np.where(g < 0, prob.ub, u0))
+    best: tuple[np.ndarray, float] | None = None
+    iterations = 0
+    for start in (u0, corner, *extra):
+        u, it, c = fit(prob, start, max_rounds=max_rounds)
+        iterations += it
+        if best is None or c < best[1] - 1e-12:
+            best = (u, c)
+    assert best is not None
+    return best[0], iterations, best[1]
