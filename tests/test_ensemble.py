@@ -168,6 +168,7 @@ def test_the_command_line_prints_party_statistics_and_writes_the_file(tmp_path, 
     text = capsys.readouterr().out
     assert "talas_1983_shares, entitlement (floor on receipts): enforced" in text
     assert "talas_1983_shares, use ceiling: enforced" in text and "P(talas_1983_shares met)" not in text
+    assert "1983 shares of the Talas · talas_1983_shares, entitlement" in text  # the rule's name, then its id
     assert "shortage over the horizon" in text and "Kirov reservoir (TA_R_KIR)" in text
     # --climate alone: both ends of the published band (issue 13 item 5), each reported and written
     assert "== Climate 2050: mean flow -45 %, the drier end of the published band" in text

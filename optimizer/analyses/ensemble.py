@@ -50,6 +50,7 @@ import xarray as xr
 import basins
 from basins import Basin
 from optimizer.analyses.dask_run import MAX_CHUNK, WorkerLost, run_members
+from optimizer.core.agreement import rule_names
 from optimizer.analyses.ensemble_members import (DIMS, LEDGER_FIELDS, VARIABLES, check_options, check_scenarios,
                                                  solve_chunk, warm_chunk)
 from optimizer.analyses.ensemble_stats import QUANTILES, statistics, summary
@@ -181,7 +182,9 @@ def _assemble(basin: Basin, q: xr.DataArray, items: list[dict], opts: dict) -> x
     ds["scenario_inflow_hm3"] = (("member", "time", "inflow_node"), q.values,
                                  {"units": "hm3/month", "long_name": "the scenarios solved"})
     ds.attrs.update({"basin": basin.id, "basin_sha256": basin.sha256(), "volume_units": "hm3 (million m3)",
-                     "options": json.dumps({k: v for k, v in opts.items() if k != "variables"}, default=str)})
+                     "options": json.dumps({k: v for k, v in opts.items() if k != "variables"}, default=str),
+                     # rule id → {language: name}, for reports that name the rules (optimizer.core.agreement)
+                     "rule_names": json.dumps(rule_names(basin), ensure_ascii=False)})
     for k, v in q.attrs.items():  # the generator's seed, model and climate, as NetCDF-friendly attributes
         ds.attrs[f"scenario_{k}"] = v if isinstance(v, (str, int, float)) else json.dumps(v, default=str)
     return ds

@@ -8,6 +8,7 @@ the members without a result), 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import tempfile
@@ -24,7 +25,7 @@ from optimizer.analyses.dask_run import WorkerLost
 from optimizer.analyses.ensemble import solve_ensemble, to_netcdf
 from optimizer.analyses.robust import SeasonalPlan, robust_plan
 from optimizer.core.errors import SolveError
-from optimizer.interfaces.ui_text import get_language, t
+from optimizer.interfaces.ui_text import get_language, rule_name, t
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -88,7 +89,8 @@ def print_rule(ds: xr.Dataset, r: str, p: str, out: IO[str]) -> None:
     if not role:
         return
     n_ok, n_bad = ds.attrs.get("members_solved", 0), ds.attrs.get("members_failed", 0)
-    head = t("ens_rule_head", rule=r, role=_role_words(role))
+    name = rule_name(r, _rule_names(ds))  # the rule's name first, its id after it (the file's coordinate)
+    head = t("ens_rule_head", rule=r if name == r else f"{name} · {r}", role=_role_words(role))
     if role == "reported":
         print(t("ens_reported_no_test", head=head), file=out)
         return
@@ -110,6 +112,14 @@ def print_rule(ds: xr.Dataset, r: str, p: str, out: IO[str]) -> None:
         cells = "  ".join(f"P{round(100 * x)} {_hm3(float(ds['rule_deficit_quantile_hm3'].sel(quantile=x, rule=r, party=p)))}"
                           for x in ds["quantile"].values)
     print(t("ens_rule_line", head=head, what=what, p=_pct(v), every=_pct(every), gap=gap, cells=cells), file=out)
+
+
+def _rule_names(ds: xr.Dataset) -> dict:
+    """rule id → {language: name} kept in the file (ensemble files written before 2026-12-03 have none: ids)."""
+    try:
+        return json.loads(ds.attrs.get("rule_names", "{}"))
+    except (TypeError, ValueError):
+        return {}
 
 
 def print_statistics(ds: xr.Dataset, out: IO[str] | None = None) -> None:
