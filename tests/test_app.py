@@ -373,6 +373,14 @@ def test_reservoir_network_and_compliance_tabs():
     spec = basins.load("chu").spec  # one line per link and one (dotted) per aquifer's discharge: 23 + 2
     assert len(widths) == len(spec.links) + len(spec.aquifers) == 26 and max(widths) > min(widths)
     assert t("kind_aquifer") in {tr.get("name") for tr in net["data"]}
+    # nodes labelled by name, not by id, where the label overlaps no other; every node's hover has its name and id
+    pts = [(lab, hov, pos) for tr in net["data"] if str(tr.get("mode", "")).startswith("markers")
+           and tr.get("hovertext") for lab, hov, pos in zip(tr["text"], tr["hovertext"], tr["textposition"])]
+    labels = {lab: hov for lab, hov, _ in pts if lab}
+    assert "Orto-Tokoy reservoir" in labels and "CH_R_OT" in labels["Orto-Tokoy reservoir"]
+    assert len(labels) >= 12 and not any(n.id in labels for n in spec.nodes)
+    hovers = " ".join(h for _, h, _ in pts)
+    assert all(n.name in hovers and n.id in hovers for n in spec.nodes)
     heat = specs["chart_water_values"]
     assert heat["data"][0]["type"] == "heatmap" and len(heat["data"][0]["y"]) == len(spec.nodes) == 25
     widget(at, "selectbox", "network_month").set_value(6)

@@ -587,3 +587,21 @@ def test_demand_chart_panels_are_named_not_numbered_by_ids():
             assert not any(str(d) in " ".join(titles) for d in ds["demand"].values)  # no id anywhere
     finally:
         ui_text.set_language(None)
+
+
+def test_map_labels_are_short_names_that_never_overlap():
+    """The network schematic's labels: a name without its parenthesis, at most two lines; of two nodes at one
+    place only one is labelled there, the other beside it or in its hover only."""
+    from optimizer.interfaces.app.figures import labelled, map_label
+
+    assert map_label("KG valley intakes on the Chu (inter-farm canals north of Bishkek)") == \
+        "KG valley intakes on the<br>Chu"
+    assert map_label("Boom gorge, Chon-Kemin, Kichi-Kemin") == "Boom gorge, Chon-Kemin,<br>Kichi-Kemin"
+    assert map_label("a " * 40).count("<br>") == 1 and map_label("a " * 40).endswith("…")
+    nodes, kinds = ["R", "D1", "D2", "J", "FAR"], ["reservoir", "demand", "demand", "junction", "sink"]
+    lon = {"R": 74.0, "D1": 74.0, "D2": 74.0, "J": 74.5, "FAR": 76.0}
+    lat = {"R": 42.0, "D1": 42.0, "D2": 42.0, "J": 43.0, "FAR": 44.0}
+    where = labelled(nodes, kinds, lon, lat, ["Reservoir", "Demand one", "Demand two", "Junction", "Lake"])
+    assert where["R"] == "top center" and where["FAR"] == "top center" and "J" not in where
+    # the two demands at the reservoir's place: below it, then to the right (not on top of each other)
+    assert where["D1"] == "bottom center" and where["D2"] == "middle right"

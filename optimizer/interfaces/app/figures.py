@@ -6,6 +6,7 @@ month, hm³, USD); month names in the current language. No Streamlit here.
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 
 import numpy as np
@@ -295,10 +296,58 @@ def schematic_positions(ds, stretch: float = 2.5) -> tuple[dict[str, float], dic
     return lon, lat
 
 
+def map_label(name: str, width: int = 24, lines: int = 2) -> str:
+    """A node's label on the schematic: its name without the parenthesis (which the hover keeps), wrapped to
+    ``lines`` lines of about ``width`` characters (Plotly ``<br>``), the rest cut with an ellipsis."""
+    short = re.sub(r"\s*\(.*?\)", "", name).strip() or name
+    parts = textwrap.wrap(short, width, break_on_hyphens=False) or [short]
+    if len(parts) > lines:
+        parts = parts[:lines]
+        parts[-1] = parts[-1].rstrip(" ,;") + "…"
+    return "<br>".join(parts)
+
+
+#: which nodes get a label first where labels would overlap (the rest are named in the hover)
+_LABEL_ORDER = ("reservoir", "border", "demand", "inflow", "sink", "aquifer")
+#: where a label may go, tried in this order: Plotly textposition → the box's offset from the marker [px]
+_LABEL_PLACES = {"top center": (0.0, 1.0), "bottom center": (0.0, -1.0), "middle right": (1.0, 0.0),
+                 "middle left": (-1.0, 0.0)}
+
+
+def labelled(nodes: list[str], kinds: list[str], lon: dict, lat: dict, names: list[str],
+             size_px: tuple[float, float] = (950.0, 480.0)) -> dict[str, str]:
+    """Where each labelled node's label is drawn (node → Plotly textposition): in the order of
+    :data:`_LABEL_ORDER`, a node's label (:func:`map_label`, about 6 px a character and 15 px a line at the
+    plot's ``size_px``, with a 4 px margin) goes to the first place of :data:`_LABEL_PLACES` where it overlaps
+    no label already placed, and is left out (the node named in its hover only) where there is none; junctions
+    are never labelled."""
+    xs, ys = [lon[n] for n in nodes], [lat[n] for n in nodes]
+    kx = size_px[0] / max(max(xs) - min(xs), 1e-9)
+    ky = size_px[1] / max(max(ys) - min(ys), 1e-9)
+    boxes: list[tuple[float, float, float, float]] = []  # x0, y0, x1, y1 [px]
+    out: dict[str, str] = {}
+    rank = {k: i for i, k in enumerate(_LABEL_ORDER)}
+    for i in sorted((i for i, k in enumerate(kinds) if k in rank), key=lambda i: (rank[kinds[i]], i)):
+        lines = map_label(names[i]).split("<br>")
+        w, h = 6.0 * max(map(len, lines)) + 8.0, 15.0 * len(lines) + 4.0
+        x, y = lon[nodes[i]] * kx, lat[nodes[i]] * ky
+        for place, (dx, dy) in _LABEL_PLACES.items():
+            cx, cy = x + dx * (w / 2 + 8.0), y + dy * (h / 2 + 10.0)  # the box's centre, 8-10 px off the marker
+            box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+            if all(box[2] <= b[0] or b[2] <= box[0] or box[3] <= b[1] or b[3] <= box[1] for b in boxes):
+                boxes.append(box)
+                out[nodes[i]] = place
+                break
+    return out
+
+
 def fig_network(ds, month: int | None = None) -> go.Figure:
     """Schematic of the network from node lat/lon (no map tiles): link width ∝ flow in ``month`` (an index
-    into the horizon) or the mean over the horizon (None)."""
+    into the horizon) or the mean over the horizon (None). Nodes are labelled by name (:func:`map_label`; the
+    hover gives the whole name and the id), junctions on hover only."""
     nodes = [str(n) for n in ds["node"].values]
+    names = dataset_node_names(ds)
+    name_of = dict(zip(nodes, names))
     lon, lat = schematic_positions(ds)
     flow = ds["flow_hm3"].mean("time") if month is None else ds["flow_hm3"].isel(time=int(month))
     fmax = float(flow.max()) if flow.size and float(flow.max()) > 0 else 1.0
@@ -312,7 +361,7 @@ def fig_network(ds, month: int | None = None) -> go.Figure:
                         line=dict(width=width, color="#3182bd" if f > 1e-6 else "#c6dbef"), showlegend=False)
         mid_x.append((lon[src] + lon[tgt]) / 2)
         mid_y.append((lat[src] + lat[tgt]) / 2)
-        mid_text.append(t("network_link_hover", link=lk, source=src, target=tgt, flow=f))
+        mid_text.append(t("network_link_hover", link=lk, source=name_of[src], target=name_of[tgt], flow=f))
     if "discharge_hm3" in ds:  # an aquifer has no links: a dotted line to where its baseflow surfaces
         q = ds["discharge_hm3"].mean("time") if month is None else ds["discharge_hm3"].isel(time=int(month))
         for aq, tgt in zip(map(str, ds["aquifer"].values), map(str, ds["discharge_to"].values)):
@@ -321,20 +370,21 @@ def fig_network(ds, month: int | None = None) -> go.Figure:
                             line=dict(width=1.0 + 14.0 * f / fmax, color="#74c476", dash="dot"), showlegend=False)
             mid_x.append((lon[aq] + lon[tgt]) / 2)
             mid_y.append((lat[aq] + lat[tgt]) / 2)
-            mid_text.append(t("network_discharge_hover", aquifer=aq, target=tgt, flow=f))
+            mid_text.append(t("network_discharge_hover", aquifer=name_of[aq], target=name_of[tgt], flow=f))
     fig.add_scatter(x=mid_x, y=mid_y, mode="markers", marker=dict(size=6, color="rgba(49,130,189,0.35)"),
                     text=mid_text, hoverinfo="text", showlegend=False)
     kinds = list(map(str, ds["node_kind"].values))
     country = list(map(str, ds["node_country"].values))
-    names = dataset_node_names(ds)
+    shown = labelled(nodes, kinds, lon, lat, names)
     for kind in dict.fromkeys(kinds):
         idx = [i for i, k in enumerate(kinds) if k == kind]
         fig.add_scatter(
             x=[lon[nodes[i]] for i in idx], y=[lat[nodes[i]] for i in idx],
-            mode="markers" if kind == "junction" else "markers+text",  # junction ids on hover only
-            name=t(f"kind_{kind}"), text=[nodes[i] for i in idx], textposition="top center",
-            textfont=dict(size=9), hovertext=[t("network_node_hover", node=nodes[i], kind=kind, country=country[i],
-                                                 name=names[i]) for i in idx], hoverinfo="text",
+            mode="markers" if kind == "junction" else "markers+text",  # junction names on hover only
+            name=t(f"kind_{kind}"), text=[map_label(names[i]) if nodes[i] in shown else "" for i in idx],
+            textposition=[shown.get(nodes[i], "top center") for i in idx],
+            textfont=dict(size=9), hovertext=[t("network_node_hover", node=nodes[i], kind=t(f"kind_{kind}"),
+                                                 country=party_label(country[i]), name=names[i]) for i in idx], hoverinfo="text",
             marker=dict(size=13, symbol=KIND_SYMBOLS.get(kind, "circle"),
                         color=[PARTY_COLOURS.get(country[i], "#555") for i in idx],
                         line=dict(width=1, color="#222")))
