@@ -158,3 +158,43 @@ def test_a_column_fixed_or_freed_by_an_edit_passes_the_whole_lp():
         lp = ArrayLP()
         lp.pass_model(a)
         assert solve_arrays.push_changes(lp, edited) is pushed
+
+
+def test_warm_edits_solve_both_stages_hot_on_two_kept_instances_and_match_a_cold_solve(monkeypatch):
+    """After a first warm solve, the kept entry holds stage 2's LP in a second HiGHS instance (ArrayLP.highs2):
+    each later edit pushes its bounds to both and re-solves each stage from its own basis and factors (no
+    setBasis, no costs changed: second_stage.run_kept, not second_stage.run). Over a run of edits, small and
+    large, on both basins, every warm answer is the cold one (flows, ledger and objective)."""
+    from optimizer.core import second_stage
+    from optimizer.core.horizon_inputs import horizon, inflow_series
+
+    calls = {"run": 0, "kept": 0}
+    real_run, real_kept = second_stage.run, second_stage.run_kept
+    monkeypatch.setattr(second_stage, "run", lambda *a, **k: (calls.__setitem__("run", calls["run"] + 1),
+                                                              real_run(*a, **k))[1])
+    monkeypatch.setattr(second_stage, "run_kept", lambda *a, **k: (calls.__setitem__("kept", calls["kept"] + 1),
+                                                                   real_kept(*a, **k))[1])
+    for bid, months in (("chu", 12), ("talas", 24)):
+        b = basins.load(bid)
+        times = horizon("2025-01", months, "month")
+        base = inflow_series(b, times, "dry", "month")
+        solver.clear_cache()
+        optimizer.solve(b, inflow=base, warm_start=True)
+        calls.update(run=0, kept=0)
+        for i, (step, add) in enumerate([(0, 25.0), (5, -3.0), (6, 150.0), (3, 0.5), (0, -25.0)]):
+            edited = base.copy()
+            edited[step, i % edited.shape[1]] = max(0.0, float(edited[step, i % edited.shape[1]]) + add)
+            warm = optimizer.solve(b, inflow=edited, warm_start=True)
+            assert warm.manifest["model_reused"] and warm.manifest["warm_start"]
+            with monkeypatch.context() as m:  # a cold solve in a fresh cache, its own stage 2 (not counted)
+                m.setattr(solver, "_cache", type(solver._cache)())
+                cold = optimizer.solve(b, inflow=edited)
+            calls["run"] -= 1
+            for v in FLOWS:
+                np.testing.assert_allclose(warm.dataset[v].values, cold.dataset[v].values, atol=1e-6,
+                                           err_msg=f"{bid} edit {i}: {v}")
+            np.testing.assert_allclose(warm.ledger["received_hm3"].to_numpy(dtype=float),
+                                       cold.ledger["received_hm3"].to_numpy(dtype=float), atol=1e-6)
+            assert abs(warm.objective - cold.objective) <= 1e-9 * max(1.0, abs(cold.objective))
+        # the first edit after the first warm solve is already hot: the first warm solve set up the second instance
+        assert calls == {"run": 0, "kept": 5}, (bid, calls)

@@ -316,6 +316,24 @@ def test_validation_table_has_every_published_figure_with_a_finite_error(basin, 
     assert len(minima) == 1 and minima["run"].str.contains("2023").all()
 
 
+def test_validation_names_the_year_each_figure_is_compared_with(basin, tables):
+    """The calibration targets against the calibration year (the Chu's very-dry 2025), the 2024 receipts against
+    the normal year, each called so; before 2026-12-03 the Chu's 2024 figure was compared with the very-dry run
+    under the words "normal-year"."""
+    df = tables[basin.id]
+    cal_year = basin.spec.calibration.year_type
+    assert df[df["fitted"]]["run"].str.startswith(f"{cal_year}-year status quo").all()
+    y2024 = df[df["period"].str.contains("2024")]
+    assert len(y2024) == 1 and y2024["run"].str.startswith("normal-year status quo").all()
+    (o,) = [o for o in val.observations(basin) if "2024" in o.period]
+    try:
+        normal = cal.steady_storage(basin, "normal", "status-quo")[1]
+    except RuntimeError:
+        normal = cal.steady_storage(basin, "normal", "status-quo", tol=cal.LOOSE_TOL, max_iter=60,
+                                    damp_after=cal.DAMP_AFTER)[1]
+    assert float(y2024["modelled"].iloc[0]) == pytest.approx(o.modelled(normal))
+
+
 def test_validation_agrees_with_the_calibration(basin, tables, modelled):
     df = tables[basin.id]
     fitted = df[df["fitted"]]

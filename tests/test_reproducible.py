@@ -123,3 +123,17 @@ def test_netcdf_round_trip_of_a_myopic_run(tmp_path):
     xr.testing.assert_identical(back.dataset, r.dataset)
     pd.testing.assert_frame_equal(back.ledger, r.ledger, check_dtype=False)
     assert back.manifest == r.manifest
+
+
+def test_results_made_on_shared_coordinates_are_independent():
+    """The result Dataset's coordinates are made once per network and horizon (optimizer.core.dataset): a
+    result changed by its reader (attributes, a coordinate added) leaves the next result as a fresh one."""
+    b = basins.load("talas")
+    first = optimizer.solve(b, months=6).dataset
+    first["time"].attrs["long_name"] = "changed by a reader"
+    first["node"].attrs["note"] = "added"
+    first.coords["scenario"] = "mine"
+    second = optimizer.solve(b, months=6).dataset
+    assert second["time"].attrs["long_name"] == "start of the time step (month)"
+    assert "note" not in second["node"].attrs and "scenario" not in second.coords
+    assert str(second["time"].dtype) == str(first["time"].dtype) and second["time"].values[0] == pd.Timestamp("2025-01-01")

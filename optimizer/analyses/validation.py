@@ -1,13 +1,19 @@
 """Observed versus modelled: every published figure the model can be compared with.
 
-Two runs, both in today's operation (status quo: Kyrgyz intakes first, agreement rules only reported):
+Up to three runs, all in today's operation (status quo: Kyrgyz intakes first, agreement rules only reported):
+
+``calibration``
+    The basin's calibration year (``calibration.year_type``: the Chu's ``very-dry``, for the drought year 2025;
+    the Talas's ``normal``) in its cyclic steady state, with the calibrated inputs — the run the calibration
+    fits (:func:`optimizer.analyses.calibration.evaluate`). The 2025 figures are the calibration targets
+    themselves (``fitted`` = True): their errors show the quality of the fit, not an independent check.
 
 ``normal``
-    The typical normal year in its cyclic steady state, with the calibrated inputs — the run the
-    calibration fits (:func:`optimizer.analyses.calibration.evaluate`). Kazakhstan's measured receipts from
-    Kyrgyzstan (2024, 2025) are compared with it. No inflow series of 2024 or 2025 is available, so both
-    years are compared with the same normal year; the 2025 figures are the calibration targets themselves
-    (``fitted`` = True): their errors show the quality of the fit, not an independent check.
+    The typical normal year in its cyclic steady state, with the calibrated inputs (the same run as
+    ``calibration`` where the calibration year is normal). Kazakhstan's measured receipts of 2024 are compared
+    with it: no inflow series of 2024 is available, and 2024 is taken as a normal year [E]
+    (:mod:`optimizer.analyses.named_years`). Until 2026-12-03 they were compared with the calibration run, a
+    very-dry year on the Chu, and the table called it a normal year.
 
 ``2023``
     The 2023 drought, April–September, from an explicit inflow series built by :func:`drought_2023` from
@@ -166,7 +172,7 @@ class Observation:
     observed: float
     unit: str
     source: str
-    run: str  # "normal" or "2023"
+    run: str  # "calibration", "normal" or "2023" (the module docstring)
     modelled: Callable  # (result) -> float
     fitted: bool = False
 
@@ -204,7 +210,9 @@ def _release(result, reservoir: str, months: list[int]) -> float:
 
 
 def _inflow_to(result, node: str, month: int) -> float:
-    """Water arriving at ``node`` in ``month`` [hm³]: delivered link flow, demand returns and spills into it."""
+    """Water arriving at ``node`` in ``month`` [hm³]: delivered link flow, demand returns, spills and groundwater
+    discharge into it (an aquifer's baseflow: on the Talas, the Kyrgyz returns and canal seepage lagged through
+    TA_AQ_VALLEY reach Kirov so; until 2026-12-03 this was left out and the table showed 0 m3/s)."""
     ds = result.dataset
     i = list(pd.DatetimeIndex(ds["time"].values).month).index(month)
     links = [lk for lk, tgt in zip(ds["link"].values, ds["link_target"].values) if tgt == node]
@@ -215,11 +223,15 @@ def _inflow_to(result, node: str, month: int) -> float:
     sp = [r for r, k in zip(ds["reservoir"].values, ds["spill_to"].values) if k == node]
     if sp:
         v += float(ds["spill_hm3"].sel(reservoir=sp).sum("reservoir").values[i])
+    if "discharge_to" in ds:
+        aq = [a for a, to in zip(ds["aquifer"].values, ds["discharge_to"].values) if to == node]
+        if aq:
+            v += float(ds["discharge_hm3"].sel(aquifer=aq).sum("aquifer").values[i])
     return v
 
 
 def _target_observations(basin: Basin) -> list[Observation]:
-    """One row per calibration target (fitted), compared with the calibrated normal-year status-quo run."""
+    """One row per calibration target (fitted), compared with the calibration run (status quo, cyclic)."""
     out: list[Observation] = []
     c = basin.spec.calibration
     if c is None:
@@ -228,7 +240,8 @@ def _target_observations(basin: Basin) -> list[Observation]:
         rng = f" (range {t.observed_min_hm3:g}-{t.observed_max_hm3:g})" if t.observed_min_hm3 is not None else ""
         links = " + ".join(t.receipts.links + [f"inflow {n}" for n in t.receipts.inflows])
         out.append(Observation(f"{t.party} receipts from KG [{links}]{rng}", _label(t), t.observed_hm3, "hm3",
-                               t.source, "normal", lambda r, t=t: cal.received(r, t.receipts, t.period), fitted=True))
+                               t.source, "calibration", lambda r, t=t: cal.received(r, t.receipts, t.period),
+                               fitted=True))
     return out
 
 
@@ -265,7 +278,8 @@ def observations(basin: Basin) -> list[Observation]:
             Observation("Kirov storage (TA_R_KIR)", "2023-08-22", KIROV_STORAGE_22AUG, "hm3",
                         "[P 19] 445.6 hm3 on 21 Apr -> 14.5 hm3 on 22 Aug 2023", "2023",
                         lambda r: _storage_on(r, "TA_R_KIR", 8, 22)),
-            Observation("Kirov inflow (river + KG returns), mean flow", "2023-08", KIROV_INFLOW_AUG, "m3/s",
+            Observation("Kirov inflow (river + KG returns, lagged through the valley groundwater), mean flow",
+                        "2023-08", KIROV_INFLOW_AUG, "m3/s",
                         "[P 19] 0.7 m3/s in Aug 2023 (13.7 in Aug 2022)", "2023",
                         lambda r: _mean_flow_m3s(r, _inflow_to(r, "TA_R_KIR", 8), 8)),
             Observation("KZ receipts from KG [TA_L_BORDER]", "2023 1 Apr-5 Aug", TALAS_KZ_TO_5AUG, "hm3",
@@ -279,22 +293,34 @@ def table(basin_id_or_basin: Basin | str) -> pd.DataFrame:
     """Observed vs modelled for every published figure of the basin (see the module docstring).
 
     Columns: quantity, period, observed, modelled, unit, error_pct (= 100·(modelled − observed)/observed),
-    source, run (``normal``: calibrated normal-year status quo; ``2023``: drought scenario), fitted (True for
-    the calibration targets)."""
+    source, run (in words: which year, which operation), fitted (True for the calibration targets)."""
     basin = basins.load(basin_id_or_basin) if isinstance(basin_id_or_basin, str) else basin_id_or_basin
     obs = observations(basin)
+    c = basin.spec.calibration
+    cal_year = c.year_type if c is not None else "normal"
     runs: dict[str, object] = {}
+    words = {"calibration": f"{cal_year}-year status quo (the calibration run, cyclic storage)",
+             "normal": "normal-year status quo (calibrated inputs, cyclic storage)",
+             "2023": "2023 drought scenario, status quo"}
+    if any(o.run == "calibration" for o in obs) or (cal_year == "normal" and any(o.run == "normal" for o in obs)):
+        runs["calibration"] = cal.evaluate(basin)[2]
     if any(o.run == "normal" for o in obs):
-        runs["normal"] = cal.evaluate(basin)[2]
+        if cal_year == "normal":
+            runs["normal"] = runs["calibration"]
+            words["normal"] = words["calibration"]
+        else:
+            try:
+                runs["normal"] = cal.steady_storage(basin, "normal", "status-quo")[1]
+            except RuntimeError:  # as calibration.evaluate: a year that flips between two storages, damped
+                runs["normal"] = cal.steady_storage(basin, "normal", "status-quo", tol=cal.LOOSE_TOL, max_iter=60,
+                                                    damp_after=cal.DAMP_AFTER)[1]
     if any(o.run == "2023" for o in obs):
         runs["2023"] = run_2023(basin)[0]
     rows = []
     for o in obs:
         mod = float(o.modelled(runs[o.run]))
         err = 100.0 * (mod - o.observed) / o.observed if o.observed else np.nan
-        rows.append([o.quantity, o.period, o.observed, mod, o.unit, err, o.source,
-                     "normal-year status quo (calibrated, cyclic storage)" if o.run == "normal"
-                     else "2023 drought scenario, status quo", o.fitted])
+        rows.append([o.quantity, o.period, o.observed, mod, o.unit, err, o.source, words[o.run], o.fitted])
     df = pd.DataFrame(rows, columns=COLUMNS)
     df.attrs["basin"] = basin.id
     return df

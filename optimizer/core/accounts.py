@@ -157,14 +157,27 @@ def add_to_dataset(ds, inp, bal: np.ndarray | None, rel: np.ndarray | None, reli
     evaporation charged to the party: σ_p e − u + v) (reservoir, party, time); NaN where a reservoir has no account
     for the party. Put in ``target`` (for one later ``ds.update``) when given."""
     spec = inp.basin.spec
-    ks = keys(spec)
-    if not ks:
+    if not keys(spec):
         return
-    assert bal is not None and rel is not None, "the basin has storage accounts but the solution has no account values"
     parties = list(ds["party"].values) if "party" in ds.coords else list(spec.agreement.parties)
     if "party" not in ds.coords:
         ds.coords["party"] = parties
-    res = list(ds["reservoir"].values)
+    new = dataset_vars(inp, parties, list(ds["reservoir"].values), ds["evaporation_hm3"].values, bal, rel, relief)
+    if target is None:
+        ds.update(new)
+    else:
+        target.update(new)
+
+
+def dataset_vars(inp, parties: list[str], res: list[str], evaporation: np.ndarray, bal: np.ndarray | None,
+                 rel: np.ndarray | None, relief: np.ndarray | None = None) -> dict:
+    """The variables :func:`add_to_dataset` adds, as ``{name: (dims, array, attrs)}``, from arrays: the Dataset's
+    ``party`` and ``reservoir`` coordinates and its reservoir evaporation (time × reservoir) [hm³]."""
+    spec = inp.basin.spec
+    ks = keys(spec)
+    if not ks:
+        return {}
+    assert bal is not None and rel is not None, "the basin has storage accounts but the solution has no account values"
     T = inp.T
     start0 = inp.initial_accounts if inp.initial_accounts is not None else initial_balances(spec, inp.initial_storage)
     out = {n: np.full((len(res), len(parties), T), np.nan) for n in ("end", "start", "rel", "ev")}
@@ -174,8 +187,7 @@ def add_to_dataset(ds, inp, bal: np.ndarray | None, rel: np.ndarray | None, reli
         out["end"][i, k] = bal[:, j]
         out["start"][i, k] = np.concatenate([[start0[(r, p)]], bal[:-1, j]])
         out["rel"][i, k] = rel[:, j]
-        out["ev"][i, k] = share[(r, p)] * ds["evaporation_hm3"].sel(reservoir=r).values \
-            - (relief[:, j] if relief is not None else 0.0)
+        out["ev"][i, k] = share[(r, p)] * evaporation[:, i] - (relief[:, j] if relief is not None else 0.0)
     dims = ("reservoir", "party", "time")
     new = {}
     new["account_hm3"] = (dims, out["end"], {"units": "hm3", "long_name": "storage account balance at the end of the "
@@ -187,10 +199,7 @@ def add_to_dataset(ds, inp, bal: np.ndarray | None, rel: np.ndarray | None, reli
     new["account_evaporation_hm3"] = (dims, out["ev"], {"units": "hm3/month", "long_name": "evaporation charged "
                                                         "to the party's account (its share, less what its balance "
                                                         "could not pay, plus what it paid for another party)"})
-    if target is None:
-        ds.update(new)
-    else:
-        target.update(new)
+    return new
 
 
 def table(ds, reservoir: str):

@@ -7,6 +7,7 @@ the cost split and the :class:`~optimizer.core.result.Result` on it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,6 +98,7 @@ def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str | None]) ->
             k = list(inp.min_flow.columns).index(lk)
             minf[:, j] = inp.min_flow[lk].to_numpy()
             envs[:, j] = sol.env[:, k]
+    evap = evaporation(inp, sol.s)
     outflow = np.zeros((T, len(nodes)))
     for k, n in enumerate(sinks):
         outflow[:, nodes.index(n)] = sol.out[:, k]
@@ -104,8 +106,7 @@ def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str | None]) ->
     start = np.vstack([s0[None, :], sol.s[:-1]]) if T else sol.s
     hm3 = {"units": "hm3/month"}
     tl, tn, tr, td = ("time", "link"), ("time", "node"), ("time", "reservoir"), ("time", "demand")
-    ds = xr.Dataset(
-        {
+    data = {
             "natural_inflow_hm3": (tn, natural, {**hm3, "long_name": "exogenous natural inflow at the node"}),
             "infiltration_hm3": (tn, infiltration, {**hm3, "long_name": "natural inflow that never reaches the "
                                                            "channel (groundwater recharge, channel_fraction)"}),
@@ -120,7 +121,7 @@ def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str | None]) ->
             "min_flow_shortfall_hm3": (tl, envs, {**hm3, "long_name": "flow missing under the minimum flow"}),
             "storage_start_hm3": (tr, start, {"units": "hm3", "long_name": "storage at the start of the month"}),
             "storage_hm3": (tr, sol.s, {"units": "hm3", "long_name": "storage at the end of the month"}),
-            "evaporation_hm3": (tr, evaporation(inp, sol.s), {**hm3, "long_name": "reservoir evaporation"}),
+            "evaporation_hm3": (tr, evap, {**hm3, "long_name": "reservoir evaporation"}),
             "spill_hm3": (tr, sol.spill, {**hm3, "long_name": "uncontrolled spill to the spill node"}),
             "demand_hm3": (td, demand, hm3),
             "delivery_hm3": (td, sol.q, hm3),
@@ -152,24 +153,34 @@ def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str | None]) ->
             "step_days": ("time", inp.step_days, {"units": "d", "long_name": "length of the time step"}),
             "recharge_to": ("node", [n.recharge_to or "" for n in spec.nodes]),
             **groundwater_vars(inp, sol),
-        },
-        coords={"time": inp.times.values, "link": links, "node": nodes, "reservoir": res, "demand": dem,
-                "aquifer": [a.node for a in spec.aquifers],
-                # (the parties of the receipts and the accounts added below)
-                **({"party": list(spec.agreement.parties)}
-                   if spec.agreement.share_rules or accounts.keys(spec) else {})},
-        attrs={"basin": spec.id, "basin_name": spec.name, "basin_name_ru": spec.name_ru,
-               "volume_units": "hm3 (million m3)", "time_step": inp.step},
-    )
-    ds["time"].attrs["long_name"] = f"start of the time step ({inp.step})"
-    # the variables computed from the Dataset, added in one update (each assignment re-aligns the whole Dataset)
-    more: dict = {}
-    add_party_receipts(ds, inp, more)
-    if sol.acc is not None:
-        accounts.add_to_dataset(ds, inp, sol.acc, sol.acc_rel, sol.acc_relief, target=more)  # storage ownership accounts
-    if more:
-        ds.update(more)
-    return ds
+    }
+    attrs = {"basin": spec.id, "basin_name": spec.name, "basin_name_ru": spec.name_ru,
+             "volume_units": "hm3 (million m3)", "time_step": inp.step}
+    # the variables computed from these arrays (receipts, accounts), then the Dataset made once (an update of a
+    # Dataset re-aligns all of it: 3 ms of 5 at 120 Chu months), on coordinates made once per network and horizon
+    parties = [str(p) for p in spec.agreement.parties] if spec.agreement.share_rules or accounts.keys(spec) else None
+    acc = Accounts.from_arrays(data, links, nodes, res, dem)
+    receipts, period = party_receipts(inp, acc)
+    data.update(receipts)
+    if period is not None:
+        attrs["balance_period"] = period
+    if sol.acc is not None:  # storage ownership accounts
+        data.update(accounts.dataset_vars(inp, parties or [], res, evap, sol.acc, sol.acc_rel, sol.acc_relief))
+    key = (tuple(links), tuple(nodes), tuple(res), tuple(dem), tuple(a.node for a in spec.aquifers),
+           tuple(parties) if parties else None, inp.step, inp.times.values.dtype.str, inp.times.values.tobytes())
+    return xr.Dataset(data, coords=_coordinates(key).copy(), attrs=attrs)
+
+
+@functools.lru_cache(maxsize=32)
+def _coordinates(key: tuple) -> xr.Coordinates:
+    """The result Dataset's coordinates (indexes made once per network and horizon: 2 ms at 120 months); each
+    Dataset gets a copy (its own attributes)."""
+    links, nodes, res, dem, aquifers, parties, step, dtype, times = key
+    c = xr.Coordinates({"time": np.frombuffer(times, dtype=dtype).copy(), "link": list(links),
+                        "node": list(nodes), "reservoir": list(res), "demand": list(dem), "aquifer": list(aquifers),
+                        **({"party": list(parties)} if parties else {})})
+    c["time"].attrs["long_name"] = f"start of the time step ({step})"
+    return c
 
 
 def groundwater_vars(inp: Inputs, sol: Solution) -> dict:
@@ -211,6 +222,21 @@ class Accounts:
         self.returns = ds["return_hm3"].values if "return_hm3" in ds else None
         self.dem = {k: i for i, k in enumerate(ds["demand"].values)} if "demand" in ds else {}
 
+    @classmethod
+    def from_arrays(cls, data: dict, links: list, nodes: list, res: list, dem: list) -> "Accounts":
+        """As ``Accounts(ds)``, from the Dataset's variables before it is made (``{name: (dims, array, ...)}``,
+        make_dataset) and its coordinates."""
+        self = cls.__new__(cls)
+        get = lambda name: np.asarray(data[name][1])  # noqa: E731
+        self.delivered, self.flow, self.seepage = get("delivered_hm3"), get("flow_hm3"), get("seepage_hm3")
+        self.natural, self.spill, self.source = get("natural_inflow_hm3"), get("spill_hm3"), get("link_source")
+        self.returns = get("return_hm3")
+        self.link = {k: i for i, k in enumerate(links)}
+        self.node = {k: i for i, k in enumerate(nodes)}
+        self.res = {k: i for i, k in enumerate(res)}
+        self.dem = {k: i for i, k in enumerate(dem)}
+        return self
+
     def received(self, row: Row) -> np.ndarray:
         """Monthly volume [hm³] counted at a row's accounting posts: links gross (flow entering them) or net
         (flow arriving), natural inflow at its inflow nodes, less the return flow of ``less_returns_of``."""
@@ -240,28 +266,36 @@ class Accounts:
 def add_party_receipts(ds: xr.Dataset, inp: Inputs, out: dict | None = None) -> None:
     """``received_hm3`` and ``entitlement_hm3`` per party and month under the basin's first share rule (put in
     ``out``, for one later ``ds.update``, when given; the ``party`` coordinate is set on ``ds``)."""
+    new, period = party_receipts(inp, Accounts(ds))
+    if period is None:
+        return
+    ds.attrs["balance_period"] = period
+    if "party" not in ds.coords:
+        ds.coords["party"] = list(inp.basin.spec.agreement.parties)
+    if out is None:
+        ds.update(new)
+    else:
+        out.update(new)
+
+
+def party_receipts(inp: Inputs, acc: Accounts) -> tuple[dict, str | None]:
+    """The variables of :func:`add_party_receipts` (``{name: (dims, array, attrs)}``) and the rule's balance
+    period; ``({}, None)`` where the basin has no share rule."""
     rules = inp.basin.spec.agreement.share_rules
     parties = list(inp.basin.spec.agreement.parties)
     if not rules:
-        return
+        return {}, None
     r = rules[0]
     rec = np.zeros((inp.T, len(parties)))
     ent = np.full((inp.T, len(parties)), np.nan)
-    acc = Accounts(ds)
     for j, p in enumerate(parties):
         if p in r.receipts:
             row = Row(r.id, "share", p, _WHOLE_HORIZON, r.receipts[p], r.mode, r.tolerance, r.penalty,
                       share=r.shares.get(p, 0.0), resource_inflows=list(r.resource_inflows))
             rec[:, j] = acc.received(row)
             ent[:, j] = acc.requirement(row)
-    ds.attrs["balance_period"] = r.period
-    if "party" not in ds.coords:
-        ds.coords["party"] = parties
     new = {"received_hm3": (("time", "party"), rec, {"units": "hm3/month", "rule": r.id, "long_name":
                                                      f"water received by each party ({r.id} receipts)"}),
            "entitlement_hm3": (("time", "party"), ent, {"units": "hm3/month", "rule": r.id,
                                                         "long_name": f"share of the basin resource ({r.id})"})}
-    if out is None:
-        ds.update(new)
-    else:
-        out.update(new)
+    return new, r.period

@@ -176,3 +176,18 @@ def run(h: highspy.Highs, tie: np.ndarray, start: highspy.HighsBasis | None = No
         h.changeColsCost(n, idx, c)
     return Stage2(values=x2, status=status, seconds=seconds, cost_above_optimum=sign * float(c @ (x2 - x1)),
                   bound=float(tie @ np.abs(x1)))
+
+
+def run_kept(h2: highspy.Highs, cost: np.ndarray, x1: np.ndarray, tie: np.ndarray) -> Stage2:
+    """Stage 2 on ``h2``, a second Highs instance that holds the stage-2 LP itself (the same rows, columns and
+    bounds, costs ``cost + tie``) and its previous optimal basis and factors (a warm re-solve's: only bounds
+    changed since, pushed to both instances): ``run()`` from there, no costs changed back and forth. ``cost``
+    and ``x1``: stage 1's costs (as HiGHS holds them) and allocation, for ``cost_above_optimum`` and ``bound`` as
+    :func:`run`. The optimum is the one :func:`run` finds (it is unique; tests/test_unique.py)."""
+    t0 = time.perf_counter()
+    run_highs(h2)
+    seconds = time.perf_counter() - t0
+    x2 = np.array(h2.getSolution().col_value, dtype=float)
+    return Stage2(values=x2, status=h2.getModelStatus(), seconds=seconds,
+                  cost_above_optimum=float(cost @ (x2 - x1)), bound=float(tie @ np.abs(x1)))
+

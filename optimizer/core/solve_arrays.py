@@ -83,7 +83,7 @@ def solve_entry(entry: _ArrayEntry, inp: Inputs, time_limit: float | None,
         if not (warm and push_changes(entry.lp, a)):
             entry.lp.pass_model(a)
         entry.build_s = time.perf_counter() - t0
-        entry.mb = (a.shape[0] + a.shape[1]) * _KB_PER_ROW_OR_COL / 1024
+        entry.mb = (a.shape[0] + a.shape[1]) * _KB_PER_ROW_OR_COL / 1024 * (1.5 if entry.lp.highs2 else 1.0)
         _evict()
         return S.outcome(entry, inp, S._run(entry, time_limit), time_limit,  # type: ignore[arg-type]
                          lambda: arrays_extract(entry.lp, inp), diagnose)
@@ -92,8 +92,8 @@ def solve_entry(entry: _ArrayEntry, inp: Inputs, time_limit: float | None,
 def push_changes(lp: ArrayLP, a) -> bool:
     """If HiGHS holds an LP that differs from ``a`` only in column and row bounds (an edited inflow, capacity or
     requirement: the same matrix, costs and offset), push only the changed bounds (changeColsBounds /
-    changeRowsBounds) to the kept instance, which keeps its basis and factorisation; returns False (nothing done)
-    otherwise, when the caller passes the whole LP."""
+    changeRowsBounds) to the kept instance (and its stage-2 instance, ArrayLP.change_bounds), which keep their bases
+    and factorisations; returns False (nothing done) otherwise, when the caller passes the whole LP."""
     prev = lp.assembled
     if prev is None or prev.shape != a.shape or prev.offset != a.offset or not (
             np.array_equal(prev.cost, a.cost) and np.array_equal(prev.A.indptr, a.A.indptr)
@@ -104,16 +104,9 @@ def push_changes(lp: ArrayLP, a) -> bool:
         # HiGHS holds a fixed column's cost in its constant (assemble_highs.highs_lp): with a column fixed or
         # freed, or the constant moved, the costs or the constant it holds would be stale
         return False
-    h = lp.highs
     cols = np.flatnonzero((prev.col_lo != a.col_lo) | (prev.col_hi != a.col_hi)).astype(np.int32)
     rows = np.flatnonzero((prev.row_lo != a.row_lo) | (prev.row_hi != a.row_hi)).astype(np.int32)
-    if len(cols):
-        h.changeColsBounds(len(cols), cols, np.asarray(a.col_lo, dtype=float)[cols],
-                           np.asarray(a.col_hi, dtype=float)[cols])
-    if len(rows):
-        h.changeRowsBounds(len(rows), rows, np.asarray(a.row_lo, dtype=float)[rows],  # type: ignore[attr-defined]  # (in highspy, not its stubs)
-                           np.asarray(a.row_hi, dtype=float)[rows])
-    lp.assembled = a
+    lp.change_bounds(cols, rows, a)
     return True
 
 
