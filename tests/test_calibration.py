@@ -595,3 +595,27 @@ def test_calibrate_report_in_russian(fresh):
     with language("ru"):
         text = cli_calibrate.report_text(fresh["talas"])
     assert "Калибровка talas" in text and "ПАРАМЕТРОВ БОЛЬШЕ, ЧЕМ ЦЕЛЕЙ" in text and "Calibration of" not in text
+
+
+def test_named_year_2025_runs_from_the_published_storage_and_fits_the_end_storage():
+    """2025 starts each reservoir at its published storage of 31 Dec 2024 (Orto-Tokoy 345, Kirov 422 hm3 [P]) and
+    its published storage of 31 Dec 2025 (169, 202 [P]) is a target, read from that run's end; the aquifers (no
+    figure) start where the year cycles."""
+    from optimizer.core.solver import solve
+
+    for bid, node, start, end in (("chu", "CH_R_OT", 345.0, 169.0), ("talas", "TA_R_KIR", 422.0, 202.0)):
+        b = basins.load(bid)
+        (spec,) = [s for s in cnamed.published_years(b) if s.year == 2025]
+        assert spec.start_storage == {node: start}
+        (tgt,) = [t for t in spec.targets if t.reservoir]
+        assert (tgt.reservoir, tgt.observed_hm3, tgt.status) == (node, end, "P") and "report.kg" in tgt.source
+        modelled, storage = cnamed._runner(b, [spec])({})
+        cyclic = cal.steady_storage(b, inflow=spec.inflow, tol=cnamed.CYCLIC_TOL, max_iter=60,
+                                    damp_after=cal.DAMP_AFTER)[0]
+        assert storage[f"2025:{node}"] == start and all(storage[f"2025:{a.node}"] == cyclic[a.node]
+                                                        for a in b.spec.aquifers)
+        r = solve(b, inflow=spec.inflow, operation="status-quo", initial_storage={**cyclic, node: start},
+                  end_storage="free")
+        assert float(r.dataset["storage_start_hm3"].sel(reservoir=node)[0]) == pytest.approx(start)
+        assert modelled[tgt.id] == pytest.approx(float(r.end_storage()[node]))
+        assert abs(cyclic[node] - start) > 1.0  # the year does not cycle at the published start (else this proves nothing)

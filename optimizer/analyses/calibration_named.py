@@ -15,6 +15,11 @@ cyclic steady state (:func:`~optimizer.analyses.calibration_run.steady_storage` 
 same status-quo operation as the single-year fit (reservoirs damped after :data:`DAMP_AFTER` years, cyclic to
 :data:`CYCLIC_TOL`), with the same residuals: ``(modelled − observed) /
 observed`` per figure and the same prior term. A figure for part of a month takes that month's share of days.
+
+Reservoir storages (:data:`STORAGES`): where a reservoir's storage was published for the end of the year before
+and the end of the year itself (Orto-Tokoy 345 → 169 hm³ and Kirov 422 → 202 hm³ in 2025 [P]), the year is run
+once more from the published start (the aquifers, which no figure gives, where the year cycles; free end storage),
+its receipts are read from that run, and its end storage is a target.
 """
 
 from __future__ import annotations
@@ -50,6 +55,12 @@ FIGURES: dict[str, list[tuple[int, str, str, str, str]]] = {
               (2025, "KZ vegetation receipts (actual)", "Talas to KZ", "2025-04-01", "2025-09-30"),
               (2025, "KZ annual receipts", "Talas to KZ", "2025-01-01", "2025-12-31")],
 }
+#: per basin: (year, reservoir node, post substring) of the published end-of-year storages [P] (data/observed,
+#: report.kg): the year runs from the previous year's end storage, and its own end storage is a target
+STORAGES: dict[str, list[tuple[int, str, str]]] = {
+    "chu": [(2025, "CH_R_OT", "Orto-Tokoy reservoir")],
+    "talas": [(2025, "TA_R_KIR", "Kirov reservoir")],
+}
 HELD_OUT: dict[str, tuple[int, ...]] = {"chu": (2023,), "talas": (2023,)}
 #: a named year is cyclic when no store moves by more than this over the year [hm³] (the single-year fit: 0.5,
 #: LOOSE_TOL when it does not settle; at some parameter values a Talas named year still moves Kirov by 2-3 hm³
@@ -69,16 +80,20 @@ class NamedTarget:
     observed_hm3: float
     status: str  # P | D | E
     source: str
+    reservoir: str = ""  # a storage target: this reservoir's storage at the end of ``end`` [hm³] (else receipts)
 
 
 @dataclass
 class NamedYearSpec:
-    """One named year: its inflow (time × node, hm³ per month, a calendar year) and its published receipts."""
+    """One named year: its inflow (time × node, hm³ per month, a calendar year), its published receipts and
+    storages, and the published storage its reservoirs start from on 1 January (``start_storage``, node → hm³;
+    empty: the year runs in its cyclic steady state)."""
 
     year: int
     inflow: xr.DataArray
     targets: list[NamedTarget]
     inflow_note: str = ""
+    start_storage: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -116,6 +131,7 @@ class NamedCalibration:
         """Calibration and validation: one row per published figure (observed, modelled, error)."""
         return pd.DataFrame([{"year": r.year, "role": r.role, "figure": r.target.label,
                               "from": f"{r.target.start:%Y-%m-%d}", "to": f"{r.target.end:%Y-%m-%d}",
+                              "reservoir": r.target.reservoir,
                               "observed_hm3": r.target.observed_hm3, "status": r.target.status,
                               "modelled_hm3": r.modelled_hm3, "error_pct": 100 * r.error,
                               "modelled_file_values_hm3": r.modelled_file_hm3,
@@ -158,12 +174,29 @@ def published_years(basin: Basin) -> list[NamedYearSpec]:
             period = "year" if start.endswith("01-01") else f"{start[5:]}_{end[5:]}"
             targets.append(NamedTarget(f"y{year}_{period}".replace("-", ""), year, f.what, pd.Timestamp(start),
                                        pd.Timestamp(end), f.value, f.status, f.source))
+        start_storage: dict[str, float] = {}
+        for y, node, post in STORAGES.get(basin.id, []):
+            if y != year:
+                continue
+            s0 = named_years.figure(basin.id, year - 1, "storage", post, f"{year - 1}-12-31")
+            s1 = named_years.figure(basin.id, year, "storage", post, f"{year}-12-31")
+            start_storage[node] = s0.value
+            targets.append(NamedTarget(f"y{year}_storage_{node}", year,
+                                       f"{post} storage, 31 Dec {year} (from {s0.value:g} on 31 Dec {year - 1})",
+                                       pd.Timestamp(f"{year}-12-31"), pd.Timestamp(f"{year}-12-31"), s1.value,
+                                       s1.status, s1.source, reservoir=node))
         note = (f"{ny.year_type} typical year x {ny.scale:g} [{ny.inflow_note.status}]: {ny.inflow_note.what}")
-        out.append(NamedYearSpec(year, year_inflow(basin, year, ny.year_type, ny.scale), targets, note))
+        if start_storage:
+            note += "; reservoirs from their published storage on 31 Dec " + f"{year - 1} (" + ", ".join(
+                f"{k} {v:g} hm3" for k, v in start_storage.items()) + ")"
+        out.append(NamedYearSpec(year, year_inflow(basin, year, ny.year_type, ny.scale), targets, note,
+                                 start_storage))
     return out
 
 
 def _runner(basin: Basin, specs: Sequence[NamedYearSpec]) -> Evaluator:
+    from optimizer.core.solver import solve
+
     cal = _section(basin)
     receipts = cal.targets[0].receipts  # the links the basin's own targets count (KZ from KG)
 
@@ -173,9 +206,13 @@ def _runner(basin: Basin, specs: Sequence[NamedYearSpec]) -> Evaluator:
         storage: dict[str, float] = {}
         for s in specs:
             S, r, _ = steady_storage(b, inflow=s.inflow, tol=CYCLIC_TOL, max_iter=60, damp_after=DAMP_AFTER)
+            if s.start_storage:  # the year from its published start; the aquifers (no figure) where the year cycles
+                S = {**S, **s.start_storage}
+                r = solve(b, inflow=s.inflow, operation="status-quo", initial_storage=S, end_storage="free")
             storage.update({f"{s.year}:{k}": v for k, v in S.items()})
             for t in s.targets:
-                modelled[t.id] = received_between(r, receipts, t.start, t.end)
+                modelled[t.id] = (float(r.end_storage()[t.reservoir]) if t.reservoir
+                                  else received_between(r, receipts, t.start, t.end))
         return modelled, storage
 
     return evaluator

@@ -12,9 +12,11 @@ the type the published figures imply, scaled where a published share of the norm
   (13.7 the year before) [P]: the ``very-dry`` typical year [E] (no share of the norm published).
 * 2024 (both): no share of the norm published; KZ received 110 % (Talas) and 92 % (Chu) of the Commission's plan
   [D]: the ``normal`` typical year [E].
-* 2025 (both): "30–40 % of the norm" in summer is published for the Syr Darya, Shu and Talas together [P 24.kg]
+* 2025: "30–40 % of the norm" in summer is published for the Syr Darya, Shu and Talas together [P 24.kg]
   but another source gives it for the Syr Darya alone, while KZ received 427.5 hm³ on the Talas (more than in 2024):
-  the ``dry`` typical year [E].
+  the Talas's ``dry`` typical year [E]. The Chu's ``very-dry`` [E] (until 2026-12-03 ``dry``): the year its own
+  single-year calibration runs, and Orto-Tokoy ended 2025 at 169 hm³ (36 % of capacity) against 345 hm³ (73 %) a year
+  before [P report.kg]; both end-of-year storages are targets of the named-year fit.
 
 Start storage (1 April): Kirov 445.6 hm³ on 21 Apr 2023 [P] (2023); Kirov ≈ 471 hm³ in Feb 2025 [E] (2025);
 Orto-Tokoy ≈ 432.6 hm³ on 1 April 2023 [D] (2023: 8.55 hm³ on 2 Aug plus the Apr–Aug net drawdown, 654 released
@@ -135,8 +137,15 @@ def scenario(basin: str, year: int) -> NamedYear:
     else:  # 2025
         name = "Talas" if basin == "talas" else "Chu"
         f = figure("chu+talas", 2025, "flow % of norm", "Shu")
-        ny = NamedYear(basin, year, "dry", 1.0, Figure(1.0, "x dry", "E", f.source,
-                                                       "dry typical year: '30-40% of norm' attributed to Syr Darya alone elsewhere; KZ got 427.5 on Talas"))
+        if basin == "chu":  # (until 2026-12-03 dry, as the Talas; the Chu's own calibration year was very-dry)
+            ot = figure("chu", 2025, "storage", "Orto-Tokoy reservoir", "2025-12-31")
+            ny = NamedYear(basin, year, "very-dry", 1.0, Figure(1.0, "x very-dry", "E", ot.source,
+                                                                "very-dry typical year, as the Chu's single-year "
+                                                                "calibration: Orto-Tokoy ended 2025 at 169 hm3 (36 %) "
+                                                                "against 345 (73 %) a year before [P]"))
+        else:
+            ny = NamedYear(basin, year, "dry", 1.0, Figure(1.0, "x dry", "E", f.source,
+                                                           "dry typical year: '30-40% of norm' attributed to Syr Darya alone elsewhere; KZ got 427.5 on Talas"))
         if basin == "talas":
             ny.initial_storage["TA_R_KIR"] = figure("talas", 2025, "storage", "Kirov", "2025-02-18")
         ny.plan = figure(basin, 2025, "Commission plan from late April", f"{name} to KZ")

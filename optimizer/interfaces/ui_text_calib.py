@@ -50,7 +50,8 @@ EN_CALIB: dict[str, str] = {
     "calib_missed_err": "MISSED {id}: modelled {mod:,.1f} hm³, observed {obs:,.1f} hm³ ({err:+.1f} % outside the "
                         "measured range; tolerance {tol:.0%})",
     "calib_named_title": "Named-year calibration of {basin}: fitted on {fitted}, held out {held} (status quo, each "
-                         "year its own inflow, cyclic storage; {iterations} iterations, {evaluations} LP-year runs)",
+                         "year its own inflow, cyclic storage or, where published, the reservoirs' storage of 31 Dec "
+                         "the year before; {iterations} iterations, {evaluations} LP-year runs)",
     "calib_named_inflow": "  inflow {year}: {note}",
     "calib_named_header": "  year  role        figure                                                     period     "
                           "             observed  modelled  error %  | file values: modelled  error %",
@@ -105,7 +106,8 @@ RU_CALIB: dict[str, str] = {
     "calib_missed_err": "НЕ ДОСТИГНУТА {id}: модель {mod:,.1f} млн м³, измерено {obs:,.1f} млн м³ ({err:+.1f} % вне "
                         "измеренного диапазона; допуск {tol:.0%})",
     "calib_named_title": "Калибровка {basin} по именованным годам: подбор по {fitted}, проверка на {held} "
-                         "(существующий режим, каждый год со своим притоком, циклические запасы; итераций "
+                         "(существующий режим, каждый год со своим притоком, циклические запасы или, где "
+                         "опубликованы, запасы водохранилищ на 31 декабря предыдущего года; итераций "
                          "{iterations}, расчётов ЛП-лет {evaluations})",
     "calib_named_inflow": "  приток {year}: {note}",
     "calib_named_header": "  год   роль        показатель                                                 период     "
