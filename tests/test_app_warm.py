@@ -196,5 +196,22 @@ def test_warm_edits_solve_both_stages_hot_on_two_kept_instances_and_match_a_cold
             np.testing.assert_allclose(warm.ledger["received_hm3"].to_numpy(dtype=float),
                                        cold.ledger["received_hm3"].to_numpy(dtype=float), atol=1e-6)
             assert abs(warm.objective - cold.objective) <= 1e-9 * max(1.0, abs(cold.objective))
+            # stage 2's priority cost above the optimum, from the kept instance: within its bound (second_stage)
+            assert -1e-6 <= warm.manifest["stage2_cost_above_optimum"] <= warm.manifest["stage2_cost_bound"] + 1e-6
         # the first edit after the first warm solve is already hot: the first warm solve set up the second instance
         assert calls == {"run": 0, "kept": 5}, (bid, calls)
+        # a cold solve on the kept entry passes the whole LP (the second instance is out of sync); the next warm
+        # solve puts it back in sync (stage 2 on the first instance once), the one after runs hot again
+        optimizer.solve(b, inflow=base)
+        for k, edit in enumerate((30.0, 60.0)):
+            edited = base.copy()
+            edited[2, 0] = float(edited[2, 0]) + edit
+            warm = optimizer.solve(b, inflow=edited, warm_start=True)
+            with monkeypatch.context() as m:
+                m.setattr(solver, "_cache", type(solver._cache)())
+                cold = optimizer.solve(b, inflow=edited)
+            calls["run"] -= 1
+            for v in FLOWS:
+                np.testing.assert_allclose(warm.dataset[v].values, cold.dataset[v].values, atol=1e-6,
+                                           err_msg=f"{bid} after a cold solve, edit {k}: {v}")
+        assert calls == {"run": 2, "kept": 6}, (bid, calls)  # the cold solve's and the re-sync's stage 2

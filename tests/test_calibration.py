@@ -618,4 +618,8 @@ def test_named_year_2025_runs_from_the_published_storage_and_fits_the_end_storag
                   end_storage="free")
         assert float(r.dataset["storage_start_hm3"].sel(reservoir=node)[0]) == pytest.approx(start)
         assert modelled[tgt.id] == pytest.approx(float(r.end_storage()[node]))
+        receipts = b.spec.calibration.targets[0].receipts  # and the year's receipts are read from the same run
+        for t in spec.targets:
+            if not t.reservoir:
+                assert modelled[t.id] == pytest.approx(cal.received_between(r, receipts, t.start, t.end))
         assert abs(cyclic[node] - start) > 1.0  # the year does not cycle at the published start (else this proves nothing)

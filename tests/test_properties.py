@@ -450,7 +450,7 @@ def test_random_valid_networks_solve_consistently(case):
 def test_generator_builds_every_feature():
     """The strategy reaches the features the properties are about (a guard against a generator that
     silently stops producing, e.g., reservoirs or return flows after an edit)."""
-    from hypothesis import HealthCheck, settings
+    from hypothesis import HealthCheck, find, settings
 
     seen: set[str] = set()
 
@@ -476,9 +476,14 @@ def test_generator_builds_every_feature():
         seen.update({"return to aquifer"} if any(d.get("return_node") == "AQ" for d in case.demands) else set())
         seen.update({"storage accounts"} if case.agreement.get("storage_accounts") else set())
         seen.update({"dekad"} if case.step == "dekad" else set())
-        seen.update({"dekad without storage"} if case.step == "dekad" and not case.has_storage else set())
 
     collect()
     assert seen >= {"reservoir", "return flow", "KG demand", "KZ demand", "m3/s capacity", "hard share",
                     "soft share", "quota", "storage split", "1 month", "zero inflow", "aquifer", "recharge_to",
-                    "loss_to", "return to aquifer", "storage accounts", "dekad", "dekad without storage"}, seen
+                    "loss_to", "return to aquifer", "storage accounts", "dekad"}, seen
+    # the rarest feature, a dekad run without storage (the dekad-vs-month property), searched for on its own: in the
+    # census above it came up in 400 cases when this file ran alone but not always in the whole suite (2026-12-03)
+    found = find(cases(), lambda c: c.step == "dekad" and not c.has_storage,
+                 settings=settings(max_examples=5000, derandomize=True, database=None, deadline=None,
+                                   suppress_health_check=list(HealthCheck)))
+    assert found.step == "dekad" and not found.reservoirs and not found.aquifers

@@ -18,7 +18,8 @@ observed`` per figure and the same prior term. A figure for part of a month take
 
 Reservoir storages (:data:`STORAGES`): where a reservoir's storage was published for the end of the year before
 and the end of the year itself (Orto-Tokoy 345 → 169 hm³ and Kirov 422 → 202 hm³ in 2025 [P]), the year is run
-once more from the published start (the aquifers, which no figure gives, where the year cycles; free end storage),
+once more from the published start (the aquifers and the reservoirs no figure gives, e.g. Tasotkel, where the
+year cycles; free end storage),
 its receipts are read from that run, and its end storage is a target.
 """
 
@@ -58,8 +59,8 @@ FIGURES: dict[str, list[tuple[int, str, str, str, str]]] = {
 #: per basin: (year, reservoir node, post substring) of the published end-of-year storages [P] (data/observed,
 #: report.kg): the year runs from the previous year's end storage, and its own end storage is a target
 STORAGES: dict[str, list[tuple[int, str, str]]] = {
-    "chu": [(2025, "CH_R_OT", "Orto-Tokoy reservoir")],
-    "talas": [(2025, "TA_R_KIR", "Kirov reservoir")],
+    "chu": [(2025, "CH_R_OT", "Orto-Tokoy")],
+    "talas": [(2025, "TA_R_KIR", "Kirov")],
 }
 HELD_OUT: dict[str, tuple[int, ...]] = {"chu": (2023,), "talas": (2023,)}
 #: a named year is cyclic when no store moves by more than this over the year [hm³] (the single-year fit: 0.5,
@@ -182,7 +183,8 @@ def published_years(basin: Basin) -> list[NamedYearSpec]:
             s1 = named_years.figure(basin.id, year, "storage", post, f"{year}-12-31")
             start_storage[node] = s0.value
             targets.append(NamedTarget(f"y{year}_storage_{node}", year,
-                                       f"{post} storage, 31 Dec {year} (from {s0.value:g} on 31 Dec {year - 1})",
+                                       f"{post} reservoir storage, 31 Dec {year} (from {s0.value:g} on 31 Dec "
+                                       f"{year - 1})",
                                        pd.Timestamp(f"{year}-12-31"), pd.Timestamp(f"{year}-12-31"), s1.value,
                                        s1.status, s1.source, reservoir=node))
         note = (f"{ny.year_type} typical year x {ny.scale:g} [{ny.inflow_note.status}]: {ny.inflow_note.what}")
@@ -206,7 +208,7 @@ def _runner(basin: Basin, specs: Sequence[NamedYearSpec]) -> Evaluator:
         storage: dict[str, float] = {}
         for s in specs:
             S, r, _ = steady_storage(b, inflow=s.inflow, tol=CYCLIC_TOL, max_iter=60, damp_after=DAMP_AFTER)
-            if s.start_storage:  # the year from its published start; the aquifers (no figure) where the year cycles
+            if s.start_storage:  # from its published start; the stores no figure gives where the year cycles
                 S = {**S, **s.start_storage}
                 r = solve(b, inflow=s.inflow, operation="status-quo", initial_storage=S, end_storage="free")
             storage.update({f"{s.year}:{k}": v for k, v in S.items()})

@@ -16,7 +16,8 @@ the type the published figures imply, scaled where a published share of the norm
   but another source gives it for the Syr Darya alone, while KZ received 427.5 hm³ on the Talas (more than in 2024):
   the Talas's ``dry`` typical year [E]. The Chu's ``very-dry`` [E] (until 2026-12-03 ``dry``): the year its own
   single-year calibration runs, and Orto-Tokoy ended 2025 at 169 hm³ (36 % of capacity) against 345 hm³ (73 %) a year
-  before [P report.kg]; both end-of-year storages are targets of the named-year fit.
+  before [P report.kg]. The named-year fit (optimizer.analyses.calibration_named) starts 2025 from the storage of
+  31 Dec 2024 and fits the storage of 31 Dec 2025; the seasons built here keep their April starts.
 
 Start storage (1 April): Kirov 445.6 hm³ on 21 Apr 2023 [P] (2023); Kirov ≈ 471 hm³ in Feb 2025 [E] (2025);
 Orto-Tokoy ≈ 432.6 hm³ on 1 April 2023 [D] (2023: 8.55 hm³ on 2 Aug plus the Apr–Aug net drawdown, 654 released
@@ -138,7 +139,7 @@ def scenario(basin: str, year: int) -> NamedYear:
         name = "Talas" if basin == "talas" else "Chu"
         f = figure("chu+talas", 2025, "flow % of norm", "Shu")
         if basin == "chu":  # (until 2026-12-03 dry, as the Talas; the Chu's own calibration year was very-dry)
-            ot = figure("chu", 2025, "storage", "Orto-Tokoy reservoir", "2025-12-31")
+            ot = figure("chu", 2025, "storage", "Orto-Tokoy", "2025-12-31")
             ny = NamedYear(basin, year, "very-dry", 1.0, Figure(1.0, "x very-dry", "E", ot.source,
                                                                 "very-dry typical year, as the Chu's single-year "
                                                                 "calibration: Orto-Tokoy ended 2025 at 169 hm3 (36 %) "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from types import SimpleNamespace
 
 import highspy
@@ -174,14 +175,11 @@ class ArrayLP:
         elif not kept and self._basis is not None:
             h.setBasis(self._basis)  # stage 1's previous optimal basis (passModel, or stage 2, replaced it)
         # HiGHS checks time_limit against its run clock, which keeps running over every solve of one instance:
-        # this solve's limit is the time used so far plus time_limit (as PersistentLP._deadline)
-        for x in (h, self.highs2) if kept else (h,):
-            assert x is not None
-            limit = float("inf") if time_limit is None else float(x.getRunTime()) + float(time_limit)
-            x.setOptionValue("time_limit", limit)
-            if x is h or not kept:
-                for k, v in {**HIGHS_OPTIONS, "output_flag": False}.items():
-                    x.setOptionValue(k, v)
+        # this solve's limit is the time used so far plus time_limit (as PersistentLP._deadline); both stages share it
+        t0 = time.perf_counter()
+        limit = float("inf") if time_limit is None else float(h.getRunTime()) + float(time_limit)
+        for k, v in {**HIGHS_OPTIONS, "output_flag": False, "time_limit": limit}.items():
+            h.setOptionValue(k, v)
         self.solves += 1
         self.stage2, self._duals = None, None
         self.retried = second_stage.run_highs(h)
@@ -199,14 +197,22 @@ class ArrayLP:
                         for b in col.start)
             if self._tie is None or self._tie_sig != sig:
                 self._tie, self._tie_sig = second_stage.tie_costs(col.names()), sig
+                kept = self._kept = False  # (the stage-2 instance holds the former tie costs)
             if kept:
-                assert self.highs2 is not None and self._cost1 is not None
-                st = second_stage.run_kept(self.highs2, self._cost1, np.asarray(sol.col_value, dtype=float),
-                                           self._tie)
+                h2 = self.highs2
+                assert h2 is not None and self._cost1 is not None
+                # what is left of the solve's time limit after stage 1 (the old path's one deadline on one clock)
+                left = float("inf") if time_limit is None else max(float(time_limit) - (time.perf_counter() - t0), 0.0)
+                h2.setOptionValue("time_limit", float(h2.getRunTime()) + left)
+                st = second_stage.run_kept(h2, self._cost1, np.asarray(sol.col_value, dtype=float), self._tie)
                 if st.optimal:
                     self.stage2 = st
                     return out
-                self._kept = False  # (not seen; as second_stage.run's fallback) stage 2 from stage 1's basis
+                self._kept = False
+                if st.status in second_stage._FINAL:  # a limit or an interruption: reported so, as second_stage.run
+                    self.stage2 = st
+                    return out
+                # (not seen) otherwise stage 2 again from stage 1's basis, as second_stage.run's own fallback
             self._basis = h.getBasis()
             self.stage2 = second_stage.run(h, self._tie, start=self._basis2 if warm else None)
             self._basis2, self._basis_shape = h.getBasis(), self.assembled.shape
@@ -215,7 +221,9 @@ class ArrayLP:
         return out
 
     def cancel(self) -> None:
-        self.highs.cancelSolve()
+        for h in (self.highs, self.highs2):
+            if h is not None:
+                h.cancelSolve()
 
     def model_status(self):
         return self.highs.getModelStatus()

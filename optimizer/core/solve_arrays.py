@@ -83,7 +83,9 @@ def solve_entry(entry: _ArrayEntry, inp: Inputs, time_limit: float | None,
         if not (warm and push_changes(entry.lp, a)):
             entry.lp.pass_model(a)
         entry.build_s = time.perf_counter() - t0
-        entry.mb = (a.shape[0] + a.shape[1]) * _KB_PER_ROW_OR_COL / 1024 * (1.5 if entry.lp.highs2 else 1.0)
+        # (a warm solve keeps stage 2 in a second instance: ArrayLP.highs2)
+        entry.mb = (a.shape[0] + a.shape[1]) * _KB_PER_ROW_OR_COL / 1024 * (
+            1.5 if warm or entry.lp.highs2 is not None else 1.0)
         _evict()
         return S.outcome(entry, inp, S._run(entry, time_limit), time_limit,  # type: ignore[arg-type]
                          lambda: arrays_extract(entry.lp, inp), diagnose)
