@@ -28,11 +28,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-#: members × steps below which ``scheduler=None`` solves in this process. Measured (docs/ensembles.md §4): a local
-#: cluster costs ~0.8 CPU s to start and 2.2–2.3 CPU s per worker to import, build and solve the model once; a
-#: member-month costs 0.6 ms (Talas) to 0.84 ms (Chu) of CPU; two workers win once half the serial time exceeds
-#: the start-up, from ~7,900 (Chu) to ~11,000 (Talas) member-months.
-AUTO_SERIAL_MEMBER_STEPS = 12_000
+#: members × steps below which ``scheduler=None`` solves in this process. Measured (docs/ensembles.md §4, session
+#: 8): two workers' start-up and their Dataset cost 2.1–2.3 s of wall time, a member 36–40 ms of CPU (0.3 ms a
+#: member-month); two workers win end to end from ~122 (Talas) to ~124 (Chu) members of 120 months, ~15,000
+#: member-months (12,000 until 2026-12-03, when members cost 60–68 ms).
+AUTO_SERIAL_MEMBER_STEPS = 15_000
 MAX_CHUNK = 25  # members per task at most (progress granularity, load balance)
 #: Dask settings of the local cluster this module starts (not of a caller's cluster), each measured on the members'
 #: solves, which are pure Python and share the worker process's GIL with Dask's event loop (docs/ensembles.md §4):

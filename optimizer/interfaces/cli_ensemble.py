@@ -21,6 +21,7 @@ import xarray as xr
 
 import basins
 from optimizer.analyses import scenarios as scen
+from optimizer.analyses import dask_run
 from optimizer.analyses.dask_run import WorkerLost
 from optimizer.analyses.ensemble import solve_ensemble, to_netcdf
 from optimizer.analyses.robust import SeasonalPlan, robust_plan
@@ -49,7 +50,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", default=None, metavar="ADDR",
                    help="'synchronous' (this process), 'local' (a local cluster of --workers processes) or a Dask "
                         "scheduler address (tcp://host:8786); default: automatic, this process for small runs "
-                        "(members x months < 12,000), else a local cluster")
+                        f"(members x months < {dask_run.AUTO_SERIAL_MEMBER_STEPS:,}), else a local cluster")
     p.add_argument("--workers", type=int, default=2, help="worker processes of the local cluster (default 2)")
     p.add_argument("--chunk-size", type=int, default=None, help="members per task (default: automatic)")
     p.add_argument("--robust-plan", action="store_true",
