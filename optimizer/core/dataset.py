@@ -82,21 +82,25 @@ def make_dataset(inp: Inputs, sol: Solution, spill_to: dict[str, str | None]) ->
     seep = np.array([lk.seepage_fraction if lk.loss_to else 0.0 for lk in spec.links])
     rf = np.array([d.return_fraction for d in spec.demands])
     demand = inp.demand[dem].to_numpy()
+    # (the input tables read once as arrays: a DataFrame's column lookup per node and link took a fifth of this)
     natural = np.zeros((T, len(nodes)))
     infiltration = np.zeros((T, len(nodes)))
+    q_in, in_col = inp.inflow.to_numpy(float), {c: k for k, c in enumerate(inp.inflow.columns)}
     for j, node in enumerate(spec.nodes):
-        if node.id in inp.inflow.columns:
-            natural[:, j] = inp.inflow[node.id].to_numpy()
+        if node.id in in_col:
+            natural[:, j] = q_in[:, in_col[node.id]]
             infiltration[:, j] = (1 - node.channel_fraction) * natural[:, j]
     cap = np.full((T, len(links)), np.nan)
     minf = np.full((T, len(links)), np.nan)
     envs = np.zeros((T, len(links)))
+    caps, cap_col = inp.capacity.to_numpy(float), {c: k for k, c in enumerate(inp.capacity.columns)}
+    mins, min_col = inp.min_flow.to_numpy(float), {c: k for k, c in enumerate(inp.min_flow.columns)}
     for j, lk in enumerate(links):
-        if lk in inp.capacity.columns:
-            cap[:, j] = inp.capacity[lk].to_numpy()
-        if lk in inp.min_flow.columns:
-            k = list(inp.min_flow.columns).index(lk)
-            minf[:, j] = inp.min_flow[lk].to_numpy()
+        if lk in cap_col:
+            cap[:, j] = caps[:, cap_col[lk]]
+        if lk in min_col:
+            k = min_col[lk]
+            minf[:, j] = mins[:, k]
             envs[:, j] = sol.env[:, k]
     evap = evaporation(inp, sol.s)
     outflow = np.zeros((T, len(nodes)))
