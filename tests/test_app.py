@@ -120,7 +120,11 @@ def test_opens_on_chu_normal_year_already_solved():
     assert alloc["layout"]["yaxis"]["title"]["text"] == "hm³/month"
     assert alloc["layout"]["barmode"] == "stack"
     names = [tr["name"] for tr in alloc["data"]]
-    assert {"KG received", "KZ received", "KG entitlement", "KZ entitlement"} <= set(names)
+    # KG's 58 % is a use ceiling, KZ's 42 % an entitlement: the lines say so (a ceiling never reads as an entitlement)
+    assert {"KG used", "KZ received", "KG use ceiling (cap)", "KZ entitlement (floor)"} <= set(names)
+    assert not any("KG entitlement" in n for n in names)
+    lines = {tr["name"]: tr["line"]["dash"] for tr in alloc["data"] if tr["type"] == "scatter"}
+    assert lines == {"KG use ceiling (cap)": "dot", "KZ entitlement (floor)": "dash"}
     for spec in specs.values():  # every y axis that carries data names its unit
         used = {"yaxis" + tr.get("yaxis", "y")[1:] for tr in spec["data"]}
         for k in used:
@@ -318,7 +322,13 @@ def test_agreement_options_share_mode_and_priorities():
     assert share.value == pytest.approx(0.42)
     share.set_value(0.5)
     run(at)
-    assert any("KG gets the rest: 0.50" in c.value for c in at.caption)
+    # KZ's share is an entitlement, KG's the rest as a use ceiling (never read as an entitlement)
+    assert share.label == "Share of KZ: entitlement, a floor on what it receives"
+    assert any(c.value == "KG: the rest, 0.50 — use ceiling, a cap on its use (not a target)" for c in at.caption)
+    heads = [m.value for m in at.markdown if "`chu_1983_shares`" in m.value]
+    assert heads and "**1983 shares of the Chu**" in heads[0]  # the rule by its name, the id beside it
+    prio = widget(at, "number_input", "priority_KG_CHU_VAL")
+    assert prio.label.startswith("KG valley intakes on the Chu") and prio.label.endswith("(KG)")
     assert not at.error, errors(at)
     open_tab(at, "tab_compliance")
     led = at.table[0].value.rename(columns={t(f"ledger_col_{c}"): c for c in ("rule", "party", "required_hm3")})

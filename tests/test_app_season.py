@@ -185,7 +185,7 @@ def test_season_tab_in_russian():
     with ui_text.language("ru"):
         assert at.data_editor(key=plan_key(at)).value.index[0] == "I декада апр 2025"
         (m,) = [m for m in at.metric if m.label == "р. Талас на границе"]
-        assert m.value == "100.0 %" and "млн м³ к плану" in m.delta
+        assert m.value == "100,0 %" and "млн м³ к плану" in m.delta  # a Russian decimal comma
         table = plan_fact_table(at)
         assert {t("pf_col_plan_m3s"), t("pf_col_cum_plan_hm3"), t("pf_col_fulfilment_pct")} <= set(table.columns)
         assert "План, м³/с" in table.columns and "Выполнение, %" in table.columns

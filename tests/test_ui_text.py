@@ -95,7 +95,13 @@ def test_commission_terms():
 # ---- t(): current language, missing keys ---------------------------------------------------------------
 def test_t_in_both_languages_and_loud_failures(monkeypatch):
     assert t("solved_in", seconds=0.5, lang="en") == "solved in 0.50 s"
-    assert t("solved_in", seconds=0.5, lang="ru") == "решено за 0.50 с"
+    assert t("solved_in", seconds=0.5, lang="ru") == "решено за 0,50 с"  # a Russian decimal comma
+    # Russian numbers: thousands by a no-break space, decimals by a comma; text, ids and dates untouched
+    assert t("hm3_value", value=2307.4, lang="en") == "2,307 hm³"
+    assert t("share_other", party="KG", share=0.58, role="x", lang="ru") == "КР: остальное, 0,58 — x"
+    assert ui_text.ledger_test("ceiling", "within", 3211.7, 2226.2, 0.0, lang="ru").startswith(
+        "допустимо 3\u00a0212, использовано 2\u00a0226 млн м³")
+    assert ui_text.number(12345.678, ",.1f", "ru") == "12\u00a0345,7" and ui_text.number(12345.678, ",.1f", "en") == "12,345.7"
     with ui_text.language("ru"):
         assert t("solve") == "Рассчитать" and ui_text.month_abbr(5) == "май"
     assert t("solve") == "Solve"  # the context restored English
@@ -373,7 +379,7 @@ def test_app_in_russian_from_the_query_and_remembered():
     with ui_text.language("ru"):  # AppTest calls the app's format functions in this thread, to find the value
         at.run()
     led = at.table[0].value
-    assert {"Правило", "Сторона", "Требуется (млн м³)", "Выполнено"} <= set(led.columns)
+    assert {"Правило", "Сторона", "Положено, разрешено или квота (млн м³)", "Выполнено"} <= set(led.columns)
     assert set(led["Выполнено"]) <= {"да", "нет"}
     at.radio(key="lang").set_value("en")  # switching back: English on the next run, kept in the session
     with ui_text.language("ru"):

@@ -8,6 +8,7 @@ the cost split and the :class:`~optimizer.core.result.Result` on it.
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -298,8 +299,13 @@ def party_receipts(inp: Inputs, acc: Accounts) -> tuple[dict, str | None]:
                       share=r.shares.get(p, 0.0), resource_inflows=list(r.resource_inflows))
             rec[:, j] = acc.received(row)
             ent[:, j] = acc.requirement(row)
+    # each party's role under the rule (entitlement: a floor on its receipts; ceiling: a cap on its use; reported),
+    # as JSON (a NetCDF attribute is a string): what a reader is told the dashed line is
+    roles = json.dumps({p: str(r.party_roles.get(p, "reported")) for p in parties}, sort_keys=True)
     new = {"received_hm3": (("time", "party"), rec, {"units": "hm3/month", "rule": r.id, "long_name":
                                                      f"water received by each party ({r.id} receipts)"}),
-           "entitlement_hm3": (("time", "party"), ent, {"units": "hm3/month", "rule": r.id,
-                                                        "long_name": f"share of the basin resource ({r.id})"})}
+           "entitlement_hm3": (("time", "party"), ent, {"units": "hm3/month", "rule": r.id, "roles": roles,
+                                                        "long_name": f"share of the basin resource ({r.id}): an "
+                                                                     "entitlement (floor) or a use ceiling, by "
+                                                                     "party (roles)"})}
     return new, r.period

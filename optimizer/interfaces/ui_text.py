@@ -28,6 +28,7 @@ import contextvars
 import logging
 import os
 import re
+import string
 
 from basins import messages as basin_messages
 from optimizer.interfaces.ui_text_app import EN_APP
@@ -107,7 +108,35 @@ def t(key: str, lang: str | None = None, **values) -> str:
         text = EN[key]
     if "party" in values:  # a party in the reader's words (КР, РК in Russian)
         values["party"] = party_label(str(values["party"]), code)
-    return text.format(**values) if values else text
+    if not values:
+        return text
+    return _RU_NUMBERS.format(text, **values) if code == "ru" else text.format(**values)
+
+
+#: the thousands separator of Russian numbers: a no-break space ("2 326"; the decimal sign is a comma, "80,4")
+RU_THOUSANDS = "\u00a0"
+
+
+def number(value: float, spec: str, lang: str | None = None) -> str:
+    """``format(value, spec)`` as the reader writes numbers: "2,326.5" in English, "2 326,5" in Russian (a
+    comma read as a decimal sign would make 2,326 read as 2.3)."""
+    s = format(value, spec)
+    code = check_language(lang) if lang else get_language()
+    return s.replace(",", RU_THOUSANDS).replace(".", ",") if code == "ru" else s
+
+
+class _RuNumberFormatter(string.Formatter):
+    """str.format for Russian labels: every number placed into a label is written as :func:`number` writes it
+    (text, dates and ids are left as they are)."""
+
+    def format_field(self, value, format_spec):
+        s = format(value, format_spec)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) or type(value).__module__ == "numpy":
+            return s.replace(",", RU_THOUSANDS).replace(".", ",")
+        return s
+
+
+_RU_NUMBERS = _RuNumberFormatter()
 
 
 #: the parties as Russian text abbreviates them (Кыргызская Республика, Республика Казахстан); the codes KG and KZ
@@ -160,7 +189,7 @@ def ledger_test(role: str, status: str, required: float, received: float, defici
     """A ledger row's test in words in ``lang`` ("entitled 2,761, received 2,761 hm³ — met"), from its numbers."""
     def v(x: float) -> str:
         x = 0.0 if abs(x) < 5e-7 else x
-        return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+        return number(x, ",.0f" if abs(x) >= 100 else ".3g", lang)
 
     vals = dict(req=v(required), rec=v(received), d=v(deficit), unused=v(max(0.0, required - received)), lang=lang)
     if status in ("reported", "not applicable", "within", "over"):

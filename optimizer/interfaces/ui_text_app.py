@@ -95,11 +95,18 @@ EN_APP: dict[str, str] = {
     "axis_lat": "Latitude (°N)",
     "axis_node": "Node",
     "axis_party": "Party",
-    "chart_allocation": "Water received by each party vs its entitlement (hm³/month)",
-    "chart_allocation_caption": "Bars: water received through each party's receipts under {rule}. Dashed lines: "
-                                "each party's share of the basin resource in that month (its entitlement).",
+    "chart_allocation": "Water received or used by each party vs its share of the resource (hm³/month)",
+    "chart_allocation_caption": "Bars: what each party's posts count under {rule} (received at its accounting "
+                                "posts; for a party with a use ceiling, its use at the canal heads). Lines: each "
+                                "party's share of the basin resource in that month, dashed where it is an "
+                                "entitlement (a floor on the receipts), dotted where it is a use ceiling (a cap "
+                                "on use, not a target: use below it is within the ceiling).",
     "received": "{party} received",
+    "used": "{party} used",
     "entitlement": "{party} entitlement",
+    "share_line_entitlement": "{party} entitlement (floor)",
+    "share_line_ceiling": "{party} use ceiling (cap)",
+    "share_line_reported": "{party} share (reported only)",
     "chart_demand": "Demand vs delivery per demand node (hm³/month)",
     "delivery": "delivery",
     "demand": "demand",
@@ -186,9 +193,12 @@ EN_APP: dict[str, str] = {
     "rule_share": "Share rule",
     "rule_quota": "Seasonal quota",
     "rule_split": "Storage split",
-    "rule_header": "{kind} `{id}` ({period})",
-    "share_of": "Share of {party}",
-    "share_other": "{party} gets the rest: {share:.2f}",
+    "rule_header": "{kind} **{name}** ({period}) · `{id}`",
+    "share_of": "Share of {party}: {role}",
+    "share_role_entitlement": "entitlement, a floor on what it receives",
+    "share_role_ceiling": "use ceiling, a cap on its use (not a target)",
+    "share_role_reported": "reported only",
+    "share_other": "{party}: the rest, {share:.2f} — {role}",
     "quota_volume": "Volume for {party} ({unit} per period)",
     "priorities": "Demand priorities",
     "priorities_caption": "1 = served first, 10 = served last.",
@@ -321,11 +331,19 @@ RU_APP: dict[str, str] = {
     "axis_lat": "Широта (° с. ш.)",
     "axis_node": "Узел",
     "axis_party": "Сторона",
-    "chart_allocation": "Вода, полученная каждой стороной, в сравнении с её долей (млн м³/мес)",
-    "chart_allocation_caption": "Столбцы: вода, полученная каждой стороной по её пунктам получения согласно {rule}. "
-                                "Пунктир: доля стороны в водных ресурсах бассейна в этом месяце (её право на воду).",
+    "chart_allocation": "Вода, полученная или использованная каждой стороной, в сравнении с её долей ресурса "
+                        "(млн м³/мес)",
+    "chart_allocation_caption": "Столбцы: то, что учитывают посты каждой стороны согласно {rule} (полученное на её "
+                                "учётных постах; для стороны с пределом использования — её водозабор в головах "
+                                "каналов). Линии: доля стороны в водных ресурсах бассейна в этом месяце; пунктир — "
+                                "право на долю (нижняя граница получаемого), точки — предел использования "
+                                "(верхняя граница водозабора, а не цель: забор ниже предела допустим).",
     "received": "{party} получено",
+    "used": "{party} использовано",
     "entitlement": "{party} доля",
+    "share_line_entitlement": "{party}: право на долю (не меньше)",
+    "share_line_ceiling": "{party}: предел использования (не больше)",
+    "share_line_reported": "{party}: доля (только для отчёта)",
     "chart_demand": "Потребность и подача по водопотребителям (млн м³/мес)",
     "delivery": "подача",
     "demand": "потребность",
@@ -411,9 +429,12 @@ RU_APP: dict[str, str] = {
     "rule_share": "Правило долей",
     "rule_quota": "Сезонная квота",
     "rule_split": "Раздел попусков",
-    "rule_header": "{kind} `{id}` ({period})",
-    "share_of": "Доля {party}",
-    "share_other": "{party} получает остальное: {share:.2f}",
+    "rule_header": "{kind} **{name}** ({period}) · `{id}`",
+    "share_of": "Доля {party}: {role}",
+    "share_role_entitlement": "право на долю, не меньше которой сторона получает",
+    "share_role_ceiling": "предел использования, не больше которого сторона забирает (не цель)",
+    "share_role_reported": "только для отчёта",
+    "share_other": "{party}: остальное, {share:.2f} — {role}",
     "quota_volume": "Объём для {party} ({unit} за период)",
     "priorities": "Приоритеты водопотребителей",
     "priorities_caption": "1 — обслуживается первым, 10 — последним.",

@@ -5,6 +5,7 @@ month, hm³, USD); month names in the current language. No Streamlit here.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import textwrap
@@ -85,18 +86,39 @@ def _layout(fig: go.Figure, title: str, y: str, x: str | None = None, height: in
     return fig
 
 
+def share_roles(ds) -> dict[str, str]:
+    """Each party's role under the Dataset's share rule (``entitlement``, ``ceiling``, ``reported``; the
+    ``roles`` attribute of ``entitlement_hm3``; every party an entitlement where a file predates it)."""
+    if "entitlement_hm3" not in ds:
+        return {}
+    raw = ds["entitlement_hm3"].attrs.get("roles")
+    return json.loads(raw) if raw else {str(p): "entitlement" for p in ds["party"].values}
+
+
+#: the dashed line of a party's share, by its role: an entitlement dashed, a ceiling dotted (a cap, not a target)
+_SHARE_DASH = {"entitlement": "dash", "ceiling": "dot", "reported": "dashdot"}
+
+
 def fig_allocation(ds) -> go.Figure:
-    """Stacked bars of water received per party with each party's entitlement as a dashed line."""
+    """Stacked bars of water received (a ceiling party: used) per party, with each party's share of the
+    resource as a line named by its role: an entitlement (a floor on its receipts) or a use ceiling (a cap)."""
     times = _times(ds)
     fig = go.Figure()
     if "party" not in ds.coords:
         return _layout(fig, t("chart_allocation"), t("u_hm3_month"))
+    roles = share_roles(ds)
     for p in map(str, ds["party"].values):
-        fig.add_bar(x=times, y=ds["received_hm3"].sel(party=p).values, name=t("received", party=p),
+        fig.add_bar(x=times, y=ds["received_hm3"].sel(party=p).values,
+                    name=t("used" if roles.get(p) == "ceiling" else "received", party=party_label(p)),
                     marker_color=PARTY_COLOURS.get(p))
     for p in map(str, ds["party"].values):
-        fig.add_scatter(x=times, y=ds["entitlement_hm3"].sel(party=p).values, name=t("entitlement", party=p),
-                        mode="lines+markers", line=dict(color=PARTY_COLOURS.get(p), dash="dash", width=2.5))
+        role = roles.get(p, "entitlement")
+        # the line in black over the party's own colour: a line in the bars' colour vanished over them
+        fig.add_scatter(x=times, y=ds["entitlement_hm3"].sel(party=p).values,
+                        name=t(f"share_line_{role}", party=party_label(p)), mode="lines+markers",
+                        line=dict(color=PARTY_COLOURS.get(p), dash=_SHARE_DASH.get(role, "dash"), width=3),
+                        marker=dict(size=7, line=dict(width=1.5, color="#111"),
+                                    symbol="triangle-down" if role == "ceiling" else "circle"))
     fig.update_layout(barmode="stack")
     _date_axis(fig, times)
     return _layout(fig, t("chart_allocation"), t("u_hm3_month"))
@@ -296,10 +318,16 @@ def schematic_positions(ds, stretch: float = 2.5) -> tuple[dict[str, float], dic
     return lon, lat
 
 
+def short_name(name: str) -> str:
+    """A name without its parenthesis ("KG valley intakes on the Chu (inter-farm canals north of Bishkek)" →
+    "KG valley intakes on the Chu"): a column header's or a map label's words; the whole name goes in the hover."""
+    return re.sub(r"\s*\(.*?\)", "", name).strip() or name
+
+
 def map_label(name: str, width: int = 24, lines: int = 2) -> str:
     """A node's label on the schematic: its name without the parenthesis (which the hover keeps), wrapped to
     ``lines`` lines of about ``width`` characters (Plotly ``<br>``), the rest cut with an ellipsis."""
-    short = re.sub(r"\s*\(.*?\)", "", name).strip() or name
+    short = short_name(name)
     parts = textwrap.wrap(short, width, break_on_hyphens=False) or [short]
     if len(parts) > lines:
         parts = parts[:lines]

@@ -76,7 +76,10 @@ def figure(entry: dict[str, Any], name: str, build: Callable[[Any], Any]) -> Any
     figs = entry.setdefault("figures", {})
     k = (name, ui_text.get_language())
     if k not in figs:
-        figs[k] = build(entry["result"])
+        fig = build(entry["result"])
+        if fig is not None and hasattr(fig, "update_layout"):  # numbers as the reader writes them ("2 326,5" in RU)
+            fig.update_layout(separators=", " if k[1] == "ru" else ".,")
+        figs[k] = fig
     return figs[k]
 
 

@@ -10,6 +10,9 @@ import streamlit as st
 
 from basins.schema import Quota
 
+from optimizer.core.agreement import rule_names
+from optimizer.interfaces.app.figures import short_name
+
 from optimizer.interfaces.app.edits import RESERVOIR_FIELDS, apply_cell_edits, count_changes, series_display, to_hm3
 from optimizer.interfaces.app.page_common import Page, edited_caption, editor, heading
 from optimizer.interfaces import ui_text
@@ -39,8 +42,10 @@ def render_inputs(page: Page) -> dict:
             heading(t("demand_table", unit=unit_label))
             current, name, count = page.edits.demand, f"ed_demand_{unit}", "demand"
         boxes[kind] = st.container()
-        cfg = {n: st.column_config.NumberColumn(t("col_series", node=n, unit=unit_label), help=names.get(n, n),
-                                                format="%.2f") for n in current.columns}
+        # a column by its node's name (without the parenthesis, which the help gives with the id)
+        cfg = {n: st.column_config.NumberColumn(t("col_series", node=short_name(names.get(n, n)), unit=unit_label),
+                                                help=f"{names.get(n, n)} · {n}", format="%.2f")
+               for n in current.columns}
         shown, edited = editor(page, name, partial(series_display, current, unit), cfg)
         new = apply_cell_edits(current, edited, shown, lambda v, pos: to_hm3(v, pos + 1, unit))
         if kind == "inflow":
@@ -79,11 +84,12 @@ def render_agreement(page: Page) -> dict:
     st.caption(t("agreement_intro"))
     boxes = {"agreement": st.container()}
     ag = page.base.spec.agreement
+    names = rule_names(page.base)
     for rule in list(ag.share_rules) + list(ag.quotas) + list(ag.storage_splits):
         ed = page.edits.rules[rule.id]
         kind_label = {"share": t("rule_share"), "quota": t("rule_quota"), "split": t("rule_split")}[ed["kind"]]
         with st.container(border=True):
-            st.markdown(t("rule_header", kind=kind_label, id=rule.id,
+            st.markdown(t("rule_header", kind=kind_label, name=ui_text.rule_name(rule.id, names), id=rule.id,
                            period=label_or(f"period_kind_{rule.period}", rule.period)))
             if rule.description:
                 st.caption(rule.description)
@@ -99,17 +105,23 @@ def render_agreement(page: Page) -> dict:
                     parties = list(ed["shares"])
                     first = rule.enforce[0] if rule.enforce and rule.enforce[0] in parties else parties[0]
                     others = [p for p in parties if p != first]
+                    # each party's share with its role: an entitlement (a floor on what it receives), a use
+                    # ceiling (a cap on its use: never a target), or reported only
+                    role = {p: t(f"share_role_{rule.party_roles.get(p, 'reported')}") for p in parties}
                     if len(others) == 1:  # two parties: one input, the other gets the rest
-                        v = st.number_input(t("share_of", party=first), min_value=0.0, max_value=1.0, step=0.01,
+                        v = st.number_input(t("share_of", party=ui_text.party_label(first), role=role[first]),
+                                            min_value=0.0, max_value=1.0, step=0.01,
                                             value=float(ed["shares"][first]), format="%.2f",
                                             key=page.widget_key(f"share_{rule.id}"))
                         ed["shares"] = {first: float(v), others[0]: round(1.0 - float(v), 12)}
-                        st.caption(t("share_other", party=others[0], share=ed["shares"][others[0]]))
+                        st.caption(t("share_other", party=ui_text.party_label(others[0]),
+                                     share=ed["shares"][others[0]], role=role[others[0]]))
                     else:
                         for p in parties:
                             ed["shares"][p] = float(st.number_input(
-                                t("share_of", party=p), min_value=0.0, max_value=1.0, step=0.01,
-                                value=float(ed["shares"][p]), format="%.2f", key=page.widget_key(f"share_{rule.id}_{p}")))
+                                t("share_of", party=ui_text.party_label(p), role=role[p]), min_value=0.0,
+                                max_value=1.0, step=0.01, value=float(ed["shares"][p]), format="%.2f",
+                                key=page.widget_key(f"share_{rule.id}_{p}")))
                 else:  # a quota
                     ed["volume_hm3"] = float(st.number_input(
                         t("quota_volume", party=rule.party, unit=t("u_hm3")), min_value=0.0, step=10.0,
@@ -123,7 +135,8 @@ def render_agreement(page: Page) -> dict:
         for i, d in enumerate(page.base.spec.demands):
             with cols[i % len(cols)]:
                 page.edits.priorities[d.node] = int(st.number_input(
-                    t("priority_of", node=d.node, party=d.party or "-"), min_value=1, max_value=10, step=1,
+                    t("priority_of", node=node_names.get(d.node, d.node),
+                      party=ui_text.party_label(d.party) if d.party else "-"), min_value=1, max_value=10, step=1,
                     value=int(page.edits.priorities[d.node]), key=page.widget_key(f"priority_{d.node}"),
-                    help=node_names.get(d.node, d.node)))
+                    help=d.node))
     return boxes

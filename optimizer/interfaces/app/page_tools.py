@@ -70,7 +70,13 @@ def render_compare(page: Page, validation_table: Callable[[str, str], Any]) -> N
         if vt is not None:
             heading(t("validation"))
             st.caption(t("validation_caption"))
-            st.dataframe(ui_text.relabel(vt, "val_col_"), hide_index=True)
+            # numbers rounded for reading (error to 0.1 %, volumes to 0.1 hm³), units in the reader's words
+            shown = vt if "unit" not in vt else vt.assign(
+                unit=vt["unit"].map({"hm3": t("u_hm3"), "m3/s": t("u_m3s")}).fillna(vt["unit"]))
+            cfg = {t("val_col_observed"): st.column_config.NumberColumn(format="%.1f"),
+                   t("val_col_modelled"): st.column_config.NumberColumn(format="%.1f"),
+                   t("val_col_error_pct"): st.column_config.NumberColumn(format="%+.1f")}
+            st.dataframe(ui_text.relabel(shown, "val_col_"), hide_index=True, column_config=cfg)
 
 
 # ---- save / load tab -----------------------------------------------------------------------------
