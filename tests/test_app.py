@@ -675,7 +675,7 @@ def test_tradeoffs_tab_is_lazy_and_shows_every_part():
     # alternative agreements: table and bars of the differences per party
     open_subtab(at, "sub_alternatives")
     alt = at.dataframe[0].value
-    assert list(alt[t("col_variant")])[0] == "1983" and "kg_claim" in list(alt[t("col_variant")])
+    assert list(alt[t("col_variant")])[0] == "1983 Regulation (baseline)" and "KG claim (80/20 in Apr–Sep)" in list(alt[t("col_variant")])  # names, not ids
     assert alt[t("col_d", label=t("col_kz_received"))].iloc[0] == 0
     bars = charts(at)["chart_alternatives"]["data"]
     assert {tr["name"] for tr in bars} == {t("d_received", party="KG"), t("d_received", party="KZ"),

@@ -42,7 +42,7 @@ def fig_water_balance(wb: pd.DataFrame) -> go.Figure:
     where it goes (negative bars), in hm³; the bars of each party and period sum to zero."""
     from optimizer.core.balance import IN_TERMS, OUT_TERMS
 
-    x = [f"{party}<br>{balance_period_label(period).replace(' — ', '<br>')}" for period, party in wb.index]
+    x = [f"{party_label(party)}<br>{balance_period_label(period).replace(' — ', '<br>')}" for period, party in wb.index]
     fig = go.Figure()
     for c in IN_TERMS + OUT_TERMS:
         sign = 1.0 if c in IN_TERMS else -1.0
@@ -237,9 +237,10 @@ def fig_costs(costs: pd.DataFrame) -> go.Figure:
         costs = costs[costs["item"] == "O&M"]
     for p in sorted(costs["party"].unique()) if len(costs) else []:
         sub = costs[costs["party"] == p]
-        fig.add_bar(x=sub["name"], y=sub["cost_usd"], name=p, marker_color=PARTY_COLOURS.get(p),
+        pl = party_label(p)
+        fig.add_bar(x=sub["name"], y=sub["cost_usd"], name=pl, marker_color=PARTY_COLOURS.get(p),
                     customdata=np.c_[sub["share"].fillna(0) * 100, sub["water_hm3"]],
-                    hovertemplate="%{x}<br>" + p + ": %{y:,.0f} " + t("u_usd") + " (%{customdata[0]:.0f} %, "
+                    hovertemplate="%{x}<br>" + pl + ": %{y:,.0f} " + t("u_usd") + " (%{customdata[0]:.0f} %, "
                                   "%{customdata[1]:,.0f} " + t("u_hm3") + ")<extra></extra>")
     fig.update_layout(barmode="stack")
     _layout(fig, t("chart_costs"), t("axis_usd"), x="", height=380)
@@ -272,7 +273,8 @@ def fig_accounts(ds) -> go.Figure | None:
         fig.add_scatter(x=times, y=above, name=t("account_total"), mode="lines", line=dict(color="#7f7f7f", dash="dash"),
                         legendgroup="tot", showlegend=i == 0, row=1, col=i + 1)
         fig.update_yaxes(title_text=t("u_hm3"), row=1, col=i + 1, rangemode="tozero")
-        fig.update_xaxes(title_text=t("axis_month"), tickformat="%b %Y", row=1, col=i + 1)
+        fig.update_xaxes(title_text=t("axis_month"), row=1, col=i + 1)
+        _date_axis(fig, times, row=1, col=i + 1)  # (month names in the reader's language, not Plotly's English)
     fig.update_layout(title=t("chart_accounts"), height=400, margin=dict(l=60, r=20, t=90, b=50),
                       legend=dict(orientation="h", yanchor="bottom", y=1.08, xanchor="right", x=1),
                       hovermode="x unified", barmode="group")

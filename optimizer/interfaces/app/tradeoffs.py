@@ -143,7 +143,19 @@ def _with_deltas(df: pd.DataFrame, columns: dict[str, str], tail: dict[str, str]
                                    c[2:] in DELTA_LABELS else t(cols[c])) for c in out.columns})
 
 
+def variant_label(variant: str) -> str:
+    """An alternative agreement (optimizer.analyses.alternatives.variants) in the reader's words:
+    ``commission_2024`` → "Commission 2024 schedule", ``kg_claim`` → "KG claim (80/20 in Apr–Sep)"."""
+    if variant.startswith("commission_") and variant[len("commission_"):].isdigit():
+        return t("variant_commission", year=variant[len("commission_"):])
+    return ui_text.label_or(f"variant_{variant}", variant)
+
+
 def alternatives_table(df: pd.DataFrame) -> pd.DataFrame:
+    if "variant" in df:
+        df = df.assign(variant=df["variant"].map(variant_label))
+    if "status" in df:
+        df = df.assign(status=df["status"].map(lambda v: ui_text.label_or(f"alt_status_{v}", v)))
     return _with_deltas(df, ALT_COLUMNS, {"binding": "col_binding", "unmet_rules": "col_unmet",
                                           "description": "col_description"})
 
@@ -157,7 +169,7 @@ def fig_alternatives(df: pd.DataFrame) -> go.Figure:
         for what, pattern in (("received", ""), ("shortage", "/")):
             col = f"d_{party.lower()}_{what}_hm3"
             if col in alt.columns:
-                fig.add_bar(x=alt["variant"], y=alt[col], name=t(f"d_{what}", party=party),
+                fig.add_bar(x=[variant_label(v) for v in alt["variant"]], y=alt[col], name=t(f"d_{what}", party=party),
                             marker=dict(color=PARTY_COLOURS[party], pattern_shape=pattern,
                                         opacity=1.0 if what == "received" else 0.55))
     fig.update_layout(barmode="group")
