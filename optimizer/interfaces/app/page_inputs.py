@@ -72,7 +72,13 @@ def render_inputs(page: Page) -> dict:
            "to": st.column_config.TextColumn(t("col_link_to")),
            "capacity": st.column_config.NumberColumn(cap_label, format="%.1f"),
            "unit": st.column_config.TextColumn(t("col_unit"))}
-    shown, edited = editor(page, "ed_canals", lambda: page.edits.canals.copy(), cfg, disabled=["from", "to", "unit"])
+    def canals_shown():  # the ends by name and the unit in the reader's words (only the capacity is edited)
+        c = page.edits.canals.copy()
+        c["from"], c["to"] = c["from"].map(lambda n: names.get(n, n)), c["to"].map(lambda n: names.get(n, n))
+        c["unit"] = c["unit"].map({"m3/s": t("u_m3s"), "hm3/month": t("unit_hm3")}).fillna(c["unit"])
+        return c
+
+    shown, edited = editor(page, "ed_canals", canals_shown, cfg, disabled=["from", "to", "unit"])
     page.edits.canals = apply_cell_edits(page.edits.canals, edited, shown)
     edited_caption(count_changes(page.edits, page.defaults, only="canals")["canals"])
     return boxes

@@ -119,6 +119,7 @@ def render_status(box: DeltaGenerator, page: Page, problems: list, unshown: list
                                    help=t("metric_used_help" if used else "metric_received_help", party=p))
                 cols[2 * i + 1].metric(t("metric_shortage", party=p), t("hm3_value", value=row["shortage_hm3"]),
                                        delta=t("metric_of_demand", demand=row["demand_hm3"]), delta_color="off",
+                                       delta_arrow="off",  # ("of 2,995 demanded" is no rise: no arrow)
                                        help=t("metric_shortage_help", party=p))
             cols[-1].metric(t("metric_inflow"), t("hm3_value", value=float(r.dataset["natural_inflow_hm3"].sum())),
                             help=t("metric_inflow_help"))
