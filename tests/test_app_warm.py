@@ -174,6 +174,19 @@ def test_warm_edits_solve_both_stages_hot_on_two_kept_instances_and_match_a_cold
                                                               real_run(*a, **k))[1])
     monkeypatch.setattr(second_stage, "run_kept", lambda *a, **k: (calls.__setitem__("kept", calls["kept"] + 1),
                                                                    real_kept(*a, **k))[1])
+    def warm_and_cold(b, edited, what: str):
+        """The warm solve of ``edited`` on the kept entry, and a cold one in a fresh cache (its own stage 2 not
+        counted), with equal flows."""
+        warm = optimizer.solve(b, inflow=edited, warm_start=True)
+        with monkeypatch.context() as m:
+            m.setattr(solver, "_cache", type(solver._cache)())
+            cold = optimizer.solve(b, inflow=edited)
+        calls["run"] -= 1
+        for v in FLOWS:
+            np.testing.assert_allclose(warm.dataset[v].values, cold.dataset[v].values, atol=1e-6,
+                                       err_msg=f"{b.id} {what}: {v}")
+        return warm, cold
+
     for bid, months in (("chu", 12), ("talas", 24)):
         b = basins.load(bid)
         times = horizon("2025-01", months, "month")
@@ -184,15 +197,8 @@ def test_warm_edits_solve_both_stages_hot_on_two_kept_instances_and_match_a_cold
         for i, (step, add) in enumerate([(0, 25.0), (5, -3.0), (6, 150.0), (3, 0.5), (0, -25.0)]):
             edited = base.copy()
             edited[step, i % edited.shape[1]] = max(0.0, float(edited[step, i % edited.shape[1]]) + add)
-            warm = optimizer.solve(b, inflow=edited, warm_start=True)
+            warm, cold = warm_and_cold(b, edited, f"edit {i}")
             assert warm.manifest["model_reused"] and warm.manifest["warm_start"]
-            with monkeypatch.context() as m:  # a cold solve in a fresh cache, its own stage 2 (not counted)
-                m.setattr(solver, "_cache", type(solver._cache)())
-                cold = optimizer.solve(b, inflow=edited)
-            calls["run"] -= 1
-            for v in FLOWS:
-                np.testing.assert_allclose(warm.dataset[v].values, cold.dataset[v].values, atol=1e-6,
-                                           err_msg=f"{bid} edit {i}: {v}")
             np.testing.assert_allclose(warm.ledger["received_hm3"].to_numpy(dtype=float),
                                        cold.ledger["received_hm3"].to_numpy(dtype=float), atol=1e-6)
             assert abs(warm.objective - cold.objective) <= 1e-9 * max(1.0, abs(cold.objective))
@@ -206,12 +212,5 @@ def test_warm_edits_solve_both_stages_hot_on_two_kept_instances_and_match_a_cold
         for k, edit in enumerate((30.0, 60.0)):
             edited = base.copy()
             edited[2, 0] = float(edited[2, 0]) + edit
-            warm = optimizer.solve(b, inflow=edited, warm_start=True)
-            with monkeypatch.context() as m:
-                m.setattr(solver, "_cache", type(solver._cache)())
-                cold = optimizer.solve(b, inflow=edited)
-            calls["run"] -= 1
-            for v in FLOWS:
-                np.testing.assert_allclose(warm.dataset[v].values, cold.dataset[v].values, atol=1e-6,
-                                           err_msg=f"{bid} after a cold solve, edit {k}: {v}")
+            warm_and_cold(b, edited, f"after a cold solve, edit {k}")
         assert calls == {"run": 2, "kept": 6}, (bid, calls)  # the cold solve's and the re-sync's stage 2
