@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import numbers
 import os
 import re
 import string
@@ -131,7 +132,7 @@ class _RuNumberFormatter(string.Formatter):
 
     def format_field(self, value, format_spec):
         s = format(value, format_spec)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) or type(value).__module__ == "numpy":
+        if isinstance(value, numbers.Number) and not isinstance(value, bool):  # (numpy's numbers too; dates not)
             return s.replace(",", RU_THOUSANDS).replace(".", ",")
         return s
 
