@@ -44,6 +44,8 @@ def _non_linguistic(text: str) -> bool:
     s = re.sub(r"<[^>]*>", "", s)
     s = re.sub(r"%[-+ 0#,]*\d*(?:\.\d+)?[a-zA-Z%]", "", s)
     s = s.replace("Δ", "")  # the difference sign
+    # a Python format spec standing alone (ui_text.number(x, ",.1f")): ",g", ".3g", ",.0f"
+    s = re.sub(r"^[-+ 0#,]*\d*(?:\.\d+)?[bcdeEfFgGnosxX%]$", "", s)
     return not LETTER.search(s)
 
 
@@ -570,9 +572,9 @@ def test_an_infeasible_agreement_reads_in_russian_with_names():
     with ui_text.language("ru"):
         text, table = conflicts_in_words(rows, rule_names(b), nodes)
     lines = text.splitlines()
-    assert lines[1] == "- Объём РК на вегетацию (апр.–сент.) (квота, РК, 2025 апр–сен): недостаёт 120.5 из 900.0 млн м³"
+    assert lines[1] == "- Объём РК на вегетацию (апр.–сент.) (квота, РК, 2025 апр–сен): недостаёт 120,5 из 900,0 млн м³"
     assert lines[2].startswith(f"- объём на конец периода, {nodes['TA_R_KIR']} (объём на конец")
-    assert f"счёт КР в {nodes['TA_R_KIR']} без перерасхода" in lines[3] and "12.2" in lines[3]
+    assert f"счёт КР в {nodes['TA_R_KIR']} без перерасхода" in lines[3] and "12,2" in lines[3]
     assert "talas_vegetation_kz" not in text and "TA_R_KIR" not in text
     assert list(table.columns)[0] == "Правило" and "Недостаёт (млн м³)" in table.columns
 
@@ -611,3 +613,30 @@ def test_map_labels_are_short_names_that_never_overlap():
     assert where["R"] == "top center" and where["FAR"] == "top center" and "J" not in where
     # the two demands at the reservoir's place: below it, then to the right (not on top of each other)
     assert where["D1"] == "bottom center" and where["D2"] == "middle right"
+
+
+def test_the_allocation_chart_names_each_share_by_its_role_in_both_languages():
+    """KG's 58 % reads as a use ceiling and KZ's 42 % as an entitlement, in English and Russian, from the roles
+    the result keeps; a result without them (an older file) claims no role: each party's "share"."""
+    import basins
+    import optimizer
+    from optimizer.interfaces.app.figures import fig_allocation
+
+    ds = optimizer.solve(basins.load("chu"), months=3).dataset
+    for lang, want in (("en", {"KG use ceiling (cap)", "KZ entitlement (floor)", "KG used", "KZ received"}),
+                       ("ru", {"КР: предел использования (не больше)", "РК: право на долю (не меньше)",
+                               "КР использовано", "РК получено"})):
+        with ui_text.language(lang):
+            assert {tr.name for tr in fig_allocation(ds).data} == want
+    old = ds.copy()
+    old["entitlement_hm3"].attrs.pop("roles")
+    assert {tr.name for tr in fig_allocation(old).data if tr.type == "scatter"} == {"KG share", "KZ share"}
+
+
+def test_russian_numbers_in_labels_and_nothing_else():
+    """t() writes numbers the Russian way ("3 780", "0,58"); text, ids, file names and dates pass untouched."""
+    assert t("metric_of_demand", demand=2995.2, lang="ru").startswith("из 2\u00a0995 млн м³")
+    assert t("metric_of_demand", demand=2995.2, lang="en").startswith("of 2,995 hm³")
+    assert t("cli_demands_n", n=8, total=3780.4, lang="ru").startswith("Водопотребители: 8, всего 3780,4")
+    assert t("calib_wrote", path="run.v1.nc", lang="ru").count("run.v1.nc") == 1
+    assert t("share_of", party="KZ", role="x", lang="ru") == "Доля РК: x"

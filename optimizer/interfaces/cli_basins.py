@@ -10,7 +10,7 @@ from typing import TextIO
 import basins
 from optimizer.interfaces import ui_text
 from optimizer.interfaces.cli_common import EXIT_INPUT, EXIT_OK, _fmt_hm3, _load, _table, _unit, _word
-from optimizer.interfaces.ui_text import t
+from optimizer.interfaces.ui_text import number, t
 
 # ---- chutalas basins ---------------------------------------------------------------------------
 
@@ -80,7 +80,8 @@ def summary(b: basins.Basin, out: TextIO) -> None:
 
     print("\n" + t("cli_reservoirs_n", n=len(spec.reservoirs)), file=out)
     if spec.reservoirs:
-        _table([[r.node, f"{r.capacity_hm3:,g}", f"{r.dead_storage_hm3:,g}", f"{r.initial_storage_hm3:,g}"]
+        _table([[r.node, number(r.capacity_hm3, ",g"), number(r.dead_storage_hm3, ",g"),
+                 number(r.initial_storage_hm3, ",g")]
                 for r in spec.reservoirs],
                [t("cli_node"), t("cli_capacity_hm3"), t("cli_dead_hm3"), t("cli_initial_hm3")], out,
                indent="    ", right={1, 2, 3})
@@ -90,7 +91,7 @@ def summary(b: basins.Basin, out: TextIO) -> None:
         recharged = {a.node: [n.id for n in spec.nodes if n.recharge_to == a.node] for a in spec.aquifers}
         returns = {a.node: [d.node for d in spec.demands if d.return_node == a.node] for a in spec.aquifers}
         seeping = {a.node: [lk.id for lk in spec.links if lk.loss_to == a.node] for a in spec.aquifers}  # link seepage
-        _table([[a.node, f"{a.recession_per_month:g}", f"{a.initial_storage_hm3:,g}", a.discharge_to,
+        _table([[a.node, number(a.recession_per_month, "g"), number(a.initial_storage_hm3, ",g"), a.discharge_to,
                  ", ".join(recharged[a.node] + returns[a.node] + seeping[a.node]) or "-"] for a in spec.aquifers],
                [t("cli_node"), t("cli_recession"), t("cli_initial_hm3"), t("cli_discharges_to"),
                 t("cli_recharged_by")], out,
@@ -99,7 +100,7 @@ def summary(b: basins.Basin, out: TextIO) -> None:
     annual_demand = b.effective_demand.sum("month")
     print("\n" + t("cli_demands_n", n=len(spec.demands), total=_fmt_hm3(float(annual_demand.sum()))), file=out)
     if spec.demands:
-        _table([[d.node, d.party or "-", d.sector, str(d.priority), f"{d.demand_factor:g}",
+        _table([[d.node, d.party or "-", d.sector, str(d.priority), number(d.demand_factor, "g"),
                  _fmt_hm3(float(annual_demand.sel(node=d.node)))]
                 for d in spec.demands],
                [t("cli_node"), t("cli_party"), t("cli_sector"), t("cli_priority"), t("cli_factor"),
@@ -119,7 +120,7 @@ def summary(b: basins.Basin, out: TextIO) -> None:
         print(t("cli_share_rule", id=r.id, shares=shares, n=len(r.resource_inflows), period=r.period,
                 mode=_word("mode_", r.mode), roles=roles), file=out)
     for q in ag.quotas:
-        print(t("cli_quota", id=q.id, party=q.party, volume=f"{q.volume_hm3:,g}", period=q.period,
+        print(t("cli_quota", id=q.id, party=q.party, volume=number(q.volume_hm3, ",g"), period=q.period,
                 mode=_word("mode_", q.mode))
               + (t("cli_quota_penalty", penalty=q.penalty) if q.mode == "soft" else ""), file=out)
     for s in ag.storage_splits:

@@ -25,7 +25,9 @@ class CliError(Exception):
 
 def _fmt_hm3(v: float) -> str:
     """A volume for humans: whole hm3 from 100 up, three significant digits below."""
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+    from optimizer.interfaces.ui_text import number
+
+    return number(v, ",.0f" if abs(v) >= 100 else ".3g")
 
 
 def _table(rows: list[list[str]], header: list[str], out: TextIO, indent: str = "  ",

@@ -26,7 +26,7 @@ from optimizer.analyses.dask_run import WorkerLost
 from optimizer.analyses.ensemble import solve_ensemble, to_netcdf
 from optimizer.analyses.robust import SeasonalPlan, robust_plan
 from optimizer.core.errors import SolveError
-from optimizer.interfaces.ui_text import get_language, rule_name, t
+from optimizer.interfaces.ui_text import get_language, number, rule_name, t
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -63,7 +63,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _pct(v: float) -> str:
-    return "-" if not np.isfinite(v) else f"{100 * v:.1f} %"
+    return "-" if not np.isfinite(v) else number(100 * v, ".1f") + " %"
 
 
 def _hm3(v: float) -> str:
@@ -73,7 +73,7 @@ def _hm3(v: float) -> str:
         return "-"
     if abs(v) < 5e-4:
         return "0"
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+    return number(v, ",.0f" if abs(v) >= 100 else ".3g")
 
 
 def _role_words(role: str) -> str:
@@ -194,7 +194,7 @@ def _choice_words(choice: str) -> str:
 
 def _secs(v: Any) -> str:
     try:
-        return f"{float(v):.2f}"
+        return number(float(v), ".2f")
     except (TypeError, ValueError):
         return "-"
 

@@ -15,7 +15,7 @@ from optimizer.core.errors import SolveError
 # (the analyses import Pyomo only inside their functions, so that ``chutalas`` starts without loading it)
 from optimizer.analyses.frontier import RULES_DOC, pareto
 from optimizer.analyses.hydropower import energy_frontier
-from optimizer.interfaces.ui_text import get_language, label_or, t
+from optimizer.interfaces.ui_text import get_language, label_or, number, t
 
 
 # ---- command line: chutalas pareto BASIN --points N [--year-type T] [--json] ------------------------
@@ -43,7 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def _fmt(v: float, unit: str = "") -> str:
     if v is None or not np.isfinite(v):
         return "-"
-    return (f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3g}" if abs(v) >= 1e-3 else "0") + unit
+    return (number(v, ",.0f") if abs(v) >= 100 else number(v, ",.3g") if abs(v) >= 1e-3 else "0") + unit
 
 
 def run(args: argparse.Namespace) -> int:

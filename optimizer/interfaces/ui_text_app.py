@@ -97,7 +97,8 @@ EN_APP: dict[str, str] = {
     "axis_party": "Party",
     "chart_allocation": "Water received or used by each party vs its share of the resource (hm³/month)",
     "chart_allocation_caption": "Bars: what each party's posts count under {rule} (received at its accounting "
-                                "posts; for a party with a use ceiling, its use at the canal heads). Lines: each "
+                                "posts; for a party with a use ceiling, its use: withdrawals at the canal heads less "
+                                "seepage and return flow). Lines: each "
                                 "party's share of the basin resource in that month, dashed where it is an "
                                 "entitlement (a floor on the receipts), dotted where it is a use ceiling (a cap "
                                 "on use, not a target: use below it is within the ceiling).",
@@ -107,6 +108,7 @@ EN_APP: dict[str, str] = {
     "share_line_entitlement": "{party} entitlement (floor)",
     "share_line_ceiling": "{party} use ceiling (cap)",
     "share_line_reported": "{party} share (reported only)",
+    "share_line_share": "{party} share",
     "chart_demand": "Demand vs delivery per demand node (hm³/month)",
     "delivery": "delivery",
     "demand": "demand",
@@ -334,8 +336,8 @@ RU_APP: dict[str, str] = {
     "chart_allocation": "Вода, полученная или использованная каждой стороной, в сравнении с её долей ресурса "
                         "(млн м³/мес)",
     "chart_allocation_caption": "Столбцы: то, что учитывают посты каждой стороны согласно {rule} (полученное на её "
-                                "учётных постах; для стороны с пределом использования — её водозабор в головах "
-                                "каналов). Линии: доля стороны в водных ресурсах бассейна в этом месяце; пунктир — "
+                                "учётных постах; для стороны с пределом использования — её использование: водозабор в "
+                                "головах каналов за вычетом фильтрации и возвратных вод). Линии: доля стороны в водных ресурсах бассейна в этом месяце; пунктир — "
                                 "право на долю (нижняя граница получаемого), точки — предел использования "
                                 "(верхняя граница водозабора, а не цель: забор ниже предела допустим).",
     "received": "{party} получено",
@@ -344,6 +346,7 @@ RU_APP: dict[str, str] = {
     "share_line_entitlement": "{party}: право на долю (не меньше)",
     "share_line_ceiling": "{party}: предел использования (не больше)",
     "share_line_reported": "{party}: доля (только для отчёта)",
+    "share_line_share": "{party}: доля",
     "chart_demand": "Потребность и подача по водопотребителям (млн м³/мес)",
     "delivery": "подача",
     "demand": "потребность",

@@ -92,11 +92,12 @@ def share_roles(ds) -> dict[str, str]:
     if "entitlement_hm3" not in ds:
         return {}
     raw = ds["entitlement_hm3"].attrs.get("roles")
-    return json.loads(raw) if raw else {str(p): "entitlement" for p in ds["party"].values}
+    # (a file written before roles were kept: no role claimed, the line is each party's "share")
+    return json.loads(raw) if raw else {str(p): "share" for p in ds["party"].values}
 
 
 #: the dashed line of a party's share, by its role: an entitlement dashed, a ceiling dotted (a cap, not a target)
-_SHARE_DASH = {"entitlement": "dash", "ceiling": "dot", "reported": "dashdot"}
+_SHARE_DASH = {"entitlement": "dash", "ceiling": "dot", "reported": "dashdot", "share": "dash"}
 
 
 def fig_allocation(ds) -> go.Figure:

@@ -78,7 +78,9 @@ def render_inputs(page: Page) -> dict:
         c["unit"] = c["unit"].map({"m3/s": t("u_m3s"), "hm3/month": t("unit_hm3")}).fillna(c["unit"])
         return c
 
-    shown, edited = editor(page, "ed_canals", canals_shown, cfg, disabled=["from", "to", "unit"])
+    # (one editor per language: its table, names and unit words included, is fixed while it lives)
+    shown, edited = editor(page, f"ed_canals_{ui_text.get_language()}", canals_shown, cfg,
+                           disabled=["from", "to", "unit"])
     page.edits.canals = apply_cell_edits(page.edits.canals, edited, shown)
     edited_caption(count_changes(page.edits, page.defaults, only="canals")["canals"])
     return boxes

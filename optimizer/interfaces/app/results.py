@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -157,12 +158,14 @@ def ledger_styled(led: pd.DataFrame):
         return [f"background-color: {c}; color: #1a1a1a"] * len(row)
 
     head = dict(zip([c for c in led.columns if c != "period_name"], shown.columns))  # (period_name folded in)
-    fmt: dict[str, Any] = {head[c]: "{:,.1f}" for c in ("required_hm3", "received_hm3", "deficit_hm3") if c in head}
+    # numbers as the reader writes them ("2 325,7" in Russian: ui_text.number)
+    fmt: dict[str, Any] = {head[c]: partial(ui_text.number, spec=",.1f")
+                           for c in ("required_hm3", "received_hm3", "deficit_hm3") if c in head}
     if "shadow_price" in head:
         fmt[head["shadow_price"]] = lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else \
-            f"{(0.0 if abs(v) < 5e-4 else v):,.3f}"  # no "-0.000"
+            ui_text.number(0.0 if abs(v) < 5e-4 else v, ",.3f")  # no "-0.000"
     if "tolerance" in head:
-        fmt[head["tolerance"]] = "{:.2f}"
+        fmt[head["tolerance"]] = partial(ui_text.number, spec=".2f")
     return shown.style.apply(colour, axis=1).format(fmt)
 
 
@@ -194,7 +197,7 @@ def conflicts_in_words(conflicts: pd.DataFrame, names: dict, nodes: dict) -> tup
     from optimizer.interfaces.ui_text import period_label, rule_name
 
     def num(v: float) -> str:
-        return f"{v:,.1f}"
+        return ui_text.number(v, ",.1f")
 
     def what(c) -> str:
         # the clauses that are not basin-file rules by their reservoir (optimizer.core.errors.CONFLICT_COLUMNS)

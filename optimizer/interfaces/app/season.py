@@ -185,7 +185,7 @@ def plan_fact_display(pf: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     for c in PLAN_FACT_COLUMNS:
         out[t(f"pf_col_{c}")] = pf[c].astype(float).round(3).to_numpy() + 0.0
     pct = t("pf_col_fulfilment_pct")  # no plan yet at the post: no percentage ("—", not a number or "None")
-    out[pct] = [f"{v:,.1f}" if np.isfinite(v) else "—" for v in out[pct]]
+    out[pct] = [ui_text.number(v, ",.1f") if np.isfinite(v) else "—" for v in out[pct]]
     return out
 
 
