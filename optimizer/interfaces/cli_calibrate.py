@@ -19,7 +19,7 @@ import basins
 from optimizer.analyses import calibration as cal
 from optimizer.analyses import calibration_named as named
 from optimizer.analyses.calibration_ident import Identifiability
-from optimizer.interfaces.ui_text import t
+from optimizer.interfaces.ui_text import get_language, number, t
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -57,7 +57,9 @@ def report_text(report: cal.CalibrationReport) -> str:
                        bound=bound, flag=flag))
     lines += ["", t("calib_targets", tol=report.tolerance)]
     for tf in report.targets:
-        rng = f" ({tf.observed_min:g}-{tf.observed_max:g})" if tf.observed_min is not None else ""
+        lo_hi = (tf.observed_min, tf.observed_max)
+        rng = f" ({number(lo_hi[0], 'g')}-{number(lo_hi[1], 'g')})" if lo_hi[0] is not None and lo_hi[1] is not None \
+            else ""
         lines.append(t("calib_target_line", id=tf.id, party=tf.party, period=tf.period, obs=tf.observed, rng=rng,
                        mod=tf.modelled, err=100 * tf.error, status=_status(tf.met)))
     if report.in_range_targets is not None:
@@ -82,7 +84,9 @@ def identifiability_lines(ident: Identifiability) -> list[str]:
                 issues.append(t("calib_issue_collinear", other=r["cos_with"], cos=r["max_abs_cos"]))
             else:
                 issues.append(t(f"calib_issue_{code}"))
-        out.append(t("calib_ident_line", id=pid, rng=f"[{r['min']:g}, {r['max']:g}]", value=r["value"],
+        sep = "; " if get_language() == "ru" else ", "  # ("[0,6; 0,95]": a comma is the Russian decimal sign)
+        out.append(t("calib_ident_line", id=pid, rng=f"[{number(r['min'], 'g')}{sep}{number(r['max'], 'g')}]",
+                     value=r["value"],
                      bound=t(f"calib_bound_{r['at_bound']}") if r["at_bound"] else "-", sens=r["sensitivity"],
                      res=r["resolution"], corr=r["max_abs_corr"], other=r["corr_with"],
                      ident=t("calib_yes") if r["identifiable"] else t("calib_no"), issues="; ".join(issues)))

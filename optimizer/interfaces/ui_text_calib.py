@@ -67,7 +67,7 @@ RU_CALIB: dict[str, str] = {
     "calib_method": "метод: {method}; итераций {iterations}, расчётов ЛП {evaluations}; стоимость {cost:.5f}",
     "calib_widened": "; диапазоны расширены (--allow-outside)",
     "calib_parameters": "Параметры:",
-    "calib_param_line": "  {id:<26} {field:<19} априори {prior:<6g} диапазон [{lo:g}, {hi:g}]  -> {value:.4f}{bound}{flag}",
+    "calib_param_line": "  {id:<26} {field:<19} априори {prior:<6g} диапазон [{lo:g}; {hi:g}]  -> {value:.4f}{bound}{flag}",
     "calib_at_bound": " (на {bound})",
     "calib_bound_min": "мин.",
     "calib_bound_max": "макс.",
@@ -102,7 +102,7 @@ RU_CALIB: dict[str, str] = {
     "calib_all_identifiable": "Каждый параметр идентифицируем по целям.",
     "calib_error": "chutalas calibrate: ошибка: {error}",
     "calib_wrote": "записано: {path}",
-    "calib_flagged_err": "ОТМЕЧЕНО {id} = {value:g} вне документированного диапазона [{lo:g}, {hi:g}]",
+    "calib_flagged_err": "ОТМЕЧЕНО {id} = {value:g} вне документированного диапазона [{lo:g}; {hi:g}]",
     "calib_missed_err": "НЕ ДОСТИГНУТА {id}: модель {mod:,.1f} млн м³, измерено {obs:,.1f} млн м³ ({err:+.1f} % вне "
                         "измеренного диапазона; допуск {tol:.0%})",
     "calib_named_title": "Калибровка {basin} по именованным годам: подбор по {fitted}, проверка на {held} "
