@@ -640,3 +640,20 @@ def test_russian_numbers_in_labels_and_nothing_else():
     assert t("cli_demands_n", n=8, total=3780.4, lang="ru").startswith("Водопотребители: 8, всего 3780,4")
     assert t("calib_wrote", path="run.v1.nc", lang="ru").count("run.v1.nc") == 1
     assert t("share_of", party="KZ", role="x", lang="ru") == "Доля РК: x"
+
+
+def test_the_frontier_sentence_names_what_each_number_is():
+    """KG's number on the trade-off frontier is its deliveries to its demands, not its use under the share rule
+    that the metric and the alternatives table show: the sentence says which (a reader saw three KG figures)."""
+    from types import SimpleNamespace
+
+    from optimizer.interfaces.app.tradeoffs import agreement_summary
+
+    fr = SimpleNamespace(x="kz_received_hm3", y="kg_delivery_hm3", agreement={
+        "status": "optimal", "kz_received_hm3": 3889.0, "kg_delivery_hm3": 2771.0,
+        "frontier_kg_delivery_hm3": 2800.0, "gap_kg_delivery_hm3": 29.0})
+    with ui_text.language("en"):
+        s = agreement_summary(fr, "hm³")
+    assert "KZ 3,889 hm³ of receipts at its posts" in s and "KG 2,771 hm³ of deliveries to its demands" in s
+    with ui_text.language("ru"):
+        assert "подача её водопотребителям" in agreement_summary(fr, "млн м³")

@@ -25,7 +25,8 @@ def account_conflicts(inp: Inputs, over: np.ndarray, rel: np.ndarray) -> list[di
         first, last = (timesteps.step_label(inp.times[int(t)], inp.step) for t in (steps[0], steps[-1]))
         out.append({"rule": f"storage account of {p} in {r} not overdrawn (the water released and evaporated "
                             f"for {p} at most what it owns)", "kind": "account", "party": p, "reservoir": r,
-                    "period": first if first == last else f"{first} to {last}",
+                    # (a range in no language: "2025-07–2025-08")
+                    "period": first if first == last else f"{first}–{last}",
                     "required_hm3": float(rel[i, steps[0]:steps[-1] + 1].sum()),
                     "shortfall_hm3": float(over[i].sum())})
     return out

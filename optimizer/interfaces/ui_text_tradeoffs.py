@@ -39,8 +39,13 @@ EN_TRADEOFFS: dict[str, str] = {
     "axis_winter_energy": "KG winter (Oct–Mar) energy (GWh)",
     "chart_frontier": "Kazakhstan's receipts against Kyrgyzstan's deliveries",
     "chart_energy_frontier": "Kyrgyzstan's winter energy against Kazakhstan's summer water",
-    "agreement_on_frontier": "The agreement gives KZ {x:,.0f} hm³ and KG {y:,.0f} {unit}; on the frontier KG "
-                             "could have {v:,.0f} {unit} for the same KZ receipts (gap {gap:,.1f} {unit}).",
+    "agreement_on_frontier": "The agreement gives KZ {x:,.0f} hm³ of {x_what} and KG {y:,.0f} {unit} of {y_what}; "
+                             "on the frontier KG could have {v:,.0f} {unit} for the same KZ receipts (gap "
+                             "{gap:,.1f} {unit}).",
+    "what_kz_received_hm3": "receipts at its posts over the horizon",
+    "what_kz_summer_hm3": "Apr–Sep receipts",
+    "what_kg_delivery_hm3": "deliveries to its demands (not its use as the share rule counts it)",
+    "what_winter_energy_gwh": "winter (Oct–Mar) energy",
     "agreement_infeasible": "The agreement has no feasible allocation for these inputs: {note}",
     "col_eps": "KZ receipts ≥ (hm³)",
     "col_eps_summer": "KZ Apr–Sep receipts ≥ (hm³)",
@@ -197,8 +202,13 @@ RU_TRADEOFFS: dict[str, str] = {
     "axis_winter_energy": "Выработка КР в межвегетационный период, окт–мар (ГВт·ч)",
     "chart_frontier": "Получение Казахстана и подача Кыргызстана",
     "chart_energy_frontier": "Зимняя выработка Кыргызстана и летняя вода Казахстана",
-    "agreement_on_frontier": "Соглашение даёт РК {x:,.0f} млн м³, а КР {y:,.0f} {unit}; на границе КР мог бы "
-                             "получить {v:,.0f} {unit} при том же получении РК (разрыв {gap:,.1f} {unit}).",
+    "agreement_on_frontier": "Соглашение даёт РК {x:,.0f} млн м³ ({x_what}), а КР {y:,.0f} {unit} ({y_what}); на "
+                             "границе КР мог бы получить {v:,.0f} {unit} при том же получении РК (разрыв {gap:,.1f} "
+                             "{unit}).",
+    "what_kz_received_hm3": "получение на её постах за расчётный период",
+    "what_kz_summer_hm3": "получение в апр.–сент.",
+    "what_kg_delivery_hm3": "подача её водопотребителям, а не использование по правилу долей",
+    "what_winter_energy_gwh": "зимняя (окт.–март) выработка",
     "agreement_infeasible": "Для этих данных у соглашения нет допустимого распределения: {note}",
     "col_eps": "Получение РК ≥ (млн м³)",
     "col_eps_summer": "Получение РК апр–сен ≥ (млн м³)",

@@ -74,8 +74,11 @@ def agreement_summary(frontier, unit: str) -> str:
     if a.get("status") != "optimal":
         return t("agreement_infeasible", note=a.get("note", ""))
     y = frontier.y
+    # what each number is: KG's deliveries to its demands are not its use under the share rule (the metric and the
+    # alternatives table), so the sentence names its quantities
     return t("agreement_on_frontier", x=a[frontier.x], y=a[y], v=a.get(f"frontier_{y}", float("nan")),
-             gap=a.get(f"gap_{y}", float("nan")), unit=unit)
+             gap=a.get(f"gap_{y}", float("nan")), unit=unit,
+             x_what=ui_text.label_or(f"what_{frontier.x}", frontier.x), y_what=ui_text.label_or(f"what_{y}", y))
 
 
 def hydro_factors(basin: Basin) -> pd.DataFrame:
