@@ -100,8 +100,8 @@ def layout(inp: Any) -> dict:
     rules = spec.agreement.share_rules
     parties = list(spec.agreement.parties)
     shares = []
-    no_period: Any = None  # a row over the whole horizon, as result.add_party_receipts makes it
-    if rules:  # as result.add_party_receipts: the basin's first share rule
+    no_period: Any = None  # a row over the whole horizon, as dataset.party_receipts makes it
+    if rules:  # as dataset.party_receipts: the basin's first share rule
         r = rules[0]
         shares = [(j, Row(r.id, "share", p, no_period, r.receipts[p], r.mode, r.tolerance, r.penalty,
                           share=r.shares.get(p, 0.0), resource_inflows=list(r.resource_inflows)))

@@ -151,28 +151,13 @@ def extract(m: pyo.ConcreteModel, prim, T: int) -> tuple[np.ndarray, np.ndarray,
     return get(m.acc), get(m.acc_rel), get(m.acc_unpaid) - get(m.acc_extra)
 
 
-def add_to_dataset(ds, inp, bal: np.ndarray | None, rel: np.ndarray | None, relief: np.ndarray | None = None,
-                   target: dict | None = None) -> None:
-    """``account_hm3``, ``account_start_hm3``, ``account_release_hm3`` and ``account_evaporation_hm3`` (the
-    evaporation charged to the party: σ_p e − u + v) (reservoir, party, time); NaN where a reservoir has no account
-    for the party. Put in ``target`` (for one later ``ds.update``) when given."""
-    spec = inp.basin.spec
-    if not keys(spec):
-        return
-    parties = list(ds["party"].values) if "party" in ds.coords else list(spec.agreement.parties)
-    if "party" not in ds.coords:
-        ds.coords["party"] = parties
-    new = dataset_vars(inp, parties, list(ds["reservoir"].values), ds["evaporation_hm3"].values, bal, rel, relief)
-    if target is None:
-        ds.update(new)
-    else:
-        target.update(new)
-
-
 def dataset_vars(inp, parties: list[str], res: list[str], evaporation: np.ndarray, bal: np.ndarray | None,
                  rel: np.ndarray | None, relief: np.ndarray | None = None) -> dict:
-    """The variables :func:`add_to_dataset` adds, as ``{name: (dims, array, attrs)}``, from arrays: the Dataset's
-    ``party`` and ``reservoir`` coordinates and its reservoir evaporation (time × reservoir) [hm³]."""
+    """The storage accounts as result variables ``{name: (dims, array, attrs)}`` (optimizer.core.dataset):
+    ``account_hm3``, ``account_start_hm3``, ``account_release_hm3`` and ``account_evaporation_hm3`` (the
+    evaporation charged to the party: σ_p e − u + v) (reservoir, party, time), NaN where a reservoir has no account
+    for the party; from arrays: the Dataset's ``party`` and ``reservoir`` coordinates, its reservoir evaporation
+    (time × reservoir) [hm³] and the solution's balances ``bal``, releases ``rel`` and relief ``relief``."""
     spec = inp.basin.spec
     ks = keys(spec)
     if not ks:

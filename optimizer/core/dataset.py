@@ -1,6 +1,6 @@
 """The result Dataset of one solve: the solution's arrays (:class:`Solution`) as a self-describing xarray Dataset
 with units (:func:`make_dataset`), its groundwater variables, and the receipts and requirements of agreement rows
-computed from it with numpy (:class:`Accounts`, :func:`add_party_receipts`). Volumes in hm³ per step; every
+computed from it with numpy (:class:`Accounts`, :func:`party_receipts`). Volumes in hm³ per step; every
 node's water balance can be recomputed from the Dataset alone. :mod:`optimizer.core.result` builds the ledger,
 the cost split and the :class:`~optimizer.core.result.Result` on it.
 """
@@ -268,24 +268,10 @@ class Accounts:
         return None
 
 
-def add_party_receipts(ds: xr.Dataset, inp: Inputs, out: dict | None = None) -> None:
-    """``received_hm3`` and ``entitlement_hm3`` per party and month under the basin's first share rule (put in
-    ``out``, for one later ``ds.update``, when given; the ``party`` coordinate is set on ``ds``)."""
-    new, period = party_receipts(inp, Accounts(ds))
-    if period is None:
-        return
-    ds.attrs["balance_period"] = period
-    if "party" not in ds.coords:
-        ds.coords["party"] = list(inp.basin.spec.agreement.parties)
-    if out is None:
-        ds.update(new)
-    else:
-        out.update(new)
-
-
 def party_receipts(inp: Inputs, acc: Accounts) -> tuple[dict, str | None]:
-    """The variables of :func:`add_party_receipts` (``{name: (dims, array, attrs)}``) and the rule's balance
-    period; ``({}, None)`` where the basin has no share rule."""
+    """``received_hm3`` and ``entitlement_hm3`` per party and month under the basin's first share rule, as result
+    variables ``{name: (dims, array, attrs)}``, and the rule's balance period; ``({}, None)`` where the basin has
+    no share rule."""
     rules = inp.basin.spec.agreement.share_rules
     parties = list(inp.basin.spec.agreement.parties)
     if not rules:

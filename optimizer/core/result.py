@@ -24,7 +24,7 @@ from basins.loading import atomic_output
 
 from optimizer.core.agreement import Period, Row, ledger_rows, rule_names
 from optimizer.core.balance import LONG_NAMES
-from optimizer.core.dataset import (Accounts, Solution, add_party_receipts, evaporation,  # noqa: F401
+from optimizer.core.dataset import (Accounts, Solution, evaporation, party_receipts,  # noqa: F401
                                     groundwater_vars, make_dataset)
 from optimizer.core.model import ELASTIC_PENALTY, ENV_PENALTY, FLOW_COST, LOSS_COST, SPILL_PENALTY, Inputs
 

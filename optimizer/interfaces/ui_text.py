@@ -216,6 +216,12 @@ def node_name(node, lang: str | None = None) -> str:
     return (getattr(node, "name_ru", "") if code == "ru" else "") or node.name
 
 
+def short_name(name: str) -> str:
+    """A name without its parenthesis ("KG valley intakes on the Chu (inter-farm canals north of Bishkek)" →
+    "KG valley intakes on the Chu"): a column header's or a map label's words; the whole name goes in the hover."""
+    return re.sub(r"\s*\(.*?\)", "", name).strip() or name
+
+
 def basin_name(basin, lang: str | None = None) -> str:
     """A basin's name in ``lang`` (a Basin or its spec), as :func:`node_name`."""
     return node_name(getattr(basin, "spec", basin), lang)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import textwrap
 
 import numpy as np
@@ -88,11 +87,10 @@ def _layout(fig: go.Figure, title: str, y: str, x: str | None = None, height: in
 
 def share_roles(ds) -> dict[str, str]:
     """Each party's role under the Dataset's share rule (``entitlement``, ``ceiling``, ``reported``; the
-    ``roles`` attribute of ``entitlement_hm3``; every party an entitlement where a file predates it)."""
+    ``roles`` attribute of ``entitlement_hm3``), or ``share`` where a file predates it (no role claimed)."""
     if "entitlement_hm3" not in ds:
         return {}
     raw = ds["entitlement_hm3"].attrs.get("roles")
-    # (a file written before roles were kept: no role claimed, the line is each party's "share")
     return json.loads(raw) if raw else {str(p): "share" for p in ds["party"].values}
 
 
@@ -110,13 +108,13 @@ def fig_allocation(ds) -> go.Figure:
     roles = share_roles(ds)
     for p in map(str, ds["party"].values):
         fig.add_bar(x=times, y=ds["received_hm3"].sel(party=p).values,
-                    name=t("used" if roles.get(p) == "ceiling" else "received", party=party_label(p)),
+                    name=t("used" if roles.get(p) == "ceiling" else "received", party=p),
                     marker_color=PARTY_COLOURS.get(p))
     for p in map(str, ds["party"].values):
-        role = roles.get(p, "entitlement")
+        role = roles.get(p, "share")
         # the line in black over the party's own colour: a line in the bars' colour vanished over them
         fig.add_scatter(x=times, y=ds["entitlement_hm3"].sel(party=p).values,
-                        name=t(f"share_line_{role}", party=party_label(p)), mode="lines+markers",
+                        name=t(f"share_line_{role}", party=p), mode="lines+markers",
                         line=dict(color=PARTY_COLOURS.get(p), dash=_SHARE_DASH.get(role, "dash"), width=3),
                         marker=dict(size=7, line=dict(width=1.5, color="#111"),
                                     symbol="triangle-down" if role == "ceiling" else "circle"))
@@ -321,16 +319,10 @@ def schematic_positions(ds, stretch: float = 2.5) -> tuple[dict[str, float], dic
     return lon, lat
 
 
-def short_name(name: str) -> str:
-    """A name without its parenthesis ("KG valley intakes on the Chu (inter-farm canals north of Bishkek)" →
-    "KG valley intakes on the Chu"): a column header's or a map label's words; the whole name goes in the hover."""
-    return re.sub(r"\s*\(.*?\)", "", name).strip() or name
-
-
 def map_label(name: str, width: int = 24, lines: int = 2) -> str:
     """A node's label on the schematic: its name without the parenthesis (which the hover keeps), wrapped to
     ``lines`` lines of about ``width`` characters (Plotly ``<br>``), the rest cut with an ellipsis."""
-    short = short_name(name)
+    short = ui_text.short_name(name)
     parts = textwrap.wrap(short, width, break_on_hyphens=False) or [short]
     if len(parts) > lines:
         parts = parts[:lines]

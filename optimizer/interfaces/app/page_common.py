@@ -76,11 +76,15 @@ def figure(entry: dict[str, Any], name: str, build: Callable[[Any], Any]) -> Any
     figs = entry.setdefault("figures", {})
     k = (name, ui_text.get_language())
     if k not in figs:
-        fig = build(entry["result"])
-        if fig is not None and hasattr(fig, "update_layout"):  # numbers as the reader writes them ("2 326,5" in RU)
-            fig.update_layout(separators=", " if k[1] == "ru" else ".,")
-        figs[k] = fig
+        figs[k] = build(entry["result"])
     return figs[k]
+
+
+def chart(fig: Any, key: str, **kw: Any) -> None:
+    """``st.plotly_chart`` of every chart of the app, its numbers as the reader writes them (Plotly's separators:
+    "2 326,5" in Russian, "2,326.5" in English)."""
+    fig.update_layout(separators=", " if ui_text.get_language() == "ru" else ".,")
+    st.plotly_chart(fig, key=key, **kw)
 
 
 def exact(entry: dict[str, Any]) -> Any | None:

@@ -11,8 +11,6 @@ import streamlit as st
 from basins.schema import Quota
 
 from optimizer.core.agreement import rule_names
-from optimizer.interfaces.app.figures import short_name
-
 from optimizer.interfaces.app.edits import RESERVOIR_FIELDS, apply_cell_edits, count_changes, series_display, to_hm3
 from optimizer.interfaces.app.page_common import Page, edited_caption, editor, heading
 from optimizer.interfaces import ui_text
@@ -43,7 +41,7 @@ def render_inputs(page: Page) -> dict:
             current, name, count = page.edits.demand, f"ed_demand_{unit}", "demand"
         boxes[kind] = st.container()
         # a column by its node's name (without the parenthesis, which the help gives with the id)
-        cfg = {n: st.column_config.NumberColumn(t("col_series", node=short_name(names.get(n, n)), unit=unit_label),
+        cfg = {n: st.column_config.NumberColumn(t("col_series", node=ui_text.short_name(names.get(n, n)), unit=unit_label),
                                                 help=f"{names.get(n, n)} · {n}", format="%.2f")
                for n in current.columns}
         shown, edited = editor(page, name, partial(series_display, current, unit), cfg)
@@ -117,17 +115,17 @@ def render_agreement(page: Page) -> dict:
                     # ceiling (a cap on its use: never a target), or reported only
                     role = {p: t(f"share_role_{rule.party_roles.get(p, 'reported')}") for p in parties}
                     if len(others) == 1:  # two parties: one input, the other gets the rest
-                        v = st.number_input(t("share_of", party=ui_text.party_label(first), role=role[first]),
+                        v = st.number_input(t("share_of", party=first, role=role[first]),
                                             min_value=0.0, max_value=1.0, step=0.01,
                                             value=float(ed["shares"][first]), format="%.2f",
                                             key=page.widget_key(f"share_{rule.id}"))
                         ed["shares"] = {first: float(v), others[0]: round(1.0 - float(v), 12)}
-                        st.caption(t("share_other", party=ui_text.party_label(others[0]),
+                        st.caption(t("share_other", party=others[0],
                                      share=ed["shares"][others[0]], role=role[others[0]]))
                     else:
                         for p in parties:
                             ed["shares"][p] = float(st.number_input(
-                                t("share_of", party=ui_text.party_label(p), role=role[p]), min_value=0.0,
+                                t("share_of", party=p, role=role[p]), min_value=0.0,
                                 max_value=1.0, step=0.01, value=float(ed["shares"][p]), format="%.2f",
                                 key=page.widget_key(f"share_{rule.id}_{p}")))
                 else:  # a quota
@@ -144,7 +142,7 @@ def render_agreement(page: Page) -> dict:
             with cols[i % len(cols)]:
                 page.edits.priorities[d.node] = int(st.number_input(
                     t("priority_of", node=node_names.get(d.node, d.node),
-                      party=ui_text.party_label(d.party) if d.party else "-"), min_value=1, max_value=10, step=1,
+                      party=d.party or "-"), min_value=1, max_value=10, step=1,
                     value=int(page.edits.priorities[d.node]), key=page.widget_key(f"priority_{d.node}"),
                     help=d.node))
     return boxes

@@ -16,7 +16,7 @@ from optimizer.interfaces.app.figures import (_times, border_party, fig_accounts
                                               fig_costs, fig_demand, fig_network, fig_storage, fig_water_balance,
                                               fig_water_values, first_rule_period)
 from optimizer.interfaces.app.files import ledger_csv
-from optimizer.interfaces.app.page_common import Page, exact, figure, heading, show_problems
+from optimizer.interfaces.app.page_common import Page, chart, exact, figure, heading, show_problems
 from optimizer.core.agreement import rule_names
 from optimizer.interfaces.app.results import (conflicts_in_words, first_rule_role, ledger_styled, party_totals,
                                               result_label, rules_in_words, solve_key)
@@ -128,7 +128,7 @@ def render_status(box: DeltaGenerator, page: Page, problems: list, unshown: list
 
 def render_allocation(page: Page, entry: dict) -> None:
     ds = entry["result"].dataset
-    st.plotly_chart(figure(entry, "allocation", lambda r: fig_allocation(r.dataset)), key="chart_allocation")
+    chart(figure(entry, "allocation", lambda r: fig_allocation(r.dataset)), key="chart_allocation")
     rule = ds["received_hm3"].attrs.get("rule", "") if "received_hm3" in ds else ""
     st.caption(t("chart_allocation_caption",
                  rule=ui_text.rule_name(rule, entry["result"].ledger.attrs.get("rule_names", {}))))
@@ -136,31 +136,31 @@ def render_allocation(page: Page, entry: dict) -> None:
     if fig is None:
         st.info(t("no_border"))
     else:
-        st.plotly_chart(fig, key="chart_border")
+        chart(fig, key="chart_border")
         st.caption(t("chart_border_caption", party=border_party(ds)))
 
 
 def render_demands(page: Page, entry: dict) -> None:
-    st.plotly_chart(figure(entry, "demand", lambda r: fig_demand(r.dataset)), key="chart_demand")
+    chart(figure(entry, "demand", lambda r: fig_demand(r.dataset)), key="chart_demand")
 
 
 def render_reservoirs(page: Page, entry: dict) -> None:
     ds = entry["result"].dataset
     if ds.sizes.get("reservoir", 0):
-        st.plotly_chart(figure(entry, "storage", lambda r: fig_storage(r.dataset)), key="chart_storage")
+        chart(figure(entry, "storage", lambda r: fig_storage(r.dataset)), key="chart_storage")
         if "account_hm3" in ds:  # storage ownership accounts (optimizer/core/accounts.py)
-            st.plotly_chart(figure(entry, "accounts", lambda r: fig_accounts(r.dataset)), key="chart_accounts")
+            chart(figure(entry, "accounts", lambda r: fig_accounts(r.dataset)), key="chart_accounts")
     T = ds.sizes["time"]
     stamps = [f"{month_abbr(ts.month)} {ts.year}" for ts in _times(ds)]
     month = st.selectbox(t("network_month"), [-1, *range(T)], key=f"network_month_{T}",
                          format_func=lambda i: t("network_mean") if i < 0 else stamps[i])
     month = None if month < 0 else month
-    st.plotly_chart(figure(entry, f"network_{month}", lambda r: fig_network(r.dataset, month)),
+    chart(figure(entry, f"network_{month}", lambda r: fig_network(r.dataset, month)),
                     key="chart_network")
     st.caption(t("chart_network_caption"))
     cold = exact(entry)
     if cold is not None:
-        st.plotly_chart(figure(entry, "water_values", lambda r: fig_water_values(cold.dataset)),
+        chart(figure(entry, "water_values", lambda r: fig_water_values(cold.dataset)),
                         key="chart_water_values")
         st.caption(t("chart_water_values_caption") + " " + t("duals_cold_note"))
 
@@ -171,14 +171,14 @@ def render_compliance(page: Page, entry: dict) -> None:
     heading(t("ledger"))
     st.caption(t("ledger_caption") + " " + t("duals_cold_note"))
     st.table(ledger_styled(cold.ledger if cold is not None else r.ledger.drop(columns=["shadow_price"])))
-    st.plotly_chart(fig_water_balance(r.water_balance), key="fig_water_balance")  # issue 11: balance per party
+    chart(fig_water_balance(r.water_balance), key="fig_water_balance")  # issue 11: balance per party
     if cold is not None:
         st.download_button(t("download_ledger"), data=ledger_csv(cold, labelled=ui_text.get_language() != "en"),
                            file_name=f"{basin_id}_ledger.csv",
                            mime="text/csv", key="dl_ledger", on_click="ignore")
     heading(t("costs"))
     if len(r.cost_sharing):
-        st.plotly_chart(figure(entry, "costs", lambda r: fig_costs(r.cost_sharing)), key="chart_costs")
+        chart(figure(entry, "costs", lambda r: fig_costs(r.cost_sharing)), key="chart_costs")
         costs = r.cost_sharing.copy()
         if "item" in costs:  # O&M in words; a capital work's item is its name (data)
             costs["item"] = costs["item"].map(lambda v: t("cost_item_om") if v == "O&M" else v)

@@ -18,7 +18,7 @@ import optimizer
 from optimizer.analyses import season as S
 from optimizer.interfaces import ui_text
 from optimizer.interfaces.app import season as A
-from optimizer.interfaces.app.page_common import Page, editor, heading
+from optimizer.interfaces.app.page_common import Page, chart, editor, heading
 from optimizer.interfaces.ui_text import t
 
 RUNS_MAX = 8  # schedule runs kept per session (oldest dropped first)
@@ -155,7 +155,7 @@ def render_plan_fact(run: dict[str, Any], names: dict[str, str]) -> None:
                    delta=t("season_deviation", value=row["deviation_hm3"] + 0.0,
                            plan=row["cum_plan_hm3"], fact=row["cum_actual_hm3"]),
                    delta_color="normal" if row["deviation_hm3"] < -0.05 else "off", help=t("season_metric_help"))
-    st.plotly_chart(A.fig_plan_fact(pf, names), key="chart_plan_fact")
+    chart(A.fig_plan_fact(pf, names), key="chart_plan_fact")
 
 
 def render_plan_fact_table(run: dict[str, Any], names: dict[str, str]) -> None:

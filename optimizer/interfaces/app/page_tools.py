@@ -18,7 +18,7 @@ from optimizer.core.agreement import rule_names
 from optimizer.interfaces import ui_text
 from optimizer.interfaces.app.figures import fig_compare
 from optimizer.interfaces.app.files import UPLOAD_MAX_MB, netcdf_bytes
-from optimizer.interfaces.app.page_common import Page, exact, figure, heading
+from optimizer.interfaces.app.page_common import Page, chart, exact, figure, heading
 from optimizer.interfaces.app.results import cold_result, compare_table, provider_id, validation_provider
 from optimizer.interfaces.app.tradeoffs import (ENERGY_FRONTIER_COLUMNS, FRONTIER_COLUMNS, TRADEOFF_CACHE_MAX,
                                                 agreement_summary, alternatives_table, clauses_table,
@@ -56,7 +56,7 @@ def render_compare(page: Page, validation_table: Callable[[str, str], Any]) -> N
         st.caption(t("compare_table"))
         table = compare_table(pinned["result"], entry["result"])
         st.dataframe(table, column_config={c: st.column_config.NumberColumn(format="%.1f") for c in table.columns})
-        st.plotly_chart(fig_compare(pinned["result"], entry["result"]), key="chart_compare")
+        chart(fig_compare(pinned["result"], entry["result"]), key="chart_compare")
     # Observed vs modelled: shown only if the calibration work provides optimizer.analyses.validation.table;
     # it compares the bundled basin data, so it is not shown for an uploaded scenario
     try:
@@ -173,7 +173,7 @@ def render_tradeoffs(page: Page) -> None:
                          lambda: optimizer.pareto(b, year_type, points=points, rules=rules, **common),
                          year_type=year_type, points=points, rules=rules, **common)
             if f is not None:
-                st.plotly_chart(fig_frontier(f), key="chart_frontier")
+                chart(fig_frontier(f), key="chart_frontier")
                 st.markdown(agreement_summary(f, t("u_hm3")))
                 st.caption(t("frontier_caption"))
                 table = labelled(f.table, FRONTIER_COLUMNS)
@@ -200,14 +200,14 @@ def render_tradeoffs(page: Page) -> None:
                     if not e.empty:
                         season = energy_by_season(e)
                         st.dataframe(season, hide_index=True, key="table_energy", column_config=num_config(season))
-                        st.plotly_chart(figure(entry, "energy", lambda r: fig_energy(e)), key="chart_energy")
+                        chart(figure(entry, "energy", lambda r: fig_energy(e)), key="chart_energy")
                 heading(t("hydro_frontier"))
                 st.caption(t("hydro_frontier_caption"))
                 ef = tradeoff(page, "energy_frontier", "what_energy_frontier",
                               lambda: hp.energy_frontier(b, year_type, points=points, rules=rules, **common),
                               year_type=year_type, points=points, rules=rules, **common)
                 if ef is not None:
-                    st.plotly_chart(fig_frontier(ef, energy=True), key="chart_energy_frontier")
+                    chart(fig_frontier(ef, energy=True), key="chart_energy_frontier")
                     st.markdown(agreement_summary(ef, t("u_gwh")))
                     table = labelled(ef.table, ENERGY_FRONTIER_COLUMNS)
                     st.dataframe(table, hide_index=True, key="table_energy_frontier",
@@ -218,7 +218,7 @@ def render_tradeoffs(page: Page) -> None:
             df = tradeoff(page, "alternatives", "what_alternatives", lambda: tr.alternatives(b, year_type, **common),
                           year_type=year_type, **common)
             if df is not None:
-                st.plotly_chart(fig_alternatives(df), key="chart_alternatives")
+                chart(fig_alternatives(df), key="chart_alternatives")
                 table = alternatives_table(df)
                 st.dataframe(table, hide_index=True, key="table_alternatives",
                              column_config=num_config(table, special={t("col_kz_apr_sep_share"): "%.3f"}))
