@@ -68,7 +68,7 @@ from optimizer.analyses.calibration_ident import Identifiability, analyse
 from optimizer.analyses.calibration_report import METHOD, CalibrationReport, ParameterFit, TargetFit
 from optimizer.analyses.calibration_run import (
     DAMP_AFTER, DECIMALS, FD_STEP, LOOSE_TOL, OUTSIDE_WEIGHT, PHYSICAL_LIMITS, PRIOR_WEIGHT, SEASON, CalibrationError, _section, apply,
-    calibrated_entries, current_values, evaluate, months_of, received, received_between, steady_storage,
+    calibrated_entries, current_values, cyclic_status_quo, evaluate, months_of, received, received_between, steady_storage,
     target_error,
 )
 from optimizer.analyses.calibration_write import AQUIFER_START_DECIMALS, aquifer_starts, write
@@ -76,7 +76,7 @@ from optimizer.analyses.calibration_write import AQUIFER_START_DECIMALS, aquifer
 __all__ = ["AQUIFER_START_DECIMALS", "COMPARE_COLUMNS", "DECIMALS", "EXIT_INPUT", "EXIT_MISSED", "EXIT_OK", "FD_STEP",
            "METHOD", "OUTSIDE_WEIGHT", "PHYSICAL_LIMITS", "PRIOR_WEIGHT", "SEASON", "CalibrationError",
            "CalibrationReport", "Identifiability", "ParameterFit", "TargetFit", "apply", "aquifer_starts",
-           "calibrate", "calibrated_entries", "compare_operations", "current_values", "evaluate", "identifiability",
+           "calibrate", "calibrated_entries", "compare_operations", "current_values", "cyclic_status_quo", "evaluate", "identifiability",
            "months_of", "problem", "received", "received_between", "steady_storage", "target_error", "write"]
 
 EXIT_OK, EXIT_MISSED, EXIT_INPUT = 0, 1, 2

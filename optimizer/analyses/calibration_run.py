@@ -189,17 +189,23 @@ def target_error(t: CalibrationTarget, modelled: float) -> float:
     return 0.0
 
 
+def cyclic_status_quo(basin: Basin, year_type: str) -> tuple[dict[str, float], Result]:
+    """The status-quo cyclic steady state of the typical year ``year_type``: ``(start storage, result)``. A year
+    that does not settle within 30 years is run again with the reservoirs damped after :data:`DAMP_AFTER` years
+    and cyclic to :data:`LOOSE_TOL` hm³."""
+    try:
+        S, r, _ = steady_storage(basin, year_type, "status-quo")
+    except RuntimeError:  # a year that flips between two storages: damped, and cyclic to LOOSE_TOL
+        S, r, _ = steady_storage(basin, year_type, "status-quo", tol=LOOSE_TOL, max_iter=60, damp_after=DAMP_AFTER)
+    return S, r
+
+
 def evaluate(basin: Basin, values: dict[str, float] | None = None) -> tuple[dict[str, float], dict[str, float], Result]:
     """Modelled volume of every calibration target in the status-quo steady state of ``calibration.year_type``
-    (with ``values`` applied if given). A year that does not settle within 30 years is run again with the
-    reservoirs damped after :data:`DAMP_AFTER` years and cyclic to :data:`LOOSE_TOL` hm³.
-    Returns ``(modelled by target id, start storage, result)``."""
+    (with ``values`` applied if given; :func:`cyclic_status_quo`). Returns ``(modelled by target id, start
+    storage, result)``."""
     cal = _section(basin)
-    b = apply(basin, values) if values else basin
-    try:
-        S, r, _ = steady_storage(b, cal.year_type, "status-quo")
-    except RuntimeError:  # a year that flips between two storages: damped, and cyclic to LOOSE_TOL
-        S, r, _ = steady_storage(b, cal.year_type, "status-quo", tol=LOOSE_TOL, max_iter=60, damp_after=DAMP_AFTER)
+    S, r = cyclic_status_quo(apply(basin, values) if values else basin, cal.year_type)
     return {t.id: received(r, t.receipts, t.period) for t in cal.targets}, S, r
 
 

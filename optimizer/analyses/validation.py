@@ -309,11 +309,7 @@ def table(basin_id_or_basin: Basin | str) -> pd.DataFrame:
             runs["normal"] = runs["calibration"]
             words["normal"] = words["calibration"]
         else:
-            try:
-                runs["normal"] = cal.steady_storage(basin, "normal", "status-quo")[1]
-            except RuntimeError:  # as calibration.evaluate: a year that flips between two storages, damped
-                runs["normal"] = cal.steady_storage(basin, "normal", "status-quo", tol=cal.LOOSE_TOL, max_iter=60,
-                                                    damp_after=cal.DAMP_AFTER)[1]
+            runs["normal"] = cal.cyclic_status_quo(basin, "normal")[1]
     if any(o.run == "2023" for o in obs):
         runs["2023"] = run_2023(basin)[0]
     rows = []
