@@ -379,6 +379,7 @@ def test_app_in_russian_from_the_query_and_remembered():
     assert alloc["layout"]["xaxis"]["ticktext"][:2] == ["янв 2025", "фев 2025"]
     # every chart's numbers the Russian way ("2 326,5"), the cached ones and those drawn anew (the border chart)
     assert all(json.loads(c.proto.spec)["layout"]["separators"] == ", " for c in at.get("plotly_chart"))
+    assert all(json.loads(c.proto.spec)["layout"]["yaxis"]["hoverformat"] == ",.1f" for c in at.get("plotly_chart"))
     at.session_state["tab"] = t("tab_compliance", lang="ru")
     with ui_text.language("ru"):  # AppTest calls the app's format functions in this thread, to find the value
         at.run()

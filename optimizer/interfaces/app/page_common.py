@@ -82,8 +82,10 @@ def figure(entry: dict[str, Any], name: str, build: Callable[[Any], Any]) -> Any
 
 def chart(fig: Any, key: str, **kw: Any) -> None:
     """``st.plotly_chart`` of every chart of the app, its numbers as the reader writes them (Plotly's separators:
-    "2 326,5" in Russian, "2,326.5" in English)."""
+    "2 326,5" in Russian, "2,326.5" in English) and its hover values to 0.1 (of hm³, m³/s, GWh: a hover showed
+    "54.45009"; a trace's own hovertemplate keeps its format)."""
     fig.update_layout(separators=", " if ui_text.get_language() == "ru" else ".,")
+    fig.update_yaxes(hoverformat=",.1f")
     st.plotly_chart(fig, key=key, **kw)
 
 
