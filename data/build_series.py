@@ -9,18 +9,56 @@ cited in ``data/<basin>/SOURCES.md`` with its status: [P] published, [D] derived
 
 from __future__ import annotations
 
+import calendar
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
+GAUGES = HERE / "observed" / "gauges"
 SECONDS_PER_YEAR = 365 * 86_400
+
+# Gauged rivers whose measured regime gives a node's monthly shape [D] (data/observed/gauges/SOURCES.md): the
+# Kyrgyzhydromet ten-day mean discharges [m³/s] of each station, 36 a year.
+GAUGED_SHAPE = {
+    # the Kyrgyz-range rivers of the Chu's left bank (CH_IN_VAL_KG), east to west
+    "chu_left_bank": ["Kegetey_15171", "Alamedin_15189", "Ala_Archa_15194", "Ak_Suu_15212", "Sokuluk_15214",
+                      "Kara_Balta_15215", "Chon_Kaindi_15216"],
+    # the Chon-Kemin, the largest tributary of the reach Orto-Tokoy - Bystrovka (CH_IN_MID)
+    "chon_kemin": ["Chon_Kemin_15149"],
+    # the Talas's tributaries above Kirov (TA_IN_TRIB)
+    "talas_tributaries": ["Ak_Tash_15256", "Ur_Maral_15285", "Besh_Tash_15283", "Kumush_Too_15287"],
+}
+
+
+def gauge_months(station: str, folder: Path = GAUGES) -> pd.DataFrame:
+    """Monthly volumes [hm³] of a gauge's complete years (year × month 1-12): each ten-day mean discharge
+    [m³/s] × its days (10, 10 and the rest of the month), summed by month. Years with a gap are left out."""
+    q = pd.read_csv(folder / f"{station}.csv", header=None, index_col=0).apply(pd.to_numeric, errors="coerce")
+    q = q[q.notna().all(axis=1)]
+    assert q.shape[1] == 36, f"{station}: {q.shape[1]} values a year, not 36 ten-day means"
+    out = {}
+    for year, row in q.iterrows():
+        days = np.array([d for m in range(1, 13) for d in (10, 10, calendar.monthrange(int(year), m)[1] - 20)])
+        out[int(year)] = (row.to_numpy(float) * days * 86_400 / 1e6).reshape(12, 3).sum(axis=1)
+    return pd.DataFrame.from_dict(out, orient="index", columns=range(1, 13))
+
+
+def gauged_shape(stations: list[str]) -> list[float]:
+    """% of the annual volume per month, Jan..Dec, of the stations together: each station's mean monthly volume
+    over its complete years, summed over the stations (a volume-weighted regime) [D]."""
+    total = sum(gauge_months(s).mean() for s in stations)
+    return [float(v) for v in 100 * total / total.sum()]  # (not rounded: the year keeps its whole volume)
+
 
 # Monthly shapes, % of the annual volume, Jan..Dec  [E] facts §1a (regime [P] facts §1)
 SHAPE = {
     "chu_total": [3.5, 3.3, 3.8, 5.5, 9.5, 14.5, 17.5, 16.0, 10.5, 6.5, 5.0, 4.4],
     "orto_tokoy": [3.0, 2.8, 3.2, 4.5, 9.0, 16.0, 19.5, 17.5, 10.5, 6.0, 4.5, 3.5],
     "talas": [3.8, 3.6, 4.2, 6.5, 11.0, 16.0, 16.5, 13.0, 8.7, 6.5, 5.4, 4.8],
+    # measured regimes [D] (GAUGED_SHAPE): until 2026-12-03 these nodes used chu_total / talas [E]
+    **{name: gauged_shape(stations) for name, stations in GAUGED_SHAPE.items()},
     # irrigation demand shape [E] facts §4
     "irrigation": [0, 0, 1, 7, 14, 21, 25, 20, 9, 3, 0, 0],
     # municipal supply (Bishkek's wells): the same volume every month [E] (no monthly record found)
@@ -40,13 +78,13 @@ MULTIPLIER = {
 INFLOW = {
     "chu": {  # basin resource 6,640 hm³/yr [P 6]
         "CH_IN_OT": (15.0 * SECONDS_PER_YEAR / 1e6, "orto_tokoy"),  # 15 m³/s [E] (13-17)
-        "CH_IN_MID": (3217.0, "chu_total"),  # [E] Boom + Chon-Kemin + Kichi-Kemin, range 1,800-3,700
-        "CH_IN_VAL_KG": (2500.0, "chu_total"),  # [E] left-bank tributaries and springs, range 2,000-3,000
+        "CH_IN_MID": (3217.0, "chon_kemin"),  # [E] Boom + Chon-Kemin + Kichi-Kemin, range 1,800-3,700; shape [D]
+        "CH_IN_VAL_KG": (2500.0, "chu_left_bank"),  # [E] left-bank tributaries, range 2,000-3,000; shape [D]
         "CH_IN_VAL_KZ": (450.0, "chu_total"),  # [E] KZ-side tributaries, range 300-600
     },
     "talas": {  # basin resource 1,600 hm³/yr at the Kirov section [P 6]
         "TA_IN_UP": (15.7 * SECONDS_PER_YEAR / 1e6, "talas"),  # 15.7 m³/s at Talas town [P 4]
-        "TA_IN_TRIB": (1600.0 - 15.7 * SECONDS_PER_YEAR / 1e6, "talas"),  # [D] 1,600 - 495.1
+        "TA_IN_TRIB": (1600.0 - 15.7 * SECONDS_PER_YEAR / 1e6, "talas_tributaries"),  # [D] 1,600 - 495.1; shape [D]
     },
 }
 
@@ -82,14 +120,17 @@ EVAPORATION = {
 }
 
 
-def build(basin: str) -> None:
-    out = HERE / basin
+def build(basin: str, out: Path | None = None) -> None:
+    """Write the basin's inflow, demand and evaporation CSVs into ``out`` (default data/<basin>)."""
+    out = HERE / basin if out is None else Path(out)
     out.mkdir(exist_ok=True)
     rows = []
     for yt, mult in MULTIPLIER[basin].items():
         for node, (annual, shape) in INFLOW[basin].items():
-            for m, pct in enumerate(SHAPE[shape], start=1):
-                rows.append((yt, m, node, round(annual * mult * pct / 100, 3), "hm3"))
+            months = [round(annual * mult * pct / 100, 3) for pct in SHAPE[shape]]
+            peak = months.index(max(months))  # the rounding's remainder, to keep the year's volume to 0.001 hm³
+            months[peak] = round(months[peak] + round(annual * mult, 3) - sum(months), 3)
+            rows += [(yt, m, node, v, "hm3") for m, v in enumerate(months, start=1)]
     pd.DataFrame(rows, columns=["year_type", "month", "node", "inflow", "unit"]).to_csv(out / "inflow.csv", index=False)
     rows = [(m, node, round(annual * pct / 100, 3), "hm3")
             for node, (annual, shape) in DEMAND[basin].items() for m, pct in enumerate(SHAPE[shape], start=1)]

@@ -71,23 +71,26 @@ def test_an_edit_is_solved_warm_and_the_app_shows_the_cold_allocation_and_water_
 
 
 def test_where_a_warm_start_gives_other_water_values_the_app_shows_the_cold_ones():
-    # Chu, 12 months: normal, then wet, then dry, each solved warm from the one before: the dry year ends at another
-    # valid dual (measured 2026-12: water values 4.27 cost units per hm³ apart at one node and month from a cold
-    # solve's); the chart must show the cold one. (A warm start's basis depends on the solves before it: none.)
+    # Talas, 12 months: normal, then wet, then very dry, each solved warm from the one before: the very-dry year ends
+    # at another valid dual (measured 2026-12-03: water values 4.5 cost units per hm³ apart at one node and month
+    # from a cold solve's; on the Chu, normal - wet - dry gave 4.27 until the gauged inflow shapes of that day, and
+    # now the same duals); the chart must show the cold one. (A warm start's basis depends on the solves before it.)
     solver.clear_cache()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
-    for yt in ("wet", "dry"):
+    at.radio(key="basin").set_value("talas")
+    at.run()
+    for yt in ("wet", "very-dry"):
         (box,) = [w for w in at.selectbox if w.key and w.key.startswith("year_type")]
         box.set_value(yt)
         at.run()
     at.session_state["tab"] = t("tab_reservoirs")
     at.run()
     assert not at.exception and not at.error
-    entry = at.session_state["results"]["chu"]
+    entry = at.session_state["results"]["talas"]
     assert entry["result"].manifest["warm_start"] and entry["result"].manifest["model_reused"]
     basin, opts = entry["label_args"]
-    assert opts["year_type"] == "dry"
+    assert opts["year_type"] == "very-dry"
     solver.clear_cache()
     cold = optimizer.solve(basin, **opts)
     wv = cold.dataset["water_value"]
