@@ -236,6 +236,7 @@ class ShareRule(_HasRoles, Entry):
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
     description: str = ""
+    description_ru: str = Field(default="", description="the description in Russian (the app in Russian; empty: the English one)")
     name: ClauseName = {}  # (pydantic copies the default for every instance)
     resource_inflows: list[str] = Field(min_length=1, description="inflow nodes whose natural inflow is the shared resource")
     period: Period = "year"
@@ -257,6 +258,7 @@ class Quota(Entry):
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
     description: str = ""
+    description_ru: str = Field(default="", description="the description in Russian (the app in Russian; empty: the English one)")
     name: ClauseName = {}  # (pydantic copies the default for every instance)
     party: Country
     period: Period = "apr-sep"
@@ -273,6 +275,7 @@ class StorageSplit(_HasRoles, Entry):
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
     description: str = ""
+    description_ru: str = Field(default="", description="the description in Russian (the app in Russian; empty: the English one)")
     name: ClauseName = {}  # (pydantic copies the default for every instance)
     reservoir: str
     period: Period = "year"
@@ -296,6 +299,7 @@ class Facility(Entry):
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
     name: str
+    name_ru: str = Field(default="", description="the name in Russian (the app in Russian; empty: the English one)")
     host: Country
     om_cost_usd_per_year: float = Field(ge=0, description="annual operation and maintenance cost [USD/yr]")
     receipts: dict[Country, Receipt] = Field(default_factory=dict)
@@ -306,6 +310,7 @@ class Facility(Entry):
     controls: list[str] = Field(default_factory=list, description=(
         "links whose flow (at the head) passes through the facility; traced downstream to the parties"))
     mapping: str = Field(default="", description="how the facility is mapped to the network, in words")
+    mapping_ru: str = Field(default="", description="the mapping in Russian (empty: the English one)")
 
 
 class StorageAccount(Entry):
@@ -318,6 +323,7 @@ class StorageAccount(Entry):
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
     description: str = ""
+    description_ru: str = Field(default="", description="the description in Russian (the app in Russian; empty: the English one)")
     name: ClauseName = {}  # (pydantic copies the default for every instance)
     reservoir: str
     shares: dict[Country, float]
@@ -333,6 +339,7 @@ class CapitalWork(Entry):
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
     name: str
+    name_ru: str = Field(default="", description="the name in Russian (empty: the English one)")
     facility: str = Field(description="id of the facility (agreement.facilities) it belongs to")
     cost: float | None = Field(default=None, ge=0, le=1e12, description="cost in `currency` (None: not published)")
     currency: Literal["USD", "EUR", "KZT", "KGS"] = "USD"
@@ -340,6 +347,7 @@ class CapitalWork(Entry):
     shares: dict[Country, float] | None = Field(default=None, description=(
         "agreed (published) shares of the cost; None: split like the facility's O&M (use of facilities)"))
     status: str = ""
+    status_ru: str = Field(default="", description="the status in Russian (empty: the English one)")
     source: str = ""
 
 

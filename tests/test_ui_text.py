@@ -6,14 +6,18 @@ printing of ``chutalas check/solve`` and every printed line of the CLI modules i
 from __future__ import annotations
 
 import ast
+import json
+import math
 import re
 import string
 import threading
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import basins
 from optimizer.interfaces import cli, ui_text
 from optimizer.interfaces.ui_text import EN, RU, t
 
@@ -660,3 +664,64 @@ def test_the_frontier_sentence_names_what_each_number_is():
     assert "KZ 3,889 hm³ of receipts at its posts" in s and "KG 2,771 hm³ of deliveries to its demands" in s
     with ui_text.language("ru"):
         assert "подача её водопотребителям" in agreement_summary(fr, "млн м³")
+
+
+def test_russian_app_names_facilities_rules_and_parties_in_russian():
+    """In Russian the cost table names facilities and works in Russian, says what a share counts in Russian, writes
+    the parties КР / РК and shows no facility id; the agreement tab gives each rule's Russian description, and the
+    quota is called a quota (until 2026-12-03 the text called it an "entitlement"); every chart's ticks have the
+    thousands separator and no "k" suffix."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params["lang"] = "ru"
+    at.run()
+    at.session_state["tab"] = t("tab_compliance", lang="ru")
+    with ui_text.language("ru"):
+        at.run()
+    assert not at.exception, at.exception
+    (costs,) = [d.value for d in at.dataframe if "Название" in d.value.columns]
+    assert "Сооружение" not in costs.columns and not costs.isin(["orto_tokoy", "w_bchk", "KG", "KZ"]).any().any()
+    assert {"Орто-Токойское водохранилище", "Западный Большой Чуйский канал"} <= set(costs["Название"])
+    assert set(costs["Сторона"]) == {"КР", "РК"}
+    assert costs["Что учитывает доля"].str.contains("попуски водохранилища").any()
+    assert "Облицовка Западного Большого Чуйского канала (ЕБРР)" in set(costs["Статья"])
+    assert set(costs["Основа доли"]) <= {"по использованию сооружений", "согласовано (опубликовано)",
+                                          "по использованию сооружений (как ЭиТО сооружения)"}
+    (bars,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.key == "chart_costs"]
+    assert {tr["name"] for tr in bars["data"]} == {"КР", "РК"} and "Орто-Токойское водохранилище" in bars["data"][0]["x"]
+    assert sum(sum(tr["y"]) if isinstance(tr["y"], list) else 1 for tr in bars["data"]) > 0
+    for c in at.get("plotly_chart"):
+        lay = json.loads(c.proto.spec)["layout"]
+        assert lay["yaxis"]["separatethousands"] is True and lay["yaxis"]["exponentformat"] == "none"
+    at.session_state["tab"] = t("tab_agreement", lang="ru")
+    with ui_text.language("ru"):
+        at.run()
+    captions = "\n".join(c.value for c in at.caption)
+    assert "Квота РК на вегетационный период (апр.–сент.) по Положению" in captions
+    assert "Все водные ресурсы бассейна независимо от места формирования: РК 42 %, КР 58 %" in captions
+    assert "entitlement" not in basins.load("chu").spec.agreement.quotas[0].description
+
+
+def test_result_tables_round_for_reading_and_never_show_minus_zero():
+    from optimizer.interfaces.app.page_common import numbers
+
+    df = pd.DataFrame({"v": [1234.5678, -4.5e-13, 0.04], "f": [0.11624, 1.0, 2.0], "n": ["a", "b", "c"]})
+    shown, cfg = numbers(df, 1, {"f": 4})
+    assert shown["v"].tolist() == [1234.6, 0.0, 0.0] and math.copysign(1, shown["v"][1]) == 1.0
+    assert shown["f"].tolist() == [0.1162, 1.0, 2.0] and set(cfg) == {"v", "f"}
+    assert cfg["v"]["type_config"]["format"] == "localized" and cfg["f"]["type_config"]["format"] == "%.4f"
+
+
+def test_clause_and_frontier_tables_speak_the_readers_words():
+    """The codes of the clause table (kind, mode, the parties it protects, the solver status) and of the frontier
+    table (point, status) in Russian; pandas 3's "str" columns included."""
+    from optimizer.interfaces.app.tradeoffs import clauses_table, labelled
+
+    df = pd.DataFrame({"rule": ["q"], "kind": ["quota"], "protects": ["KZ,KG"], "mode": ["hard"],
+                       "shadow_price": [-4.5e-13], "binding": [True], "status": ["optimal"]})
+    with ui_text.language("ru"):
+        out = clauses_table(df)
+        assert out.iloc[0].tolist()[:4] == ["q", t("kind_quota"), "РК, КР", t("mode_hard")]
+        assert t("status_optimal") in out.iloc[0].tolist() and out.iloc[0][t("col_shadow_price")] == 0.0
+        pts = labelled(pd.DataFrame({"kind": pd.Series(["grid", "agreement"], dtype="str"), "status": ["optimal"] * 2}),
+                       {"kind": "col_kind", "status": "col_status"})
+        assert pts.iloc[:, 0].tolist() == ["сетка", "соглашение"] and set(pts.iloc[:, 1]) == {"оптимально"}

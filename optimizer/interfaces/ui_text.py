@@ -216,6 +216,18 @@ def node_name(node, lang: str | None = None) -> str:
     return (getattr(node, "name_ru", "") if code == "ru" else "") or node.name
 
 
+def in_language(entry, field: str, lang: str | None = None) -> str:
+    """A basin entry's text ``field`` (``name``, ``description``, ``mapping``, ``status``) in ``lang`` (default: the
+    current language): its ``<field>_ru`` in Russian where the basin file gives one, else the English text."""
+    code = check_language(lang or get_language())
+    return (getattr(entry, f"{field}_ru", "") if code == "ru" else "") or getattr(entry, field, "") or ""
+
+
+def description(rule, lang: str | None = None) -> str:
+    """A rule's description in ``lang`` (:func:`in_language`)."""
+    return in_language(rule, "description", lang)
+
+
 def short_name(name: str) -> str:
     """A name without its parenthesis ("KG valley intakes on the Chu (inter-farm canals north of Bishkek)" →
     "KG valley intakes on the Chu"): a column header's or a map label's words; the whole name goes in the hover."""

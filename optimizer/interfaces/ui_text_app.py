@@ -315,14 +315,14 @@ RU_APP: dict[str, str] = {
     "hm3_value": "{value:,.0f}",  # the unit is in the metric's label (a narrow column)
     # tabs
     "tab_allocation": "Распределение",
-    "tab_demands": "Водопотребители",
-    "tab_reservoirs": "Водохранилища и сеть",
-    "tab_compliance": "Соблюдение и затраты",
-    "tab_inputs": "Исходные данные",
+    "tab_demands": "Потребители",
+    "tab_reservoirs": "Водохранилища",
+    "tab_compliance": "Соблюдение",
+    "tab_inputs": "Данные",
     "tab_agreement": "Соглашение",
     "tab_compare": "Сравнение",
     "tab_tradeoffs": "Компромиссы",
-    "tab_files": "Сохранить / загрузить",
+    "tab_files": "Файлы",
     # charts
     "axis_month": "Месяц",
     "axis_hm3_month": "млн м³/мес",

@@ -32,6 +32,7 @@ EN_TRADEOFFS: dict[str, str] = {
                         "Kazakhstan is guaranteed at least the receipts on the x axis (first share rule). The "
                         "price is the hm³ of KG delivery given up per extra hm³ guaranteed to KZ.",
     "frontier_line": "Frontier (most KG delivery)",
+    "energy_frontier_line": "Frontier (most KG winter generation)",
     "agreement_point": "Agreement (solve, rules enforced)",
     "axis_kz_receipts": "KZ receipts over the horizon (hm³)",
     "axis_kg_delivery": "KG deliveries over the horizon (hm³)",
@@ -176,25 +177,26 @@ RU_TRADEOFFS: dict[str, str] = {
     "tradeoff_failed": "Не удалось рассчитать: {what}. {message}",
     "tradeoff_computing": "Расчёт: {what} …",
     "tradeoff_seconds": "Рассчитано за {seconds:.1f} с.",
-    "tradeoff_points": "Точек на границе",
+    "tradeoff_points": "Точек на кривой компромиссов",
     "tradeoff_points_help": "Равные шаги от наименьшего до наибольшего объёма, который Казахстан физически может "
                             "получить, плюс точка самого соглашения.",
-    "tradeoff_rules": "Правила соглашения на границах",
+    "tradeoff_rules": "Правила соглашения на кривых компромиссов",
     "tradeoff_rules_none": "сняты (физический компромисс)",
     "tradeoff_rules_hard": "жёсткие правила сохранены",
     "sub_frontier": "Получение РК и подача КР",
     "sub_hydropower": "Гидроэнергетика",
     "sub_alternatives": "Альтернативные соглашения",
     "sub_clauses": "Ценность каждого положения",
-    "what_frontier": "граница «получение РК — подача КР»",
-    "what_energy_frontier": "граница зимней выработки",
+    "what_frontier": "кривая компромиссов «получение РК — подача КР»",
+    "what_energy_frontier": "кривая компромиссов зимней выработки",
     "what_alternatives": "альтернативные соглашения",
     "what_clauses": "ценность каждого положения",
     "frontier_caption": "Каждая точка — наибольший объём, который водопотребители Кыргызстана могут получить за "
                         "расчётный период, если Казахстану гарантировано не меньше объёма по оси x (первое правило "
                         "долей). Цена — млн м³ подачи КР, уступаемые за каждый дополнительный млн м³, "
                         "гарантированный РК.",
-    "frontier_line": "Граница (наибольшая подача КР)",
+    "frontier_line": "Кривая компромиссов (наибольшая подача КР)",
+    "energy_frontier_line": "Кривая компромиссов (наибольшая зимняя выработка КР)",
     "agreement_point": "Соглашение (расчёт с соблюдением правил)",
     "axis_kz_receipts": "Получение РК за расчётный период (млн м³)",
     "axis_kg_delivery": "Подача КР за расчётный период (млн м³)",
@@ -203,7 +205,7 @@ RU_TRADEOFFS: dict[str, str] = {
     "chart_frontier": "Получение Казахстана и подача Кыргызстана",
     "chart_energy_frontier": "Зимняя выработка Кыргызстана и летняя вода Казахстана",
     "agreement_on_frontier": "Соглашение даёт РК {x:,.0f} млн м³ ({x_what}), а КР {y:,.0f} {unit} ({y_what}); на "
-                             "границе КР мог бы получить {v:,.0f} {unit} при том же получении РК (разрыв {gap:,.1f} "
+                             "кривой компромиссов КР мог бы получить {v:,.0f} {unit} при том же получении РК (разрыв {gap:,.1f} "
                              "{unit}).",
     "what_kz_received_hm3": "получение на её постах за расчётный период",
     "what_kz_summer_hm3": "получение в апр.–сент.",
@@ -301,7 +303,7 @@ RU_TRADEOFFS: dict[str, str] = {
     "par_hold_kg": "chutalas pareto: --hold-kg действует только с --energy",
     "par_what_energy": "зимней выработки КР и получения РК в вегетационный период",
     "par_what_receipts": "получения РК и подачи КР",
-    "par_header": "Граница компромиссов {what}: {name} [{id}], {year_type} год, {start} + {months} мес.",
+    "par_header": "Кривая компромиссов: {what}: {name} [{id}], {year_type} год, {start} + {months} мес.",
     "par_rules": "  правила: {rules}",
     "par_kg_irrigation": "  орошение КР: {floor}",
     "par_plant": "  ГЭС {id} ({reservoir}): k = {k:.4f} ГВт·ч/млн м³ (напор {head:g} м, КПД {efficiency:g}), "
@@ -321,12 +323,12 @@ RU_TRADEOFFS: dict[str, str] = {
     "par_col_kz_received_hm3": "РК получено [млн м³]",
     "par_col_kz_shortage_hm3": "дефицит РК [млн м³]",
     "par_agreement_none": "Точка соглашения: нет ({note})",
-    "par_on_frontier": "на границе",
-    "par_inside_frontier": "внутри границы",
+    "par_on_frontier": "на кривой компромиссов",
+    "par_inside_frontier": "внутри кривой компромиссов",
     "par_unit_gwh": "ГВт·ч",
     "par_unit_hm3": "млн м³",
     "par_agreement": "Точка соглашения (расчёт с обязательными правилами): {x} = {xv} млн м³, {y} = {yv} {unit}; "
-                     "граница там даёт {fv} {unit} ({where}, разрыв {gap} {unit})",
+                     "кривая там даёт {fv} {unit} ({where}, разрыв {gap} {unit})",
     "par_timings": "{solves} решений ЛП на одной постоянной модели: построение {build:.2f} с, решение {solve:.2f} с, "
                    "всего {total:.2f} с",
 }

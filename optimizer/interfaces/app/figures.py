@@ -232,12 +232,15 @@ def border_party(ds) -> str:
 def fig_costs(costs: pd.DataFrame) -> go.Figure:
     """O&M cost of each facility split between the parties (USD over the horizon)."""
     fig = go.Figure()
-    if "item" in costs:  # use of facilities: the O&M rows (capital works are one-off costs in their currency)
+    if "om" in costs:  # use of facilities: the O&M rows (capital works are one-off costs in their currency)
+        costs = costs[costs["om"]]  # (the item in the reader's words: page_results.costs_in_words)
+    elif "item" in costs:
         costs = costs[costs["item"] == "O&M"]
     for p in sorted(costs["party"].unique()) if len(costs) else []:
         sub = costs[costs["party"] == p]
         pl = party_label(p)
-        fig.add_bar(x=sub["name"], y=sub["cost_usd"], name=pl, marker_color=PARTY_COLOURS.get(p),
+        fig.add_bar(x=[ui_text.short_name(n) for n in sub["name"]], y=sub["cost_usd"],
+                    name=pl, marker_color=PARTY_COLOURS.get(p),
                     customdata=np.c_[sub["share"].fillna(0) * 100, sub["water_hm3"]],
                     hovertemplate="%{x}<br>" + pl + ": %{y:,.0f} " + t("u_usd") + " (%{customdata[0]:.0f} %, "
                                   "%{customdata[1]:,.0f} " + t("u_hm3") + ")<extra></extra>")

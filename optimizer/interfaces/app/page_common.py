@@ -43,17 +43,45 @@ class Page:
 
 
 def editor(page: Page, name: str, make_shown: Callable[[], pd.DataFrame], column_config: dict,
-           disabled: list[str] | None = None, key: str | None = None) -> tuple[pd.DataFrame, dict]:
-    """A data editor whose table is fixed while it lives; returns (shown table, edited rows)."""
+           disabled: list[str] | None = None, key: str | None = None,
+           hide_index: bool | None = None) -> tuple[pd.DataFrame, dict]:
+    """A data editor whose table is fixed while it lives; returns (shown table, edited rows). ``hide_index``: the
+    rows' ids are not shown (the table names its rows in a column of its own)."""
     ss = st.session_state
     k = key or page.widget_key(name)
     if k not in ss or k not in ss.snapshots:
         ss.snapshots[k] = make_shown()
     rows = len(ss.snapshots[k])
     shown = st.data_editor(ss.snapshots[k], key=k, num_rows="fixed", column_config=column_config,
-                           disabled=disabled or False, width="stretch", height=35 * (rows + 1) + 3)
+                           disabled=disabled or False, width="stretch", height=35 * (rows + 1) + 3,
+                           hide_index=hide_index)
     state = ss.get(k) or {}
     return shown, state.get("edited_rows", {})
+
+
+def numbers(df: pd.DataFrame, decimals: int = 1, special: dict[str, int] | None = None,
+            columns: list | None = None) -> tuple[pd.DataFrame, dict]:
+    """A display table's numbers as the reader writes them: the float columns (or ``columns``) rounded to
+    ``decimals`` (``special``: column → decimals), a solver's -4.5e-13 made 0, and shown in the browser's locale
+    ("1 234,6" in a Russian browser, "1,234.6" in an English one: Streamlit's ``localized`` format, which shows up
+    to 3 decimals, so a value rounded here shows as rounded; its ``step`` would cut 1,234.57 to "1,234.5").
+    Returns (the rounded table, its column_config)."""
+    out = df.copy()
+    cols = [c for c in (columns if columns is not None else out.columns)
+            if c in out.columns and pd.api.types.is_float_dtype(out[c])]
+    cfg = {}
+    for c in cols:
+        d = (special or {}).get(c, decimals)
+        out[c] = out[c].round(d) + 0.0  # (+ 0.0: no "-0")
+        # (localized shows at most 3 decimals: a 4-decimal factor keeps its printf format)
+        cfg[c] = st.column_config.NumberColumn(format="localized" if d <= 3 else f"%.{d}f")
+    return out, cfg
+
+
+def editor_number(label: str, help: str | None = None) -> Any:
+    """An editable number column in the browser's locale (a Russian browser shows and takes "12,5"; the value
+    kept is what was typed, shown to 3 decimals)."""
+    return st.column_config.NumberColumn(label, help=help, format="localized")
 
 
 def heading(text: str) -> None:
@@ -86,6 +114,9 @@ def chart(fig: Any, key: str, **kw: Any) -> None:
     "54.45009"; a trace's own hovertemplate keeps its format)."""
     fig.update_layout(separators=", " if ui_text.get_language() == "ru" else ".,")
     fig.update_yaxes(hoverformat=",.1f")
+    # tick numbers in full with the reader's thousands separator: "1 500", "400 000", not "1500" or "400k"
+    fig.update_xaxes(separatethousands=True, exponentformat="none")
+    fig.update_yaxes(separatethousands=True, exponentformat="none")
     st.plotly_chart(fig, key=key, **kw)
 
 

@@ -12,7 +12,7 @@ from basins.schema import Quota
 
 from optimizer.core.agreement import rule_names
 from optimizer.interfaces.app.edits import RESERVOIR_FIELDS, apply_cell_edits, count_changes, series_display, to_hm3
-from optimizer.interfaces.app.page_common import Page, edited_caption, editor, heading
+from optimizer.interfaces.app.page_common import Page, edited_caption, editor, editor_number, heading
 from optimizer.interfaces import ui_text
 from optimizer.interfaces.ui_text import label_or, t
 
@@ -41,8 +41,8 @@ def render_inputs(page: Page) -> dict:
             current, name, count = page.edits.demand, f"ed_demand_{unit}", "demand"
         boxes[kind] = st.container()
         # a column by its node's name (without the parenthesis, which the help gives with the id)
-        cfg = {n: st.column_config.NumberColumn(t("col_series", node=ui_text.short_name(names.get(n, n)), unit=unit_label),
-                                                help=f"{names.get(n, n)} · {n}", format="%.2f")
+        cfg = {n: editor_number(t("col_series", node=ui_text.short_name(names.get(n, n)), unit=unit_label),
+                                help=f"{names.get(n, n)} · {n}")
                for n in current.columns}
         shown, edited = editor(page, name, partial(series_display, current, unit), cfg)
         new = apply_cell_edits(current, edited, shown, lambda v, pos: to_hm3(v, pos + 1, unit))
@@ -56,8 +56,9 @@ def render_inputs(page: Page) -> dict:
     boxes["reservoirs"] = st.container()
     cfg = {"_index": st.column_config.TextColumn(t("col_node")),
            "name": st.column_config.TextColumn(t("col_name"))}
-    cfg |= {f: st.column_config.NumberColumn(t(f"col_{f}"), format="%.1f") for f in RESERVOIR_FIELDS}
-    shown, edited = editor(page, "ed_reservoirs", lambda: page.edits.reservoirs.copy(), cfg, disabled=["name"])
+    cfg |= {f: editor_number(t(f"col_{f}")) for f in RESERVOIR_FIELDS}
+    shown, edited = editor(page, "ed_reservoirs", lambda: page.edits.reservoirs.copy(), cfg, disabled=["name"],
+                           hide_index=True)  # (rows by name; the id is in the basin file and the error messages)
     page.edits.reservoirs = apply_cell_edits(page.edits.reservoirs, edited, shown)
     edited_caption(count_changes(page.edits, page.defaults, only="reservoirs")["reservoirs"])
     heading(t("canal_table"))
@@ -68,7 +69,7 @@ def render_inputs(page: Page) -> dict:
     cfg = {"_index": st.column_config.TextColumn(t("col_link")),
            "from": st.column_config.TextColumn(t("col_link_from")),
            "to": st.column_config.TextColumn(t("col_link_to")),
-           "capacity": st.column_config.NumberColumn(cap_label, format="%.1f"),
+           "capacity": editor_number(cap_label),
            "unit": st.column_config.TextColumn(t("col_unit"))}
     def canals_shown():  # the ends by name and the unit in the reader's words (only the capacity is edited)
         c = page.edits.canals.copy()
@@ -78,7 +79,7 @@ def render_inputs(page: Page) -> dict:
 
     # (one editor per language: its table, names and unit words included, is fixed while it lives)
     shown, edited = editor(page, f"ed_canals_{ui_text.get_language()}", canals_shown, cfg,
-                           disabled=["from", "to", "unit"])
+                           disabled=["from", "to", "unit"], hide_index=True)  # (rows by their two ends)
     page.edits.canals = apply_cell_edits(page.edits.canals, edited, shown)
     edited_caption(count_changes(page.edits, page.defaults, only="canals")["canals"])
     return boxes
@@ -98,7 +99,7 @@ def render_agreement(page: Page) -> dict:
             st.markdown(t("rule_header", kind=kind_label, name=ui_text.rule_name(rule.id, names), id=rule.id,
                            period=label_or(f"period_kind_{rule.period}", rule.period)))
             if rule.description:
-                st.caption(rule.description)
+                st.caption(ui_text.description(rule))
             c1, c2 = st.columns([1, 2])
             with c1:
                 mode_key = page.widget_key(f"mode_{rule.id}")

@@ -16,7 +16,7 @@ from optimizer.interfaces.app.figures import (_times, border_party, fig_accounts
                                               fig_costs, fig_demand, fig_network, fig_storage, fig_water_balance,
                                               fig_water_values, first_rule_period)
 from optimizer.interfaces.app.files import ledger_csv
-from optimizer.interfaces.app.page_common import Page, chart, exact, figure, heading, show_problems
+from optimizer.interfaces.app.page_common import Page, chart, exact, figure, heading, numbers, show_problems
 from optimizer.core.agreement import rule_names
 from optimizer.interfaces.app.results import (conflicts_in_words, first_rule_role, ledger_styled, party_totals,
                                               result_label, rules_in_words, solve_key)
@@ -165,6 +165,31 @@ def render_reservoirs(page: Page, entry: dict) -> None:
         st.caption(t("chart_water_values_caption") + " " + t("duals_cold_note"))
 
 
+#: optimizer.core.cost_sharing's share bases → their words
+COST_BASIS = {"use of facilities": "cost_basis_use", "agreed (published)": "cost_basis_agreed",
+              "use of facilities (as the facility's O&M)": "cost_basis_as_om"}
+
+
+def costs_in_words(costs, basin):
+    """The cost table (optimizer.core.cost_sharing) as the reader reads it: facilities and works by their names in
+    the reader's language, what a share counts in words, the parties and the currency in the reader's words (the
+    ``facility`` column keeps the id and ``om`` marks the O&M rows, for the chart; neither is shown)."""
+    ag = basin.spec.agreement
+    fac = {f.id: f for f in ag.facilities}
+    works = {w.name: w for w in ag.capital_works}
+    out = costs.copy()
+    out["om"] = om = out["item"] == "O&M"
+    out["name"] = out["facility"].map(lambda f: ui_text.in_language(fac[f], "name") if f in fac else f)
+    out["basis"] = [ui_text.in_language(fac[f], "mapping") if is_om and f in fac else
+                    (ui_text.in_language(works[i], "status") if i in works else b)
+                    for f, i, b, is_om in zip(out["facility"], out["item"], out["basis"], om)]
+    out["item"] = [t("cost_item_om") if is_om else (ui_text.in_language(works[i], "name") if i in works else i)
+                   for i, is_om in zip(out["item"], om)]
+    out["share_basis"] = out["share_basis"].map(lambda v: t(COST_BASIS[v]) if v in COST_BASIS else v)
+    out["currency"] = out["currency"].map(lambda c: t("u_usd") if c == "USD" else c)
+    return out
+
+
 def render_compliance(page: Page, entry: dict) -> None:
     r, basin_id = entry["result"], entry["basin_id"]
     cold = exact(entry)  # the ledger's shadow prices are duals: a cold solve's (its flows are r's to 1e-6 hm³)
@@ -178,13 +203,12 @@ def render_compliance(page: Page, entry: dict) -> None:
                            mime="text/csv", key="dl_ledger", on_click="ignore")
     heading(t("costs"))
     if len(r.cost_sharing):
-        chart(figure(entry, "costs", lambda r: fig_costs(r.cost_sharing)), key="chart_costs")
-        costs = r.cost_sharing.copy()
-        if "item" in costs:  # O&M in words; a capital work's item is its name (data)
-            costs["item"] = costs["item"].map(lambda v: t("cost_item_om") if v == "O&M" else v)
-        st.dataframe(ui_text.relabel(costs, "cost_col_"), hide_index=True, column_config={
-            t(f"cost_col_{c}"): st.column_config.NumberColumn(format=f) for c, f in
-            (("share", "%.3f"), ("water_hm3", "%.1f"), ("om_cost_usd", "%.0f"), ("cost_usd", "%.0f"))})
+        costs = costs_in_words(r.cost_sharing, page.base)
+        chart(figure(entry, f"costs_{ui_text.get_language()}", lambda r: fig_costs(costs)), key="chart_costs")
+        shown = costs.drop(columns=["facility", "om"]).assign(party=costs["party"].map(ui_text.party_label))
+        shown, cfg = numbers(ui_text.relabel(shown, "cost_col_"), 1, {t(f"cost_col_{c}"): d for c, d in (
+            ("share", 3), ("om_cost_usd", 0), ("cost_usd", 0), ("cost", 0))})
+        st.dataframe(shown, hide_index=True, column_config=cfg)
     else:
         st.info(t("no_facilities"))
 

@@ -18,7 +18,7 @@ import optimizer
 from optimizer.analyses import season as S
 from optimizer.interfaces import ui_text
 from optimizer.interfaces.app import season as A
-from optimizer.interfaces.app.page_common import Page, chart, editor, heading
+from optimizer.interfaces.app.page_common import Page, chart, editor, editor_number, heading, numbers
 from optimizer.interfaces.ui_text import t
 
 RUNS_MAX = 8  # schedule runs kept per session (oldest dropped first)
@@ -95,7 +95,7 @@ def render_season(page: Page) -> None:
     st.caption(t("season_source_upload", file=entry["source"]) if entry["source"] else t("season_source_proposed"))
     ekey = f"season_plan|{page.key}|{skey}|v{entry['version']}"
     plan = entry["plan"]
-    cfg = {p: st.column_config.NumberColumn(t("season_post_m3s", post=names[p]), format="%.3f") for p in posts}
+    cfg = {p: editor_number(t("season_post_m3s", post=names[p])) for p in posts}
     shown, edited = editor(page, "season_plan", lambda: A.shown_plan(plan), cfg, key=ekey)
     plan = A.apply_plan_edits(plan, edited)
     schedule, problems = A.check_plan(plan, names)
@@ -113,8 +113,8 @@ def render_season(page: Page) -> None:
         with st.expander(t("season_cum_table")):
             cum = schedule.cumulative_hm3.round(1) + 0.0
             cum.index = pd.Index([A.dekad_label(ts) for ts in cum.index], name=t("col_dekad"))
-            st.dataframe(cum.rename(columns=names), column_config={
-                names[p]: st.column_config.NumberColumn(format="%.1f") for p in posts})
+            shown_cum, cfg_cum = numbers(cum.rename(columns=names))
+            st.dataframe(shown_cum, column_config=cfg_cum)
     runs = state["runs"]
     rkey = skey + "|" + A.plan_hash(plan)
     if schedule is not None and rkey not in runs:
@@ -163,7 +163,7 @@ def render_plan_fact_table(run: dict[str, Any], names: dict[str, str]) -> None:
     pf = run["pf"]
     heading(t("season_table"))
     table = A.plan_fact_display(pf, names)
-    st.dataframe(table, hide_index=True, key="table_plan_fact", column_config={
-        c: st.column_config.NumberColumn(format="%.3f") for c in table.columns[2:] if table[c].dtype.kind == "f"})
+    shown, cfg = numbers(table, 3, columns=list(table.columns[2:]))
+    st.dataframe(shown, hide_index=True, key="table_plan_fact", column_config=cfg)
     st.download_button(t("season_download"), data=A.plan_fact_csv(run["schedule"], pf),
                        file_name="plan_fact.csv", mime="text/csv", key="dl_plan_fact", on_click="ignore")

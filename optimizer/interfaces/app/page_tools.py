@@ -18,7 +18,7 @@ from optimizer.core.agreement import rule_names
 from optimizer.interfaces import ui_text
 from optimizer.interfaces.app.figures import fig_compare
 from optimizer.interfaces.app.files import UPLOAD_MAX_MB, netcdf_bytes
-from optimizer.interfaces.app.page_common import Page, chart, exact, figure, heading
+from optimizer.interfaces.app.page_common import Page, chart, exact, figure, heading, numbers
 from optimizer.interfaces.app.results import cold_result, compare_table, provider_id, validation_provider
 from optimizer.interfaces.app.tradeoffs import (ENERGY_FRONTIER_COLUMNS, FRONTIER_COLUMNS, TRADEOFF_CACHE_MAX,
                                                 agreement_summary, alternatives_table, clauses_table,
@@ -55,7 +55,8 @@ def render_compare(page: Page, validation_table: Callable[[str, str], Any]) -> N
             st.warning(t("compare_other_basin", basin=page.labels.get(pinned["basin"], pinned["basin"])))
         st.caption(t("compare_table"))
         table = compare_table(pinned["result"], entry["result"])
-        st.dataframe(table, column_config={c: st.column_config.NumberColumn(format="%.1f") for c in table.columns})
+        shown, cfg = numbers(table)
+        st.dataframe(shown, column_config=cfg)
         chart(fig_compare(pinned["result"], entry["result"]), key="chart_compare")
     # Observed vs modelled: shown only if the calibration work provides optimizer.analyses.validation.table;
     # it compares the bundled basin data, so it is not shown for an uploaded scenario
@@ -73,10 +74,9 @@ def render_compare(page: Page, validation_table: Callable[[str, str], Any]) -> N
             # numbers rounded for reading (error to 0.1 %, volumes to 0.1 hm³), units in the reader's words
             shown = vt if "unit" not in vt else vt.assign(
                 unit=vt["unit"].map({"hm3": t("u_hm3"), "m3/s": t("u_m3s")}).fillna(vt["unit"]))
-            cfg = {t("val_col_observed"): st.column_config.NumberColumn(format="%.1f"),
-                   t("val_col_modelled"): st.column_config.NumberColumn(format="%.1f"),
-                   t("val_col_error_pct"): st.column_config.NumberColumn(format="%+.1f")}
-            st.dataframe(ui_text.relabel(shown, "val_col_"), hide_index=True, column_config=cfg)
+            shown, cfg = numbers(ui_text.relabel(shown, "val_col_"), columns=[t("val_col_observed"), t("val_col_modelled")])
+            cfg[t("val_col_error_pct")] = st.column_config.NumberColumn(format="%+.1f")  # (the sign: localized drops "+")
+            st.dataframe(shown, hide_index=True, column_config=cfg)
 
 
 # ---- save / load tab -----------------------------------------------------------------------------
@@ -139,12 +139,10 @@ def tradeoff(page: Page, part: str, what: str, compute: Callable[[], Any], **opt
     return value
 
 
-def num_config(df: pd.DataFrame, fmt: str = "%.1f", special: dict | None = None) -> dict:
-    cfg = {c: st.column_config.NumberColumn(format=fmt) for c in df.columns
-           if df[c].dtype.kind == "f"}
-    for c, f in (special or {}).items():
-        cfg[c] = st.column_config.NumberColumn(format=f)
-    return cfg
+def show_table(df: pd.DataFrame, key: str, decimals: int = 1, special: dict[str, int] | None = None) -> None:
+    """A result table without its index, its numbers rounded and in the reader's locale (page_common.numbers)."""
+    shown, cfg = numbers(df, decimals, special)
+    st.dataframe(shown, hide_index=True, key=key, column_config=cfg)
 
 
 def render_tradeoffs(page: Page) -> None:
@@ -177,8 +175,7 @@ def render_tradeoffs(page: Page) -> None:
                 st.markdown(agreement_summary(f, t("u_hm3")))
                 st.caption(t("frontier_caption"))
                 table = labelled(f.table, FRONTIER_COLUMNS)
-                st.dataframe(table, hide_index=True, key="table_frontier",
-                             column_config=num_config(table, special={t("col_price"): "%.3f"}))
+                show_table(table, "table_frontier", special={t("col_price"): 3})
     if sub_hydro.open:
         with sub_hydro:
             plants = hp.plants_of(b)
@@ -188,9 +185,7 @@ def render_tradeoffs(page: Page) -> None:
             else:
                 st.caption(t("hydro_factors_caption"))
                 factors = hydro_factors(b)
-                st.dataframe(factors, hide_index=True, key="table_hydro_factors",
-                             column_config=num_config(factors, special={t("col_factor"): "%.4f",
-                                                                        t("col_efficiency"): "%.2f"}))
+                show_table(factors, "table_hydro_factors", special={t("col_factor"): 4, t("col_efficiency"): 2})
                 heading(t("hydro_energy"))
                 if entry is None:
                     st.info(t("hydro_no_solution"))
@@ -199,7 +194,7 @@ def render_tradeoffs(page: Page) -> None:
                     e = figure(entry, "energy_table", lambda r: hp.energy(r))
                     if not e.empty:
                         season = energy_by_season(e)
-                        st.dataframe(season, hide_index=True, key="table_energy", column_config=num_config(season))
+                        show_table(season, "table_energy")
                         chart(figure(entry, "energy", lambda r: fig_energy(e)), key="chart_energy")
                 heading(t("hydro_frontier"))
                 st.caption(t("hydro_frontier_caption"))
@@ -210,8 +205,7 @@ def render_tradeoffs(page: Page) -> None:
                     chart(fig_frontier(ef, energy=True), key="chart_energy_frontier")
                     st.markdown(agreement_summary(ef, t("u_gwh")))
                     table = labelled(ef.table, ENERGY_FRONTIER_COLUMNS)
-                    st.dataframe(table, hide_index=True, key="table_energy_frontier",
-                                 column_config=num_config(table, special={t("col_price_energy"): "%.4f"}))
+                    show_table(table, "table_energy_frontier", special={t("col_price_energy"): 4})
     if sub_alt.open:
         with sub_alt:
             st.caption(t("alternatives_caption"))
@@ -220,8 +214,7 @@ def render_tradeoffs(page: Page) -> None:
             if df is not None:
                 chart(fig_alternatives(df), key="chart_alternatives")
                 table = alternatives_table(df)
-                st.dataframe(table, hide_index=True, key="table_alternatives",
-                             column_config=num_config(table, special={t("col_kz_apr_sep_share"): "%.3f"}))
+                show_table(table, "table_alternatives", special={t("col_kz_apr_sep_share"): 3})
     if sub_clause.open:
         with sub_clause:
             st.caption(t("clauses_caption"))
@@ -231,8 +224,7 @@ def render_tradeoffs(page: Page) -> None:
                 c1, c2 = st.columns([3, 2])
                 with c1:
                     table = clauses_table(df, rule_names(b))
-                    st.dataframe(table, hide_index=True, key="table_clauses",
-                                 column_config=num_config(table, special={t("col_shadow_price"): "%.3f"}))
+                    show_table(table, "table_clauses", special={t("col_shadow_price"): 3})
                 with c2:
                     heading(t("clauses_prices"))
                     if entry is None:
@@ -242,7 +234,6 @@ def render_tradeoffs(page: Page) -> None:
                         cold = exact(entry)
                         if cold is not None:
                             prices = shadow_prices(cold.ledger)
-                            st.dataframe(prices, hide_index=True, key="table_shadow_prices",
-                                         column_config=num_config(prices, "%.3f"))
+                            show_table(prices, "table_shadow_prices", 3)
 
 

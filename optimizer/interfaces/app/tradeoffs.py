@@ -43,7 +43,9 @@ def labelled(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     keep = [c for c in columns if c in df.columns]
     out = df[keep].copy()
     for col, prefix in (("kind", "point_"), ("status", "status_")):  # a frontier point's kind and solver status
-        if col in out and out[col].dtype == object:
+        # (text columns: pandas 3 gives them the "str" dtype, not object; until 2026-12-03 this test was
+        # ``dtype == object`` and the Russian tables showed "grid" and "optimal")
+        if col in out and not pd.api.types.is_numeric_dtype(out[col]):
             out[col] = out[col].map(lambda v, p=prefix: label_or(f"{p}{v}", v) if isinstance(v, str) else v)
     return out.rename(columns={c: t(columns[c]) for c in keep})
 
@@ -55,7 +57,8 @@ def fig_frontier(frontier, energy: bool = False) -> go.Figure:
     x_title, y_title = (t("axis_kz_summer"), t("axis_winter_energy")) if energy else \
         (t("axis_kz_receipts"), t("axis_kg_delivery"))
     fig = go.Figure()
-    fig.add_scatter(x=tab["eps"].tolist(), y=tab[y].tolist(), mode="lines+markers", name=t("frontier_line"),
+    fig.add_scatter(x=tab["eps"].tolist(), y=tab[y].tolist(), mode="lines+markers",
+                    name=t("energy_frontier_line" if energy else "frontier_line"),
                     line=dict(color=PARTY_COLOURS["KG"], width=2.5), marker=dict(size=7))
     a = frontier.agreement
     if a is not None and a.get("status") == "optimal":
@@ -142,6 +145,9 @@ def _with_deltas(df: pd.DataFrame, columns: dict[str, str], tail: dict[str, str]
             cols[f"d_{c}"] = f"d_{c}"
     cols |= tail
     out = df[[c for c in cols if c in df.columns]].copy()
+    for c in out.columns:  # a solver's round-off (-4.5e-13) is a zero, not "-0.0"
+        if pd.api.types.is_float_dtype(out[c]):
+            out[c] = out[c].mask(out[c].abs() < 1e-9, 0.0)
     return out.rename(columns={c: (t("col_d", label=t(DELTA_LABELS[c[2:]])) if c.startswith("d_") and
                                    c[2:] in DELTA_LABELS else t(cols[c])) for c in out.columns})
 
@@ -194,7 +200,14 @@ def _by_name(df: pd.DataFrame, names: dict) -> pd.DataFrame:
 def clauses_table(df: pd.DataFrame, names: dict | None = None) -> pd.DataFrame:
     """The clause values (optimizer.analyses.tradeoffs.clause_values), labelled; ``names``: rule id → {language:
     name} (optimizer.core.agreement.rule_names), the rules shown by name."""
-    return _with_deltas(_by_name(df, names or {}), {"rule": "col_rule", "kind": "col_kind", "protects": "col_protects",
+    df = _by_name(df, names or {}).copy()
+    words = {"kind": lambda v: label_or(f"kind_{v}", v), "mode": lambda v: label_or(f"mode_{v}", v),
+             "status": lambda v: label_or(f"status_{v}", v),
+             "protects": lambda v: ", ".join(ui_text.party_label(p.strip()) for p in v.split(",") if p.strip())}
+    for col, word in words.items():  # the codes ("quota", "hard", "KZ,KG", "optimal") in the reader's words
+        if col in df:
+            df[col] = df[col].map(lambda v, w=word: w(v) if isinstance(v, str) else v)
+    return _with_deltas(df, {"rule": "col_rule", "kind": "col_kind", "protects": "col_protects",
                              "mode": "col_mode", "shadow_price": "col_shadow_price", "binding": "col_binding_flag"},
                         {"d_objective": "col_d_objective", "margin_before_hm3": "col_margin_before",
                          "margin_after_hm3": "col_margin_after", "consistent": "col_consistent",
