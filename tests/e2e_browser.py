@@ -171,13 +171,13 @@ def run_e2e(url: str, out_dir: str | Path, server_log: str | Path | None = None)
                 # 3. an invalid edit is reported next to its table, naming the cell; the solution stays
                 kz_edited = metric_value(page, "KZ received")
                 edit_cell(page, editor, row=1, col=1, value="-5")
-                expect(page.get_by_text(re.compile(r"row Feb, column CH_IN_OT"))).to_be_visible()
+                expect(page.get_by_text(re.compile(r"row Feb, column Chu headwaters into Orto-Tokoy"))).to_be_visible()
                 expect(page.get_by_text(re.compile("last valid one"))).to_be_visible()
                 if metric_value(page, "KZ received") != kz_edited:
                     raise E2EFailure("an invalid edit replaced the last valid solution")
                 page.screenshot(path=str(out / "inputs_invalid.png"))
                 edit_cell(page, editor, row=1, col=1, value="13")
-                expect(page.get_by_text(re.compile(r"row Feb, column CH_IN_OT"))).to_have_count(0)
+                expect(page.get_by_text(re.compile(r"row Feb, column Chu headwaters into Orto-Tokoy"))).to_have_count(0)
 
                 # 4. back to the allocation chart
                 open_tab(page, "Allocation")

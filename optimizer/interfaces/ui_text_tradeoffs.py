@@ -303,7 +303,7 @@ RU_TRADEOFFS: dict[str, str] = {
     "par_hold_kg": "chutalas pareto: --hold-kg действует только с --energy",
     "par_what_energy": "зимней выработки КР и получения РК в вегетационный период",
     "par_what_receipts": "получения РК и подачи КР",
-    "par_header": "Кривая компромиссов: {what}: {name} [{id}], {year_type} год, {start} + {months} мес.",
+    "par_header": "Кривая компромиссов {what}: {name} [{id}], {year_type} год, {start} + {months} мес.",
     "par_rules": "  правила: {rules}",
     "par_kg_irrigation": "  орошение КР: {floor}",
     "par_plant": "  ГЭС {id} ({reservoir}): k = {k:.4f} ГВт·ч/млн м³ (напор {head:g} м, КПД {efficiency:g}), "

@@ -224,8 +224,11 @@ _SERIES_KEY = re.compile(r"(?:year_type=(?P<yt>[^,]+), )?month=(?P<m>\d+), node=
 _ENTRY_ID = re.compile(r"^(?P<group>[a-z_ ]+?)(?:\[\d+\])? \(?'(?P<id>[^']+)'\)?")
 
 
-def locate(p: Problem) -> Located:
-    """Which table and cell a problem of an edited scenario is about, in the app's words."""
+def locate(p: Problem, names: dict[str, str] | None = None) -> Located:
+    """Which table and cell a problem of an edited scenario is about, in the app's words; ``names``: node and link
+    id → the name its table shows (the rows and columns are named, not numbered by id: :func:`display_names`).
+    ``row`` and ``column`` keep the ids."""
+    names = names or {}
     for kind in ("inflow", "demand"):
         if f"series_inline.{kind}" in p.file:
             m = _SERIES_KEY.search(p.entry)
@@ -233,28 +236,37 @@ def locate(p: Problem) -> Located:
                 month, node, yt = int(m["m"]), m["node"], m["yt"] or ""
                 row = month_abbr(month) if 1 <= month <= 12 else str(month)
                 prefix = t("problem_year", year_type=yt) if yt else ""
-                return Located(kind, prefix + t("problem_cell", row=row, column=node, message=p.message), yt, row,
-                               node)
+                return Located(kind, prefix + t("problem_cell", row=row, column=names.get(node, node),
+                                                message=p.message), yt, row, node)
             return Located(kind, t("problem_entry", entry=p.entry, field=f" ({p.field})" if p.field else "",
                                    message=p.message))
     m = _ENTRY_ID.match(p.entry)
     group, ident = (m["group"].strip(), m["id"]) if m else (p.entry, "")
     if group in ("reservoirs", "reservoir") and ident:
         col = t(f"col_{p.field}") if p.field in RESERVOIR_FIELDS else p.field
-        return Located("reservoirs", t("problem_cell", row=ident, column=col, message=p.message), "", ident, col)
+        return Located("reservoirs", t("problem_cell", row=names.get(ident, ident), column=col, message=p.message),
+                       "", ident, col)
     if group in ("links", "link") and ident and p.field in ("capacity", "min_flow"):
-        return Located("canals", t("problem_cell", row=ident, column=t("col_capacity"), message=p.message), "",
-                       ident, t("col_capacity"))
+        return Located("canals", t("problem_cell", row=names.get(ident, ident), column=t("col_capacity"),
+                                   message=p.message), "", ident, t("col_capacity"))
     field_txt = f", {p.field}" if p.field else ""
     if group.startswith(("share rule", "quota", "storage split", "rule", "agreement", "demands", "demand")):
         return Located("agreement", t("problem_entry", entry=p.entry, field=field_txt, message=p.message))
     return Located("other", t("problem_entry", entry=p.entry, field=field_txt, message=p.message))
 
 
-def problems_by_table(problems: list[Problem]) -> dict[str, list[Located]]:
+def display_names(basin) -> dict[str, str]:
+    """Node id → its short name and link id → "from → to" by name, in the reader's language, as the input tables
+    show them (a series column, a reservoir row, a canal row)."""
+    nodes = {n.id: ui_text.short_name(ui_text.node_name(n)) for n in basin.spec.nodes}
+    return nodes | {lk.id: f"{nodes.get(lk.source, lk.source)} → {nodes.get(lk.target, lk.target)}"
+                    for lk in basin.spec.links}
+
+
+def problems_by_table(problems: list[Problem], names: dict[str, str] | None = None) -> dict[str, list[Located]]:
     out: dict[str, list[Located]] = {}
     for p in problems:
-        loc = locate(p)
+        loc = locate(p, names)
         out.setdefault(loc.table, []).append(loc)
     return out
 

@@ -239,10 +239,10 @@ def fig_costs(costs: pd.DataFrame) -> go.Figure:
     for p in sorted(costs["party"].unique()) if len(costs) else []:
         sub = costs[costs["party"] == p]
         pl = party_label(p)
-        fig.add_bar(x=[ui_text.short_name(n) for n in sub["name"]], y=sub["cost_usd"],
-                    name=pl, marker_color=PARTY_COLOURS.get(p),
+        fig.add_bar(x=[ui_text.short_name(n) for n in sub["name"]], y=sub["cost_usd"],  # (the full name on hover)
+                    name=pl, marker_color=PARTY_COLOURS.get(p), hovertext=list(sub["name"]),
                     customdata=np.c_[sub["share"].fillna(0) * 100, sub["water_hm3"]],
-                    hovertemplate="%{x}<br>" + pl + ": %{y:,.0f} " + t("u_usd") + " (%{customdata[0]:.0f} %, "
+                    hovertemplate="%{hovertext}<br>" + pl + ": %{y:,.0f} " + t("u_usd") + " (%{customdata[0]:.0f} %, "
                                   "%{customdata[1]:,.0f} " + t("u_hm3") + ")<extra></extra>")
     fig.update_layout(barmode="stack")
     _layout(fig, t("chart_costs"), t("axis_usd"), x="", height=380)

@@ -180,7 +180,7 @@ def costs_in_words(costs, basin):
     out = costs.copy()
     out["om"] = om = out["item"] == "O&M"
     out["name"] = out["facility"].map(lambda f: ui_text.in_language(fac[f], "name") if f in fac else f)
-    out["basis"] = [ui_text.in_language(fac[f], "mapping") if is_om and f in fac else
+    out["basis"] = [(ui_text.in_language(fac[f], "mapping") or b) if is_om and f in fac else
                     (ui_text.in_language(works[i], "status") if i in works else b)
                     for f, i, b, is_om in zip(out["facility"], out["item"], out["basis"], om)]
     out["item"] = [t("cost_item_om") if is_om else (ui_text.in_language(works[i], "name") if i in works else i)
@@ -204,7 +204,7 @@ def render_compliance(page: Page, entry: dict) -> None:
     heading(t("costs"))
     if len(r.cost_sharing):
         costs = costs_in_words(r.cost_sharing, page.base)
-        chart(figure(entry, f"costs_{ui_text.get_language()}", lambda r: fig_costs(costs)), key="chart_costs")
+        chart(figure(entry, "costs", lambda r: fig_costs(costs)), key="chart_costs")  # (figure keys by language)
         shown = costs.drop(columns=["facility", "om"]).assign(party=costs["party"].map(ui_text.party_label))
         shown, cfg = numbers(ui_text.relabel(shown, "cost_col_"), 1, {t(f"cost_col_{c}"): d for c, d in (
             ("share", 3), ("om_cost_usd", 0), ("cost_usd", 0), ("cost", 0))})

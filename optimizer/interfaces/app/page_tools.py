@@ -74,7 +74,8 @@ def render_compare(page: Page, validation_table: Callable[[str, str], Any]) -> N
             # numbers rounded for reading (error to 0.1 %, volumes to 0.1 hm³), units in the reader's words
             shown = vt if "unit" not in vt else vt.assign(
                 unit=vt["unit"].map({"hm3": t("u_hm3"), "m3/s": t("u_m3s")}).fillna(vt["unit"]))
-            shown, cfg = numbers(ui_text.relabel(shown, "val_col_"), columns=[t("val_col_observed"), t("val_col_modelled")])
+            shown, cfg = numbers(ui_text.relabel(shown, "val_col_"),
+                                 columns=[t("val_col_observed"), t("val_col_modelled"), t("val_col_error_pct")])
             cfg[t("val_col_error_pct")] = st.column_config.NumberColumn(format="%+.1f")  # (the sign: localized drops "+")
             st.dataframe(shown, hide_index=True, column_config=cfg)
 
