@@ -666,7 +666,7 @@ def test_tradeoffs_tab_is_lazy_and_shows_every_part():
     open_subtab(at, "sub_hydropower")
     factors = at.dataframe[0].value
     assert t("col_head") in factors.columns and "[E]" in t("col_head") and "[P]" in t("col_capacity_mw")
-    assert list(factors[t("col_reservoir")]) == ["CH_R_OT"]
+    assert list(factors[t("col_reservoir")]) == ["Orto-Tokoy reservoir"]  # (by name)
     season = at.dataframe[1].value
     assert set(season[t("col_season")]) == {t("season_winter"), t("season_summer"), t("season_total")}
     specs = charts(at)

@@ -91,4 +91,4 @@ def test_the_app_checks_only_the_changed_cells_of_a_series_edit(monkeypatch):
     at.session_state[key] = {"edited_rows": {"0": {"CH_IN_OT": -5.0}}, "added_rows": [], "deleted_rows": []}
     at.run()
     assert calls == [1]  # a bad number: the whole basin is checked and the problem located as before
-    assert "CH_IN_OT" in "\n".join(e.value for e in at.error)
+    assert "Chu headwaters into Orto-Tokoy" in "\n".join(e.value for e in at.error)  # (the column by name)

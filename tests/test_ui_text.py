@@ -725,3 +725,42 @@ def test_clause_and_frontier_tables_speak_the_readers_words():
         pts = labelled(pd.DataFrame({"kind": pd.Series(["grid", "agreement"], dtype="str"), "status": ["optimal"] * 2}),
                        {"kind": "col_kind", "status": "col_status"})
         assert pts.iloc[:, 0].tolist() == ["сетка", "соглашение"] and set(pts.iloc[:, 1]) == {"оптимально"}
+
+
+def test_hydropower_tables_name_plants_and_reservoirs_in_russian():
+    import optimizer
+    from optimizer.analyses import hydropower as hp
+    from optimizer.interfaces.app.tradeoffs import energy_by_season, hydro_factors
+
+    b = basins.load("talas")
+    with ui_text.language("ru"):
+        f = hydro_factors(b)
+        assert f[t("col_plant")].tolist() == ["ГЭС Бала-Сару (Кировское водохранилище)"]
+        assert f[t("col_reservoir")].tolist() == ["Кировское водохранилище"]
+        e = energy_by_season(hp.energy(optimizer.solve(b)))
+        assert set(e[t("col_plant")]) == {"ГЭС Бала-Сару (Кировское водохранилище)"}
+    assert hydro_factors(b)[t("col_plant")].tolist() == ["Bala-Saruu HPP (Kirov reservoir)"]
+
+
+def test_validation_rows_read_in_russian():
+    """Every published figure of both basins has its quantity and period in Russian; the app's table shows them,
+    the run in words and the calibration year type, and drops the Russian columns (none with an id in it)."""
+    from optimizer.analyses import validation as V
+    from optimizer.interfaces.app.page_tools import validation_in_words
+
+    for b in ("chu", "talas"):
+        obs = V.observations(basins.load(b))
+        assert obs and all(o.quantity_ru and o.period_ru for o in obs), b
+        assert not [o.quantity_ru for o in obs if re.search(r"[A-Z]{2}_[A-Z]", o.quantity_ru)]
+    vt = pd.DataFrame([["KZ receipts from KG [CH_L_BORDER]", "2025 Apr-Sep", 160.0, 271.8, "hm3", 69.9, "[P 13]",
+                        "very-dry-year status quo", True, "Поступление в РК из КР на постах учёта", "2025 апр–сен",
+                        "calibration"],
+                       ["x", "2023-08", 0.7, 21.5, "m3/s", 2971.6, "[P 19]", "2023 drought scenario, status quo", False,
+                        "", "", "2023"]], columns=V.COLUMNS + V.COLUMNS_RU)
+    with ui_text.language("ru"):
+        out = validation_in_words(vt, "very-dry")
+        assert list(out.columns) == V.COLUMNS
+        assert out["quantity"].tolist() == ["Поступление в РК из КР на постах учёта", "x"]  # (none given: the English)
+        assert out["run"].tolist() == ["очень маловодный год, статус-кво (расчёт калибровки, цикличные запасы)",
+                                       "сценарий засухи 2023 г., статус-кво"]
+    assert validation_in_words(vt, "very-dry")["quantity"].tolist() == ["KZ receipts from KG [CH_L_BORDER]", "x"]

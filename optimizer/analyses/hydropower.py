@@ -85,6 +85,7 @@ class Plant:
     efficiency: float  # turbine × generator [-] [E]
     source: str = ""
     derivation_m: float = 0.0  # head gained below the dam by a derivation tunnel/tailrace [m] [E] (0: dam-toe plant)
+    name_ru: str = ""  # the name in Russian (the app in Russian)
 
     @property
     def factor_gwh_per_hm3(self) -> float:
@@ -107,11 +108,12 @@ class Plant:
 
 PLANTS: dict[str, Plant] = {
     "bala_saruu": Plant(
-        id="bala_saruu", name="Bala-Saruu HPP (Kirov reservoir)", reservoir="TA_R_KIR", basin="talas",
+        id="bala_saruu", name="Bala-Saruu HPP (Kirov reservoir)", name_ru="ГЭС Бала-Сару (Кировское водохранилище)",
+        reservoir="TA_R_KIR", basin="talas",
         capacity_mw=25.0, annual_gwh_published=92.0, dam_height_m=84.0, head_m=50.0, efficiency=0.85,
         source="25 MW, 92 GWh/yr [P 45]; dam 84 m [P 21,39,40]; head 50 m and efficiency 0.85 [E]"),
     "orto_tokoy": Plant(
-        id="orto_tokoy", name="Orto-Tokoy HPP", reservoir="CH_R_OT", basin="chu",
+        id="orto_tokoy", name="Orto-Tokoy HPP", name_ru="Орто-Токойская ГЭС", reservoir="CH_R_OT", basin="chu",
         capacity_mw=21.0, annual_gwh_published=75.0, dam_height_m=52.0, head_m=69.0, efficiency=0.85,
         derivation_m=20.0,
         source="21 MW, 75 GWh/yr (due 2026) [P 46]; dam 52 m, depth 47 m [P 2,10]; 950 m derivation tunnel [P] "

@@ -48,6 +48,9 @@ from basins import Basin
 from optimizer.analyses import calibration as cal
 
 COLUMNS = ["quantity", "period", "observed", "modelled", "unit", "error_pct", "source", "run", "fitted"]
+#: the same row for a Russian reader (the app): quantity and period in Russian (empty: none given), and which run
+#: (``calibration``, ``normal``, ``2023``; the calibration run's year type is ``attrs["calibration_year_type"]``)
+COLUMNS_RU = ["quantity_ru", "period_ru", "run_id"]
 EXIT_OK, EXIT_MISSED, EXIT_INPUT = 0, 1, 2
 SECONDS_PER_DAY = 86_400.0
 
@@ -175,6 +178,8 @@ class Observation:
     run: str  # "calibration", "normal" or "2023" (the module docstring)
     modelled: Callable  # (result) -> float
     fitted: bool = False
+    quantity_ru: str = ""
+    period_ru: str = ""
 
 
 def _period_sum(result, links: list[str], months: dict[int, float]) -> float:
@@ -239,16 +244,21 @@ def _target_observations(basin: Basin) -> list[Observation]:
     for t in c.targets:
         rng = f" (range {t.observed_min_hm3:g}-{t.observed_max_hm3:g})" if t.observed_min_hm3 is not None else ""
         links = " + ".join(t.receipts.links + [f"inflow {n}" for n in t.receipts.inflows])
+        rng_ru = f" (диапазон {t.observed_min_hm3:g}–{t.observed_max_hm3:g})" if t.observed_min_hm3 is not None else ""
         out.append(Observation(f"{t.party} receipts from KG [{links}]{rng}", _label(t), t.observed_hm3, "hm3",
                                t.source, "calibration", lambda r, t=t: cal.received(r, t.receipts, t.period),
-                               fitted=True))
+                               fitted=True, quantity_ru=f"Поступление в {RU_PARTY.get(t.party, t.party)} из КР на "
+                               f"постах учёта{rng_ru}", period_ru=_label(t, ru=True)))
     return out
 
 
-def _label(t) -> str:
+RU_PARTY = {"KZ": "РК", "KG": "КР"}
+
+
+def _label(t, ru: bool = False) -> str:
     year = "2025" if "2025" in t.source else ""
-    return f"{year} {'Apr-Sep' if t.period == 'apr-sep' else ('Oct-Mar' if t.period == 'oct-mar' else '')}".strip() \
-        or t.period
+    season = {"apr-sep": ("Apr-Sep", "апр–сен"), "oct-mar": ("Oct-Mar", "окт–мар")}.get(t.period, ("", ""))[ru]
+    return f"{year} {season}".strip() or (("год" if t.period == "year" else t.period) if ru else t.period)
 
 
 def observations(basin: Basin) -> list[Observation]:
@@ -260,31 +270,41 @@ def observations(basin: Basin) -> list[Observation]:
         obs += [
             Observation("KZ receipts from KG [CH_L_BORDER + CH_L_WBCHK_KZ + CH_L_GEORG]", "2024 1 Apr-2 Sep", 140.0,
                         "hm3", "[P 71] 140 hm3 to 2 Sep 2024 (KG: 138 [72]); modelled: normal year, Apr-Aug + 2/30 Sep",
-                        "normal", lambda r: _period_sum(r, kz, {**{m: 1.0 for m in range(4, 9)}, 9: 2 / 30})),
+                        "normal", lambda r: _period_sum(r, kz, {**{m: 1.0 for m in range(4, 9)}, 9: 2 / 30}),
+                        quantity_ru="Поступление в РК из КР на постах учёта", period_ru="2024, 1 апр – 2 сен"),
             Observation("Orto-Tokoy storage (CH_R_OT)", "2023-08-02", OT_STORAGE_2AUG, "hm3",
                         "[P 18] 8.55 hm3 on 2 Aug 2023 (68.8 a year earlier)", "2023",
-                        lambda r: _storage_on(r, "CH_R_OT", 8, 2)),
+                        lambda r: _storage_on(r, "CH_R_OT", 8, 2),
+                        quantity_ru="Объём воды в Орто-Токойском водохранилище", period_ru="2 авг 2023"),
             Observation("Orto-Tokoy release (CH_L_OT_OUT + spill)", "2023 Apr-Aug", OT_RELEASE_APR_AUG, "hm3",
-                        "[P 17] 654 hm3 released vs 230 inflow", "2023", lambda r: _release(r, "CH_R_OT", [4, 5, 6, 7, 8])),
+                        "[P 17] 654 hm3 released vs 230 inflow", "2023", lambda r: _release(r, "CH_R_OT", [4, 5, 6, 7, 8]),
+                        quantity_ru="Попуски из Орто-Токойского водохранилища (с холостыми сбросами)",
+                        period_ru="2023 апр–авг"),
             Observation("Georgievka canal to KZ (CH_L_GEORG), mean flow", "2023-08", float(np.mean(GEORG_AUG)), "m3/s",
                         "[P 17] 6.5-7 m3/s delivered in Aug 2023", "2023",
-                        lambda r: _mean_flow_m3s(r, _period_sum(r, ["CH_L_GEORG"], {8: 1.0}), 8)),
+                        lambda r: _mean_flow_m3s(r, _period_sum(r, ["CH_L_GEORG"], {8: 1.0}), 8),
+                        quantity_ru="Георгиевский канал в РК, средний расход", period_ru="авг 2023"),
         ]
     elif basin.id == "talas":
         obs += [
             Observation("KZ receipts from KG [TA_L_BORDER]", "2024 Apr-Sep", 394.3, "hm3",
                         "[P 71] 394.3 hm3 (plan 380; KG: 420 released from Kirov [60]); modelled: normal year",
-                        "normal", lambda r: _period_sum(r, ["TA_L_BORDER"], aprsep)),
+                        "normal", lambda r: _period_sum(r, ["TA_L_BORDER"], aprsep),
+                        quantity_ru="Поступление в РК из КР на посту учёта", period_ru="2024 апр–сен"),
             Observation("Kirov storage (TA_R_KIR)", "2023-08-22", KIROV_STORAGE_22AUG, "hm3",
                         "[P 19] 445.6 hm3 on 21 Apr -> 14.5 hm3 on 22 Aug 2023", "2023",
-                        lambda r: _storage_on(r, "TA_R_KIR", 8, 22)),
+                        lambda r: _storage_on(r, "TA_R_KIR", 8, 22),
+                        quantity_ru="Объём воды в Кировском водохранилище", period_ru="22 авг 2023"),
             Observation("Kirov inflow (river + KG returns, lagged through the valley groundwater), mean flow",
                         "2023-08", KIROV_INFLOW_AUG, "m3/s",
                         "[P 19] 0.7 m3/s in Aug 2023 (13.7 in Aug 2022)", "2023",
-                        lambda r: _mean_flow_m3s(r, _inflow_to(r, "TA_R_KIR", 8), 8)),
+                        lambda r: _mean_flow_m3s(r, _inflow_to(r, "TA_R_KIR", 8), 8),
+                        quantity_ru="Приток в Кировское водохранилище (река и возвратные воды КР через грунтовые воды "
+                                    "долины), средний расход", period_ru="авг 2023"),
             Observation("KZ receipts from KG [TA_L_BORDER]", "2023 1 Apr-5 Aug", TALAS_KZ_TO_5AUG, "hm3",
                         "[P 43] 323.3 hm3 by 5 Aug 2023 (plan 344.7 Apr-Sep [P 70]); cut from the 2nd dekad of Aug",
-                        "2023", lambda r: _period_sum(r, ["TA_L_BORDER"], {4: 1, 5: 1, 6: 1, 7: 1, 8: 5 / 31})),
+                        "2023", lambda r: _period_sum(r, ["TA_L_BORDER"], {4: 1, 5: 1, 6: 1, 7: 1, 8: 5 / 31}),
+                        quantity_ru="Поступление в РК из КР на посту учёта", period_ru="2023, 1 апр – 5 авг"),
         ]
     return obs
 
@@ -293,7 +313,8 @@ def table(basin_id_or_basin: Basin | str) -> pd.DataFrame:
     """Observed vs modelled for every published figure of the basin (see the module docstring).
 
     Columns: quantity, period, observed, modelled, unit, error_pct (= 100·(modelled − observed)/observed),
-    source, run (in words: which year, which operation), fitted (True for the calibration targets)."""
+    source, run (in words: which year, which operation), fitted (True for the calibration targets), then
+    :data:`COLUMNS_RU` (quantity and period in Russian, the run's id)."""
     basin = basins.load(basin_id_or_basin) if isinstance(basin_id_or_basin, str) else basin_id_or_basin
     obs = observations(basin)
     c = basin.spec.calibration
@@ -316,9 +337,10 @@ def table(basin_id_or_basin: Basin | str) -> pd.DataFrame:
     for o in obs:
         mod = float(o.modelled(runs[o.run]))
         err = 100.0 * (mod - o.observed) / o.observed if o.observed else np.nan
-        rows.append([o.quantity, o.period, o.observed, mod, o.unit, err, o.source, words[o.run], o.fitted])
-    df = pd.DataFrame(rows, columns=COLUMNS)
-    df.attrs["basin"] = basin.id
+        rows.append([o.quantity, o.period, o.observed, mod, o.unit, err, o.source, words[o.run], o.fitted,
+                     o.quantity_ru, o.period_ru, o.run])
+    df = pd.DataFrame(rows, columns=COLUMNS + COLUMNS_RU)
+    df.attrs.update(basin=basin.id, calibration_year_type=cal_year)
     return df
 
 

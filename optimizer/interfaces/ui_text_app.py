@@ -223,8 +223,8 @@ EN_APP: dict[str, str] = {
     "compare_delivery": "delivery (hm³)",
     "chart_compare": "Pinned vs current, per party (hm³ over the horizon)",
     "validation": "Observed vs modelled (calibration)",
-    "validation_caption": "Published figures against the model run on the bundled basin data "
-                          "(from the calibration work, optimizer.analyses.validation).",
+    "validation_caption": "Published figures against the model run on the bundled basin data (the calibration "
+                          "and its checks; docs/calibration.md explains every row).",
     "validation_failed": "The validation table could not be built: {message}",
     # files
     "save_scenario": "Save the scenario",
@@ -463,7 +463,7 @@ RU_APP: dict[str, str] = {
     "chart_compare": "Закреплённое и текущее по сторонам (млн м³ за период)",
     "validation": "Наблюдённое и расчётное (калибровка)",
     "validation_caption": "Опубликованные данные в сравнении с расчётом модели по встроенным данным бассейна "
-                          "(из работы по калибровке, optimizer.analyses.validation).",
+                          "(калибровка и её проверки; каждая строка разобрана в docs/calibration.md).",
     "validation_failed": "Не удалось построить таблицу проверки: {message}",
     # files
     "save_scenario": "Сохранить сценарий",

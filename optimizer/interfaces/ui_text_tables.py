@@ -118,6 +118,9 @@ EN_TABLES: dict[str, str] = {
     "val_col_source": "Source",
     "val_col_run": "Model run",
     "val_col_fitted": "Fitted",
+    "val_run_calibration": "{year_type} year, status quo (the calibration run, cyclic storage)",
+    "val_run_normal": "normal year, status quo (calibrated inputs, cyclic storage)",
+    "val_run_2023": "2023 drought scenario, status quo",
 }
 
 RU_TABLES: dict[str, str] = {
@@ -191,6 +194,9 @@ RU_TABLES: dict[str, str] = {
     "val_col_source": "Источник",
     "val_col_run": "Расчёт модели",
     "val_col_fitted": "Подобрано",
+    "val_run_calibration": "{year_type} год, статус-кво (расчёт калибровки, цикличные запасы)",
+    "val_run_normal": "средний год, статус-кво (откалиброванные данные, цикличные запасы)",
+    "val_run_2023": "сценарий засухи 2023 г., статус-кво",
     # счета водохранилищ и распределение затрат по использованию сооружений
     "chart_accounts": "Счета водохранилищ: вода каждой стороны в водохранилище на конец месяца (млн м³)",
     "account_balance": "остаток {party}",

@@ -90,11 +90,23 @@ def hydro_factors(basin: Basin) -> pd.DataFrame:
 
     ids = [p.id for p in hp.plants_of(basin)]
     f = hp.factors().loc[ids].reset_index()
+    f["name"] = [plant_name(p) for p in ids]  # the plant and its reservoir by name, in the reader's language
+    nodes = {n.id: ui_text.node_name(n) for n in basin.spec.nodes}
+    f["reservoir"] = f["reservoir"].map(lambda r: nodes.get(r, r))
+    f = f.drop(columns=[c for c in ("name_ru",) if c in f])
     cols = {"name": "col_plant", "reservoir": "col_reservoir", "capacity_mw": "col_capacity_mw",
             "annual_gwh_published": "col_annual_gwh", "dam_height_m": "col_dam_height", "head_m": "col_head",
             "efficiency": "col_efficiency", "factor_gwh_per_hm3": "col_factor",
             "turbine_limit_m3s": "col_turbine_limit", "source": "col_source"}
     return labelled(f, cols)
+
+
+def plant_name(plant_id: str) -> str:
+    """A plant (optimizer.analyses.hydropower.PLANTS) by its name in the reader's language, else its id."""
+    from optimizer.analyses import hydropower as hp
+
+    p = hp.PLANTS.get(plant_id)
+    return plant_id if p is None else ui_text.in_language(p, "name")
 
 
 def energy_by_season(energy: pd.DataFrame) -> pd.DataFrame:
@@ -108,6 +120,7 @@ def energy_by_season(energy: pd.DataFrame) -> pd.DataFrame:
     order = {"winter": 0, "summer": 1, "total": 2}
     out = out.sort_values(["plant", "season"], key=lambda s: s.map(order) if s.name == "season" else s)
     out["season"] = out["season"].map(lambda s: t(f"season_{s}"))
+    out["plant"] = out["plant"].map(plant_name)
     return labelled(out.reset_index(drop=True), {
         "plant": "col_plant", "season": "col_season", "energy_gwh": "col_energy", "release_hm3": "col_release",
         "turbined_hm3": "col_turbined", "bypassed_hm3": "col_bypassed"})
@@ -117,7 +130,7 @@ def fig_energy(energy: pd.DataFrame) -> go.Figure:
     """Monthly energy per plant, stacked, with the capacity (MW × hours) as a dashed line."""
     fig = go.Figure()
     for plant, g in energy.groupby("plant", sort=False):
-        fig.add_bar(x=g["time"], y=g["energy_gwh"], name=plant)
+        fig.add_bar(x=g["time"], y=g["energy_gwh"], name=plant_name(str(plant)))
     cap = energy.groupby("time")["capacity_gwh"].sum()
     fig.add_scatter(x=cap.index, y=cap.values, name=t("col_capacity_mw").split(" (")[0], mode="lines",
                     line=dict(dash="dash", color="#555"))
