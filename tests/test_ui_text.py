@@ -764,3 +764,20 @@ def test_validation_rows_read_in_russian():
         assert out["run"].tolist() == ["очень маловодный год, статус-кво (расчёт калибровки, цикличные запасы)",
                                        "сценарий засухи 2023 г., статус-кво"]
     assert validation_in_words(vt, "very-dry")["quantity"].tolist() == ["KZ receipts from KG [CH_L_BORDER]", "x"]
+
+
+def test_chart_titles_fit_and_name_a_party_once():
+    """A long title is broken in two at a space (Plotly cut the Russian titles at the right edge) and gets the room
+    for it; a demand's panel says its party once ("КР, восточная часть …", not "… (КР)" after it)."""
+    import optimizer
+    from optimizer.interfaces.app.figures import _wrapped, fig_demand
+
+    title = t("chart_border_cumulative", period=t("period_kind_hydro-year", lang="ru"), lang="ru")
+    assert len(title) > 85 and _wrapped(title).count("<br>") == 1 and _wrapped(title).replace("<br>", " ") == title
+    assert _wrapped("short") == "short"
+    ds = optimizer.solve("chu").dataset
+    with ui_text.language("ru"):
+        titles = [a["text"].replace("<br>", " ") for a in fig_demand(ds).to_dict()["layout"]["annotations"]]
+    assert any(x.startswith("КР, восточная часть Чуйской долины") for x in titles)
+    assert not [x for x in titles if x.startswith(("КР,", "РК,")) and x.endswith(("(КР)", "(РК)"))], titles
+    assert any(x.endswith("(КР)") for x in titles)  # a name without the party still gets it (Bishkek's wells)

@@ -76,8 +76,22 @@ def _date_axis(fig: go.Figure, times, most: int = 12, **where) -> None:
                      ticktext=[f"{month_abbr(ts.month)} {ts.year}" for ts in ticks], **where)
 
 
+def _wrapped(title: str, width: int = 85) -> str:
+    """A chart title on two lines where it is longer than ``width`` characters (Plotly does not wrap, and cut
+    the Russian titles at the right edge), broken at the space nearest its middle."""
+    if len(title) <= width or " " not in title:
+        return title
+    mid = len(title) // 2
+    cut = min((i for i, ch in enumerate(title) if ch == " "), key=lambda i: abs(i - mid))
+    return title[:cut] + "<br>" + title[cut + 1:]
+
+
 def _layout(fig: go.Figure, title: str, y: str, x: str | None = None, height: int = 420) -> go.Figure:
-    fig.update_layout(title=title, height=height, margin=dict(l=60, r=20, t=60, b=50),
+    # the title at the top of the figure and the legend just above the plot, with room for two lines of each
+    # (a legend of two rows was drawn over the title)
+    two = "<br>" in _wrapped(title)
+    fig.update_layout(title=dict(text=_wrapped(title), y=0.99, yref="container", yanchor="top"),
+                      height=height + (20 if two else 0), margin=dict(l=60, r=20, t=100 if two else 80, b=50),
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0, traceorder="normal"),
                       hovermode="x unified")
     fig.update_yaxes(title_text=y)
@@ -132,7 +146,11 @@ def fig_demand(ds) -> go.Figure:
     party = {str(d): str(p) for d, p in zip(ds["demand"].values, ds["demand_party"].values)}
     names = dict(zip(map(str, ds["node"].values), dataset_node_names(ds)))
     # the demand's name (a commissioner reads names, not ids), wrapped to the panel's width, and its state
-    titles = ["<br>".join(textwrap.wrap(f"{names.get(d, d)} ({party_label(party[d])})", 48 if cols > 1 else 96))
+    def titled(d: str) -> str:  # the party after the name, unless the name starts with it ("КР, восточная …")
+        name, pl = names.get(d, d), party_label(party[d])
+        return name if name.startswith((pl + ",", pl + " ", party[d] + " ", party[d] + ",")) else f"{name} ({pl})"
+
+    titles = ["<br>".join(textwrap.wrap(titled(d), 48 if cols > 1 else 96))
               for d in dem]
     fig = make_subplots(rows=rows, cols=cols, vertical_spacing=(0.2 if rows > 1 else 0.1) / max(1, rows / 4),
                         subplot_titles=titles)
