@@ -42,7 +42,13 @@ def shared_runtime() -> Iterator[object]:
     """One Streamlit runtime for all sessions, as in a real server. AppTest gives each run its own mock
     runtime and sets the process-wide ``Runtime._instance`` back to None when the run ends; with several
     AppTests in threads that resets it under a running session (a harness race: "Runtime hasn't been
-    created!"). Here AppTest's assignments go to a subclass and every session shares one mock runtime."""
+    created!"). Here AppTest's assignments go to a subclass and every session shares one mock runtime.
+
+    AppTest also sets the process-wide option ``global.appTest`` for each run (``patch_config_options``, a
+    ``mock.patch`` of ``config.get_option``). Runs in threads end in any order, so one run's exit put back the
+    unpatched ``get_option`` under another's running script. That script's widgets then skipped
+    ``save_for_app_testing``, and its next run failed with ``KeyError('$$ID-…-basin')`` (about 1 run in 5 of
+    tests/test_load.py, 2026-12-03). Here the option is set once for all sessions and the per-run patch is a no-op."""
     from streamlit.components.v2.component_manager import BidiComponentManager
     from streamlit.runtime import Runtime
     from streamlit.runtime.caching.storage.dummy_cache_storage import MemoryCacheStorageManager
@@ -50,6 +56,7 @@ def shared_runtime() -> Iterator[object]:
     from streamlit.runtime.media_file_manager import MediaFileManager
     from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
     from streamlit.testing.v1 import app_test
+    from streamlit.testing.v1.util import patch_config_options
 
     rt = mock.MagicMock(spec=Runtime)
     rt.media_file_mgr = MediaFileManager(MemoryMediaFileStorage("/mock/media"))
@@ -59,7 +66,8 @@ def shared_runtime() -> Iterator[object]:
     components.discover_and_register_components(start_file_watching=False)
     rt.bidi_component_registry = components
     with mock.patch.object(app_test, "Runtime", type("PerRunRuntime", (Runtime,), {})), \
-            mock.patch.object(Runtime, "_instance", rt):
+            mock.patch.object(Runtime, "_instance", rt), patch_config_options({"global.appTest": True}), \
+            mock.patch.object(app_test, "patch_config_options", lambda overrides: contextlib.nullcontext()):
         yield rt
 
 
