@@ -93,7 +93,6 @@ def hydro_factors(basin: Basin) -> pd.DataFrame:
     f["name"] = [plant_name(p) for p in ids]  # the plant and its reservoir by name, in the reader's language
     nodes = {n.id: ui_text.node_name(n) for n in basin.spec.nodes}
     f["reservoir"] = f["reservoir"].map(lambda r: nodes.get(r, r))
-    f = f.drop(columns=[c for c in ("name_ru",) if c in f])
     cols = {"name": "col_plant", "reservoir": "col_reservoir", "capacity_mw": "col_capacity_mw",
             "annual_gwh_published": "col_annual_gwh", "dam_height_m": "col_dam_height", "head_m": "col_head",
             "efficiency": "col_efficiency", "factor_gwh_per_hm3": "col_factor",
