@@ -90,8 +90,9 @@ def _layout(fig: go.Figure, title: str, y: str, x: str | None = None, height: in
     # the title at the top of the figure and the legend just above the plot, with room for two lines of each
     # (a legend of two rows was drawn over the title)
     two = "<br>" in _wrapped(title)
-    fig.update_layout(title=dict(text=_wrapped(title), y=0.99, yref="container", yanchor="top"),
-                      height=height + (20 if two else 0), margin=dict(l=60, r=20, t=100 if two else 80, b=50),
+    h = height + (20 if two else 0)
+    fig.update_layout(title=dict(text=_wrapped(title), y=1 - 12 / h, yref="container", yanchor="top"),  # 12 px down
+                      height=h, margin=dict(l=60, r=20, t=105 if two else 80, b=50),
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0, traceorder="normal"),
                       hovermode="x unified")
     fig.update_yaxes(title_text=y)
