@@ -642,7 +642,7 @@ def test_the_allocation_chart_names_each_share_by_its_role_in_both_languages():
 
 def test_russian_numbers_in_labels_and_nothing_else():
     """t() writes numbers the Russian way ("3 780", "0,58"); text, ids, file names and dates pass untouched."""
-    assert t("metric_of_demand", demand=2995.2, lang="ru").startswith("из 2\u00a0995 млн м³")
+    assert t("metric_of_demand", demand=2995.2, lang="ru") == "из потребности 2\u00a0995"  # (the unit is the metric label's)
     assert t("metric_of_demand", demand=2995.2, lang="en").startswith("of 2,995 hm³")
     assert t("cli_demands_n", n=8, total=3780.4, lang="ru").startswith("Водопотребители: 8, всего 3780,4")
     assert t("calib_wrote", path="run.v1.nc", lang="ru").count("run.v1.nc") == 1
@@ -781,3 +781,32 @@ def test_chart_titles_fit_and_name_a_party_once():
     assert any(x.startswith("КР, восточная часть Чуйской долины") for x in titles)
     assert not [x for x in titles if x.startswith(("КР,", "РК,")) and x.endswith(("(КР)", "(РК)"))], titles
     assert any(x.endswith("(КР)") for x in titles)  # a name without the party still gets it (Bishkek's wells)
+
+
+def test_alternative_agreements_described_in_russian():
+    """Every alternative agreement of both basins has a Russian description, shown in the Russian app; the status
+    mark of a Commission plan reads "[P]", "[D]" or "[E]" (it read "[P" until 2026-12-03)."""
+    from optimizer.analyses import alternatives as alt
+    from optimizer.interfaces.app.tradeoffs import alternatives_table
+
+    for b in ("chu", "talas"):
+        basin = basins.load(b)
+        names = alt.variants(basin)
+        assert all(alt.description_ru(n, basin) for n in names), [n for n in names if not alt.description_ru(n, basin)]
+        assert all(re.search(r"\[[PDE]\]$", d) for n, (d, _) in names.items() if n.startswith("commission_"))
+    df = pd.DataFrame({"variant": ["1983"], "description": ["1983 Regulation"], "description_ru": ["Положение 1983 г."],
+                       "status": ["optimal"]})
+    with ui_text.language("ru"):
+        assert alternatives_table(df)[t("col_description")].tolist() == ["Положение 1983 г."]
+    assert alternatives_table(df)[t("col_description")].tolist() == ["1983 Regulation"]
+
+
+def test_shadow_prices_read_in_russian():
+    import optimizer
+    from optimizer.interfaces.app.tradeoffs import shadow_prices
+
+    led = optimizer.solve("chu").ledger
+    with ui_text.language("ru"):
+        sp = shadow_prices(led)
+        assert set(sp[t("col_party")]) <= {"КР", "РК"} and set(sp[t("col_mode")]) <= {t("mode_hard"), t("mode_soft")}
+        assert not sp[t("col_period")].str.contains("hydro-year|Apr-Sep").any(), sp[t("col_period")].tolist()

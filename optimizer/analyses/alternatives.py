@@ -110,9 +110,32 @@ def variants(basin: Basin | str) -> dict[str, tuple[str, Basin]]:
             out["kg_claim_no_quota"] = ("KG claim as above, and KZ's Apr-Sep quota dropped (superseded by the "
                                         "claimed growing-season split)", kg_claim(basin, keep_quotas=False))
     for year, (vol, src) in sorted(COMMISSION_PLANS.get(basin.id, {}).items()):
-        out[f"commission_{year}"] = (f"Commission {year} schedule: KZ Apr-Sep quota {vol:,.1f} hm3 {src.split(' ')[0]}",
+        out[f"commission_{year}"] = (f"Commission {year} schedule: KZ Apr-Sep quota {vol:,.1f} hm3 {_mark(src)}",
                                      commission_schedule(basin, year))
     return out
+
+
+def description_ru(name: str, basin: Basin) -> str:
+    """A variant's description (:func:`variants`) in Russian, for the app; empty for a name it does not know."""
+    if name == "1983":
+        return "Положение 1983 г., как в файле бассейна (базовый вариант)"
+    if name in ("kg_claim", "kg_claim_no_quota") and basin.spec.agreement.share_rules:
+        if name == "kg_claim_no_quota":
+            return ("Претензия КР, как выше, и без квоты РК на апр–сен (её заменяет заявленный раздел "
+                    "вегетационного периода)")
+        shares = "/".join(f"{basin.spec.agreement.share_rules[0].shares.get(p, 0):.0%}" for p in (UPSTREAM, DOWNSTREAM))
+        return f"Претензия КР: апр–сен КР/РК 80/20, окт–мар доли 1983 г. ({shares}); прочие положения сохранены"
+    year = name[len("commission_"):] if name.startswith("commission_") else ""
+    plan = COMMISSION_PLANS.get(basin.id, {}).get(int(year)) if year.isdigit() else None
+    if plan is not None:
+        vol = f"{plan[0]:,.1f}".replace(",", " ").replace(".", ",")
+        return f"График Комиссии {year} г.: квота РК на апр–сен {vol} млн м³ {_mark(plan[1])}"
+    return ""
+
+
+def _mark(source: str) -> str:
+    """The status mark a source text starts with: "[P 71] 2024 plan" → "[P]" (or "" if none)."""
+    return f"{source[:2]}]" if source[:2] in ("[P", "[D", "[E") else ""
 
 
 def _outcome(r, base: Basin) -> dict:
@@ -158,7 +181,7 @@ def alternatives(basin: Basin | str, year_type: str = "normal", *, start: str = 
     basin = _basin(basin)
     rows = []
     for name, (desc, b) in variants(basin).items():
-        row = {"variant": name, "description": desc}
+        row = {"variant": name, "description": desc, "description_ru": description_ru(name, basin)}
         try:
             r = solve(b, year_type, start=start, months=months, end_storage=end_storage, time_limit=time_limit)
             row.update(status="optimal", **_outcome(r, basin))

@@ -309,7 +309,7 @@ RU_APP: dict[str, str] = {
     "metric_entitlement_delta": "{delta:+,.0f} млн м³ к доле",
     "metric_shortage": "{party} дефицит, млн м³",
     "metric_shortage_help": "Неподанная потребность водопотребителей {party} за расчётный период.",
-    "metric_of_demand": "из {demand:,.0f} млн м³ потребности",
+    "metric_of_demand": "из потребности {demand:,.0f}",  # (the unit is the metric's: shorter, not cut)
     "metric_inflow": "Приток, млн м³",
     "metric_inflow_help": "Естественный приток всего бассейна за расчётный период.",
     "hm3_value": "{value:,.0f}",  # the unit is in the metric's label (a narrow column)

@@ -173,6 +173,10 @@ def variant_label(variant: str) -> str:
 
 
 def alternatives_table(df: pd.DataFrame) -> pd.DataFrame:
+    if "description_ru" in df:  # the description in the reader's language (optimizer.analyses.alternatives)
+        if ui_text.get_language() == "ru":
+            df = df.assign(description=[r or e for r, e in zip(df["description_ru"], df["description"])])
+        df = df.drop(columns=["description_ru"])
     if "variant" in df:
         df = df.assign(variant=df["variant"].map(variant_label))
     if "status" in df:
@@ -228,7 +232,11 @@ def clauses_table(df: pd.DataFrame, names: dict | None = None) -> pd.DataFrame:
 
 def shadow_prices(ledger: pd.DataFrame) -> pd.DataFrame:
     """The enforced rows of a ledger (hard or soft) with their shadow price, for display beside the clauses."""
-    led = _by_name(ledger[ledger["mode"].isin(["hard", "soft"])], ledger.attrs.get("rule_names", {}))
+    led = _by_name(ledger[ledger["mode"].isin(["hard", "soft"])], ledger.attrs.get("rule_names", {})).copy()
+    # the period, the party and the mode in the reader's words (as the ledger shows them: results.ledger_styled)
+    led["period"] = led["period"].map(ui_text.period_label)
+    led["party"] = led["party"].map(ui_text.party_label)
+    led["mode"] = led["mode"].map(lambda m: label_or(f"mode_{m}", m))
     out = labelled(led, {"rule": "col_rule", "party": "col_party", "period": "col_period", "mode": "col_mode",
                          "shadow_price": "col_shadow_price"}).copy()
     col = t("col_shadow_price")
