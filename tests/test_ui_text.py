@@ -810,3 +810,17 @@ def test_shadow_prices_read_in_russian():
         sp = shadow_prices(led)
         assert set(sp[t("col_party")]) <= {"КР", "РК"} and set(sp[t("col_mode")]) <= {t("mode_hard"), t("mode_soft")}
         assert not sp[t("col_period")].str.contains("hydro-year|Apr-Sep").any(), sp[t("col_period")].tolist()
+
+
+def test_water_balance_labels_are_wrapped_to_their_bar():
+    """The water-balance bars' labels (party, then period) have lines of at most 26 characters: whole Russian period
+    labels ran into the neighbouring bar's."""
+    import optimizer
+    from optimizer.interfaces.app.figures import fig_water_balance
+
+    wb = optimizer.solve("chu").water_balance
+    with ui_text.language("ru"):
+        xs = fig_water_balance(wb).to_dict()["data"][0]["x"]
+    lines = [ln for x in xs for ln in x.split("<br>")]
+    assert len(lines) > len(xs) and max(map(len, lines)) <= 26, lines
+    assert {x.split("<br>")[0] for x in xs} == {"КР", "РК"}

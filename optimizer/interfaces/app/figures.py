@@ -41,7 +41,9 @@ def fig_water_balance(wb: pd.DataFrame) -> go.Figure:
     where it goes (negative bars), in hm³; the bars of each party and period sum to zero."""
     from optimizer.core.balance import IN_TERMS, OUT_TERMS
 
-    x = [f"{party_label(party)}<br>{balance_period_label(period).replace(' — ', '<br>')}" for period, party in wb.index]
+    # the party, then its period on lines of at most 26 characters (whole Russian labels ran into each other)
+    x = ["<br>".join([party_label(party)] + [ln for part in balance_period_label(period).split(" — ")
+                                             for ln in textwrap.wrap(part, 26)]) for period, party in wb.index]
     fig = go.Figure()
     for c in IN_TERMS + OUT_TERMS:
         sign = 1.0 if c in IN_TERMS else -1.0
@@ -52,8 +54,8 @@ def fig_water_balance(wb: pd.DataFrame) -> go.Figure:
     fig.update_layout(barmode="relative")
     fig = _layout(fig, t("wb_title"), t("axis_hm3_period"), x="", height=520)
     fig.update_xaxes(tickangle=0)  # (the period on lines of its own under the party)
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0),  # 11 terms:
-                      margin=dict(l=60, r=20, t=60, b=160))  # below the plot, clear of the title
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.33, xanchor="left", x=0),  # 11 terms:
+                      margin=dict(l=60, r=20, t=60, b=190))  # below the plot and its labels, clear of the title
     return fig
 
 
