@@ -91,3 +91,22 @@ def test_cli_prints_facility_names_shares_and_capital_works(capsys):
     assert f"{ot.share:.1%}" in line and f"{ot.cost_usd:,.0f}" in line
     assert "Chumysh hydroscheme" in text and "Eastern Big Chu Canal" in text
     assert "Lining of the Western Big Chu Canal (EBRD)" in text and "EUR" in text
+
+
+def test_cli_in_russian_names_facilities_and_works_and_writes_numbers_the_russian_way(capsys):
+    """`chutalas --lang ru solve chu`: the cost tables name facilities and capital works in Russian (as the app),
+    say what each share counts in Russian, and write "351 512" and "87,9 %" ("351,512" reads as 351.5 there)."""
+    from optimizer.interfaces import ui_text
+    from optimizer.interfaces.cli import main
+
+    try:
+        assert main(["--lang", "ru", "solve", "chu"]) == 0
+    finally:
+        ui_text.set_language(None)
+    text = capsys.readouterr().out
+    r = optimizer.solve("chu", "normal")
+    ot = r.cost_sharing[(r.cost_sharing["facility"] == "orto_tokoy") & (r.cost_sharing["party"] == "KZ")].iloc[0]
+    line = next(ln for ln in text.splitlines() if ln.strip().startswith("Орто-Токойское водохранилище") and " РК " in ln)
+    assert ui_text.number(ot.cost_usd, ",.0f", "ru") in line and ui_text.number(100 * ot.share, ".1f", "ru") + " %" in line
+    assert "Облицовка Западного Большого Чуйского канала (ЕБРР)" in text and "попуски водохранилища" in text
+    assert "Orto-Tokoy reservoir" not in text and "Lining of the Western" not in text

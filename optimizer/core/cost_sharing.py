@@ -27,7 +27,8 @@ from graphlib import TopologicalSorter
 import numpy as np
 import pandas as pd
 
-COLUMNS = ["facility", "name", "item", "party", "basis", "water_hm3", "facility_water_hm3", "unattributed_hm3",
+#: ``work`` is the capital work's id (empty on the O&M rows, whose ``item`` is "O&M")
+COLUMNS = ["facility", "name", "item", "work", "party", "basis", "water_hm3", "facility_water_hm3", "unattributed_hm3",
            "share", "share_basis", "om_cost_usd", "cost_usd", "cost", "currency"]
 
 
@@ -124,7 +125,7 @@ def use_of_facilities(ds, inp) -> pd.DataFrame:
         basis = f.mapping or "water passing through the facility"
         for p, w in reach.items():
             share = om_share[f.id][p]
-            rows.append({"facility": f.id, "name": f.name, "item": "O&M", "party": p, "basis": basis,
+            rows.append({"facility": f.id, "name": f.name, "item": "O&M", "work": "", "party": p, "basis": basis,
                          "water_hm3": w, "facility_water_hm3": total, "unattributed_hm3": lost, "share": share,
                          "share_basis": "use of facilities", "om_cost_usd": f.om_cost_usd_per_year * years,
                          "cost_usd": f.om_cost_usd_per_year * years * share, "cost": f.om_cost_usd_per_year * years,
@@ -134,7 +135,7 @@ def use_of_facilities(ds, inp) -> pd.DataFrame:
         how = "agreed (published)" if w.shares is not None else "use of facilities (as the facility's O&M)"
         for p in ("KG", "KZ"):
             s = float(shares.get(p, 0.0)) if shares else np.nan
-            rows.append({"facility": w.facility, "name": names.get(w.facility, w.facility), "item": w.name,
+            rows.append({"facility": w.facility, "name": names.get(w.facility, w.facility), "item": w.name, "work": w.id,
                          "party": p, "basis": w.status, "water_hm3": np.nan, "facility_water_hm3": np.nan,
                          "unattributed_hm3": np.nan, "share": s, "share_basis": how, "om_cost_usd": np.nan,
                          "cost_usd": (w.cost * s if w.currency == "USD" and w.cost is not None else np.nan),

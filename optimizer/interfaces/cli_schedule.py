@@ -224,7 +224,7 @@ def run_solve_year(args: argparse.Namespace, basin) -> int:
         return 0
     print(t("sch_named_header", year=s.year, what=s.notes["inflow"]["what"], status=s.notes["inflow"]["status"],
             quota=s.operative_quota_hm3, regulation=s.regulation_quota_hm3, start=s.notes["start_storage"]))
-    print_result(r, sys.stdout)
+    print_result(r, sys.stdout, b)
     got = S.receipts(r, s.posts).to_numpy().sum()
     print(t("sch_named_receipts", got=got, gains=_gains(S.storage_gain(r))))
     return 0

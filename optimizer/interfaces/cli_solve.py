@@ -140,12 +140,13 @@ def _run_solve(args: argparse.Namespace) -> int:
                "water_balance_hm3": r.water_balance.reset_index().to_dict("records")}
         print(json.dumps(_strict_json(doc), indent=2, default=str, allow_nan=False))
         return EXIT_OK
-    print_result(r, sys.stdout)
+    print_result(r, sys.stdout, basin)
     return EXIT_OK
 
 
-def print_result(r, out: TextIO) -> None:
-    """The one-screen report of a solved allocation (hm3 over the horizon unless stated)."""
+def print_result(r, out: TextIO, basin=None) -> None:
+    """The one-screen report of a solved allocation (hm3 over the horizon unless stated); ``basin``: the basin
+    solved, whose Russian names the cost table uses (without it, the names the result carries)."""
     m, ds = r.manifest, r.dataset
     o = m["options"]
     steps = "" if o.get("step", "month") == "month" else t("cli_steps", n=o["steps"], step=_word("step_", o["step"]))
@@ -181,7 +182,7 @@ def print_result(r, out: TextIO) -> None:
            [t("cli_reservoir"), t("cli_end_storage_col")], out, right={1})
     print_accounts(r, out)
     if len(r.cost_sharing) and "item" in r.cost_sharing:  # use of facilities (optimizer/core/cost_sharing.py)
-        print_costs(r.cost_sharing, out)
+        print_costs(r.cost_sharing, out, basin)
     elif len(r.cost_sharing):
         print("\n" + t("cli_cost_sharing"), file=out)
         rows = [[c.facility, ui_text.party_label(c.party), _fmt_hm3(c.water_hm3), f"{c.share:.1%}" if c.share == c.share else "-",
@@ -221,23 +222,28 @@ def print_water_balance(wb, out: TextIO) -> None:
     _table(rows, [t("cli_wb_period"), t("cli_party")] + heads, out, right=set(range(2, 2 + len(cols))))
 
 
-def print_costs(costs, out: TextIO) -> None:
+def print_costs(costs, out: TextIO, basin=None) -> None:
     """O&M split by use of facilities (facility names, the facility's water reaching each party) and the
     capital works with their shares."""
     from optimizer.interfaces.ui_text import t
 
-    pct = lambda v: f"{v:.1%}" if v == v else "-"  # noqa: E731
-    om = costs[costs["item"] == "O&M"]
+    # numbers as the reader writes them ("351 512", "87,9 %" in Russian: "351,512" reads there as 351.5)
+    pct = lambda v: ("-" if v != v else f"{v:.1%}" if ui_text.get_language() == "en"  # noqa: E731
+                     else ui_text.number(100 * v, ".1f") + " %")
+    money = lambda v: ui_text.number(v, ",.0f")  # noqa: E731
+    # names, what a share counts and the share basis in the reader's language, as the app shows them
+    costs = ui_text.costs_in_words(costs, basin) if basin is not None else costs.assign(om=costs["item"] == "O&M")
+    om = costs[costs["om"]]
     print("\n" + t("cli_costs"), file=out)
     rows = [[c.name, ui_text.party_label(c.party), _fmt_hm3(c.facility_water_hm3), _fmt_hm3(c.water_hm3), _fmt_hm3(c.unattributed_hm3),
-             pct(c.share), f"{c.cost_usd:,.0f}"] for c in om.itertuples()]
+             pct(c.share), money(c.cost_usd)] for c in om.itertuples()]
     _table(rows, t("cli_cost_cols").split("|"), out, right={2, 3, 4, 5, 6})
     for _, g in om.groupby("facility", sort=False):
         print(f"    {g['name'].iloc[0]}: {g['basis'].iloc[0]}", file=out)
-    cap = costs[costs["item"] != "O&M"]
+    cap = costs[~costs["om"]]
     if len(cap):
         print("\n" + t("cli_capital"), file=out)
-        rows = [[c.item, ui_text.party_label(c.party), f"{c.cost:,.0f} {c.currency}" if c.cost == c.cost else t("cli_cost_unpublished"),
+        rows = [[c.item, ui_text.party_label(c.party), f"{money(c.cost)} {c.currency}" if c.cost == c.cost else t("cli_cost_unpublished"),
                  pct(c.share), c.share_basis] for c in cap.itertuples()]
         _table(rows, t("cli_capital_cols").split("|"), out, right={2, 3})
 

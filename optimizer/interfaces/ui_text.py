@@ -211,9 +211,8 @@ def rule_name(rule: str, names: dict, lang: str | None = None) -> str:
 
 def node_name(node, lang: str | None = None) -> str:
     """A node's name in ``lang`` (default: the current language): ``name_ru`` in Russian where the basin file
-    gives one, else ``name``."""
-    code = check_language(lang or get_language())
-    return (getattr(node, "name_ru", "") if code == "ru" else "") or node.name
+    gives one, else ``name`` (:func:`in_language`)."""
+    return in_language(node, "name", lang)
 
 
 def in_language(entry, field: str, lang: str | None = None) -> str:
@@ -226,6 +225,33 @@ def in_language(entry, field: str, lang: str | None = None) -> str:
 def description(rule, lang: str | None = None) -> str:
     """A rule's description in ``lang`` (:func:`in_language`)."""
     return in_language(rule, "description", lang)
+
+
+#: optimizer.core.cost_sharing's share bases → their words
+COST_BASIS = {"use of facilities": "cost_basis_use", "agreed (published)": "cost_basis_agreed",
+              "use of facilities (as the facility's O&M)": "cost_basis_as_om"}
+
+
+def costs_in_words(costs, basin):
+    """The cost table (optimizer.core.cost_sharing) as the reader reads it, in the app and the CLI alike:
+    facilities and capital works by their names in the reader's language, what a share counts in words, the share
+    basis and the currency in the reader's words. ``om`` marks the O&M rows; ``facility`` and ``work`` keep the
+    ids (not shown). A table written before ``work`` existed is read by its ``item`` ("O&M")."""
+    ag = basin.spec.agreement
+    fac = {f.id: f for f in ag.facilities}
+    works = {w.id: w for w in ag.capital_works}
+    out = costs.copy()
+    out["om"] = om = (out["work"] == "") if "work" in out else (out["item"] == "O&M")
+    wid = list(out["work"]) if "work" in out else [""] * len(out)
+    out["name"] = out["facility"].map(lambda f: in_language(fac[f], "name") if f in fac else f)
+    out["basis"] = [(in_language(fac[f], "mapping") or b) if is_om and f in fac else
+                    (in_language(works[w], "status") or b if w in works else b)
+                    for f, w, b, is_om in zip(out["facility"], wid, out["basis"], om)]
+    out["item"] = [t("cost_item_om") if is_om else (in_language(works[w], "name") if w in works else i)
+                   for i, w, is_om in zip(out["item"], wid, om)]
+    out["share_basis"] = out["share_basis"].map(lambda v: t(COST_BASIS[v]) if v in COST_BASIS else v)
+    out["currency"] = out["currency"].map(lambda c: t("u_usd") if c == "USD" else c)
+    return out
 
 
 def short_name(name: str) -> str:

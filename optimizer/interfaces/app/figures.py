@@ -254,7 +254,7 @@ def fig_costs(costs: pd.DataFrame) -> go.Figure:
     """O&M cost of each facility split between the parties (USD over the horizon)."""
     fig = go.Figure()
     if "om" in costs:  # use of facilities: the O&M rows (capital works are one-off costs in their currency)
-        costs = costs[costs["om"]]  # (the item in the reader's words: page_results.costs_in_words)
+        costs = costs[costs["om"]]  # (the item in the reader's words: ui_text.costs_in_words)
     elif "item" in costs:
         costs = costs[costs["item"] == "O&M"]
     for p in sorted(costs["party"].unique()) if len(costs) else []:

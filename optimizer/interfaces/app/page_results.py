@@ -165,31 +165,6 @@ def render_reservoirs(page: Page, entry: dict) -> None:
         st.caption(t("chart_water_values_caption") + " " + t("duals_cold_note"))
 
 
-#: optimizer.core.cost_sharing's share bases → their words
-COST_BASIS = {"use of facilities": "cost_basis_use", "agreed (published)": "cost_basis_agreed",
-              "use of facilities (as the facility's O&M)": "cost_basis_as_om"}
-
-
-def costs_in_words(costs, basin):
-    """The cost table (optimizer.core.cost_sharing) as the reader reads it: facilities and works by their names in
-    the reader's language, what a share counts in words, the parties and the currency in the reader's words (the
-    ``facility`` column keeps the id and ``om`` marks the O&M rows, for the chart; neither is shown)."""
-    ag = basin.spec.agreement
-    fac = {f.id: f for f in ag.facilities}
-    works = {w.name: w for w in ag.capital_works}
-    out = costs.copy()
-    out["om"] = om = out["item"] == "O&M"
-    out["name"] = out["facility"].map(lambda f: ui_text.in_language(fac[f], "name") if f in fac else f)
-    out["basis"] = [(ui_text.in_language(fac[f], "mapping") or b) if is_om and f in fac else
-                    (ui_text.in_language(works[i], "status") if i in works else b)
-                    for f, i, b, is_om in zip(out["facility"], out["item"], out["basis"], om)]
-    out["item"] = [t("cost_item_om") if is_om else (ui_text.in_language(works[i], "name") if i in works else i)
-                   for i, is_om in zip(out["item"], om)]
-    out["share_basis"] = out["share_basis"].map(lambda v: t(COST_BASIS[v]) if v in COST_BASIS else v)
-    out["currency"] = out["currency"].map(lambda c: t("u_usd") if c == "USD" else c)
-    return out
-
-
 def render_compliance(page: Page, entry: dict) -> None:
     r, basin_id = entry["result"], entry["basin_id"]
     cold = exact(entry)  # the ledger's shadow prices are duals: a cold solve's (its flows are r's to 1e-6 hm³)
@@ -203,9 +178,10 @@ def render_compliance(page: Page, entry: dict) -> None:
                            mime="text/csv", key="dl_ledger", on_click="ignore")
     heading(t("costs"))
     if len(r.cost_sharing):
-        costs = costs_in_words(r.cost_sharing, page.base)
+        costs = ui_text.costs_in_words(r.cost_sharing, page.base)
         chart(figure(entry, "costs", lambda r: fig_costs(costs)), key="chart_costs")  # (figure keys by language)
-        shown = costs.drop(columns=["facility", "om"]).assign(party=costs["party"].map(ui_text.party_label))
+        shown = costs.drop(columns=[c for c in ("facility", "work", "om") if c in costs]).assign(
+            party=costs["party"].map(ui_text.party_label))
         shown, cfg = numbers(ui_text.relabel(shown, "cost_col_"), 1, {t(f"cost_col_{c}"): d for c, d in (
             ("share", 3), ("om_cost_usd", 0), ("cost_usd", 0), ("cost", 0))})
         st.dataframe(shown, hide_index=True, column_config=cfg)
