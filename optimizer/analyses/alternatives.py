@@ -103,8 +103,7 @@ def variants(basin: Basin | str) -> dict[str, tuple[str, Basin]]:
     basin = _basin(basin)
     out = {"1983": ("1983 Regulation as in the basin file (baseline)", _revalidate(basin, basin.spec, "1983"))}
     if basin.spec.agreement.share_rules:
-        shares = "/".join(f"{basin.spec.agreement.share_rules[0].shares.get(p, 0):.0%}" for p in (UPSTREAM, DOWNSTREAM))
-        out["kg_claim"] = (f"KG claim: Apr-Sep KG/KZ 80/20, Oct-Mar 1983 shares ({shares}); other clauses kept",
+        out["kg_claim"] = (f"KG claim: Apr-Sep KG/KZ 80/20, Oct-Mar 1983 shares ({_shares(basin)}); other clauses kept",
                            kg_claim(basin))
         if any(q.party == DOWNSTREAM and q.period == "apr-sep" for q in basin.spec.agreement.quotas):
             out["kg_claim_no_quota"] = ("KG claim as above, and KZ's Apr-Sep quota dropped (superseded by the "
@@ -123,14 +122,18 @@ def description_ru(name: str, basin: Basin) -> str:
         if name == "kg_claim_no_quota":
             return ("Претензия КР, как выше, и без квоты РК на апр–сен (её заменяет заявленный раздел "
                     "вегетационного периода)")
-        shares = "/".join(f"{basin.spec.agreement.share_rules[0].shares.get(p, 0):.0%}" for p in (UPSTREAM, DOWNSTREAM))
-        return f"Претензия КР: апр–сен КР/РК 80/20, окт–мар доли 1983 г. ({shares}); прочие положения сохранены"
+        return f"Претензия КР: апр–сен КР/РК 80/20, окт–мар доли 1983 г. ({_shares(basin)}); прочие положения сохранены"
     year = name[len("commission_"):] if name.startswith("commission_") else ""
     plan = COMMISSION_PLANS.get(basin.id, {}).get(int(year)) if year.isdigit() else None
     if plan is not None:
         vol = f"{plan[0]:,.1f}".replace(",", " ").replace(".", ",")
         return f"График Комиссии {year} г.: квота РК на апр–сен {vol} млн м³ {_mark(plan[1])}"
     return ""
+
+
+def _shares(basin: Basin) -> str:
+    """The first share rule's KG/KZ shares, "58%/42%" (both descriptions of the KG claim)."""
+    return "/".join(f"{basin.spec.agreement.share_rules[0].shares.get(p, 0):.0%}" for p in (UPSTREAM, DOWNSTREAM))
 
 
 def _mark(source: str) -> str:

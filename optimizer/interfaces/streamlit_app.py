@@ -208,7 +208,7 @@ if cached is None or cached[0] != ek:
     ss.validated[key] = cached
 _, page.edited_basin, problems, _ = cached
 unshown: list[E.Located] = []
-for table, items in E.problems_by_table(problems, E.display_names(base)).items():
+for table, items in E.problems_by_table(problems, E.display_names(base) if problems else None).items():
     box = boxes.get(table) or (boxes.get("agreement") if table in ("agreement", "other") else None)
     if box is None:
         unshown += items
