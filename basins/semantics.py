@@ -37,12 +37,13 @@ Party = TypeVar("Party", bound=str)  # a party id (schema.Country) or any str
 
 
 def physical_graph(spec: BasinSpec, nodes: dict[str, Node]) -> dict[str, list[str]]:
-    """Every way water moves between two declared nodes, within the month or later: links, an aquifer's
-    discharge, an inflow node's infiltration (``recharge_to``), a demand's return flow and a reservoir's
-    spill (``spill_to``)."""
+    """Every way water moves between two declared nodes, within the month or later: links, a link's seepage
+    (``loss_to``), an aquifer's discharge, an inflow node's infiltration (``recharge_to``), a demand's return flow
+    and a reservoir's spill (``spill_to``)."""
     adj: dict[str, list[str]] = {}
     edges = [(lk.source, lk.target) for lk in spec.links]
     edges += [(a.node, a.discharge_to) for a in spec.aquifers]
+    edges += [(lk.source, lk.loss_to) for lk in spec.links if lk.loss_to is not None]  # a link's seepage
     edges += [(n.id, n.recharge_to) for n in spec.nodes if n.recharge_to is not None]
     edges += [(d.node, d.return_node) for d in spec.demands if d.return_node is not None]
     edges += [(r.node, r.spill_to) for r in spec.reservoirs if r.spill_to is not None]

@@ -203,6 +203,22 @@ def test_receipt_inflow_upstream_of_its_receipt_link():
             "counted twice, once as inflow and again when it passes the link", "remove the inflow or the link")
 
 
+def test_receipt_inflow_carried_back_above_its_link_by_seepage():
+    """KZ's tributary joins below the border, but the KZ canal below it seeps into an aquifer that discharges above
+    the border link: that water crosses the link again and would be counted twice (the seepage edge, loss_to, is
+    a way water moves since 2026-12-04; before, only infiltration, returns, spills and discharges were)."""
+    s = base_spec()
+    s["nodes"].append(node("AQ", "aquifer"))
+    s["aquifers"] = [{"node": "AQ", "recession_per_month": 0.3, "initial_storage_hm3": 0.0, "discharge_to": "JUP"}]
+    lk = next(x for x in s["links"] if x["id"] == "L_KZ")
+    lk.update(loss_fraction=0.2, loss_to="AQ", seepage_fraction=1.0)
+    located(s, "share rule 'border_share'", "receipts.KZ",
+            "inflow 'IN_KZ' is upstream of the receipt link 'L_BORDER' (IN_KZ -> B -> AQ -> JUP -> RES -> J)",
+            "counted twice")
+    s["aquifers"][0]["discharge_to"] = "B"  # discharging at the border node itself: below the link, fine
+    assert problems(s) == []
+
+
 def test_receipt_inflow_downstream_of_the_links_is_fine():
     # IN_KZ joins below the border link: counting both is counting two different waters (as in the Chu)
     s = base_spec()
