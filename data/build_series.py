@@ -68,11 +68,76 @@ SHAPE = {
     "winter_release": [100 / 6, 100 / 6, 100 / 6, 0, 0, 0, 0, 0, 0, 100 / 6, 100 / 6, 100 / 6],
 }
 
-# Annual-volume multipliers per hydrological year type (Pearson III, Cs = 2 Cv)  [E] facts §1
-MULTIPLIER = {
-    "chu": {"wet": 1.12, "normal": 0.99, "dry": 0.86, "very-dry": 0.70},
-    "talas": {"wet": 1.14, "normal": 0.98, "dry": 0.84, "very-dry": 0.67},
+# ---- Year-to-year variability, measured (2026-12-04): the same gauges' complete years -------------------------
+# Annual volumes: each basin's gauged rivers summed over the years in which all of them are complete (calendar
+# years, as the model's year types). The Chon-Kaindy (1991-2011) is left out of the Chu's sum: with it the
+# stations overlap in 5 years only; without it, 34 years 1961-2002.
+ANNUAL_STATIONS = {
+    "chu": GAUGED_SHAPE["chu_left_bank"][:-1] + GAUGED_SHAPE["chon_kemin"],
+    "talas": GAUGED_SHAPE["talas_tributaries"],
 }
+# The nodes' gauged proxies, whose monthly fractions give the month-to-month noise (scenarios.py) [D]
+NOISE_GROUPS = {
+    "chu": [GAUGED_SHAPE["chu_left_bank"][:-1], GAUGED_SHAPE["chon_kemin"]],
+    "talas": [GAUGED_SHAPE["talas_tributaries"]],
+}
+# The exceedance probability of each year type (facts §1: wet P25, normal P50, dry P75, very dry P95) [E]; and,
+# since 2026-12-04, an extremely dry year P99, the nearest to the droughts since 2014 that the 1961-2011 records do
+# not hold (2023 Chu rivers 78 % of the norm Apr-Jun, May 66 % [P agro.gov.kg/kg/10607]; the records' driest year is
+# 0.784 of the mean; summer 2025 "30-40 % of the norm" [P 24.kg]): the named drought years run it.
+EXCEEDANCE = {"wet": 0.25, "normal": 0.50, "dry": 0.75, "very-dry": 0.95, "extreme-dry": 0.99}
+
+
+def composite_months(stations: list[str], folder: Path = GAUGES) -> pd.DataFrame:
+    """Monthly volumes [hm³] of the stations summed, over the years in which every one of them is complete."""
+    months = [gauge_months(s, folder) for s in stations]
+    years = sorted(set.intersection(*(set(m.index) for m in months)))
+    return sum(m.loc[years] for m in months)
+
+
+def annual_statistics(stations: list[str], folder: Path = GAUGES) -> dict:
+    """Statistics of the stations' summed annual volume [D]: the years used, the mean [hm³], the coefficient of
+    variation Cv and the skew Cs (both unbiased sample estimates), the lag-1 autocorrelation, the mean correlation
+    between the stations' annual volumes, and the driest year as a fraction of the mean."""
+    from scipy import stats
+
+    each = pd.DataFrame({s: gauge_months(s, folder).sum(axis=1) for s in stations}).dropna()
+    total = each.sum(axis=1).to_numpy()
+    corr = each.corr().to_numpy()[np.triu_indices(len(stations), 1)] if len(stations) > 1 else np.array([1.0])
+    return {"years": len(total), "first": int(each.index.min()), "last": int(each.index.max()),
+            "mean_hm3": float(total.mean()), "cv": float(total.std(ddof=1) / total.mean()),
+            "cs": float(stats.skew(total, bias=False)), "lag1": float(np.corrcoef(total[:-1], total[1:])[0, 1]),
+            "station_correlation": float(corr.mean()), "driest": float(total.min() / total.mean()),
+            "driest_year": int(each.index[total.argmin()])}
+
+
+def year_type_multipliers(cv: float) -> dict[str, float]:
+    """Each year type's annual volume / the mean: the Pearson III quantile of its exceedance probability with
+    Cs = 2 Cv (the facts sheet's distribution), rounded to 3 decimals."""
+    from scipy import stats
+
+    return {yt: round(1.0 + cv * float(stats.pearson3(2.0 * cv).ppf(1.0 - p)), 3) for yt, p in EXCEEDANCE.items()}
+
+
+def noise_statistics(groups: list[list[str]], folder: Path = GAUGES) -> tuple[float, float]:
+    """Month-to-month variability of the regime [D]: the log-deviation of each month's fraction of its year from
+    the mean fraction, pooled over the groups (each group's stations summed); its CV (√(e^{σ²} − 1), the
+    generator's ``monthly_cv``) and its lag-1 correlation from one month to the next within a year."""
+    devs = []
+    for stations in groups:
+        x = composite_months(stations, folder)
+        f = x.div(x.sum(axis=1), axis=0)
+        devs.append(np.log(f / f.mean()).to_numpy())
+    e = np.vstack(devs)
+    sigma = float(e.std(ddof=1))
+    lag1 = float(np.corrcoef(e[:, :-1].ravel(), e[:, 1:].ravel())[0, 1])
+    return float(np.sqrt(np.expm1(sigma ** 2))), lag1
+
+
+# Annual-volume multipliers per year type [D]: Pearson III (Cs = 2 Cv) with the gauges' Cv (Chu 0.123 from
+# 34 years 1961-2002, Talas 0.145 from 12 years 2000-2011). Until 2026-12-04: [E] Cv 0.20 / 0.22 (facts §1,
+# "no published Cv"), which gave wet 1.12 / 1.14, normal 0.99 / 0.98, dry 0.86 / 0.84, very dry 0.70 / 0.67.
+MULTIPLIER = {b: year_type_multipliers(annual_statistics(st)["cv"]) for b, st in ANNUAL_STATIONS.items()}
 
 # Mean annual natural inflow per inflow node [hm³/yr]
 INFLOW = {
@@ -142,3 +207,6 @@ def build(basin: str, out: Path | None = None) -> None:
 if __name__ == "__main__":
     for b in ("chu", "talas"):
         build(b)
+        print(b, MULTIPLIER[b], {k: round(v, 3) if isinstance(v, float) else v
+                                 for k, v in annual_statistics(ANNUAL_STATIONS[b]).items()},
+              "monthly noise (cv, lag1): %.3f, %.3f" % noise_statistics(NOISE_GROUPS[b]))

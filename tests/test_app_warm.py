@@ -71,16 +71,16 @@ def test_an_edit_is_solved_warm_and_the_app_shows_the_cold_allocation_and_water_
 
 
 def test_where_a_warm_start_gives_other_water_values_the_app_shows_the_cold_ones():
-    # Talas, 12 months: normal, then wet, then very dry, each solved warm from the one before: the very-dry year ends
-    # at another valid dual (measured 2026-12-03: water values 4.5 cost units per hm³ apart at one node and month
-    # from a cold solve's; on the Chu, normal - wet - dry gave 4.27 until the gauged inflow shapes of that day, and
+    # Talas, 12 months: normal, then very dry, then extremely dry, each solved warm from the one before: the last
+    # year ends at another valid dual (measured 2026-12-04: water values 4.46 cost units per hm³ apart at one node
+    # and month from a cold solve's; normal - wet - very dry gave 4.5 until the measured year types of that day, and
     # now the same duals); the chart must show the cold one. (A warm start's basis depends on the solves before it.)
     solver.clear_cache()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
     at.radio(key="basin").set_value("talas")
     at.run()
-    for yt in ("wet", "very-dry"):
+    for yt in ("very-dry", "extreme-dry"):
         (box,) = [w for w in at.selectbox if w.key and w.key.startswith("year_type")]
         box.set_value(yt)
         at.run()
@@ -90,7 +90,7 @@ def test_where_a_warm_start_gives_other_water_values_the_app_shows_the_cold_ones
     entry = at.session_state["results"]["talas"]
     assert entry["result"].manifest["warm_start"] and entry["result"].manifest["model_reused"]
     basin, opts = entry["label_args"]
-    assert opts["year_type"] == "very-dry"
+    assert opts["year_type"] == "extreme-dry"
     solver.clear_cache()
     cold = optimizer.solve(basin, **opts)
     wv = cold.dataset["water_value"]

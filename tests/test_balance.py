@@ -15,7 +15,7 @@ import basins
 import optimizer
 
 TOL = 1e-6  # hm³
-YEAR_TYPES = ["wet", "normal", "dry", "very-dry"]
+YEAR_TYPES = ["wet", "normal", "dry", "very-dry", "extreme-dry"]
 
 
 @pytest.fixture(scope="module", params=["chu", "talas"])

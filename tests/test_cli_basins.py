@@ -51,11 +51,11 @@ def test_basins_lists_bundled(capsys):
     assert lines[0].split()[0] == "id"
     chu = next(line for line in lines if line.startswith("chu "))
     talas = next(line for line in lines if line.startswith("talas "))
-    assert "Chu (Shu)" in chu and "6,574" in chu
+    assert "Chu (Shu)" in chu and "6,607" in chu
     # nodes, links, reservoirs, natural inflow: the Chu 24 nodes and 23 links since its two aquifers, the well
     # fields, Bishkek and the lower-Shu releases (2026-12; was 20 and 20); the Talas 12 nodes with its aquifer
-    assert chu.split()[-4:] == ["25", "24", "2", "6,574"]
-    assert talas.split()[-4:] == ["12", "10", "1", "1,568"]
+    assert chu.split()[-4:] == ["25", "24", "2", "6,607"]
+    assert talas.split()[-4:] == ["12", "10", "1", "1,589"]
 
 
 def test_check_chu_summary(capsys):
@@ -87,7 +87,7 @@ def test_check_chu_summary(capsys):
                          f"{float(served.sel(node='KG_CHU_E')):,.0f}"]
     assert abs(float(b.demand.sel(node="KG_CHU_E").sum()) - 660.0) < 1e-9  # 88k ha x 7,500 m3/ha before the factor
     # annual inflow per year type
-    for yt, v in [("wet", "7,437"), ("normal", "6,574"), ("dry", "5,710"), ("very-dry", "4,648")]:
+    for yt, v in [("wet", "7,171"), ("normal", "6,607"), ("dry", "6,076"), ("very-dry", "5,359"), ("extreme-dry", "4,894")]:
         assert any(line.split() == [yt, v] for line in out.splitlines()), yt
     # agreement rules
     assert "share rule chu_1983_shares: KZ 42%, KG 58%" in out and "per hydro-year, hard; KZ entitlement, KG ceiling" in out
@@ -103,7 +103,7 @@ def test_check_talas_storage_accounts(capsys):
     assert ("storage accounts kirov_accounts: water accumulated in TA_R_KIR: KZ 88%, KG 12%; start balances "
             "KZ 211.2, KG 28.8 hm3") in out
     assert "storage split" not in out
-    assert any(line.split() == ["normal", "1,568"] for line in out.splitlines())
+    assert any(line.split() == ["normal", "1,589"] for line in out.splitlines())
 
 
 def test_check_a_path_and_a_saved_copy(tmp_path, capsys):
@@ -160,13 +160,13 @@ def test_usage_errors_exit_2(capsys):
 def test_script_basins(tmp_path):
     r = run("basins", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "chu" in r.stdout and "talas" in r.stdout and "6,574" in r.stdout
+    assert "chu" in r.stdout and "talas" in r.stdout and "6,607" in r.stdout
 
 
 def test_script_check_chu(tmp_path):
     r = run("check", "chu", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "normal" in r.stdout and "6,574" in r.stdout
+    assert "normal" in r.stdout and "6,607" in r.stdout
     assert "275 m3/s" in r.stdout
 
 

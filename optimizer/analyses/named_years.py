@@ -9,12 +9,14 @@ the type the published figures imply, scaled where a published share of the norm
 * Chu 2023: rivers of the Chu basin at 78 % of the norm in Apr–Jun [P agro.gov.kg/kg/10607] → the normal year × 0.78
   [D] (May was 66 %; the season is taken at the Apr–Jun figure, the only one published for the season).
 * Talas 2023: water availability "four times less" than 2022 [P/D eltr.kg] and Kirov inflow 0.7 m³/s on 22 Aug
-  (13.7 the year before) [P]: the ``very-dry`` typical year [E] (no share of the norm published).
+  (13.7 the year before) [P]: the ``extreme-dry`` typical year [E] (P99; no share of the norm published; until
+  2026-12-04 ``very-dry``, which the gauges' measured Cv made wetter, P95 0.775 of the mean).
 * 2024 (both): no share of the norm published; KZ received 110 % (Talas) and 92 % (Chu) of the Commission's plan
   [D]: the ``normal`` typical year [E].
 * 2025: "30–40 % of the norm" in summer is published for the Syr Darya, Shu and Talas together [P 24.kg]
   but another source gives it for the Syr Darya alone, while KZ received 427.5 hm³ on the Talas (more than in 2024):
-  the Talas's ``dry`` typical year [E]. The Chu's ``very-dry`` [E] (until 2026-12-03 ``dry``): the year its own
+  the Talas's ``dry`` typical year [E]. The Chu's ``extreme-dry`` [E] (until 2026-12-03 ``dry``, then ``very-dry``
+  until 2026-12-04): the year its own
   single-year calibration runs, and Orto-Tokoy ended 2025 at 169 hm³ (36 % of capacity) against 345 hm³ (73 %) a year
   before [P report.kg]. The named-year fit (optimizer.analyses.calibration_named) starts 2025 from the storage of
   31 Dec 2024 and fits the storage of 31 Dec 2025; the seasons built here keep their April starts.
@@ -120,8 +122,9 @@ def scenario(basin: str, year: int) -> NamedYear:
                                figure("chu", 2023, "KZ vegetation receipts (actual)", "Chu")))
     elif basin == "talas" and year == 2023:
         f = figure("talas", 2023, "water availability vs 2022", "Talas basin")
-        ny = NamedYear(basin, year, "very-dry", 1.0, Figure(1.0, "x very-dry", "E", f.source,
-                                                            "very-dry typical year: availability 1/4 of 2022 [D], no share of norm published"))
+        ny = NamedYear(basin, year, "extreme-dry", 1.0, Figure(1.0, "x extreme-dry", "E", f.source,
+                                                            "extreme-dry typical year (P99): availability 1/4 of 2022 [D], "
+                                                            "no share of norm published"))
         ny.initial_storage["TA_R_KIR"] = figure("talas", 2023, "storage", "Kirov", "2023-04-21")
         ny.plan = figure("talas", 2023, "Commission plan (schedule) Apr-Sep", "Kirov")
         ny.checks.append(Check("KZ receipts, Talas (Kirov release to KZ)", ("talas",), _ts("2023-04-01"), _ts("2023-08-05"),
@@ -140,8 +143,8 @@ def scenario(basin: str, year: int) -> NamedYear:
         f = figure("chu+talas", 2025, "flow % of norm", "Shu")
         if basin == "chu":  # (until 2026-12-03 dry, as the Talas; the Chu's own calibration year was very-dry)
             ot = figure("chu", 2025, "storage", "Orto-Tokoy", "2025-12-31")
-            ny = NamedYear(basin, year, "very-dry", 1.0, Figure(1.0, "x very-dry", "E", ot.source,
-                                                                "very-dry typical year, as the Chu's single-year "
+            ny = NamedYear(basin, year, "extreme-dry", 1.0, Figure(1.0, "x extreme-dry", "E", ot.source,
+                                                                "extreme-dry typical year (P99), as the Chu's single-year "
                                                                 "calibration: Orto-Tokoy ended 2025 at 169 hm3 (36 %) "
                                                                 "against 345 (73 %) a year before [P]"))
         else:

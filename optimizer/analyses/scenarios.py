@@ -6,8 +6,9 @@ r"""Stochastic monthly inflow scenarios for a basin's inflow nodes (hm³/month),
     ...                        climate=scenarios.Climate(change=-0.275, target_year=2050))
     >>> q.dims                       # ('member', 'time', 'node'), q.attrs["units"] == "hm3/month"
 
-The model (fitted by :func:`fit` to the basin's own monthly series; every parameter below is an
-estimate **[E]**, see docs/ensembles.md and the facts sheet §1/§1a):
+The model (fitted by :func:`fit` to the basin's own monthly series; its spread is measured **[D]** on the
+Kyrgyzhydromet gauge records of data/observed/gauges where they exist and estimated **[E]** elsewhere, see
+docs/ensembles.md):
 
 1. **Annual totals, lognormal, cross-correlated, optionally persistent.** For inflow node n in year y::
 
@@ -15,13 +16,15 @@ estimate **[E]**, see docs/ensembles.md and the facts sheet §1/§1a):
 
    so that E[A] = μ_n and CV[A] = c_n exactly. Z[y] ~ N(0, R_log) with
    R_log[i,j] = ln(1 + ρ c_i c_j) / (σ_i σ_j), which makes the correlation of the annual *volumes* of
-   two nodes exactly ρ (``correlation``, default 0.8 [E]); Z[y] = φ Z[y−1] + √(1−φ²) E[y] with
-   ``persistence`` φ (default 0: no published inter-annual persistence, years are independent).
+   two nodes exactly ρ (``correlation``: Chu 0.745 [D], the left-bank rivers against the Chon-Kemin; Talas
+   and other basins 0.8 [E]); Z[y] = φ Z[y−1] + √(1−φ²) E[y] with ``persistence`` φ (default 0, independent
+   years: the gauges' lag-1 of 0.26 on the Chu, 34 years, is not different from 0 at 5 %).
 
    * The normal year of the basin file is taken as the median year (facts §1: "normal" = P50), so
      μ_n = (normal-year total of n) · √(1 + c_n²).
    * ``cv`` is the coefficient of variation of the basin's **total** annual resource (the volume the
-     share rules divide): 0.20 Chu, 0.22 Talas [E] (facts §1, no published Cv), 0.20 for other basins.
+     share rules divide): 0.123 Chu, 0.145 Talas [D] (the gauged rivers summed; until 2026-12-04 0.20 /
+     0.22 [E]), 0.20 for other basins [E].
      All nodes get the same c, chosen so that the total has exactly that CV:
      c = cv / √(Σ_ij w_i w_j R_ij) with w = μ/Σμ and R the volume correlation (1 on the diagonal).
 
@@ -30,11 +33,12 @@ estimate **[E]**, see docs/ensembles.md and the facts sheet §1/§1a):
        X[y,m,n] = A[y,n] · s'[m,n] e^{ε[y,m,n]} / Σ_k s'[k,n] e^{ε[y,k,n]}
 
    s is the node's monthly shape in the basin's normal year (facts §1a: the bundled series are annual ×
-   shape), ε a Gaussian log-noise with standard deviation √ln(1+``monthly_cv``²) (``monthly_cv`` 0.10
-   [E]), lag-1 autocorrelated from month to month (``monthly_lag1`` 0.5 [E]: a late melt stays late)
+   shape), ε a Gaussian log-noise with standard deviation √ln(1+``monthly_cv``²) (``monthly_cv`` Chu 0.151,
+   Talas 0.158 [D]; 0.10 [E] elsewhere), lag-1 autocorrelated from month to month (``monthly_lag1`` Chu 0.312,
+   Talas 0.406 [D]; 0.5 [E] elsewhere: a late melt stays late)
    and correlated ρ between nodes. Renormalising within each year keeps the annual statistics exact.
    Renormalised noise alone would bias the mean fractions by ≈ σ_ε²·(sᵀPs − (Ps)_m)·s_m (P the
-   month-to-month noise correlation; +0.25 % in winter for the defaults), so the shape that is perturbed
+   month-to-month noise correlation; +0.25 % in winter for a noise CV of 0.10 and a lag-1 of 0.5), so the shape that is perturbed
    is corrected for it first (:func:`_debias`): the mean monthly fractions equal the shape up to a
    bias of order σ_ε⁴.
 
@@ -64,12 +68,25 @@ import xarray as xr
 
 from basins import Basin
 
-#: Coefficient of variation of the basin's total annual resource [E] (facts §1: no published Cv).
-CV_ANNUAL = {"chu": 0.20, "talas": 0.22}
-DEFAULT_CV = 0.20
-CORRELATION = 0.8  # between the inflow nodes' annual volumes and monthly log-noise [E]
-MONTHLY_CV = 0.10  # monthly log-noise around the shape [E]
-MONTHLY_LAG1 = 0.5  # month-to-month autocorrelation of the log-noise [E]
+# Measured [D] (data/build_series.py, ``annual_statistics`` and ``noise_statistics`` of the Kyrgyzhydromet gauges in
+# data/observed/gauges; tests/test_gauges.py recomputes every figure below from the records):
+#: Coefficient of variation of the basin's total annual resource: the gauged rivers summed, Chu 34 years 1961-2002,
+#: Talas 12 years 2000-2011 [D] (until 2026-12-04: 0.20 / 0.22 [E], facts §1 "no published Cv").
+CV_ANNUAL = {"chu": 0.123, "talas": 0.145}
+DEFAULT_CV = 0.20  # other basins [E]
+#: Correlation between the inflow nodes' annual volumes and monthly log-noise: the Chu's left-bank rivers against
+#: the Chon-Kemin, 34 years [D]; the Talas has one gauged node, so its 0.8 stays an estimate [E].
+CORRELATION_BASIN = {"chu": 0.745}
+CORRELATION = 0.8  # other basins and the Talas [E]
+#: Monthly log-noise around the shape (CV) and its month-to-month lag-1 autocorrelation, from each year's monthly
+#: fractions of the gauged proxies [D] (until 2026-12-04: 0.10 and 0.5 [E] for both basins).
+MONTHLY_CV_BASIN = {"chu": 0.151, "talas": 0.158}
+MONTHLY_LAG1_BASIN = {"chu": 0.312, "talas": 0.406}
+MONTHLY_CV = 0.10  # other basins [E]
+MONTHLY_LAG1 = 0.5  # other basins [E]
+#: Lag-1 autocorrelation of the summed annual volumes, measured but not used as the default persistence: Chu 0.257
+#: (34 years; standard error ≈ 1/√34 = 0.17, not different from 0 at 5 %), Talas 0.168 (12 years) [D].
+PERSISTENCE_MEASURED = {"chu": 0.257, "talas": 0.168}
 DAYS_PER_MONTH = 365.25 / 12
 
 
@@ -171,14 +188,18 @@ def _check_fraction(name: str, v: float, lo: float, hi: float, hi_open: bool = T
     return v
 
 
-def fit(basin: Basin, *, cv: float | None = None, correlation: float = CORRELATION, persistence: float = 0.0,
-        monthly_cv: float = MONTHLY_CV, monthly_lag1: float = MONTHLY_LAG1, reference: str = "normal") -> InflowModel:
+def fit(basin: Basin, *, cv: float | None = None, correlation: float | None = None, persistence: float = 0.0,
+        monthly_cv: float | None = None, monthly_lag1: float | None = None, reference: str = "normal") -> InflowModel:
     """Fit the generator to ``basin``: shapes and medians from its ``reference`` year type (the normal year
-    is the median year), the spread from ``cv`` (CV of the total annual resource; default per basin,
-    :data:`CV_ANNUAL`)."""
+    is the median year), the spread from ``cv`` (CV of the total annual resource). A parameter left ``None``
+    takes the basin's measured value (:data:`CV_ANNUAL`, :data:`CORRELATION_BASIN`, :data:`MONTHLY_CV_BASIN`,
+    :data:`MONTHLY_LAG1_BASIN`) or, for another basin, the estimate."""
     if reference not in basin.year_types:
         raise ValueError(f"reference year type {reference!r} not in the basin's year types {basin.year_types}")
     cv = CV_ANNUAL.get(basin.id, DEFAULT_CV) if cv is None else float(cv)
+    correlation = CORRELATION_BASIN.get(basin.id, CORRELATION) if correlation is None else float(correlation)
+    monthly_cv = MONTHLY_CV_BASIN.get(basin.id, MONTHLY_CV) if monthly_cv is None else float(monthly_cv)
+    monthly_lag1 = MONTHLY_LAG1_BASIN.get(basin.id, MONTHLY_LAG1) if monthly_lag1 is None else float(monthly_lag1)
     _check_fraction("cv", cv, 0.0, 2.0)
     _check_fraction("correlation", correlation, 0.0, 1.0)
     _check_fraction("persistence", persistence, 0.0, 1.0)

@@ -3,7 +3,7 @@
 Up to three runs, all in today's operation (status quo: Kyrgyz intakes first, agreement rules only reported):
 
 ``calibration``
-    The basin's calibration year (``calibration.year_type``: the Chu's ``very-dry``, for the drought year 2025;
+    The basin's calibration year (``calibration.year_type``: the Chu's ``extreme-dry``, for the drought year 2025;
     the Talas's ``normal``) in its cyclic steady state, with the calibrated inputs — the run the calibration
     fits (:func:`optimizer.analyses.calibration.evaluate`). The 2025 figures are the calibration targets
     themselves (``fitted`` = True): their errors show the quality of the fit, not an independent check.

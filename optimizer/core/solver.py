@@ -349,7 +349,7 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
     Parameters
     ----------
     basin : a validated :class:`basins.Basin` or a bundled id / basin file path.
-    year_type : typical year repeated over the horizon (``wet``, ``normal``, ``dry``, ``very-dry``).
+    year_type : typical year repeated over the horizon (``wet``, ``normal``, ``dry``, ``very-dry``, ``extreme-dry``).
     inflow : explicit natural inflow [hm³/month] with dims (time, node); overrides year_type, start, months.
     start, months : first month (``YYYY-MM``) and length (1–1,200 calendar months) of the horizon; a start inside
         a month is an error unless ``round_start`` (then the horizon starts on the 1st of that month).

@@ -108,9 +108,10 @@ def summary(b: basins.Basin, out: TextIO) -> None:
                indent="    ", right={3, 4, 5})
 
     print("\n" + t("cli_natural_inflow"), file=out)
-    for yt, v in b.annual_inflow_hm3().items():
-        print(f"    {_word('year_type_', yt):<{10 if ui_text.get_language() == 'en' else 16}} {_fmt_hm3(v):>8}",
-              file=out)
+    inflow = b.annual_inflow_hm3()
+    width = max([10] + [len(_word("year_type_", yt)) for yt in inflow.index])
+    for yt, v in inflow.items():
+        print(f"    {_word('year_type_', yt):<{width}} {_fmt_hm3(v):>8}", file=out)
 
     ag = spec.agreement
     print("\n" + t("cli_agreement", parties=", ".join(ag.parties), cost_sharing=ag.cost_sharing), file=out)

@@ -19,7 +19,7 @@ from optimizer.interfaces.ui_text import t
 
 def _args_solve(p: argparse.ArgumentParser) -> None:
     p.add_argument("basin", help="bundled basin id (chu, talas) or a basin file")
-    p.add_argument("--year-type", default="normal", help="wet | normal | dry | very-dry (default normal)")
+    p.add_argument("--year-type", default="normal", help="wet | normal | dry | very-dry | extreme-dry (default normal)")
     p.add_argument("--start", default="2025-01", help="first month, YYYY-MM (default 2025-01); a date inside a "
                                                       "month is an error unless --round-start")
     p.add_argument("--round-start", action="store_true", help="start on the 1st of the month --start falls in")

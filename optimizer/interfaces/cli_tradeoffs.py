@@ -26,7 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--points", type=int, default=11, metavar="N",
                    help="grid points from the least to the most KZ receipts attainable (>= 2; default 11)")
     p.add_argument("--year-type", default="normal", metavar="T",
-                   help="typical year repeated over the horizon: wet, normal, dry, very-dry (default normal)")
+                   help="typical year repeated over the horizon: wet, normal, dry, very-dry, extreme-dry (default normal)")
     p.add_argument("--start", default="2025-01", metavar="YYYY-MM", help="first month (default 2025-01)")
     p.add_argument("--months", type=int, default=12, metavar="M", help="horizon length in months (default 12)")
     p.add_argument("--rules", choices=sorted(RULES_DOC), default="none",
