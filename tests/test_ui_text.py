@@ -746,7 +746,7 @@ def test_validation_rows_read_in_russian():
     """Every published figure of both basins has its quantity and period in Russian; the app's table shows them,
     the run in words and the calibration year type, and drops the Russian columns (none with an id in it)."""
     from optimizer.analyses import validation as V
-    from optimizer.interfaces.app.page_tools import validation_in_words
+    from optimizer.interfaces.ui_text import validation_in_words
 
     for b in ("chu", "talas"):
         obs = V.observations(basins.load(b))

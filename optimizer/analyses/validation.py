@@ -22,7 +22,7 @@ Up to three runs, all in today's operation (status quo: Kyrgyz intakes first, ag
     its storage on 1 April of the calibrated normal year (no groundwater figure for 2023). Compared with the
     reported drought minima of Orto-Tokoy and Kirov and the other 2023 figures.
 
-Command line (wired into ``chutalas`` by :mod:`optimizer.interfaces.cli`)::
+Command line (``chutalas validate``: :mod:`optimizer.interfaces.cli_validate`, in the reader's language)::
 
     chutalas validate chu            # the table; exit 0 if every calibration target is within tolerance
     chutalas validate talas --json
@@ -32,8 +32,6 @@ Command line (wired into ``chutalas`` by :mod:`optimizer.interfaces.cli`)::
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -51,7 +49,6 @@ COLUMNS = ["quantity", "period", "observed", "modelled", "unit", "error_pct", "s
 #: the same row for a Russian reader (the app): quantity and period in Russian (empty: none given), and which run
 #: (``calibration``, ``normal``, ``2023``; the calibration run's year type is ``attrs["calibration_year_type"]``)
 COLUMNS_RU = ["quantity_ru", "period_ru", "run_id"]
-EXIT_OK, EXIT_MISSED, EXIT_INPUT = 0, 1, 2
 SECONDS_PER_DAY = 86_400.0
 
 # ---- the 2023 drought scenario ---------------------------------------------------------------------
@@ -244,7 +241,8 @@ def _target_observations(basin: Basin) -> list[Observation]:
     for t in c.targets:
         rng = f" (range {t.observed_min_hm3:g}-{t.observed_max_hm3:g})" if t.observed_min_hm3 is not None else ""
         links = " + ".join(t.receipts.links + [f"inflow {n}" for n in t.receipts.inflows])
-        rng_ru = f" (диапазон {t.observed_min_hm3:g}–{t.observed_max_hm3:g})" if t.observed_min_hm3 is not None else ""
+        rng_ru = (f" (диапазон {t.observed_min_hm3:g}–{t.observed_max_hm3:g})".replace(".", ",")  # "394,3–427,5"
+                  if t.observed_min_hm3 is not None else "")
         out.append(Observation(f"{t.party} receipts from KG [{links}]{rng}", _label(t), t.observed_hm3, "hm3",
                                t.source, "calibration", lambda r, t=t: cal.received(r, t.receipts, t.period),
                                fitted=True, quantity_ru=f"Поступление в {RU_PARTY.get(t.party, t.party)} из КР на "
@@ -410,42 +408,9 @@ def update_docs(path: str | Path) -> Path:
     return path
 
 
-# ---- command line: chutalas validate --------------------------------------------------------------
+# ---- the calibration targets' verdict (chutalas validate: optimizer.interfaces.cli_validate) ----------------
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("basin", metavar="BASIN_OR_PATH", help="a bundled basin id (chu, talas) or a basin file path")
-    p.add_argument("--json", action="store_true", help="print the table as JSON records")
-
-
-def run(args: argparse.Namespace) -> int:
-    """Exit 0: every calibration target (fitted row) within the basin's tolerance; 1: one is not; 2: bad input.
-    The other rows (independent figures, the 2023 drought) are reported, not judged."""
-    try:
-        basin = basins.load(args.basin)
-        df = table(basin)
-    except basins.BasinError as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_INPUT
-    except (cal.CalibrationError, OSError, ValueError) as exc:
-        print(f"chutalas validate: {exc}", file=sys.stderr)
-        return EXIT_INPUT
-    tol = 100 * (basin.spec.calibration.tolerance if basin.spec.calibration else 0.15)
-    missed = _missed_targets(basin)
-    if args.json:
-        print(json.dumps({"basin": basin.id, "tolerance_pct": tol, "missed_targets": missed,
-                          "rows": df.to_dict(orient="records")}, indent=2, default=float))
-    else:
-        with pd.option_context("display.width", 200, "display.max_colwidth", 60, "display.max_columns", 20):
-            print(f"{basin.name}: observed vs modelled (status quo; error = modelled - observed)\n")
-            show = df[["quantity", "period", "observed", "modelled", "unit", "error_pct", "run"]].copy()
-            show["quantity"] = show["quantity"].str.slice(0, 58)
-            print(show.to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
-        for m in missed:
-            print(f"MISSED calibration target {m} (tolerance {tol:.0f} % of the measured range)", file=sys.stderr)
-    return EXIT_MISSED if missed else EXIT_OK
-
-
-def _missed_targets(basin: Basin) -> list[str]:
+def missed_targets(basin: Basin) -> list[str]:
     """Calibration targets whose modelled value misses the tolerance (against the measured range)."""
     c = basin.spec.calibration
     if c is None:
@@ -455,14 +420,9 @@ def _missed_targets(basin: Basin) -> list[str]:
 
 
 if __name__ == "__main__":
-    _p = argparse.ArgumentParser(prog="python -m optimizer.analyses.validation")
-    _p.add_argument("basin", nargs="?", help="print the table of one basin")
-    _p.add_argument("--markdown", action="store_true", help="print the Markdown tables of the bundled basins")
+    _p = argparse.ArgumentParser(prog="python -m optimizer.analyses.validation",
+                                 description="the Markdown tables of the bundled basins (one basin in words: "
+                                             "chutalas validate BASIN)")
     _p.add_argument("--update-docs", metavar="PATH", help="rewrite the generated block of PATH")
     _a = _p.parse_args()
-    if _a.update_docs:
-        print(update_docs(_a.update_docs))
-    elif _a.markdown or not _a.basin:
-        print(markdown())
-    else:
-        raise SystemExit(run(argparse.Namespace(basin=_a.basin, json=False)))
+    print(update_docs(_a.update_docs) if _a.update_docs else markdown())

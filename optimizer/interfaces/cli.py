@@ -82,7 +82,7 @@ COMMANDS: list[Command] = [
     Command("calibrate", "fit the estimated [E] inputs to KZ's measured receipts (status-quo operation)",
             _lazy("optimizer.interfaces.cli_calibrate", "add_arguments"), _lazy("optimizer.interfaces.cli_calibrate", "run")),
     Command("validate", "observed vs modelled for every published figure",
-            _lazy("optimizer.analyses.validation", "add_arguments"), _lazy("optimizer.analyses.validation", "run")),
+            _lazy("optimizer.interfaces.cli_validate", "add_arguments"), _lazy("optimizer.interfaces.cli_validate", "run")),
     Command("ensemble", "solve hydrological ensembles / climate scenarios on Dask; per-party statistics",
             _lazy("optimizer.interfaces.cli_ensemble", "add_arguments"), _lazy("optimizer.interfaces.cli_ensemble", "run")),
     Command("pareto", "the frontier of KZ receipts against KG deliveries (or winter energy) and the "

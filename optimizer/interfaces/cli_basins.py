@@ -8,7 +8,6 @@ import sys
 from typing import TextIO
 
 import basins
-from optimizer.interfaces import ui_text
 from optimizer.interfaces.cli_common import EXIT_INPUT, EXIT_OK, _fmt_hm3, _load, _table, _unit, _word
 from optimizer.interfaces.ui_text import number, t
 

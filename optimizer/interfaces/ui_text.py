@@ -254,6 +254,25 @@ def costs_in_words(costs, basin):
     return out
 
 
+def validation_in_words(vt, cal_year_type: str):
+    """The validation table (optimizer.analyses.validation.table) in the reader's language, for the app and the CLI
+    alike: in Russian its quantity and period in Russian where the row gives them, the run in words and the units
+    as the Commission writes them; the Russian columns dropped. Headers are left to :func:`relabel` (``val_col_``)."""
+    extra = [c for c in ("quantity_ru", "period_ru", "run_id") if c in vt]
+    out = vt.copy()
+    if "unit" in out:
+        out["unit"] = out["unit"].map({"hm3": t("u_hm3"), "m3/s": t("u_m3s")}).fillna(out["unit"])
+    if get_language() == "ru" and extra:
+        for c in ("quantity", "period"):
+            if f"{c}_ru" in out:
+                out[c] = [r or e for r, e in zip(out[f"{c}_ru"], out[c])]
+        if "run_id" in out:
+            yt = label_or(f"year_type_{cal_year_type}", cal_year_type)
+            out["run"] = [label_or(f"val_run_{r}", w) if r != "calibration" else t("val_run_calibration", year_type=yt)
+                          for r, w in zip(out["run_id"], out["run"])]
+    return out.drop(columns=extra)
+
+
 def short_name(name: str) -> str:
     """A name without its parenthesis ("KG valley intakes on the Chu (inter-farm canals north of Bishkek)" →
     "KG valley intakes on the Chu"): a column header's or a map label's words; the whole name goes in the hover."""

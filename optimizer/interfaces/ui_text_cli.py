@@ -136,6 +136,10 @@ EN_CLI: dict[str, str] = {
     "cli_nothing_written": "nothing was written; ",
     "cli_not_written": "not written: {paths}",
     "cli_as_they_were": " (they are as they were)",
+    # chutalas validate
+    "cli_val_head": "{name}: observed vs modelled (status quo; error = modelled - observed, % of the observed)",
+    "cli_val_missed": "MISSED calibration target {id} (tolerance {tol} % of the measured range)",
+    "cli_val_error": "chutalas validate: {error}",
 }
 
 
@@ -275,6 +279,10 @@ RU_CLI: dict[str, str] = {
     "cli_nothing_written": "ничего не записано; ",
     "cli_not_written": "не записаны: {paths}",
     "cli_as_they_were": " (они остались прежними)",
+    # chutalas validate
+    "cli_val_head": "{name}: наблюдённое и расчётное (статус-кво; ошибка = расчётное − наблюдённое, % наблюдённого)",
+    "cli_val_missed": "НЕ ДОСТИГНУТА цель калибровки {id} (допуск {tol} % измеренного диапазона)",
+    "cli_val_error": "chutalas validate: ошибка: {error}",
 }
 
 

@@ -24,7 +24,7 @@ from optimizer.interfaces.app.tradeoffs import (ENERGY_FRONTIER_COLUMNS, FRONTIE
                                                 agreement_summary, alternatives_table, clauses_table,
                                                 energy_by_season, fig_alternatives, fig_energy, fig_frontier,
                                                 hydro_factors, labelled, shadow_prices, tradeoff_key)
-from optimizer.interfaces.ui_text import label_or, t
+from optimizer.interfaces.ui_text import t
 
 log = logging.getLogger("chutalas.app")
 
@@ -72,9 +72,7 @@ def render_compare(page: Page, validation_table: Callable[[str, str], Any]) -> N
             heading(t("validation"))
             st.caption(t("validation_caption"))
             # numbers rounded for reading (error to 0.1 %, volumes to 0.1 hm³), units in the reader's words
-            shown = vt if "unit" not in vt else vt.assign(
-                unit=vt["unit"].map({"hm3": t("u_hm3"), "m3/s": t("u_m3s")}).fillna(vt["unit"]))
-            shown = validation_in_words(shown, vt.attrs.get("calibration_year_type", "normal"))
+            shown = ui_text.validation_in_words(vt, vt.attrs.get("calibration_year_type", "normal"))
             shown, cfg = numbers(ui_text.relabel(shown, "val_col_"),
                                  columns=[t("val_col_observed"), t("val_col_modelled"), t("val_col_error_pct")])
             err = t("val_col_error_pct")
@@ -142,22 +140,6 @@ def tradeoff(page: Page, part: str, what: str, compute: Callable[[], Any], **opt
         return None
     st.caption(t("tradeoff_seconds", seconds=seconds))
     return value
-
-
-def validation_in_words(vt: pd.DataFrame, cal_year_type: str) -> pd.DataFrame:
-    """The validation table (optimizer.analyses.validation.table) in the reader's language: in Russian its
-    quantity and period in Russian where the row gives them and the run in words; the Russian columns dropped."""
-    extra = [c for c in ("quantity_ru", "period_ru", "run_id") if c in vt]
-    out = vt.copy()
-    if ui_text.get_language() == "ru" and extra:
-        for c in ("quantity", "period"):
-            if f"{c}_ru" in out:
-                out[c] = [r or e for r, e in zip(out[f"{c}_ru"], out[c])]
-        if "run_id" in out:
-            yt = label_or(f"year_type_{cal_year_type}", cal_year_type)
-            out["run"] = [label_or(f"val_run_{r}", w) if r != "calibration" else t("val_run_calibration", year_type=yt)
-                          for r, w in zip(out["run_id"], out["run"])]
-    return out.drop(columns=extra)
 
 
 def show_table(df: pd.DataFrame, key: str, decimals: int = 1, special: dict[str, int] | None = None) -> None:
