@@ -26,7 +26,8 @@ from optimizer.core.agreement import Period, Row, ledger_rows, rule_names
 from optimizer.core.balance import LONG_NAMES
 from optimizer.core.dataset import (Accounts, Solution, evaporation, party_receipts,  # noqa: F401
                                     groundwater_vars, make_dataset)
-from optimizer.core.model import ELASTIC_PENALTY, ENV_PENALTY, FLOW_COST, LOSS_COST, SPILL_PENALTY, Inputs
+from optimizer.core.model import (ELASTIC_PENALTY, ENV_PENALTY, FLOW_COST, LOSS_COST, RELIEF_PENALTY, SPILL_PENALTY,
+                                  Inputs)
 
 #: The ledger. ``role``: entitlement (floor on receipts), ceiling (cap on use), quota (a floor in hm³) or reported.
 #: ``required_hm3`` is what the role compares with: the entitlement, the ceiling (allowed use) or the quota;
@@ -119,7 +120,7 @@ def cost_sharing(ds: xr.Dataset, inp: Inputs) -> pd.DataFrame:
 
 def objective(ds: xr.Dataset, inp: Inputs, led: pd.DataFrame) -> float:
     """The perfect-foresight objective evaluated on any allocation (used to compare myopic operation);
-    a hard rule's deficit is valued at the elastic penalty."""
+    a hard rule's deficit is valued at the elastic penalty, an account's unpaid evaporation at RELIEF_PENALTY."""
     w = xr.DataArray([inp.weights[d] for d in ds["demand"].values], dims="demand", coords={"demand": ds["demand"]})
     cost = float((w * ds["shortage_hm3"]).sum())
     cost += ENV_PENALTY * float(ds["min_flow_shortfall_hm3"].sum())
@@ -128,6 +129,7 @@ def objective(ds: xr.Dataset, inp: Inputs, led: pd.DataFrame) -> float:
     from optimizer.core import fairshare
 
     cost -= fairshare.reward(ds, inp)  # equal-priority rule (optimizer/core/fairshare.py)
+    cost += RELIEF_PENALTY * unpaid_evaporation(ds, inp)  # storage accounts (optimizer/core/accounts.py)
     if inp.rules_enforced:
         pen = {}
         for row in inp.basin.spec.agreement.share_rules + inp.basin.spec.agreement.quotas + \
@@ -138,6 +140,21 @@ def objective(ds: xr.Dataset, inp: Inputs, led: pd.DataFrame) -> float:
             excess = max(0.0, r.deficit_hm3 - free)
             cost += excess * (ELASTIC_PENALTY if r.mode == "hard" else pen[r.rule])
     return cost
+
+
+def unpaid_evaporation(ds: xr.Dataset, inp: Inputs) -> float:
+    """The evaporation that storage accounts could not pay and other parties paid for them, Σ u [hm³] (the LP's
+    ``acc_unpaid``, optimizer/core/accounts.py): a party's share σ_p e of its reservoir's evaporation less what its
+    account was charged, where positive. 0 without accounts. (Until 2026-12-04 :func:`objective` left it out, so a
+    myopic run that relieved an account read cheaper than the perfect-foresight optimum: tests/test_properties.py.)"""
+    if "account_evaporation_hm3" not in ds:
+        return 0.0
+    share = xr.full_like(ds["account_evaporation_hm3"].isel(time=0, drop=True), np.nan)
+    for a in inp.basin.spec.agreement.storage_accounts:
+        for p, v in a.shares.items():
+            share.loc[{"reservoir": a.reservoir, "party": p}] = float(v)
+    relief = share * ds["evaporation_hm3"] - ds["account_evaporation_hm3"]
+    return float(relief.clip(min=0.0).sum(skipna=True))
 
 
 class Result:
