@@ -370,14 +370,16 @@ def test_calibrate_command_exit_codes_and_json(capsys):
 
 
 def test_validate_command_exit_codes(capsys):
+    from optimizer.interfaces import cli_validate
+
     p = argparse.ArgumentParser()
-    val.add_arguments(p)
-    assert val.run(p.parse_args(["talas"])) == 1  # the Apr-Sep target is missed (EXPECTED_MISSES)
+    cli_validate.add_arguments(p)
+    assert cli_validate.run(p.parse_args(["talas"])) == 1  # the Apr-Sep target is missed (EXPECTED_MISSES)
     assert "Kirov storage" in capsys.readouterr().out
-    assert val.run(p.parse_args(["chu", "--json"])) == 1  # both missed since no water vanishes (EXPECTED_MISSES)
+    assert cli_validate.run(p.parse_args(["chu", "--json"])) == 1  # both missed since no water vanishes (EXPECTED_MISSES)
     doc = json.loads(capsys.readouterr().out)
     assert doc["missed_targets"] == ["kz_from_kg_year", "kz_from_kg_apr_sep"] and len(doc["rows"]) == 6
-    assert val.run(p.parse_args(["no-such-basin"])) == 2
+    assert cli_validate.run(p.parse_args(["no-such-basin"])) == 2
 
 
 def test_a_basin_without_calibration_section_is_bad_input(tmp_path, capsys):
