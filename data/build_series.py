@@ -29,6 +29,9 @@ GAUGED_SHAPE = {
     "chon_kemin": ["Chon_Kemin_15149"],
     # the Talas's tributaries above Kirov (TA_IN_TRIB)
     "talas_tributaries": ["Ak_Tash_15256", "Ur_Maral_15285", "Besh_Tash_15283", "Kumush_Too_15287"],
+    # the Chu at Kochkorka, above Orto-Tokoy (CH_IN_OT): the Kochkor and Joon-Aryk joined, after the Kochkor
+    # valley's own intakes (since 2026-12-04)
+    "kochkorka": ["Kochkor_15102"],
 }
 
 
@@ -55,9 +58,9 @@ def gauged_shape(stations: list[str]) -> list[float]:
 # Monthly shapes, % of the annual volume, Jan..Dec  [E] facts §1a (regime [P] facts §1)
 SHAPE = {
     "chu_total": [3.5, 3.3, 3.8, 5.5, 9.5, 14.5, 17.5, 16.0, 10.5, 6.5, 5.0, 4.4],
-    "orto_tokoy": [3.0, 2.8, 3.2, 4.5, 9.0, 16.0, 19.5, 17.5, 10.5, 6.0, 4.5, 3.5],
     "talas": [3.8, 3.6, 4.2, 6.5, 11.0, 16.0, 16.5, 13.0, 8.7, 6.5, 5.4, 4.8],
-    # measured regimes [D] (GAUGED_SHAPE): until 2026-12-03 these nodes used chu_total / talas [E]
+    # measured regimes [D] (GAUGED_SHAPE): until 2026-12-03 these nodes used chu_total / talas [E]; CH_IN_OT used
+    # an [E] shape "orto_tokoy" (3.0 2.8 3.2 4.5 9.0 16.0 19.5 17.5 10.5 6.0 4.5 3.5) until 2026-12-04
     **{name: gauged_shape(stations) for name, stations in GAUGED_SHAPE.items()},
     # irrigation demand shape [E] facts §4
     "irrigation": [0, 0, 1, 7, 14, 21, 25, 20, 9, 3, 0, 0],
@@ -139,11 +142,18 @@ def noise_statistics(groups: list[list[str]], folder: Path = GAUGES) -> tuple[fl
 # "no published Cv"), which gave wet 1.12 / 1.14, normal 0.99 / 0.98, dry 0.86 / 0.84, very dry 0.70 / 0.67.
 MULTIPLIER = {b: year_type_multipliers(annual_statistics(st)["cv"]) for b, st in ANNUAL_STATIONS.items()}
 
+# The Chu's resource [P 6] as the four nodes sum it (6,640.04 since the first release), and the mean annual
+# volume of the Kochkorka gauge (72 complete years 1936-2011) [D]
+CHU_RESOURCE_HM3 = 6640.04
+KOCHKORKA_HM3 = float(gauge_months("Kochkor_15102").sum(axis=1).mean())
+
 # Mean annual natural inflow per inflow node [hm³/yr]
 INFLOW = {
     "chu": {  # basin resource 6,640 hm³/yr [P 6]
-        "CH_IN_OT": (15.0 * SECONDS_PER_YEAR / 1e6, "orto_tokoy"),  # 15 m³/s [E] (13-17)
-        "CH_IN_MID": (3217.0, "chon_kemin"),  # [E] Boom + Chon-Kemin + Kichi-Kemin, range 1,800-3,700; shape [D]
+        # the mean of the Kochkorka gauge's complete years, 917.8 hm³ = 29.1 m³/s [D] (until 2026-12-04 15 m³/s [E])
+        "CH_IN_OT": (KOCHKORKA_HM3, "kochkorka"),
+        # [E] Boom + Chon-Kemin + Kichi-Kemin, range 1,800-3,700, closing the sum to 6,640.04; shape [D]
+        "CH_IN_MID": (CHU_RESOURCE_HM3 - KOCHKORKA_HM3 - 2500.0 - 450.0, "chon_kemin"),
         "CH_IN_VAL_KG": (2500.0, "chu_left_bank"),  # [E] left-bank tributaries, range 2,000-3,000; shape [D]
         "CH_IN_VAL_KZ": (450.0, "chu_total"),  # [E] KZ-side tributaries, range 300-600
     },

@@ -598,13 +598,13 @@ def test_edits_and_last_solution_survive_invalid_infeasible_and_timeout():
     # instances are dropped (as after a restart or an eviction) so that this solve starts cold and meets the limit.
     solver.clear_cache()
     open_tab(at, "tab_inputs")
-    edit_cells(at, "ed_inflow_normal", {0: {"CH_IN_OT": 500.0}, 1: {"CH_IN_OT": 13.0}, 2: {"CH_IN_OT": 40.0}})
+    edit_cells(at, "ed_inflow_normal", {0: {"CH_IN_OT": 500.0}, 1: {"CH_IN_OT": 13.0}, 2: {"CH_IN_OT": 80.0}})
     err = errors(at)
     assert t("solve_failed") in err and "stopped at its limit" in err, err
     assert t("solver_limit_hint") in err and "--time-limit" not in err and "Traceback" not in err
     assert "last valid one" in warnings(at)
     assert (metric(at, "KZ received"), status(at)) == (kz, label)
-    assert inflow_edits(at).loc[3, "CH_IN_OT"] == 40.0 and inflow_edits(at).loc[1, "CH_IN_OT"] == 500.0
+    assert inflow_edits(at).loc[3, "CH_IN_OT"] == 80.0 and inflow_edits(at).loc[1, "CH_IN_OT"] == 500.0
     assert at.session_state["edits"]["chu"].rules["chu_vegetation_kz"]["mode"] == "hard"
     run(at)  # a rerun does not retry the same failing solve, and keeps everything
     assert "stopped at its limit" in errors(at) and metric(at, "KZ received") == kz

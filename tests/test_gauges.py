@@ -35,6 +35,7 @@ def test_ten_day_means_become_monthly_volumes_with_the_real_days(tmp_path):
 
 @pytest.mark.parametrize("basin,node,shape", [("chu", "CH_IN_VAL_KG", "chu_left_bank"),
                                               ("chu", "CH_IN_MID", "chon_kemin"),
+                                              ("chu", "CH_IN_OT", "kochkorka"),
                                               ("talas", "TA_IN_TRIB", "talas_tributaries")])
 def test_gauged_nodes_follow_their_measured_regime(basin, node, shape):
     """The node's monthly inflow, every year type, is its annual volume × the gauges' shape (to the CSV's 0.001 hm3;
@@ -134,3 +135,21 @@ def test_the_generator_uses_the_measured_spread():
     m = scenarios.fit(basins.load("chu"))
     assert (m.cv_total, m.correlation, m.monthly_cv, m.monthly_lag1, m.persistence) == (0.123, 0.745, 0.151, 0.312, 0)
     assert scenarios.fit(basins.load("talas")).correlation == scenarios.CORRELATION == 0.8
+
+
+def test_the_orto_tokoy_inflow_is_the_kochkorka_gauge():
+    """CH_IN_OT's mean volume is the mean of the Kochkorka gauge's 72 complete years (917.8 hm3 = 29.1 m3/s); its
+    1936-1985 mean is the UNESCO figure for that gauge (26.9 m3/s), and its regime before and after the reservoir
+    (1957) is the same (Apr-Sep within 2 points), so it stands above the dam; CH_IN_MID closes the sum to 6,640.04."""
+    m = BUILD["gauge_months"]("Kochkor_15102")
+    annual = m.sum(axis=1)
+    assert len(m) == 72 and BUILD["KOCHKORKA_HM3"] == pytest.approx(annual.mean())
+    assert annual.mean() * 1e6 / (365.2425 * 86_400) == pytest.approx(29.1, abs=0.05)
+    assert annual[annual.index <= 1985].mean() * 1e6 / (365.25 * 86_400) == pytest.approx(26.9, abs=0.1)
+    share = {p: m.loc[(m.index >= lo) & (m.index <= hi), 4:9].sum(axis=1).sum()
+             / m.loc[(m.index >= lo) & (m.index <= hi)].sum(axis=1).sum() for p, (lo, hi) in
+             {"before": (1936, 1956), "after": (1957, 1975)}.items()}
+    assert abs(share["before"] - share["after"]) < 0.02
+    chu = BUILD["INFLOW"]["chu"]
+    assert chu["CH_IN_OT"][0] == BUILD["KOCHKORKA_HM3"]
+    assert sum(v for v, _ in chu.values()) == pytest.approx(6640.04)

@@ -29,9 +29,13 @@ def test_documented_factors():
         # energy at the turbine limit is the plant capacity x hours in the month
         assert np.allclose(p.factor_gwh_per_hm3 * p.turbine_limit_hm3(times), p.capacity_gwh(times))
     assert kirov.factor_gwh_per_hm3 == pytest.approx(0.11581, abs=1e-5)
-    assert ot.factor_gwh_per_hm3 == pytest.approx(0.15982, abs=1e-5)  # H = 69 m [D] (review 4.2)
-    # the head reproduces the published 75 GWh/yr from a mean release of 15 m3/s [E]
-    assert ot.factor_gwh_per_hm3 * 15.0 * 365 * 86_400 / 1e6 == pytest.approx(ot.annual_gwh_published, rel=0.01)
+    assert ot.factor_gwh_per_hm3 == pytest.approx(0.081764, abs=1e-5)  # H = 35.3 m [D]: 75 GWh at the gauged 29.1 m3/s
+    # the head reproduces the published 75 GWh/yr from the measured mean inflow at Kochkorka (917.8 hm3/yr)
+    import runpy
+    from pathlib import Path
+    gauge = runpy.run_path(str(Path(__file__).resolve().parents[1] / "data" / "build_series.py"))["KOCHKORKA_HM3"]
+    assert gauge == pytest.approx(917.8, abs=0.1)
+    assert ot.factor_gwh_per_hm3 * gauge == pytest.approx(ot.annual_gwh_published, rel=0.01)
     f = hp.factors()
     assert set(f.index) == {"bala_saruu", "orto_tokoy"} and (f["factor_gwh_per_hm3"] > 0).all()
 

@@ -96,12 +96,16 @@ def test_the_monthly_shape_is_the_documented_shape(basin, years):
 
 
 def test_the_melt_peak_months_are_as_documented():
-    """Orto-Tokoy inflow peaks in July with 19.5 % of the year (facts §1a [E]); the reach Orto-Tokoy - Bystrovka
-    has the Chon-Kemin's measured regime (data/observed/gauges: 18.3 % in July, 73.1 % in Apr-Sep)."""
+    """Orto-Tokoy's inflow has the Kochkorka gauge's regime (data/observed/gauges, since 2026-12-04: July the largest
+    month with 12.2 %, Apr-Sep 57.7 %; 19.5 % in July [E] before); the reach Orto-Tokoy - Bystrovka has the
+    Chon-Kemin's measured regime (18.3 % in July, 73.1 % in Apr-Sep)."""
     m = sc.fit(basins.load("chu"))
     ot, mid = m.nodes.index("CH_IN_OT"), m.nodes.index("CH_IN_MID")
-    assert m.shape[:, ot].argmax() == 6 and m.shape[6, ot] == pytest.approx(0.195, abs=1e-4)
-    chon_kemin = np.array(runpy.run_path(str(ROOT / "data" / "build_series.py"))["gauged_shape"](["Chon_Kemin_15149"]))
+    shape = runpy.run_path(str(ROOT / "data" / "build_series.py"))["gauged_shape"]
+    np.testing.assert_allclose(m.shape[:, ot], np.array(shape(["Kochkor_15102"])) / 100, atol=1e-4)
+    assert m.shape[:, ot].argmax() == 6 and m.shape[6, ot] == pytest.approx(0.122, abs=1e-3)
+    assert m.shape[3:9, ot].sum() == pytest.approx(0.577, abs=1e-3)
+    chon_kemin = np.array(shape(["Chon_Kemin_15149"]))
     np.testing.assert_allclose(m.shape[:, mid], chon_kemin / 100, atol=1e-4)
     assert m.shape[:, mid].argmax() == 6 and m.shape[3:9, mid].sum() == pytest.approx(0.731, abs=1e-3)
 

@@ -75,8 +75,11 @@ def test_same_allocation_whatever_the_build_order_and_seed(basin_id, year_type, 
     # stage 2 is a tie-break: the reported allocation costs little above the optimum. Measured on the routed network
     # (2026-12): Chu dry 600 months 2.09 cost units, 5e-5 of it, all in the model's own tie-break terms (shortages
     # unchanged; 85 hm3 more link loss and 12,432 hm3 more flow over 50 years, at LOSS_COST and FLOW_COST); with the
-    # local sources split off (2026-12-03) 0.75 of 33,527 (2.2e-5)
-    assert 0 <= ref.manifest["stage2_cost_above_optimum"] < 1e-4 * abs(ref.objective)
+    # local sources split off (2026-12-03) 0.75 of 33,527 (2.2e-5); with the measured year types and the gauged
+    # Orto-Tokoy inflow (2026-12-04) 2.11 of 14,328 (1.5e-4: a wetter dry year, so fewer shortages to weigh). The
+    # tie-break cost is flows x their tiny costs, not a share of the shortages: bounded by 1e-4 of the optimum or,
+    # where the optimum is small, by 5 cost units over the 600 months
+    assert 0 <= ref.manifest["stage2_cost_above_optimum"] < max(1e-4 * abs(ref.objective), 5.0)
     assert ref.manifest["stage2_cost_above_optimum"] <= ref.manifest["stage2_cost_bound"]
 
 

@@ -28,10 +28,12 @@ Heads [E]:
 * Orto-Tokoy: 52 m dam, 47 m depth [P]; the plant is a derivation plant: a 950 m derivation tunnel takes the
   water to a powerhouse below the dam [P] (https://24.kg/english/357713_Construction_of_Orto-Tokoy_HPP_enters_final_stage/),
   so its head is the reservoir's plus the river's fall along the tunnel, not bounded by the dam height.
-  **H = 69 m** [D] = the head at which the published 75 GWh/yr [P 46] comes from the mean release of 15 m³/s
-  [E] (facts §1a, 13–17 m³/s) at η = 0.85 [E]: 75 GWh / (8,760 h × ρ g η × 15 m³/s) = 68.5 m; at this head the
-  21 MW [P] are reached at 36.5 m³/s. The former 40 m [E] (dam height less freeboard) gave ~42 GWh/yr, which
-  read as an "inflow gap"; it was the head (review 4.2). A design head, when published, replaces the [D].
+  **H = 35.3 m** [D] = the head at which the published 75 GWh/yr [P 46] comes from the measured mean inflow,
+  29.1 m³/s at Kochkorka (Kyrgyzhydromet 15102, 72 years 1936–2011, data/observed/gauges), all of it through the
+  turbines at η = 0.85 [E]: 75 GWh / (8,766 h × ρ g η × 29.1 m³/s) = 35.3 m, within the 52 m dam with the reservoir
+  drawn down for irrigation; at this head the 21 MW [P] are reached at 71.3 m³/s. From 2026-12 to 2026-12-04 the head
+  was 69 m [D], derived the same way from the [E] inflow of 15 m³/s, which the gauge shows to be half the river;
+  before that 40 m [E] (review 4.2). A design head, when published, replaces the [D].
 
 Winter is Oct–Mar (Kyrgyzstan's energy deficit season), summer Apr–Sep (irrigation).
 :func:`energy_frontier` traces the most winter energy Kyrgyzstan can make for each volume of summer
@@ -114,11 +116,12 @@ PLANTS: dict[str, Plant] = {
         source="25 MW, 92 GWh/yr [P 45]; dam 84 m [P 21,39,40]; head 50 m and efficiency 0.85 [E]"),
     "orto_tokoy": Plant(
         id="orto_tokoy", name="Orto-Tokoy HPP", name_ru="Орто-Токойская ГЭС", reservoir="CH_R_OT", basin="chu",
-        capacity_mw=21.0, annual_gwh_published=75.0, dam_height_m=52.0, head_m=69.0, efficiency=0.85,
+        capacity_mw=21.0, annual_gwh_published=75.0, dam_height_m=52.0, head_m=35.3, efficiency=0.85,
         derivation_m=20.0,
         source="21 MW, 75 GWh/yr (due 2026) [P 46]; dam 52 m, depth 47 m [P 2,10]; 950 m derivation tunnel [P] "
-               "https://24.kg/english/357713_Construction_of_Orto-Tokoy_HPP_enters_final_stage/; head 69 m [D] "
-               "from 75 GWh/yr at 15 m3/s [E] and efficiency 0.85 [E]; derivation gain ~20 m [E]"),
+               "https://24.kg/english/357713_Construction_of_Orto-Tokoy_HPP_enters_final_stage/; head 35.3 m [D] "
+               "from 75 GWh/yr at the gauged mean inflow of 29.1 m3/s (Kochkorka 15102) and efficiency 0.85 [E]; "
+               "derivation gain ~20 m [E]"),
 }
 
 

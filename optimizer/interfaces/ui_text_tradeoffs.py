@@ -66,7 +66,7 @@ EN_TRADEOFFS: dict[str, str] = {
     "col_kind": "Point",
     "col_status": "Status",
     "hydro_factors": "Plants and their energy factors",
-    "hydro_factors_caption": "k = ρ·g·H·η / 3.6e6 GWh per hm³ through the turbines. [P] published, [E] estimated; "
+    "hydro_factors_caption": "k = ρ·g·H·η / 3.6·10⁶ GWh per hm³ through the turbines. [P] published, [E] estimated; "
                              "the effective head is a constant (the model cannot carry its dependence on storage).",
     "hydro_no_plant": "This basin has no hydropower plant in the model (known plants: {plants}).",
     "col_plant": "Plant",
@@ -230,7 +230,7 @@ RU_TRADEOFFS: dict[str, str] = {
     "col_kind": "Точка",
     "col_status": "Статус",
     "hydro_factors": "Станции и их энергетические коэффициенты",
-    "hydro_factors_caption": "k = ρ·g·H·η / 3,6e6 ГВт·ч на млн м³ через турбины. [P] опубликовано, [E] оценка; "
+    "hydro_factors_caption": "k = ρ·g·H·η / 3,6·10⁶ ГВт·ч на млн м³ через турбины. [P] опубликовано, [E] оценка; "
                              "действующий напор постоянен (модель не может учесть его зависимость от объёма).",
     "hydro_no_plant": "В модели этого бассейна нет ГЭС (известные станции: {plants}).",
     "col_plant": "Станция",
