@@ -87,7 +87,8 @@ NOISE_GROUPS = {
 # The exceedance probability of each year type (facts §1: wet P25, normal P50, dry P75, very dry P95) [E]; and,
 # since 2026-12-04, an extremely dry year P99, the nearest to the droughts since 2014 that the 1961-2011 records do
 # not hold (2023 Chu rivers 78 % of the norm Apr-Jun, May 66 % [P agro.gov.kg/kg/10607]; the records' driest year is
-# 0.784 of the mean; summer 2025 "30-40 % of the norm" [P 24.kg]): the named drought years run it.
+# 0.784 of the mean (the natural rivers; the used Kochkorka record 0.688 in 1985); summer 2025 "30-40 % of the norm"
+# [P 24.kg]): the named drought years run it.
 EXCEEDANCE = {"wet": 0.25, "normal": 0.50, "dry": 0.75, "very-dry": 0.95, "extreme-dry": 0.99}
 
 

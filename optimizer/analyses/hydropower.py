@@ -27,11 +27,11 @@ Heads [E]:
   published 92 GWh/yr [P 45] (basin data of 2026-11-28; docs/tradeoffs.md).
 * Orto-Tokoy: 52 m dam, 47 m depth [P]; the plant is a derivation plant: a 950 m derivation tunnel takes the
   water to a powerhouse below the dam [P] (https://24.kg/english/357713_Construction_of_Orto-Tokoy_HPP_enters_final_stage/),
-  so its head is the reservoir's plus the river's fall along the tunnel, not bounded by the dam height.
+  so its head could exceed the dam height by the river's fall along the tunnel (``derivation_m``, ~20 m [E]);
   **H = 35.3 m** [D] = the head at which the published 75 GWh/yr [P 46] comes from the measured mean inflow,
   29.1 m³/s at Kochkorka (Kyrgyzhydromet 15102, 72 years 1936–2011, data/observed/gauges), all of it through the
-  turbines at η = 0.85 [E]: 75 GWh / (8,766 h × ρ g η × 29.1 m³/s) = 35.3 m, within the 52 m dam with the reservoir
-  drawn down for irrigation; at this head the 21 MW [P] are reached at 71.3 m³/s. From 2026-12 to 2026-12-04 the head
+  turbines at η = 0.85 [E]: 75 GWh / (8,766 h × ρ g η × 29.1 m³/s) = 35.3 m, an effective head below the 52 m dam
+  (the reservoir is drawn down for irrigation much of the year), so the derivation's gain does not show in it; at this head the 21 MW [P] are reached at 71.3 m³/s. From 2026-12 to 2026-12-04 the head
   was 69 m [D], derived the same way from the [E] inflow of 15 m³/s, which the gauge shows to be half the river;
   before that 40 m [E] (review 4.2). A design head, when published, replaces the [D].
 

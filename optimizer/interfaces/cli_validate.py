@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import textwrap
 
@@ -34,6 +35,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the table as JSON records (English keys, numbers)")
 
 
+def _shorten(quantity: str) -> str:
+    """The quantity shortened at a word to QUANTITY_CHARS, keeping a closing parenthesis whole: it holds the
+    measured range of a target ("(диапазон 394,3–427,5)"), which the row is judged against."""
+    m = re.match(r"^(.*?)(\s*\([^()]*\))$", quantity)
+    head, tail = (m.group(1), m.group(2)) if m else (quantity, "")
+    room = max(20, QUANTITY_CHARS - len(tail))
+    return textwrap.shorten(head, room, placeholder=" …") + tail if len(quantity) > QUANTITY_CHARS else quantity
+
+
 def rows_in_words(df: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     """The header and the rows as printed: the reader's words, numbers in the reader's format (volumes to 0.1 from
     100 up and to 0.01 below, the error to 0.1 % and signed); a missing number is left empty."""
@@ -45,7 +55,7 @@ def rows_in_words(df: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     def vol(v) -> str:  # 0.1 of the unit from 100 up, 0.01 below (8.55 hm³ at Orto-Tokoy, 0.70 m³/s into Kirov)
         return num(v, ",.1f" if not pd.isna(v) and abs(float(v)) >= 100 else ",.2f")
 
-    rows = [[textwrap.shorten(str(r.quantity), QUANTITY_CHARS, placeholder=" …"), str(r.period), vol(r.observed),
+    rows = [[_shorten(str(r.quantity)), str(r.period), vol(r.observed),
              vol(r.modelled), str(r.unit), num(r.error_pct, "+,.1f"), str(r.run)]
             for r in words.itertuples(index=False)]
     return [t(f"val_col_{c}") for c in SHOWN], rows
