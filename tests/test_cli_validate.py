@@ -38,6 +38,9 @@ def test_validate_in_russian_reads_as_the_commission_writes(talas_table, capsys)
     assert any("млн м³" in line for line in body) and any("м³/с" in line for line in body)
     assert "(диапазон 394,3–427,5)" in out  # a shortened quantity keeps the range it is judged against
     assert "НЕ ДОСТИГНУТА цель калибровки kz_from_kg_apr_sep (более чем на 15 % за пределами" in err
+    assert err.strip().endswith("поступление в РК, вегетационный период (апр–сен)")  # the target in words
+    # the verdict is that of the table's own calibration run (not solved a second time)
+    assert talas_table.attrs["missed_targets"] == validation.missed_targets(basins.load("talas"))
 
 
 def test_validate_in_english_and_as_json(talas_table, capsys):

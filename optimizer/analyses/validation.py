@@ -321,8 +321,10 @@ def table(basin_id_or_basin: Basin | str) -> pd.DataFrame:
     words = {"calibration": f"{cal_year}-year status quo (the calibration run, cyclic storage)",
              "normal": "normal-year status quo (calibrated inputs, cyclic storage)",
              "2023": "2023 drought scenario, status quo"}
+    missed = None
     if any(o.run == "calibration" for o in obs) or (cal_year == "normal" and any(o.run == "normal" for o in obs)):
-        runs["calibration"] = cal.evaluate(basin)[2]
+        modelled, _, runs["calibration"] = cal.evaluate(basin)
+        missed = _missed(basin, modelled)
     if any(o.run == "normal" for o in obs):
         if cal_year == "normal":
             runs["normal"] = runs["calibration"]
@@ -339,6 +341,8 @@ def table(basin_id_or_basin: Basin | str) -> pd.DataFrame:
                      o.quantity_ru, o.period_ru, o.run])
     df = pd.DataFrame(rows, columns=COLUMNS + COLUMNS_RU)
     df.attrs.update(basin=basin.id, calibration_year_type=cal_year)
+    if missed is not None:  # the verdict of the same calibration run (missed_targets would solve it again)
+        df.attrs["missed_targets"] = missed
     return df
 
 
@@ -411,11 +415,16 @@ def update_docs(path: str | Path) -> Path:
 # ---- the calibration targets' verdict (chutalas validate: optimizer.interfaces.cli_validate) ----------------
 
 def missed_targets(basin: Basin) -> list[str]:
-    """Calibration targets whose modelled value misses the tolerance (against the measured range)."""
-    c = basin.spec.calibration
-    if c is None:
+    """Calibration targets whose modelled value misses the tolerance (against the measured range); the same list
+    as ``table(basin).attrs["missed_targets"]``, which comes from the table's own calibration run."""
+    if basin.spec.calibration is None:
         return []
-    modelled, _, _ = cal.evaluate(basin)
+    return _missed(basin, cal.evaluate(basin)[0])
+
+
+def _missed(basin: Basin, modelled: dict[str, float]) -> list[str]:
+    c = basin.spec.calibration
+    assert c is not None
     return [t.id for t in c.targets if abs(cal.target_error(t, modelled[t.id])) > c.tolerance + 1e-12]
 
 

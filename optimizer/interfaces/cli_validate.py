@@ -65,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         basin = basins.load(args.basin)
         df = validation.table(basin)
-        missed = validation.missed_targets(basin)
+        missed = df.attrs.get("missed_targets")  # from the table's calibration run (not solved twice)
+        if missed is None:
+            missed = validation.missed_targets(basin)
     except basins.BasinError as exc:
         print(exc, file=sys.stderr)
         return EXIT_INPUT
@@ -80,6 +82,10 @@ def run(args: argparse.Namespace) -> int:
         print(t("cli_val_head", name=ui_text.basin_name(basin)) + "\n")
         header, rows = rows_in_words(df)
         _table(rows, header, sys.stdout, indent="", right={2, 3, 5})
-    for m in missed:
-        print(t("cli_val_missed", id=m, tol=ui_text.number(tol, ".0f")), file=sys.stderr)
+    targets = {x.id: x for x in basin.spec.calibration.targets} if basin.spec.calibration else {}
+    for m in missed:  # the target in words (whose receipts, which period), its id for the basin file
+        x = targets.get(m)
+        what = (t("cli_val_target", party=ui_text.party_label(x.party), period=t(f"period_kind_{x.period}"))
+                if x is not None else m)
+        print(t("cli_val_missed", what=what, id=m, tol=ui_text.number(tol, ".0f")), file=sys.stderr)
     return EXIT_MISSED if missed else EXIT_OK

@@ -138,7 +138,8 @@ EN_CLI: dict[str, str] = {
     "cli_as_they_were": " (they are as they were)",
     # chutalas validate
     "cli_val_head": "{name}: observed vs modelled (status quo; error = modelled - observed, % of the observed)",
-    "cli_val_missed": "MISSED calibration target {id} (more than {tol} % outside the measured range)",
+    "cli_val_missed": "MISSED calibration target {id} (more than {tol} % outside the measured range): {what}",
+    "cli_val_target": "{party}'s receipts, {period}",
     "cli_val_error": "chutalas validate: {error}",
 }
 
@@ -281,7 +282,8 @@ RU_CLI: dict[str, str] = {
     "cli_as_they_were": " (они остались прежними)",
     # chutalas validate
     "cli_val_head": "{name}: наблюдённое и расчётное (статус-кво; ошибка = расчётное − наблюдённое, % наблюдённого)",
-    "cli_val_missed": "НЕ ДОСТИГНУТА цель калибровки {id} (более чем на {tol} % за пределами измеренного диапазона)",
+    "cli_val_missed": "НЕ ДОСТИГНУТА цель калибровки {id} (более чем на {tol} % за пределами измеренного диапазона): {what}",
+    "cli_val_target": "поступление в {party}, {period}",
     "cli_val_error": "chutalas validate: ошибка: {error}",
 }
 
