@@ -46,12 +46,16 @@ class Basin:
     def name(self) -> str:
         return self.spec.name
 
-    def sha256(self) -> str:
-        """Hash of everything that determines a solve: the declarations and every series value."""
+    def sha256(self, *, inflow: bool = True) -> str:
+        """Hash of everything that determines a solve: the declarations and every series value; with
+        ``inflow=False``, everything but the inflow tables (two basins with equal such hashes differ at most in
+        their typical-year inflows: optimizer.Reoptimizer.set_basin_inflow)."""
         h = hashlib.sha256()
         spec = self.spec.model_dump(mode="json", exclude={"series_files", "series_inline"})
         h.update(json.dumps(spec, sort_keys=True).encode())
-        for da in (self.inflow, self.demand, self.evaporation):
+        if not inflow:
+            h.update(b"without the inflow tables")
+        for da in ((self.inflow,) if inflow else ()) + (self.demand, self.evaporation):
             h.update(json.dumps([list(map(str, da[d].values)) for d in da.dims]).encode())
             h.update(da.values.astype("<f8").tobytes())
         return h.hexdigest()

@@ -15,6 +15,7 @@ __version__ = "0.1.0"  # the package version (pyproject.toml reads it from here)
 
 _LAZY = {  # public name -> module that defines it
     "solve": ".core.solver",
+    "Reoptimizer": ".core.reoptimize",
     "clear_cache": ".core.solver",
     "pareto": ".analyses.tradeoffs",
     "Result": ".core.result",

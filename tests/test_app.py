@@ -595,8 +595,10 @@ def test_edits_and_last_solution_survive_invalid_infeasible_and_timeout():
     assert not at.error, "a new time limit alone must not re-solve an unchanged scenario"
     # HiGHS checks its time limit between iterations: a warm re-solve from the kept basis (≈ 1 ms, a few
     # iterations) can finish before the first check, and is then a proven optimum, rightly shown. The kept
-    # instances are dropped (as after a restart or an eviction) so that this solve starts cold and meets the limit.
+    # instances are dropped (as after a restart or an eviction: the process's models and the session's
+    # Reoptimizer, results.app_solve) so that this solve starts cold and meets the limit.
     solver.clear_cache()
+    at.session_state["reoptimizers"].clear()
     open_tab(at, "tab_inputs")
     edit_cells(at, "ed_inflow_normal", {0: {"CH_IN_OT": 500.0}, 1: {"CH_IN_OT": 13.0}, 2: {"CH_IN_OT": 80.0}})
     err = errors(at)

@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import basins
+import optimizer
 from optimizer.interfaces.app import edits as E
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,6 +89,14 @@ def test_the_app_checks_only_the_changed_cells_of_a_series_edit(monkeypatch):
     assert not at.exception and not at.error
     assert calls == []  # no YAML round trip: only the changed cell was checked
     assert inflow() == pytest.approx(before + 100.0, abs=1.0)  # and the solve used the edited number
+    # the solve pushed only the changed row bounds to the kept instances and ran stage 2 alone (results.app_solve)
+    ro = at.session_state["reoptimizers"]["chu"]["ro"]
+    assert ro.allocation.path == "bounds"
+    shown = at.session_state["results"]["chu"]["result"]
+    edited_basin, opts = at.session_state["results"]["chu"]["label_args"]
+    fresh = optimizer.solve(edited_basin, **opts)  # the same problem solved cold in one call
+    assert shown.manifest["inputs_sha256"] == fresh.manifest["inputs_sha256"] and shown.manifest["model_reused"]
+    np.testing.assert_allclose(shown.dataset["flow_hm3"].values, fresh.dataset["flow_hm3"].values, rtol=0, atol=1e-6)
     at.session_state[key] = {"edited_rows": {"0": {"CH_IN_OT": -5.0}}, "added_rows": [], "deleted_rows": []}
     at.run()
     assert calls == [1]  # a bad number: the whole basin is checked and the problem located as before

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 
 from basins.network import spill_node
 
-from optimizer.core import accounts, fairshare
+from optimizer.core import accounts, bed_loss, fairshare
 from optimizer.core import model as M  # the cost constants are read from it at each call (as model.build does)
 from optimizer.core.model import INF, Inputs
 from optimizer.core.physics import physics_arrays
@@ -86,6 +86,8 @@ class Assembled:
     row_hi: np.ndarray
     col: Blocks
     row: Blocks
+    #: what :func:`inflow_row_bounds` needs to re-write the inflow-dependent bounds (:func:`inflow_maps`)
+    inflow_parts: dict | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -128,7 +130,7 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
     N = [n.id for n in spec.nodes]
     L, R, D, AQ = [lk.id for lk in links], [r.node for r in res], [d.node for d in dems], [a.node for a in aqs]
     K = [n.id for n in spec.nodes if n.kind == "sink"]
-    LC, LM, NI = list(inp.capacity.columns), list(inp.min_flow.columns), list(inp.inflow.columns)
+    LC, LM = list(inp.capacity.columns), list(inp.min_flow.columns)
     SP = [] if inp.schedule is None else list(inp.schedule.columns)
     ACC = accounts.keys(spec)
     ACC_R = sorted({r for r, _ in ACC})
@@ -243,18 +245,9 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
         for lk in links:
             if lk.loss_to == aq.node:
                 A.add(here, X[pl[lk.id]], -(ph["seep"][lk.id] * loss[pl[lk.id]]))
-    rhs = np.zeros((len(N), T))
+    reach, enters = inflow_maps(inp)
     inflow = inp.inflow.to_numpy(float).T  # (NI, T) natural inflow [hm³ per step]
-    for j, nid in enumerate(NI):
-        node = spec.nodes[pn[nid]]
-        if node.kind == "aquifer":
-            continue
-        rhs[pn[nid]] += node.channel_fraction * inflow[j]
-    for nid in AQ:
-        for j, i_id in enumerate(NI):
-            node = spec.nodes[pn[i_id]]
-            if node.recharge_to == nid:
-                rhs[pn[nid]] += (1.0 - node.channel_fraction) * inflow[j]
+    rhs = reach @ inflow
     bounds(rhs - const, rhs - const, B.shape)
 
     # end storage: s[r,T−1] + end_short[r] ≥ S_end
@@ -272,8 +265,7 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
 
     # agreement rows: received + excess − keep·requirement ≥ 0, or keep·requirement − received + excess ≥ 0
     AG = row.add("agreement", [a.key for a in rows_], 0)
-    ni = _pos(NI)
-    ag_const = np.zeros(len(rows_))
+    ag_const = np.zeros(len(rows_))  # the constant terms other than natural inflow
     out_links = {r: [pl[lk.id] for lk in links if lk.source == r] for r in R}
     for i, a in enumerate(rows_):
         sign = -1.0 if a.ceiling else 1.0  # the sign of ``received`` in the row
@@ -288,17 +280,15 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
             A.add(AG[i], X[pl[lid], steps], sign * f)
         for dn in rc.less_returns_of:
             A.add(AG[i], Q[pd_[dn], steps], -sign * ph["rf"][dn])
-        ag_const[i] += sign * sum(inflow[ni[n], steps].sum() for n in rc.inflows)
-        if a.kind == "share":
-            ag_const[i] -= sign * keep * (a.share * sum(inflow[ni[n], steps].sum() for n in a.resource_inflows))
-        elif a.kind == "quota":
+        # (a share's requirement, share × natural inflow, and the receipts' natural inflow are in ``enters``)
+        if a.kind == "quota":
             ag_const[i] -= sign * keep * (a.volume_hm3 * a.scale)
-        else:  # storage split: share × the reservoir's release (links + spill)
+        elif a.kind == "split":  # storage split: share × the reservoir's release (links + spill)
             for j in out_links[a.reservoir]:
                 A.add(AG[i], X[j, steps], -sign * keep * a.share)
             A.add(AG[i], SPILL[pr[a.reservoir], steps], -sign * keep * a.share)
         A.add(AG[i], EXC[i], 1.0)
-    bounds(-ag_const, INF, AG.shape)
+    bounds(-(enters @ inflow.ravel() + ag_const), INF, AG.shape)
 
     # schedule at the posts: (1 − loss_p) x[p,t] + sched_short[p,t] ≥ plan[p,t]
     SC = row.add("schedule", SP, T)
@@ -391,4 +381,71 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
         bounds(-INF, 0.0, FR.shape)
 
     cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0)  # noqa: E731
-    return Assembled(A.matrix(row.n, col.n), cost, offset, lo, hi, cat(rlo), cat(rhi), col, row)
+    return Assembled(A.matrix(row.n, col.n), cost, offset, lo, hi, cat(rlo), cat(rhi), col, row,
+                     inflow_parts={"reach": reach, "enters": enters, "balance_const": const, "agreement_const": ag_const})
+
+
+def inflow_maps(inp: Inputs) -> tuple[np.ndarray, sp.csr_matrix]:
+    """How natural inflow Q (inflow node × step, hm³ per step) enters the LP's row bounds, which are linear in it:
+
+    * ``reach`` (node × inflow node): node n's balance has ``reach @ Q`` on its right-hand side: φ_i Q_i at the
+      inflow node i, (1 − φ_i) Q_i at the aquifer it recharges (``recharge_to``);
+    * ``enters`` (agreement row × inflow node·step, Q flattened node by node): an agreement row's constant term,
+      ``sign`` × the natural inflow at its receipt posts − ``sign`` × keep × share × the natural inflow of its
+      resource (share rules); the row's lower bound is −(``enters @ Q`` + its other constants).
+
+    :func:`assemble` writes those bounds with them, and :func:`inflow_row_bounds` re-writes them for an edited Q
+    (the same expressions: bit for bit the bounds a fresh assembly gives). Nothing else of the LP depends on Q,
+    except the losses of links with a ``loss_table`` (read at the natural flow: physics.py): the inflow nodes
+    upstream of those are :func:`loss_inflow_nodes`."""
+    spec = inp.basin.spec
+    N, NI, T = [n.id for n in spec.nodes], list(inp.inflow.columns), inp.T
+    pn = _pos(N)
+    reach = np.zeros((len(N), len(NI)))
+    for j, nid in enumerate(NI):
+        node = spec.nodes[pn[nid]]
+        if node.kind != "aquifer":
+            reach[pn[nid], j] += node.channel_fraction
+        if node.recharge_to:
+            reach[pn[node.recharge_to], j] += 1.0 - node.channel_fraction
+    ni = _pos(NI)
+    r_, c_, v_ = [], [], []
+    for i, a in enumerate(inp.rows):
+        sign = -1.0 if a.ceiling else 1.0
+        keep = 1.0 if a.mode == "hard" else (1.0 + a.tolerance if a.ceiling else 1.0 - a.tolerance)
+        steps = np.asarray(list(a.period.steps), dtype=np.int64)
+        terms = [(n, sign) for n in a.receipts.inflows]
+        if a.kind == "share":
+            terms += [(n, -sign * keep * a.share) for n in a.resource_inflows]
+        for n, coef in terms:
+            r_.append(np.full(len(steps), i))
+            c_.append(ni[n] * T + steps)
+            v_.append(np.full(len(steps), coef))
+    cat = lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)  # noqa: E731
+    enters = sp.coo_matrix((cat(v_, float), (cat(r_, np.int64), cat(c_, np.int64))),
+                           shape=(len(inp.rows), len(NI) * T)).tocsr()  # (duplicates summed)
+    return reach, enters
+
+
+def inflow_row_bounds(a: Assembled, inflow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The row bounds (lower, upper) of the assembled ``a`` with the natural inflow ``inflow`` (inflow node ×
+    step, hm³ per step) in place of the one it was assembled with: the balance and agreement rows re-written as
+    :func:`assemble` writes them (:func:`inflow_maps`), every other row as assembled. Valid where the matrix and
+    costs do not depend on the change (no edited node in :func:`loss_inflow_nodes`)."""
+    parts = a.inflow_parts
+    if parts is None:
+        raise ValueError("this LP was not assembled by optimizer.core.assemble.assemble (no inflow parts)")
+    lo, hi = a.row_lo.copy(), a.row_hi.copy()
+    b = a.row.index("balance").ravel()
+    bal = (parts["reach"] @ inflow - parts["balance_const"]).ravel()
+    lo[b], hi[b] = bal, bal
+    lo[a.row.index("agreement").ravel()] = -(parts["enters"] @ inflow.ravel() + parts["agreement_const"])
+    return lo, hi
+
+
+def loss_inflow_nodes(inp: Inputs) -> set[str]:
+    """The inflow nodes whose natural inflow sets a link's loss (a ``loss_table`` read at the natural flow): an
+    edit of one of them changes the LP's matrix and costs, not only its bounds."""
+    spec = inp.basin.spec
+    return {n for lk in spec.links if getattr(lk, "loss_table", None)
+            for n in bed_loss.upstream_inflows(spec, lk.source)} & set(inp.inflow.columns)

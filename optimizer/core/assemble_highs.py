@@ -220,6 +220,34 @@ class ArrayLP:
                 self._keep_stage2(h.getLp())
         return out
 
+    @property
+    def stage2_kept(self) -> bool:
+        """A stage-2 instance holds this LP's stage 2 in sync (from the first warm solve after a passModel)."""
+        return self.unique and self._kept and self.highs2 is not None
+
+    def solve_stage2(self, time_limit: float | None) -> second_stage.Stage2 | None:
+        """Stage 2 alone on the kept stage-2 instance, after :meth:`change_bounds` (an edit: the reported
+        allocation, with neither stage 1's objective nor its duals); None where no stage-2 instance is in sync (then
+        :meth:`solve`). Stage 2's optimum does not depend on stage 1's (the same LP with the tie costs, solved from
+        its own previous basis as :meth:`solve` does), so the values are those :meth:`solve` would report; the
+        first instance holds the new bounds too and is solved by the next :meth:`solve`. ``cost_above_optimum`` and
+        ``bound`` need stage 1's allocation: NaN here."""
+        if not self.stage2_kept:
+            return None
+        h2 = self.highs2
+        assert h2 is not None
+        h2.setOptionValue("time_limit", float("inf") if time_limit is None else
+                          float(h2.getRunTime()) + float(time_limit))
+        self.stage2, self._duals = None, None  # (the first instance's solution is stale until solve())
+        t0 = time.perf_counter()
+        second_stage.run_highs(h2)
+        seconds = time.perf_counter() - t0
+        status = h2.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            self._kept = False  # (solve() re-syncs the stage-2 instance from the first one)
+        return second_stage.Stage2(values=np.array(h2.getSolution().col_value, dtype=float), status=status,
+                                   seconds=seconds, cost_above_optimum=float("nan"), bound=float("nan"))
+
     def cancel(self) -> None:
         for h in (self.highs, self.highs2):
             if h is not None:

@@ -18,7 +18,6 @@ very-dry year), so cold stays the default and the water values are reproducible 
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
 import hashlib
 import json
@@ -27,24 +26,20 @@ import signal
 import threading
 import time
 from collections import OrderedDict
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 import xarray as xr
 
-import basins
 from basins import Basin
-from basins.network import spill_node
 
-from optimizer.core import accounts, second_stage
+from optimizer.core import accounts
 from optimizer.core import result as res
 from optimizer.core.agreement import rule_names
-from optimizer.core import timesteps
 from optimizer.core.highs_adapter import PersistentLP, TerminationCondition
 from optimizer.core.errors import CONFLICT_COLUMNS, InfeasibleAgreement, SolverFailure, SolverLimit
-from optimizer.core.model import Inputs, build, check_numbers, make_inputs, set_data, set_elastic
+from optimizer.core.model import Inputs, build, set_data, set_elastic
 from optimizer.core.physics import key as physics_key
 from optimizer.core.provenance import versions  # noqa: F401 - part of solver's namespace (calibration, callers)
 from optimizer.core.diagnosis import _ROW_WORDS, _VAR_WORDS, _iis_words, account_conflicts  # noqa: F401
@@ -54,10 +49,8 @@ from optimizer.core.horizon_inputs import (  # noqa: F401 - part of solver's nam
 )
 from optimizer.core.myopic import MYOPIC_STORAGE_VALUE  # noqa: F401 - kept importable from here (tests, callers)
 from optimizer.core.myopic import solve_myopic as _solve_myopic
+from optimizer.core.problem import BUILDS, Prepared, finish, prepare  # noqa: F401 - (callers: solve_arrays, reoptimize)
 
-BUILDS = ("arrays", "pyomo")  # solve(build=...): optimizer.core.solve_arrays, or Pyomo's persistent interface
-_SOLVER_WORDS = {"pyomo": "HiGHS (Pyomo persistent interface, optimizer.core.highs_adapter)",
-                 "arrays": "HiGHS (LP assembled as arrays by optimizer.core.assemble, one passModel)"}
 _CACHE_SIZE = 64  # kept models at most ...
 #: ... and at most this many MB of them (estimated, see _Entry.mb); CHUTALAS_MODEL_CACHE_MB overrides
 _CACHE_MB = float(os.environ.get("CHUTALAS_MODEL_CACHE_MB", "256"))
@@ -378,106 +371,24 @@ def solve(basin: Basin | str, year_type: str = "normal", *, inflow: xr.DataArray
 
     Raises :class:`~optimizer.core.errors.InfeasibleAgreement` naming the rules that conflict (hm³ short).
     """
-    if isinstance(basin, str):
-        basin = basins.load(basin)
-    if foresight not in ("perfect", "myopic"):
-        raise ValueError(f"foresight must be 'perfect' or 'myopic', not {foresight!r}")
-    if end_storage is None:
-        end_storage = "initial" if foresight == "perfect" else "free"
-    elif foresight == "myopic" and end_storage != "free":
-        raise ValueError("month-by-month (myopic) operation has no end-of-horizon storage target: an operator "
-                         "without a forecast cannot plan for one; use end_storage='free' (the default for myopic)")
-    if operation not in ("agreement", "status-quo", "schedule"):
-        raise ValueError(f"operation must be 'agreement', 'status-quo' or 'schedule', not {operation!r}")
-    if (operation == "schedule") != (schedule is not None):
-        raise ValueError("operation='schedule' needs a schedule, and a schedule needs operation='schedule'")
-    if operation == "schedule" and foresight != "perfect":
-        raise ValueError("schedule operation runs with perfect foresight over the season (foresight='perfect')")
-    if build not in BUILDS:
-        raise ValueError(f"build must be one of {BUILDS}, not {build!r}")
-    if time_limit is not None and not time_limit > 0:  # (NaN fails the comparison too)
-        raise ValueError(f"time limit must be a positive number of seconds (or None for no limit), not {time_limit!r}")
-    start_storage = None if initial_storage is None else _check_initial_storage(basin, initial_storage)
-    if inflow is not None:
-        inflow = _check_inflow(basin, inflow)
-        times = pd.DatetimeIndex(inflow["time"].values)
-        try:
-            inferred = timesteps.infer_step(times)  # consecutive steps from the 1st of a month, or an error
-        except ValueError:
-            if len(times) and (times.day == 1).all():
-                _check_steps(times)  # a monthly series: say which month repeats, goes back or skips
-            raise
-        if step is not None and timesteps.check_step(step) != inferred:
-            raise ValueError(f"the inflow series is given per {inferred}, not per {step}")
-        step = inferred
-        label = "explicit series"
-    else:
-        step = timesteps.check_step(step or "month")
-        times = horizon(start, months, step, round_start)
-        inflow = inflow_series(basin, times, year_type, step)
-        label = year_type
-    upstream_first = operation == "status-quo"
-    n_months = len(pd.period_range(times[0], times[-1], freq="M"))
-    options = {"year_type": label, "start": str(times[0].date()), "months": n_months, "step": step,
-               "steps": len(times), "foresight": foresight,
-               "operation": operation, "end_storage": end_storage, "initial_storage": initial_storage}
-    t_all = time.perf_counter()
+    p = prepare(basin, year_type, inflow=inflow, start=start, months=months, foresight=foresight,
+                operation=operation, end_storage=end_storage, initial_storage=initial_storage,
+                time_limit=time_limit, step=step, schedule=schedule, initial_accounts=initial_accounts,
+                round_start=round_start, build=build)
     timings: dict = {}
-    start_accounts = accounts.check_initial(basin.spec, initial_accounts, (
-        start_storage if start_storage is not None else {r.node: r.initial_storage_hm3 for r in basin.spec.reservoirs}))
-    full = make_inputs(basin, times, inflow, end_storage=end_storage, upstream_first=upstream_first,
-                       initial_storage=start_storage, step=step, initial_accounts=start_accounts)
-    if schedule is not None:
-        from optimizer.core.schedule import plan_table
-        full.schedule = plan_table(schedule, basin, times)
-        full.rules_enforced = False  # the schedule is what is operated; the rules are reported
-        options["schedule_sha256"] = hashlib.sha256(full.schedule.to_numpy().astype("<f8").tobytes()).hexdigest()
-    check_numbers(full)
-    spill_to = {r.node: spill_node(basin.spec, r.node) for r in basin.spec.reservoirs}
     if foresight == "perfect":
         persistent, solve_entry = _path(build)
-        entry = persistent(full, timings)
+        entry = persistent(p.full, timings)
         t0 = time.perf_counter()
-        sol, status = solve_entry(entry, full, time_limit, warm_start)
+        sol, status = solve_entry(entry, p.full, time_limit, warm_start)
         timings["solve_s"] = time.perf_counter() - t0
         if build == "arrays":  # assembling and passing the LP happen in each solve: report them as the build
             timings["build_s"] = entry.build_s
             timings["solve_s"] -= entry.build_s
     else:
-        sol, status = _solve_myopic(basin, full, inflow, timings, time_limit, upstream_first, warm_start, build)
-    ds = res.make_dataset(full, sol, spill_to)
-    # the ledger and the cost split are made when first read (Result), except where the objective needs them
-    led: Any = functools.partial(res.ledger, ds, full, sol.row_dual)
-    costs = functools.partial(res.cost_sharing, ds, full)
-    if foresight == "perfect":
-        objective = sol.objective
-    else:
-        led = led()
-        objective = res.objective(ds, full, led)
-    basin_sha = basin.sha256()
-    h = hashlib.sha256()
-    h.update(basin_sha.encode())
-    h.update(json.dumps(options, sort_keys=True, default=str).encode())
-    h.update(inflow.values.astype("<f8").tobytes())
-    manifest = {
-        "inputs_sha256": h.hexdigest(), "basin": basin.id, "basin_sha256": basin_sha,
-        "options": options, "versions": dict(versions()), "solver": _SOLVER_WORDS[build],
-        "stages": ("1: the priority-cost LP (objective and water values are its optimum and duals); 2: the same LP "
-                   f"with a tie-break cost of {second_stage.TIE_COST:g}-{second_stage.TIE_COST * (1 + second_stage.TIE_SPREAD):g}"
-                   " per hm3 on every variable, derived from its name (flows, storage and ledger are its optimum: "
-                   "the same whatever the build order, seed or start basis; optimizer.core.second_stage)"),
-        "stage2_s": round(sol.stage2_s, 6), "warm_start": warm_start,
-        "stage2_cost_above_optimum": sol.cost_above_optimum, "stage2_cost_bound": sol.cost_bound,
-        "status": status, "objective": objective,
-        "series": ("explicit series per " + step if label == "explicit series" else
-                   "typical year per month" + ("" if step == "month" else f", spread over {step}s: "
-                                               + timesteps.DISAGGREGATION)),
-        "objective_units": "cost units (1 = one hm3 of shortage at priority 10)",
-        "build_s": round(timings.get("build_s", 0.0), 6), "solve_s": round(timings.get("solve_s", 0.0), 6),
-        "total_s": round(time.perf_counter() - t_all, 6), "model_reused": not timings.get("rebuilt", True),
-    }
-    ds.attrs["inputs_sha256"] = manifest["inputs_sha256"]
-    return res.Result(ds, led, costs, manifest)
+        sol, status = _solve_myopic(p.basin, p.full, p.inflow, timings, time_limit, p.upstream_first, warm_start,
+                                    build)
+    return finish(p, sol, status, timings, warm_start=warm_start, build=build)
 
 
 def _path(build: str):

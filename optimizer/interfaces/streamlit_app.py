@@ -60,7 +60,7 @@ def validation_table(basin_id: str, provider: str) -> Any:
 
 for name, default in (("uploaded", {}), ("edits", {}), ("versions", {}), ("results", {}), ("failed", {}),
                       ("validated", {}), ("snapshots", {}), ("pinned", None), ("upload_msg", None),
-                      ("tradeoffs", {})):
+                      ("tradeoffs", {}), ("reoptimizers", {})):
     if name not in ss:
         ss[name] = default
 

@@ -18,7 +18,7 @@ from optimizer.interfaces.app.figures import (_times, border_party, fig_accounts
 from optimizer.interfaces.app.files import ledger_csv
 from optimizer.interfaces.app.page_common import Page, chart, exact, figure, heading, numbers, show_problems
 from optimizer.core.agreement import rule_names
-from optimizer.interfaces.app.results import (conflicts_in_words, first_rule_role, ledger_styled, party_totals,
+from optimizer.interfaces.app.results import (app_solve, conflicts_in_words, first_rule_role, ledger_styled, party_totals,
                                               result_label, rules_in_words, solve_key)
 from optimizer.interfaces.ui_text import month_abbr, t
 
@@ -45,8 +45,8 @@ def solve_page(page: Page, clicked: bool, auto: bool) -> tuple[dict | None, bool
                     with st.spinner(t("solving")):
                         # warm: from the kept basis (the same allocation as cold; the views of duals use a cold
                         # solve of their own, results.cold_result)
-                        result = optimizer.solve(page.edited_basin, **page.opts, time_limit=page.time_limit,
-                                                 warm_start=True)
+                        result = app_solve(ss.reoptimizers, page.key, page.edited_basin, page.opts,
+                                           page.time_limit)
                 except optimizer.SolverLimit as exc:
                     msg = re.sub(r";\s*raise --time-limit.*$", ".", str(exc))  # the CLI's hint, not this app's
                     ss.failed[page.key] = {"key": fkey, "message": f"{msg}\n{t('solver_limit_hint')}",

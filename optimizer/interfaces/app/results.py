@@ -35,6 +35,36 @@ def solve_key(basin: Basin, options: dict) -> str:
     return hashlib.sha256((basin.sha256() + json.dumps(options, sort_keys=True)).encode()).hexdigest()
 
 
+def app_solve(kept: dict, key: str, basin: Basin, options: dict, time_limit: float | None):
+    """The app's solve of ``basin`` with ``options`` (:func:`solve_options`), warm.
+
+    With perfect foresight a :class:`optimizer.Reoptimizer` is kept per basin page (``kept[key]``): when the
+    problem differs from its own only in natural inflow (an inflow edit on the Inputs tab, another year type), the
+    changed row bounds are pushed and the LP re-solved from the kept bases (issue 15 item 3); anything else
+    (another horizon or operation, another table edited) gets a new one. Month-by-month operation solves with ``optimizer.solve``. The
+    Result is ``optimizer.solve(basin, **options, warm_start=True)``'s either way. Raises what it raises."""
+    import optimizer
+
+    if options.get("foresight") != "perfect":
+        return optimizer.solve(basin, **options, time_limit=time_limit, warm_start=True)
+    ro_options = {k: v for k, v in options.items() if k != "foresight"}
+    sig = json.dumps({k: v for k, v in ro_options.items() if k != "year_type"}, sort_keys=True)
+    held = kept.get(key)
+    if held is not None and held["options"] == sig:
+        ro = held["ro"]
+        ro.time_limit = time_limit
+        try:
+            ro.set_basin_inflow(basin, options["year_type"])
+        except ValueError:  # more than the inflow changed
+            pass
+        else:
+            return ro.result()
+    kept.pop(key, None)
+    ro = optimizer.Reoptimizer(basin, **ro_options, time_limit=time_limit)
+    kept[key] = {"ro": ro, "options": sig}
+    return ro.result()
+
+
 def cold_result(entry: dict):
     """The entry's problem solved cold (every number as ``chutalas solve`` and a fresh process give them), once per
     entry and kept in it: what the app shows and exports of the water values and rule prices.
