@@ -90,7 +90,7 @@ def test_the_app_checks_only_the_changed_cells_of_a_series_edit(monkeypatch):
     assert calls == []  # no YAML round trip: only the changed cell was checked
     assert inflow() == pytest.approx(before + 100.0, abs=1.0)  # and the solve used the edited number
     # the solve pushed only the changed row bounds to the kept instances and ran stage 2 alone (results.app_solve)
-    ro = at.session_state["reoptimizers"]["chu"]["ro"]
+    ro = list(at.session_state["reoptimizers"].values())[-1]  # (the most recently used)
     assert ro.allocation.path == "bounds"
     shown = at.session_state["results"]["chu"]["result"]
     edited_basin, opts = at.session_state["results"]["chu"]["label_args"]
@@ -101,3 +101,24 @@ def test_the_app_checks_only_the_changed_cells_of_a_series_edit(monkeypatch):
     at.run()
     assert calls == [1]  # a bad number: the whole basin is checked and the problem located as before
     assert "Chu headwaters into Orto-Tokoy" in "\n".join(e.value for e in at.error)  # (the column by name)
+
+
+def test_an_inflow_edit_that_stays_infeasible_is_diagnosed_each_time():
+    """A hard vegetation quota of 1,000 hm³ and the Apr–Sep inflows edited to 0, then April to 0.5: both edits are
+    infeasible and both are diagnosed; the app never shows the diagnosis's relaxed LP as a solution (review of
+    6997e27: the second edit came back "solved … (model reused)" with an objective of 4.4e7)."""
+    from test_app import edit_cells, errors, open_tab, run, start, widget
+
+    at = start()
+    open_tab(at, "tab_agreement")
+    widget(at, "radio", "mode_chu_vegetation_kz").set_value("hard")
+    widget(at, "number_input", "volume_chu_vegetation_kz").set_value(1000.0)
+    run(at)
+    assert not at.error  # 1,000 of a normal year's Apr–Sep: feasible
+    solved = at.session_state["results"]["chu"]["result"]
+    open_tab(at, "tab_inputs")
+    nodes = ["CH_IN_OT", "CH_IN_MID", "CH_IN_VAL_KG", "CH_IN_VAL_KZ"]
+    for april in (0.0, 0.5):
+        edit_cells(at, "ed_inflow_normal", {m: {n: (april if m == 3 else 0.0) for n in nodes} for m in range(3, 9)})
+        assert "short by" in errors(at), april  # the diagnosis, in words
+        assert at.session_state["results"]["chu"]["result"] is solved  # the last valid solution stays shown

@@ -61,7 +61,8 @@ def test_the_edited_bounds_are_a_fresh_assemblys_bit_for_bit(basin):
     kept = ro._entry.lp.assembled
     fresh = assemble(make_inputs(basin, ro.times, ro.inflow))
     assert np.array_equal(kept.row_lo, fresh.row_lo) and np.array_equal(kept.row_hi, fresh.row_hi)
-    lo, hi = inflow_row_bounds(fresh, ro.inflow.values.T)
+    start = assemble(make_inputs(basin, ro.times, ro.inflow * 0.5))  # another inflow, re-written to this one
+    lo, hi = inflow_row_bounds(start, ro.inflow.values.T)
     assert np.array_equal(lo, fresh.row_lo) and np.array_equal(hi, fresh.row_hi)
     # and an edit changes exactly the rows whose bounds move: the node's balance, its aquifer's, its rules'
     before = kept.row_lo.copy()
@@ -131,13 +132,48 @@ def test_an_edit_that_breaks_a_hard_rule_is_diagnosed_and_kept():
         ro.set_inflow({("IN", "2025-05"): 0.0})
     with pytest.raises(optimizer.InfeasibleAgreement):
         ro.result()
+    # another edit that still breaks the quota (410 of 500) is diagnosed too: never the diagnosis's elastic LP
+    # solved as if it were the allocation (review of 6997e27: it was, and came back "optimal")
+    with pytest.raises(optimizer.InfeasibleAgreement) as exc:
+        ro.set_inflow({("IN", "2025-05"): 10.0})
+    assert exc.value.conflicts.iloc[0]["shortfall_hm3"] == pytest.approx(90.0, abs=1e-6)
     alloc = ro.set_inflow({("IN", "2025-05"): 100.0})  # feasible again (500 exactly), after the diagnosis
+    assert alloc.path == "full"  # (the first solve after a failure goes the whole way)
     led = ro.result().ledger
     row = led[led["rule"] == "kz_quota"].iloc[0]
     assert row["received_hm3"] == pytest.approx(500.0, abs=1e-6) and row["met"]
     _same_allocation(alloc, optimizer.solve(quota(volume=500), inflow=ro.inflow).dataset)
     alloc = ro.set_inflow({("IN", "2025-06"): 100.0})
     assert alloc.path == "bounds"  # the stage-2 instance is in sync again
+
+
+def test_a_series_or_basin_with_an_absurd_value_is_refused_and_nothing_changes():
+    ro = optimizer.Reoptimizer("talas", "normal", months=12)
+    before, alloc = ro.inflow.values.copy(), ro.allocation
+    series = ro.inflow.copy()
+    series.loc[{"node": "TA_IN_TRIB", "time": "2025-07-01"}] = 1e13  # above MAX_INPUT (HiGHS would see it)
+    with pytest.raises(ValueError, match="inflow of 'TA_IN_TRIB' in 2025-07 is 1e[+]13 hm3"):
+        ro.set_inflow_series(series)
+    assert np.array_equal(ro.inflow.values, before) and ro.allocation is alloc
+
+
+def test_the_bounds_of_every_tiny_network_are_re_written_bit_for_bit():
+    """For every tiny network of tests/test_assemble.py (every equation family), monthly and dekadal, agreement
+    and status quo and the month-by-month operator's inputs: the bounds re-written for another inflow are those
+    a fresh assembly at that inflow gives, exactly."""
+    import dataclasses
+
+    from test_assemble import TINY, inputs, myopic_inputs
+
+    for name, make in TINY.items():
+        b = make()
+        for inp in (inputs(b, 12), inputs(b, 2, step="dekad"), inputs(b, 12, "status-quo", start="2025-04"),
+                    myopic_inputs(b, 6)):
+            other = inp.inflow * np.linspace(0.3, 1.7, inp.T)[:, None] + 2.5
+            fresh = assemble(dataclasses.replace(inp, inflow=other))
+            lo, hi = inflow_row_bounds(assemble(inp), other.to_numpy(float).T)
+            assert np.array_equal(lo, fresh.row_lo) and np.array_equal(hi, fresh.row_hi), name
+            assert not np.array_equal(lo, assemble(inp).row_lo), name  # (the inflow moved some bound)
 
 
 def test_an_edit_upstream_of_a_loss_table_goes_the_whole_way():

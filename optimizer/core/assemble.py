@@ -88,6 +88,8 @@ class Assembled:
     row: Blocks
     #: what :func:`inflow_row_bounds` needs to re-write the inflow-dependent bounds (:func:`inflow_maps`)
     inflow_parts: dict | None = None
+    #: the infeasibility diagnosis's relaxation (``assemble(elastic=True)``), not the allocation LP
+    elastic: bool = False
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -382,7 +384,8 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
 
     cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0)  # noqa: E731
     return Assembled(A.matrix(row.n, col.n), cost, offset, lo, hi, cat(rlo), cat(rhi), col, row,
-                     inflow_parts={"reach": reach, "enters": enters, "balance_const": const, "agreement_const": ag_const})
+                     inflow_parts={"reach": reach, "enters": enters, "balance_const": const, "agreement_const": ag_const},
+                     elastic=elastic)
 
 
 def inflow_maps(inp: Inputs) -> tuple[np.ndarray, sp.csr_matrix]:

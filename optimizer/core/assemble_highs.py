@@ -222,8 +222,10 @@ class ArrayLP:
 
     @property
     def stage2_kept(self) -> bool:
-        """A stage-2 instance holds this LP's stage 2 in sync (from the first warm solve after a passModel)."""
-        return self.unique and self._kept and self.highs2 is not None
+        """A stage-2 instance holds the allocation LP's stage 2 in sync (from the first warm solve after a
+        passModel; never the infeasibility diagnosis's elastic LP)."""
+        return (self.unique and self._kept and self.highs2 is not None and self.assembled is not None
+                and not self.assembled.elastic)
 
     def solve_stage2(self, time_limit: float | None) -> second_stage.Stage2 | None:
         """Stage 2 alone on the kept stage-2 instance, after :meth:`change_bounds` (an edit: the reported

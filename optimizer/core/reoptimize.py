@@ -20,8 +20,9 @@ node balances and the agreement rows' constants). So an edit
 4. reads the columns as one array (:class:`Allocation`: tables per block on demand).
 
 Stage 1 (the objective, the water values, ``cost_above_optimum``) and the Dataset, ledger and manifest are
-made by :meth:`Reoptimizer.result`, when asked for: the same Result as ``optimizer.solve(basin,
-inflow=ro.inflow, warm_start=True)``, inputs' hash included.
+made by :meth:`Reoptimizer.result`, when asked for: the same Result as ``optimizer.solve(..., warm_start=True)``
+of the current problem, inputs' hash included (``solve(basin, year_type, ...)`` after
+:meth:`~Reoptimizer.set_basin_inflow`, ``solve(basin, inflow=ro.inflow, ...)`` after a cell edit).
 
 An edit at an inflow node upstream of a link with a ``loss_table`` changes that link's loss, a coefficient: such
 an edit goes the whole way (assembling, the LP passed, both stages), as ``optimizer.solve(warm_start=True)``. An
@@ -100,14 +101,16 @@ class Reoptimizer:
         self._q = full.inflow.to_numpy(float).copy()  # (step × inflow node) [hm³ per step]
         self._edited = False  # the inflow differs from the prepared one (so does the manifest's series)
         self._explicit = inflow is not None  # the inflow is an explicit series (or edited cell by cell)
-        self._rest: str | None = None  # the basin's hash without its inflow tables (set_basin_inflow)
+        # the basin's hash without its inflow tables, taken now (set_basin_inflow: what the LP was built from)
+        self._rest = None if self._explicit else self._p.basin.sha256(inflow=False)
         self._inp: Inputs | None = full
         with S._HIGHS_IO:
             self._entry = solve_arrays._ArrayEntry(ArrayLP())
         self._solved: tuple | None = None  # (Solution, status, timings) of stage 1 + 2 at the current inflow
         self._result = None
         self._stale = False  # the last solve at the current inflow failed (allocation is an earlier one's)
-        self.allocation = self._solve_full(time.perf_counter())
+        self._t_last = time.perf_counter()  # when the last edit (or the construction) began: the manifest's total_s
+        self.allocation = self._solve_full(self._t_last)
 
     # ---- the current problem ----------------------------------------------------------------------------------
     @property
@@ -170,8 +173,6 @@ class Reoptimizer:
         yt = self._p.label if year_type is None else year_type
         if yt not in basin.year_types:
             raise ValueError(f"unknown year type {yt!r}; the basin has {basin.year_types}")
-        if self._rest is None:
-            self._rest = self._p.basin.sha256(inflow=False)
         if basin.sha256(inflow=False) != self._rest:
             raise ValueError(f"basin {basin.id!r} differs from the kept problem's in more than its inflow tables; "
                              "start a new Reoptimizer (or optimizer.solve) for it")
@@ -208,15 +209,25 @@ class Reoptimizer:
         return f"{self.times[t]:%Y-%m}" if self._p.step == "month" else f"{self.times[t]:%Y-%m-%d}"
 
     def _apply(self, new: np.ndarray, t0: float, explicit: bool = False) -> Allocation:
-        changed = np.flatnonzero((new != self._q).any(axis=0))
+        self._t_last = t0
+        cells = new != self._q
+        changed = np.flatnonzero(cells.any(axis=0))
         if not len(changed) and not self._stale:
             return self.allocation
+        with np.errstate(invalid="ignore"):
+            bad = cells & ~(np.isfinite(new) & (new >= 0.0) & (new <= MAX_INPUT))
+        if bad.any():  # (only the changed cells are checked: the others were, when they were set)
+            t, j = (int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(f"inflow of {self.nodes[j]!r} in {self._label(t)} is {float(new[t, j]):g} hm3: give a "
+                             f"finite number ≥ 0 (at most {MAX_INPUT:g} hm3); nothing was changed")
+        was_stale = self._stale  # the last solve failed: the instances may hold another LP, or none solved
         if len(changed):
             self._explicit |= explicit
             self._q, self._edited, self._inp, self._solved, self._result = new, True, None, None, None
         self._stale = True  # (until this solve ends: a failed one is solved again by the next call)
         entry = self._entry
-        if not len(changed) or {self.nodes[j] for j in changed} & self._loss_nodes or not entry.lp.stage2_kept:
+        if was_stale or not len(changed) or {self.nodes[j] for j in changed} & self._loss_nodes \
+                or not entry.lp.stage2_kept:
             self.allocation = self._solve_full(t0)
             self._stale = False
             return self.allocation
@@ -254,13 +265,17 @@ class Reoptimizer:
     # ---- the whole result -------------------------------------------------------------------------------------
     def result(self):
         """The current problem's :class:`~optimizer.core.result.Result` (Dataset, ledger, water values, manifest),
-        solving stage 1 first where an edit ran stage 2 alone; the same as ``optimizer.solve(basin,
-        inflow=self.inflow, warm_start=True)`` (the year type's label until the first edit)."""
+        solving stage 1 first where an edit ran stage 2 alone; the same as ``optimizer.solve(..., warm_start=True)``
+        of the current problem: ``solve(basin, year_type, ...)`` after :meth:`set_basin_inflow` (or before any
+        edit), ``solve(basin, inflow=self.inflow, ...)`` after :meth:`set_inflow` / :meth:`set_inflow_series` (an
+        explicit series from then on). The manifest's ``model_reused`` is about this Reoptimizer's own HiGHS
+        instances (False only for the first solve), ``total_s`` the time from the last edit to this Result."""
         if self._result is not None:
             return self._result
         inp = self._inputs()
         if self._solved is None and (self._stale or not self._entry.lp.stage2_kept):
-            # the last solve failed, or the instances hold another LP (the diagnosis's): the whole way
+            # the last solve failed, or the instances hold no allocation LP in sync (the diagnosis's elastic LP,
+            # ArrayLP.stage2_kept): the whole way
             self._stale = True
             self.allocation = self._solve_full(time.perf_counter())
             self._stale = False
@@ -278,9 +293,11 @@ class Reoptimizer:
         if self._edited and self._explicit:  # as solve(inflow=...) records an explicit series
             opts = dict(p.options, year_type="explicit series")
             p = dataclasses.replace(p, inflow=_check_inflow(p.basin, self.inflow), full=inp, options=opts,
-                                    label="explicit series", t_all=time.perf_counter())
+                                    label="explicit series", t_all=self._t_last)
         elif self._edited:  # the basin's year type, its table edited (set_basin_inflow)
-            p = dataclasses.replace(p, inflow=self.inflow, full=inp, t_all=time.perf_counter())
+            p = dataclasses.replace(p, inflow=self.inflow, full=inp, t_all=self._t_last)
+        else:
+            p = dataclasses.replace(p, t_all=self._t_last)
         if sol is None:
             raise SolverFailure("no solution is kept for this problem")
         self._result = finish(p, sol, status, timings, warm_start=True)

@@ -117,6 +117,7 @@ def diagnose(entry: _ArrayEntry, inp: Inputs, time_limit) -> Exception:
     found on the Pyomo model, whose rows and columns it names."""
     a = assemble(inp, elastic=True)
     entry.lp.pass_model(a)
+    entry.warm = False  # the diagnosis from scratch (its answer not the previous solve's), no stage 2 kept for it
     r = S._run(entry, time_limit)  # type: ignore[arg-type]
     tc = r.termination_condition
     if tc in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit):

@@ -35,33 +35,43 @@ def solve_key(basin: Basin, options: dict) -> str:
     return hashlib.sha256((basin.sha256() + json.dumps(options, sort_keys=True)).encode()).hexdigest()
 
 
+#: Reoptimizers a session keeps (results.app_solve): its most recently solved problems, so that switching an option
+#: back and forth stays warm; each holds two HiGHS instances and its LP (about 7 MB at 120 Chu months), outside the
+#: process's model cache and its CHUTALAS_MODEL_CACHE_MB
+KEPT_REOPTIMIZERS = 3
+
+
 def app_solve(kept: dict, key: str, basin: Basin, options: dict, time_limit: float | None):
     """The app's solve of ``basin`` with ``options`` (:func:`solve_options`), warm.
 
-    With perfect foresight a :class:`optimizer.Reoptimizer` is kept per basin page (``kept[key]``): when the
-    problem differs from its own only in natural inflow (an inflow edit on the Inputs tab, another year type), the
-    changed row bounds are pushed and the LP re-solved from the kept bases (issue 15 item 3); anything else
-    (another horizon or operation, another table edited) gets a new one. Month-by-month operation solves with ``optimizer.solve``. The
-    Result is ``optimizer.solve(basin, **options, warm_start=True)``'s either way. Raises what it raises."""
+    With perfect foresight the session keeps a :class:`optimizer.Reoptimizer` per basin page and options other
+    than the year type (``kept``, the :data:`KEPT_REOPTIMIZERS` most recently used): when the problem differs
+    from its own only in natural inflow (an inflow edit on the Inputs tab, another year type), the changed row
+    bounds are pushed and the LP re-solved from the kept bases (issue 15 item 3); anything else (another table
+    edited, an upload under the same key) gets a new one. Month-by-month operation solves with ``optimizer.solve``.
+    The Result is ``optimizer.solve(basin, **options, warm_start=True)``'s either way. Raises what it raises (a
+    Reoptimizer whose solve failed is kept: it solves the problem again the whole way next time)."""
     import optimizer
 
     if options.get("foresight") != "perfect":
         return optimizer.solve(basin, **options, time_limit=time_limit, warm_start=True)
     ro_options = {k: v for k, v in options.items() if k != "foresight"}
-    sig = json.dumps({k: v for k, v in ro_options.items() if k != "year_type"}, sort_keys=True)
-    held = kept.get(key)
-    if held is not None and held["options"] == sig:
-        ro = held["ro"]
+    sig = json.dumps({"page": key, **{k: v for k, v in ro_options.items() if k != "year_type"}}, sort_keys=True,
+                     default=str)
+    ro = kept.get(sig)
+    if ro is not None:
+        kept[sig] = kept.pop(sig)  # (the most recently used last)
         ro.time_limit = time_limit
         try:
             ro.set_basin_inflow(basin, options["year_type"])
         except ValueError:  # more than the inflow changed
-            pass
+            del kept[sig]
         else:
             return ro.result()
-    kept.pop(key, None)
     ro = optimizer.Reoptimizer(basin, **ro_options, time_limit=time_limit)
-    kept[key] = {"ro": ro, "options": sig}
+    kept[sig] = ro
+    while len(kept) > KEPT_REOPTIMIZERS:
+        kept.pop(next(iter(kept)))
     return ro.result()
 
 
