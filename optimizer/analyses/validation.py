@@ -241,7 +241,7 @@ def _target_observations(basin: Basin) -> list[Observation]:
     for t in c.targets:
         rng = f" (range {t.observed_min_hm3:g}-{t.observed_max_hm3:g})" if t.observed_min_hm3 is not None else ""
         links = " + ".join(t.receipts.links + [f"inflow {n}" for n in t.receipts.inflows])
-        rng_ru = (f" (диапазон {t.observed_min_hm3:g}–{t.observed_max_hm3:g})".replace(".", ",")  # "394,3–427,5"
+        rng_ru = (f" (диапазон {t.observed_min_hm3:g}–{t.observed_max_hm3:g})".replace(".", ",")  # "418–427,5"
                   if t.observed_min_hm3 is not None else "")
         out.append(Observation(f"{t.party} receipts from KG [{links}]{rng}", _label(t), t.observed_hm3, "hm3",
                                t.source, "calibration", lambda r, t=t: cal.received(r, t.receipts, t.period),
@@ -285,8 +285,13 @@ def observations(basin: Basin) -> list[Observation]:
         ]
     elif basin.id == "talas":
         obs += [
-            Observation("KZ receipts from KG [TA_L_BORDER]", "2024 Apr-Sep", 394.3, "hm3",
-                        "[P 71] 394.3 hm3 (plan 380; KG: 420 released from Kirov [60]); modelled: normal year",
+            Observation("KZ receipts from KG [TA_L_BORDER]", "2024 1 Apr-2 Sep", 394.3, "hm3",
+                        "[P 71] 394.3 hm3 to 2 Sep 2024 (plan 380); modelled: normal year, Apr-Aug + 2/30 Sep",
+                        "normal", lambda r: _period_sum(r, ["TA_L_BORDER"], {**{m: 1.0 for m in range(4, 9)}, 9: 2 / 30}),
+                        quantity_ru="Поступление в РК из КР на посту учёта", period_ru="2024, 1 апр – 2 сен"),
+            Observation("KZ receipts from KG [TA_L_BORDER]", "2024 Apr-Sep", 418.0, "hm3",
+                        "[P] https://qazinform.com/news/kazakhstan-to-receive-over-600mln-cubic-meters-of-irrigation-water-from-kyrgyzstan-in-2025-699917 418 hm3 in the 2024 vegetation period, 'instead of the projected 380' (KG: 420 "
+                        "released from Kirov [60]); modelled: normal year",
                         "normal", lambda r: _period_sum(r, ["TA_L_BORDER"], aprsep),
                         quantity_ru="Поступление в РК из КР на посту учёта", period_ru="2024 апр–сен"),
             Observation("Kirov storage (TA_R_KIR)", "2023-08-22", KIROV_STORAGE_22AUG, "hm3",

@@ -37,7 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _shorten(quantity: str) -> str:
     """The quantity shortened at a word to QUANTITY_CHARS, keeping a closing parenthesis whole: it holds the
-    measured range of a target ("(диапазон 394,3–427,5)"), which the row is judged against."""
+    measured range of a target ("(диапазон 418–427,5)"), which the row is judged against."""
     m = re.match(r"^(.*?)(\s*\([^()]*\))$", quantity)
     head, tail = (m.group(1), m.group(2)) if m else (quantity, "")
     room = max(20, QUANTITY_CHARS - len(tail))
