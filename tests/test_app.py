@@ -441,6 +441,17 @@ def test_validation_table_only_when_the_calibration_provides_it(monkeypatch):
     assert at.dataframe[-1].value["basin"].iloc[0] == "chu"
 
 
+def test_validation_errors_are_written_with_their_sign_and_thousands():
+    at = start()
+    at.radio(key="basin").set_value("talas")
+    run(at)
+    open_tab(at, "tab_compare")
+    table = at.dataframe[-1].value
+    errs = list(table[t("val_col_error_pct")])
+    assert "+0.5" in errs and "+31.0" in errs  # the calibration rows, signed
+    assert any(re.fullmatch(r"\+\d{1,3}(,\d{3})+\.\d", e) for e in errs), errs  # Kirov's inflow, +2,502.1 (not +2502.1)
+
+
 # ---- save / load ---------------------------------------------------------------------------------
 def upload(at: AppTest, name: str, data: bytes) -> AppTest:
     at.file_uploader(key="upload").set_value((name, data, "application/x-yaml"))

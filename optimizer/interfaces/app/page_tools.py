@@ -77,7 +77,7 @@ def render_compare(page: Page, validation_table: Callable[[str, str], Any]) -> N
                                  columns=[t("val_col_observed"), t("val_col_modelled"), t("val_col_error_pct")])
             err = t("val_col_error_pct")
             if err in shown:  # with its sign, as the reader writes it ("+24,5"; the localized format drops the "+")
-                shown[err] = shown[err].map(lambda v: ui_text.number(v, "+.1f") if pd.notna(v) else "")
+                shown[err] = shown[err].map(lambda v: ui_text.number(v, "+,.1f") if pd.notna(v) else "")
                 cfg.pop(err, None)
             st.dataframe(shown, hide_index=True, column_config=cfg)
 
