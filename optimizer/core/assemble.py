@@ -290,7 +290,7 @@ def assemble(inp: Inputs, elastic: bool = False) -> Assembled:
                 A.add(AG[i], X[j, steps], -sign * keep * a.share)
             A.add(AG[i], SPILL[pr[a.reservoir], steps], -sign * keep * a.share)
         A.add(AG[i], EXC[i], 1.0)
-    bounds(-(enters @ inflow.ravel() + ag_const), INF, AG.shape)
+    bounds(-(entering(enters, inflow) + ag_const), INF, AG.shape)
 
     # schedule at the posts: (1 − loss_p) x[p,t] + sched_short[p,t] ≥ plan[p,t]
     SC = row.add("schedule", SP, T)
@@ -430,6 +430,14 @@ def inflow_maps(inp: Inputs) -> tuple[np.ndarray, sp.csr_matrix]:
     return reach, enters
 
 
+def entering(enters: sp.csr_matrix, inflow: np.ndarray) -> np.ndarray:
+    """``enters @ inflow.ravel()`` (:func:`inflow_maps`), summed term by term in the matrix's order (np.bincount:
+    the same bits on every call, a few µs where scipy's ``@`` spends 15 on dispatch: an edit's re-solve is
+    0.2 ms)."""
+    rows = np.repeat(np.arange(enters.shape[0]), np.diff(enters.indptr))
+    return np.bincount(rows, weights=enters.data * inflow.ravel()[enters.indices], minlength=enters.shape[0])
+
+
 def inflow_row_bounds(a: Assembled, inflow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The row bounds (lower, upper) of the assembled ``a`` with the natural inflow ``inflow`` (inflow node ×
     step, hm³ per step) in place of the one it was assembled with: the balance and agreement rows re-written as
@@ -442,7 +450,7 @@ def inflow_row_bounds(a: Assembled, inflow: np.ndarray) -> tuple[np.ndarray, np.
     b = a.row.index("balance").ravel()
     bal = (parts["reach"] @ inflow - parts["balance_const"]).ravel()
     lo[b], hi[b] = bal, bal
-    lo[a.row.index("agreement").ravel()] = -(parts["enters"] @ inflow.ravel() + parts["agreement_const"])
+    lo[a.row.index("agreement").ravel()] = -(entering(parts["enters"], inflow) + parts["agreement_const"])
     return lo, hi
 
 

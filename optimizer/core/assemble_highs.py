@@ -138,14 +138,14 @@ class ArrayLP:
     def change_bounds(self, cols: np.ndarray, rows: np.ndarray, a: Assembled) -> None:
         """Push the bounds of columns ``cols`` and rows ``rows`` of ``a`` (an LP of the same matrix and costs) to
         the instance, and to the stage-2 instance where it is in sync; both keep their bases and factors."""
+        c_lo, c_hi = np.asarray(a.col_lo, dtype=float)[cols], np.asarray(a.col_hi, dtype=float)[cols]
+        r_lo, r_hi = np.asarray(a.row_lo, dtype=float)[rows], np.asarray(a.row_hi, dtype=float)[rows]
         for h in (self.highs, self.highs2) if self._kept else (self.highs,):
             assert h is not None
             if len(cols):
-                h.changeColsBounds(len(cols), cols, np.asarray(a.col_lo, dtype=float)[cols],
-                                   np.asarray(a.col_hi, dtype=float)[cols])
+                h.changeColsBounds(len(cols), cols, c_lo, c_hi)
             if len(rows):
-                h.changeRowsBounds(len(rows), rows, np.asarray(a.row_lo, dtype=float)[rows],  # type: ignore[attr-defined]  # (in highspy, not its stubs)
-                                   np.asarray(a.row_hi, dtype=float)[rows])
+                h.changeRowsBounds(len(rows), rows, r_lo, r_hi)  # type: ignore[attr-defined]  # (in highspy, not its stubs)
         self.assembled = a
 
     def _keep_stage2(self, lp1: highspy.HighsLp) -> None:

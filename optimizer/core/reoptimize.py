@@ -32,7 +32,9 @@ the edited value is kept, and the next edit starts from it.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import math
 import time
 from collections.abc import Mapping
 
@@ -135,6 +137,7 @@ class Reoptimizer:
             raise ValueError(f"unit must be one of {UNITS}, not {unit!r}")
         t0 = time.perf_counter()
         new = self._q.copy()
+        moved: set[int] = set()  # the inflow nodes (columns) whose cells change
         for (node, when), value in cells.items():
             j, t = self._node_index(node), self._step_index(when)
             try:
@@ -143,11 +146,13 @@ class Reoptimizer:
                 raise ValueError(f"inflow of {node!r} in {self._label(t)} is {value!r}, not a number; nothing was "
                                  "changed") from None
             hm3 = v * self._days[t] * 86400.0 / 1e6 if unit == "m3/s" else v
-            if not (np.isfinite(hm3) and 0.0 <= hm3 <= MAX_INPUT):
+            if not (math.isfinite(hm3) and 0.0 <= hm3 <= MAX_INPUT):
                 raise ValueError(f"inflow of {node!r} in {self._label(t)} is {value!r} {unit}: give a finite number "
                                  f"≥ 0 (at most {MAX_INPUT:g} hm3); nothing was changed")
-            new[t, j] = hm3
-        return self._apply(new, t0, explicit=True)
+            if hm3 != new[t, j]:
+                new[t, j] = hm3
+                moved.add(j)
+        return self._apply(new, t0, explicit=True, changed=np.array(sorted(moved), dtype=np.int64))
 
     def set_inflow_series(self, inflow: xr.DataArray) -> Allocation:
         """Replace the whole natural inflow (time × inflow node, hm³ per step, on this horizon; checked as
@@ -208,18 +213,22 @@ class Reoptimizer:
     def _label(self, t: int) -> str:
         return f"{self.times[t]:%Y-%m}" if self._p.step == "month" else f"{self.times[t]:%Y-%m-%d}"
 
-    def _apply(self, new: np.ndarray, t0: float, explicit: bool = False) -> Allocation:
+    def _apply(self, new: np.ndarray, t0: float, explicit: bool = False,
+               changed: np.ndarray | None = None) -> Allocation:
+        """Solve with the inflow ``new``; ``changed``: the inflow nodes (columns) whose cells differ, already
+        checked by the caller (set_inflow); else found and checked here."""
         self._t_last = t0
-        cells = new != self._q
-        changed = np.flatnonzero(cells.any(axis=0))
+        if changed is None:
+            cells = new != self._q
+            changed = np.flatnonzero(cells.any(axis=0))
+            with np.errstate(invalid="ignore"):
+                bad = cells & ~(np.isfinite(new) & (new >= 0.0) & (new <= MAX_INPUT))
+            if bad.any():  # (only the changed cells are checked: the others were, when they were set)
+                t, j = (int(i) for i in np.argwhere(bad)[0])
+                raise ValueError(f"inflow of {self.nodes[j]!r} in {self._label(t)} is {float(new[t, j]):g} hm3: give "
+                                 f"a finite number ≥ 0 (at most {MAX_INPUT:g} hm3); nothing was changed")
         if not len(changed) and not self._stale:
             return self.allocation
-        with np.errstate(invalid="ignore"):
-            bad = cells & ~(np.isfinite(new) & (new >= 0.0) & (new <= MAX_INPUT))
-        if bad.any():  # (only the changed cells are checked: the others were, when they were set)
-            t, j = (int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(f"inflow of {self.nodes[j]!r} in {self._label(t)} is {float(new[t, j]):g} hm3: give a "
-                             f"finite number ≥ 0 (at most {MAX_INPUT:g} hm3); nothing was changed")
         was_stale = self._stale  # the last solve failed: the instances may hold another LP, or none solved
         if len(changed):
             self._explicit |= explicit
@@ -236,7 +245,8 @@ class Reoptimizer:
             assert a is not None
             lo, hi = inflow_row_bounds(a, new.T)
             rows = np.flatnonzero((lo != a.row_lo) | (hi != a.row_hi)).astype(np.int32)
-            edited = dataclasses.replace(a, row_lo=lo, row_hi=hi)
+            edited = copy.copy(a)  # (the same LP but these row bounds; dataclasses.replace costs 4× as much)
+            edited.row_lo, edited.row_hi = lo, hi
             entry.lp.change_bounds(np.zeros(0, np.int32), rows, edited)
             with S._HIGHS_IO, S._sigint_cancels(entry):  # type: ignore[arg-type]
                 st = entry.lp.solve_stage2(self.time_limit)
