@@ -450,6 +450,9 @@ def test_validation_errors_are_written_with_their_sign_and_thousands():
     errs = list(table[t("val_col_error_pct")])
     assert "+0.5" in errs and "+31.0" in errs  # the calibration rows, signed
     assert any(re.fullmatch(r"\+\d{1,3}(,\d{3})+\.\d", e) for e in errs), errs  # Kirov's inflow, +2,502.1 (not +2502.1)
+    quantities = list(table[t("val_col_quantity")])  # names, not the model's ids (the CLI keeps those)
+    assert not [q for q in quantities if re.search(r"[A-Z]{2}_[A-Z]", q)], quantities
+    assert "KZ receipts from KG at its accounting post" in quantities and "Kirov storage" in quantities
 
 
 # ---- save / load ---------------------------------------------------------------------------------

@@ -273,6 +273,21 @@ def validation_in_words(vt, cal_year_type: str):
     return out.drop(columns=extra)
 
 
+_ID_LIST = r"[A-Z]{2}_[A-Z0-9_]+(?: \+ (?:[A-Z]{2}_[A-Z0-9_]+|…))*"
+
+
+def without_ids(quantity: str) -> str:
+    """A validation quantity as a commissioner reads it in English, without the model's ids (the CLI keeps them for
+    modellers): "KZ receipts from KG [CH_L_BORDER + CH_L_GEORG]" → "KZ receipts from KG at its accounting posts",
+    "Orto-Tokoy storage (CH_R_OT)" → "Orto-Tokoy storage", "Orto-Tokoy release (CH_L_OT_OUT + spill)" →
+    "Orto-Tokoy release (with spill)", "Georgievka canal to KZ (CH_L_GEORG), mean flow" → "Georgievka canal to KZ,
+    mean flow"."""
+    q = re.sub(r"\s*\[(" + _ID_LIST + r")\]",
+               lambda m: " at its accounting post" + ("s" if "+" in m.group(1) else ""), quantity)
+    q = re.sub(r"\s*\(" + _ID_LIST + r" \+ spill\)", " (with spill)", q)
+    return re.sub(r"\s*\(" + _ID_LIST + r"\)", "", q)
+
+
 def short_name(name: str) -> str:
     """A name without its parenthesis ("KG valley intakes on the Chu (inter-farm canals north of Bishkek)" →
     "KG valley intakes on the Chu"): a column header's or a map label's words; the whole name goes in the hover."""
