@@ -73,7 +73,8 @@ def render_compare(page: Page, validation_table: Callable[[str, str], Any]) -> N
             st.caption(t("validation_caption"))
             # numbers rounded for reading (error to 0.1 %, volumes to 0.1 hm³), units in the reader's words
             shown = ui_text.validation_in_words(vt, vt.attrs.get("calibration_year_type", "normal"))
-            shown["quantity"] = shown["quantity"].map(ui_text.without_ids)  # names, not ids (Russian has none)
+            if "quantity" in shown:  # names, not ids (the Russian quantities have none; another provider may lack it)
+                shown["quantity"] = shown["quantity"].map(ui_text.without_ids)
             shown, cfg = numbers(ui_text.relabel(shown, "val_col_"),
                                  columns=[t("val_col_observed"), t("val_col_modelled"), t("val_col_error_pct")])
             err = t("val_col_error_pct")
